@@ -1,0 +1,196 @@
+"""The one way into DuckDB: one read-write connection per process, a cursor per thread,
+a transaction around every write and versioned schema migrations.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from benchmark.reference import DATA_DIR
+
+DEFAULT_DB_PATH = DATA_DIR / "dsco.duckdb"
+
+# Each migration runs once, in order, inside one transaction; never edit one that has shipped.
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (1, """
+        CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+        INSERT INTO meta VALUES ('data_version', '0');
+        CREATE SEQUENCE submission_id_seq START 1;
+        CREATE TABLE submissions (
+            submission_id BIGINT PRIMARY KEY DEFAULT nextval('submission_id_seq'),
+            theme VARCHAR NOT NULL,
+            file_name VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            content BLOB NOT NULL,
+            row_count INTEGER NOT NULL,
+            standard_version INTEGER NOT NULL,
+            submitted_at TIMESTAMP NOT NULL,
+            submitted_by VARCHAR NOT NULL,
+            warnings VARCHAR NOT NULL DEFAULT '[]'
+        );
+        CREATE TABLE return_rows (
+            submission_id BIGINT NOT NULL,
+            file_row INTEGER NOT NULL,
+            la_code VARCHAR NOT NULL,
+            period VARCHAR NOT NULL,
+            period_index INTEGER NOT NULL,
+            notes VARCHAR,
+            PRIMARY KEY (submission_id, la_code, period_index)
+        );
+        CREATE TABLE return_values (
+            submission_id BIGINT NOT NULL,
+            la_code VARCHAR NOT NULL,
+            period_index INTEGER NOT NULL,
+            field VARCHAR NOT NULL,
+            value DOUBLE,
+            date_value DATE,
+            PRIMARY KEY (submission_id, la_code, period_index, field)
+        );
+        -- The latest submission for an authority, quarter and theme is the one every
+        -- comparison uses; earlier ones stay in the history.
+        CREATE VIEW current_returns AS
+            SELECT r.submission_id, r.la_code, r.period, r.period_index, r.notes, s.theme,
+                   s.submitted_at, s.submitted_by, s.file_name,
+                   count(*) OVER (PARTITION BY r.la_code, r.period_index, s.theme) AS versions
+            FROM return_rows r JOIN submissions s USING (submission_id)
+            QUALIFY row_number() OVER (
+                PARTITION BY r.la_code, r.period_index, s.theme ORDER BY r.submission_id DESC
+            ) = 1;
+        CREATE VIEW current_values AS
+            SELECT c.la_code, c.period, c.period_index, c.theme, v.field, v.value, v.date_value
+            FROM return_values v
+            JOIN current_returns c USING (submission_id, la_code, period_index);
+        CREATE TABLE settings (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+    """),
+)
+
+
+class DatabaseBusy(RuntimeError):
+    """Another process holds the database: DuckDB allows one writing process at a time."""
+
+
+class Database:
+    """A DuckDB file opened once per process; use `cursor()` to read, `transaction()` to write."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._connection = duckdb.connect(str(path))
+        except duckdb.IOException as error:
+            if "lock" in str(error).lower():
+                raise DatabaseBusy(
+                    f"The database {path} is open in another program (the dashboard or another "
+                    "command). DuckDB lets one program write at a time: stop the other one, or "
+                    "point this one at a different file with --db."
+                ) from None
+            raise
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._migrate()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's own cursor on the shared connection."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._connection.cursor()
+            self._local.cursor = cursor
+        return cursor
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: commits when the block ends, rolls back if it raises."""
+        with self._write_lock:
+            cursor = self.cursor()
+            cursor.begin()
+            try:
+                yield cursor
+                cursor.execute(
+                    "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
+                    "WHERE key = 'data_version'"
+                )
+                cursor.commit()
+            except BaseException:
+                cursor.rollback()
+                raise
+
+    def frame(self, sql: str, params: list | tuple | None = None) -> pd.DataFrame:
+        return self.cursor().execute(sql, params or []).df()
+
+    def scalar(self, sql: str, params: list | tuple | None = None) -> object:
+        row = self.cursor().execute(sql, params or []).fetchone()
+        return None if row is None else row[0]
+
+    @property
+    def data_version(self) -> int:
+        """Goes up with every committed write: a cache key for everything read from here."""
+        return int(self.scalar("SELECT value FROM meta WHERE key = 'data_version'"))
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.scalar("SELECT max(version) FROM schema_migrations"))
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        value = self.scalar("SELECT value FROM settings WHERE key = ?", [key])
+        return default if value is None else str(value)
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.transaction() as cursor:
+            cursor.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", [key, value])
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _migrate(self) -> None:
+        with self._write_lock:
+            cursor = self.cursor()
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
+            )
+            applied = {row[0] for row in cursor.execute("SELECT version FROM schema_migrations").fetchall()}
+            for version, sql in MIGRATIONS:
+                if version in applied:
+                    continue
+                cursor.begin()
+                try:
+                    cursor.execute(sql)
+                    cursor.execute("INSERT INTO schema_migrations (version) VALUES (?)", [version])
+                    cursor.commit()
+                except BaseException:
+                    cursor.rollback()
+                    raise
+
+
+_databases: dict[Path, Database] = {}
+_databases_lock = threading.Lock()
+
+
+def database_path(path: str | Path | None = None) -> Path:
+    """--db if given, else the DSCO_DB environment variable, else data/dsco.duckdb."""
+    chosen = path or os.environ.get("DSCO_DB") or DEFAULT_DB_PATH
+    return Path(chosen).expanduser().resolve()
+
+
+def open_database(path: str | Path | None = None) -> Database:
+    """The process's one connection to the database at `path` (opened on first use)."""
+    resolved = database_path(path)
+    with _databases_lock:
+        if resolved not in _databases:
+            _databases[resolved] = Database(resolved)
+        return _databases[resolved]
+
+
+def close_database(path: str | Path | None = None) -> None:
+    resolved = database_path(path)
+    with _databases_lock:
+        database = _databases.pop(resolved, None)
+    if database is not None:
+        database.close()

@@ -1,0 +1,122 @@
+"""Reference data shipped under data/reference: authorities, statistical neighbours, population.
+
+The files are copies of real published data and keep their quirks (byte-order marks, stray
+spaces, reorganised ONS codes); everything is cleaned here, on load, never in the files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+REFERENCE_DIR = DATA_DIR / "reference"
+
+# ONS county codes that published files still carry for authorities reorganised since;
+# the DfE 3-digit code did not change, which is why everything joins on it.
+RETIRED_ONS_CODES = {"E10000002": "825", "E10000023": "815", "E10000027": "933"}
+
+CLOSENESS_LABELS = ("Extremely close", "Very close", "Close", "Somewhat close", "Not close")
+
+
+@dataclass(frozen=True)
+class Authority:
+    code: str
+    ons_code: str
+    name: str
+    region_code: str
+    region_name: str
+
+
+def _read_csv(name: str) -> pd.DataFrame:
+    frame = pd.read_csv(REFERENCE_DIR / name, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    frame.columns = [column.strip() for column in frame.columns]
+    return frame.apply(lambda column: column.str.strip())
+
+
+def _name_key(text: str) -> str:
+    """Names compare without case, repeated spaces or the '&'/'and' difference."""
+    return " ".join(re.sub(r"&", " and ", str(text)).lower().split())
+
+
+@cache
+def authorities() -> dict[str, Authority]:
+    """The 153 English authorities keyed by DfE 3-digit code, in name order."""
+    frame = _read_csv("local_authorities.csv").sort_values("la_name")
+    return {
+        row.old_la_code: Authority(
+            row.old_la_code, row.la_code, row.la_name, row.region_code, row.region_name
+        )
+        for row in frame.itertuples()
+    }
+
+
+@cache
+def _lookup() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for authority in authorities().values():
+        table[authority.code] = authority.code
+        table[authority.ons_code.upper()] = authority.code
+        table[_name_key(authority.name)] = authority.code
+    table.update(RETIRED_ONS_CODES)
+    return table
+
+
+def resolve_authority(text: object) -> str | None:
+    """The 3-digit code for a 3-digit code, a 9-character ONS code or an exact name."""
+    cleaned = " ".join(str(text).split())
+    if re.fullmatch(r"\d{3}(\.0+)?", cleaned):
+        cleaned = cleaned[:3]
+    lookup = _lookup()
+    return lookup.get(cleaned.upper()) or lookup.get(_name_key(cleaned))
+
+
+def authority_name(code: str) -> str:
+    return authorities()[code].name
+
+
+def region_members(region_code: str) -> list[str]:
+    return [a.code for a in authorities().values() if a.region_code == region_code]
+
+
+@cache
+def statistical_neighbours() -> dict[str, list[tuple[str, str]]]:
+    """For each authority, its 10 DfE statistical neighbours (code, closeness), nearest first."""
+    frame = _read_csv("statistical_neighbours_2025.csv")
+    labels = {label.lower(): label for label in CLOSENESS_LABELS}
+    neighbours: dict[str, list[tuple[str, str]]] = {}
+    for row in frame.to_dict("records"):
+        neighbours[row["old_la_code"]] = [
+            (row[f"SN_{i}"], labels.get(_name_key(row[f"SN_{i}P"]), row[f"SN_{i}P"]))
+            for i in range(1, 11)
+            if row.get(f"SN_{i}")
+        ]
+    return neighbours
+
+
+@cache
+def population_0_17() -> pd.DataFrame:
+    """ONS mid-year estimates of children aged 0-17: columns la_code, year, population."""
+    frame = _read_csv("population_0_17.csv")
+    frame = frame[frame["geographic_level"] == "Local authority"]
+    codes = frame["old_la_code"].where(frame["old_la_code"] != "", frame["new_la_code"].map(resolve_authority))
+    return pd.DataFrame(
+        {
+            "la_code": codes,
+            "year": frame["time_period"].astype(int),
+            "population": pd.to_numeric(frame["population_estimate"].str.replace(",", ""), errors="coerce"),
+        }
+    ).dropna().reset_index(drop=True)
+
+
+def population_for(la_code: str, year: int) -> int | None:
+    """Children aged 0-17 in the latest mid-year estimate not after `year`."""
+    frame = population_0_17()
+    rows = frame[(frame["la_code"] == la_code) & (frame["year"] <= year)]
+    if rows.empty:
+        return None
+    return int(rows.sort_values("year").iloc[-1]["population"])

@@ -69,6 +69,29 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             JOIN current_returns c USING (submission_id, la_code, period_index);
         CREATE TABLE settings (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
     """),
+    # Published DfE statistics (EES tidy CSVs), one row per file row and indicator; see benchmark/published.py.
+    (2, """
+        CREATE TABLE published (
+            source VARCHAR NOT NULL,
+            indicator VARCHAR NOT NULL,
+            time_period VARCHAR NOT NULL,
+            time_identifier VARCHAR NOT NULL,
+            geographic_level VARCHAR NOT NULL,
+            country_code VARCHAR,
+            country_name VARCHAR,
+            region_code VARCHAR,
+            region_name VARCHAR,
+            old_la_code VARCHAR,
+            new_la_code VARCHAR,
+            la_name VARCHAR,
+            breakdown_topic VARCHAR NOT NULL,
+            breakdown VARCHAR NOT NULL,
+            filters VARCHAR,
+            value DOUBLE,
+            symbol VARCHAR,
+            text_value VARCHAR
+        );
+    """),
 )
 
 
@@ -125,8 +148,9 @@ class Database:
         return self.cursor().execute(sql, params or []).df()
 
     def scalar(self, sql: str, params: list | tuple | None = None) -> object:
-        row = self.cursor().execute(sql, params or []).fetchone()
-        return None if row is None else row[0]
+        # Fetch everything: DuckDB refuses new work on a cursor with an unfinished result.
+        rows = self.cursor().execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
 
     @property
     def data_version(self) -> int:

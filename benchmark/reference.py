@@ -6,6 +6,7 @@ spaces, reorganised ONS codes); everything is cleaned here, on load, never in th
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -113,10 +114,18 @@ def population_0_17() -> pd.DataFrame:
     ).dropna().reset_index(drop=True)
 
 
+@cache
+def _population_by_authority() -> dict[str, list[tuple[int, int]]]:
+    table: dict[str, list[tuple[int, int]]] = {}
+    for row in population_0_17().sort_values("year").itertuples():
+        table.setdefault(row.la_code, []).append((row.year, int(row.population)))
+    return table
+
+
 def population_for(la_code: str, year: int) -> int | None:
-    """Children aged 0-17 in the latest mid-year estimate not after `year`."""
-    frame = population_0_17()
-    rows = frame[(frame["la_code"] == la_code) & (frame["year"] <= year)]
-    if rows.empty:
+    """Children aged 0-17 in the latest mid-year estimate not after `year` (else the earliest)."""
+    estimates = _population_by_authority().get(la_code)
+    if not estimates:
         return None
-    return int(rows.sort_values("year").iloc[-1]["population"])
+    position = bisect.bisect_right(estimates, (year, float("inf")))
+    return estimates[max(position - 1, 0)][1]

@@ -33,8 +33,9 @@ from benchmark.standard import (
 )
 
 CellValue = float | dt.date | None
-# (authority, quarter, field) -> the value stored for it, for plausibility warnings.
-PreviousLookup = Callable[[str, Period, str], float | None]
+# Given (authority, quarter index) pairs, the values already stored for them, keyed by
+# (authority, quarter index, field): what plausibility warnings compare with.
+PreviousLookup = Callable[[set[tuple[str, int]]], dict[tuple[str, int, str], float]]
 
 JUMP_FACTOR = 5  # a count this many times last quarter's (or a fifth of it) earns a warning
 JUMP_MINIMUM = 10  # ...unless both are this small, where such swings are ordinary
@@ -260,7 +261,8 @@ class _RowChecker:
         for bound in self.theme.bounds:
             limit = bound.limit(values)
             value = values.get(bound.column)
-            if limit is not None and value is not None and value > limit:
+            # A negative limit comes from another broken bound on this row, already reported.
+            if limit is not None and limit >= 0 and value is not None and value > limit:
                 self.error(file_row, bound.column, texts[bound.column],
                            f"is larger than {limit:,.0f}: {bound.reason}")
         if la_code and period:
@@ -290,18 +292,18 @@ class _RowChecker:
         return period
 
     def warn_implausible(self) -> None:
-        in_file = {(row.la_code, row.period): row for row in self.report.rows}
+        in_file = {(row.la_code, row.period.index): row for row in self.report.rows}
+        wanted = {(row.la_code, row.period.index - 1) for row in self.report.rows} - set(in_file)
+        stored = self.previous(wanted) if self.previous is not None and wanted else {}
         for row in self.report.rows:
-            earlier = in_file.get((row.la_code, row.period.shift(-1)))
+            earlier = in_file.get((row.la_code, row.period.index - 1))
             for name, value in row.values.items():
                 if not isinstance(value, float) or VALUE_FIELDS[name].kind not in (Kind.COUNT, Kind.MONEY):
                     continue
                 if earlier is not None:
                     before = earlier.values.get(name)
-                elif self.previous is not None:
-                    before = self.previous(row.la_code, row.period.shift(-1), name)
                 else:
-                    before = None
+                    before = stored.get((row.la_code, row.period.index - 1, name))
                 self._warn_jump(row, name, value, before)
             self._warn_share(row)
 

@@ -1,0 +1,182 @@
+"""`python -m benchmark ...`: the command line over the same functions the dashboard uses."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from benchmark import returns, templates
+from benchmark.db import DatabaseBusy, open_database
+from benchmark.demo import DemoRefused, load_demo
+from benchmark.standard import THEMES, columns
+
+DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "data-standard.md"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments exit 2 with a one-line reason, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _read_files(paths: Sequence[str]) -> list[tuple[str, bytes]]:
+    files = []
+    for name in paths:
+        path = Path(name)
+        if not path.is_file():
+            raise SystemExit(_fail(f"no such file: {name}"))
+        files.append((path.name, path.read_bytes()))
+    return files
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _print_report(report_dict: dict) -> None:
+    state = "valid" if report_dict["ok"] else "INVALID"
+    print(f"{report_dict['file']}: {state} ({report_dict['theme'] or 'theme not recognised'}, "
+          f"{report_dict['rows']} row(s))")
+    for kind in ("errors", "warnings"):
+        for problem in report_dict[kind]:
+            where = ", ".join(
+                part for part in (
+                    f"row {problem['row']}" if problem["row"] else "",
+                    f"column {problem['column']}" if problem["column"] else "",
+                    f"value '{problem['value']}'" if problem["value"] not in (None, "") else "",
+                ) if part
+            )
+            label = "error" if kind == "errors" else "warning"
+            print(f"  {label}: {where + ': ' if where else ''}{problem['message']}")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    files = _read_files(args.files)
+    database = open_database(args.db) if args.db else None
+    reports = [returns.validate_against(database, name, content).as_dict() for name, content in files]
+    if args.json:
+        print(json.dumps(reports, indent=2, default=str))
+    else:
+        for report in reports:
+            _print_report(report)
+    return 0 if all(report["ok"] for report in reports) else 1
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    files = _read_files(args.files)
+    database = open_database(args.db)
+    who = args.by or f"{getpass.getuser()} (command line)"
+    all_stored = True
+    for name, content in files:
+        result = returns.store_file(database, name, content, who)
+        all_stored &= result.stored
+        print(("stored: " if result.stored else "refused: ") + result.message)
+        if not result.stored or result.report.warnings:
+            _print_report(result.report.as_dict())
+    return 0 if all_stored else 1
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    frame = returns.history(open_database(args.db)).drop(columns=["sha256"])
+    if args.json:
+        print(frame.to_json(orient="records", date_format="iso", indent=2))
+    elif frame.empty:
+        print("No submissions yet: store one with `python -m benchmark import FILE`.")
+    else:
+        print(frame.to_string(index=False))
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    for path in templates.write_templates(Path(args.out)):
+        print(path)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    database = open_database(args.db)
+    try:
+        results = load_demo(database)
+    except DemoRefused as refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 1
+    if not results:
+        print(f"The demo network is already loaded in {database.path}.")
+    else:
+        print(f"Loaded the synthetic demo network into {database.path}: {len(results)} files stored.")
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    rows = [
+        {"theme": theme_id, "field": spec.name, "label": spec.label, "type": spec.kind.value,
+         "required": spec.required, "description": spec.description, "legal_basis": spec.legal_basis}
+        for theme_id in THEMES for spec in columns(theme_id)
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['theme']:<13} {row['field']:<28} {row['type']:<9} {row['label']}")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    path = Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(templates.standard_markdown(), encoding="utf-8")
+    print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m benchmark", description="DSCO network benchmarking: returns and comparisons.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
+                db: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if db:
+            sub.add_argument("--db", help="DuckDB file (default: $DSCO_DB, else data/dsco.duckdb)")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    sub = command("validate", cmd_validate, "Check return files against the data standard; store nothing.")
+    sub.add_argument("files", nargs="+", metavar="FILE")
+    sub.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
+
+    sub = command("import", cmd_import, "Validate and store return files, each on its own.")
+    sub.add_argument("files", nargs="+", metavar="FILE")
+    sub.add_argument("--by", help="who is storing the files (default: your login name)")
+
+    sub = command("history", cmd_history, "List stored submissions, newest first.")
+    sub.add_argument("--json", action="store_true")
+
+    sub = command("template", cmd_template, "Write blank CSV and .xlsx templates for each theme.", db=False)
+    sub.add_argument("--out", default="templates", help="folder to write into (default: templates)")
+
+    command("demo", cmd_demo, "Load the embedded synthetic demo network (33 London boroughs, 8 quarters).")
+
+    sub = command("metrics", cmd_metrics, "List the fields of the data standard.", db=False)
+    sub.add_argument("--json", action="store_true")
+
+    sub = command("docs", cmd_docs, "Regenerate docs/data-standard.md from the standard.", db=False)
+    sub.add_argument("--out", default=str(DOCS_PATH))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except DatabaseBusy as busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return 1
+

@@ -92,6 +92,14 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             text_value VARCHAR
         );
     """),
+    # Named peer groups a chair defines, e.g. "Inner London"; see benchmark/groups.py.
+    (3, """
+        CREATE TABLE peer_groups (
+            name VARCHAR NOT NULL,
+            la_code VARCHAR NOT NULL,
+            PRIMARY KEY (name, la_code)
+        );
+    """),
 )
 
 

@@ -1,0 +1,279 @@
+"""The statistics behind every comparison: intervals, funnel limits, ranks, quartile bands and trends.
+
+Small numbers are the norm (a borough may have 6 advice requests in a quarter), so a percentage is
+never shown alone: Wilson and exact Poisson intervals say how uncertain it is, and funnel limits
+around the network rate say whether an authority is really different. Ranks, LAIT-style quartile
+bands A-D and the top/bottom 20% follow the measure's polarity so that A and rank 1 always mean
+"best"; neutral measures are ordered high to low but never judged.
+
+Everything is vectorised: array-likes in (numpy arrays, lists, pandas Series including nullable
+Int64/Float64), numpy arrays out, NaN (or None for labels) wherever a value is missing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import stats
+
+Polarity = Literal["higher", "lower", "neutral"]
+FunnelKind = Literal["proportion", "rate"]
+
+POLARITIES: tuple[str, ...] = ("higher", "lower", "neutral")
+FUNNEL_KINDS: tuple[str, ...] = ("proportion", "rate")
+
+# Two-sided control limits used by funnel plots: about 95% and 99.8% (z = 1.959964 and 3.090232).
+Z_95 = float(stats.norm.ppf(0.975))
+Z_998 = float(stats.norm.ppf(0.999))
+
+
+def _as_float(values: npt.ArrayLike) -> np.ndarray:
+    """Float array with NaN for missing; pandas nullable columns (pd.NA) cannot go through np.asarray."""
+    if isinstance(values, pd.Series | pd.Index | pd.api.extensions.ExtensionArray):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    return np.asarray(values, dtype=float)
+
+
+def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
+    """Refuse a misspelt polarity or kind rather than silently treating it as something else."""
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _z(confidence: float) -> float:
+    """Two-sided standard normal critical value, e.g. 1.959964 for 95%."""
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+def wilson_interval(
+    numerator: npt.ArrayLike, denominator: npt.ArrayLike, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for numerator/denominator, as proportions 0-1.
+
+    Wilson rather than the textbook p +/- z*se because it stays inside 0-1 and behaves at 0/6 or 6/6.
+    NaN where either figure is missing, the denominator is not positive, or the numerator is outside
+    0..denominator (not a proportion).
+    """
+    x = _as_float(numerator)
+    n = _as_float(denominator)
+    valid = (n > 0) & (x >= 0) & (x <= n)
+    x = np.where(valid, x, np.nan)
+    n = np.where(valid, n, np.nan)
+    z = _z(confidence)
+    p = x / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def poisson_interval(
+    count: npt.ArrayLike, exposure: npt.ArrayLike, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (Garwood) interval for the rate count/exposure, per unit of exposure.
+
+    Exact because counts of a handful make the normal approximation useless. Multiply by 10,000 for
+    "per 10,000". NaN where either figure is missing, exposure is not positive or the count is negative.
+    """
+    k = _as_float(count)
+    e = _as_float(exposure)
+    valid = (e > 0) & (k >= 0)
+    k = np.where(valid, k, np.nan)
+    e = np.where(valid, e, np.nan)
+    alpha = 1 - confidence
+    lower = np.where(k == 0, 0.0, stats.chi2.ppf(alpha / 2, 2 * k) / 2)
+    upper = stats.chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    return lower / e, upper / e
+
+
+def network_rate(numerator: npt.ArrayLike, denominator: npt.ArrayLike) -> float:
+    """Pooled network rate sum(numerator)/sum(denominator), the funnel target.
+
+    Pooled, not a mean of rates, so big authorities count in proportion to their size. Only rows
+    with both figures and a positive denominator count; NaN when there are none.
+    """
+    x = _as_float(numerator)
+    n = _as_float(denominator)
+    valid = ~np.isnan(x) & (n > 0)
+    if not valid.any():
+        return math.nan
+    return float(x[valid].sum() / n[valid].sum())
+
+
+def funnel_limits(p0: float, denominators: npt.ArrayLike, kind: FunnelKind) -> dict[str, np.ndarray]:
+    """95% and 99.8% control limits around target p0 for each denominator, to draw the funnel.
+
+    Normal approximation: se = sqrt(p0(1-p0)/n) for a proportion, sqrt(p0/n) for a rate (Poisson).
+    Proportion limits are clipped to 0-1 and rate limits to 0 or more; NaN where n is missing or not
+    positive. Keys: "lower_99.8", "lower_95", "upper_95", "upper_99.8".
+    """
+    _check(kind, FUNNEL_KINDS, "kind")
+    n = _as_float(denominators)
+    n = np.where(n > 0, n, np.nan)
+    se = np.sqrt(p0 * (1 - p0) / n) if kind == "proportion" else np.sqrt(p0 / n)
+    ceiling = 1.0 if kind == "proportion" else np.inf
+    return {
+        "lower_99.8": np.clip(p0 - Z_998 * se, 0, ceiling),
+        "lower_95": np.clip(p0 - Z_95 * se, 0, ceiling),
+        "upper_95": np.clip(p0 + Z_95 * se, 0, ceiling),
+        "upper_99.8": np.clip(p0 + Z_998 * se, 0, ceiling),
+    }
+
+
+def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: FunnelKind) -> np.ndarray:
+    """Where each authority sits against the funnel around the network rate.
+
+    One of "within", "above_95", "below_95", "above_99.8", "below_99.8" (the 99.8% label wins when
+    both apply); a value exactly on a limit is within it. None where a figure is missing or the
+    denominator is not positive. Says "different", not "better": the caller applies polarity.
+    """
+    x = _as_float(numerator)
+    n = _as_float(denominator)
+    limits = funnel_limits(network_rate(x, n), n, kind)
+    valid = ~np.isnan(x) & (n > 0)
+    value = np.where(valid, x / np.where(valid, n, 1), np.nan)
+    position = np.select(
+        [
+            value > limits["upper_99.8"],
+            value > limits["upper_95"],
+            value < limits["lower_99.8"],
+            value < limits["lower_95"],
+        ],
+        ["above_99.8", "above_95", "below_99.8", "below_95"],
+        default="within",
+    ).astype(object)
+    position[~valid] = None
+    return position
+
+
+def competition_rank(values: npt.ArrayLike, polarity: Polarity) -> np.ndarray:
+    """Rank 1 = best for the polarity; ties share the lowest rank ("1, 2, 2, 4"), as in LAIT.
+
+    Neutral ranks high to low like "higher" (an ordering, not a judgement). NaN stays NaN.
+    """
+    _check(polarity, POLARITIES, "polarity")
+    v = pd.Series(_as_float(values))
+    return v.rank(method="min", ascending=polarity == "lower", na_option="keep").to_numpy(dtype=float)
+
+
+def quartile_bands(values: npt.ArrayLike, polarity: Polarity) -> np.ndarray:
+    """LAIT-style bands A-D, A always the best quarter for the polarity.
+
+    Quartiles of the reporting values with numpy's "linear" method (= Excel QUARTILE.INC, what
+    analysts check against). "higher"/"neutral": A >= Q3 > B >= Q2 > C >= Q1 > D. "lower": A <= Q1 <
+    B <= Q2 < C <= Q3 < D. For neutral, A is just the highest quarter. None where missing; fewer
+    than 4 values are still banded by the same rule.
+    """
+    _check(polarity, POLARITIES, "polarity")
+    v = _as_float(values)
+    present = ~np.isnan(v)
+    bands = np.full(v.shape, None, dtype=object)
+    if not present.any():
+        return bands
+    q1, q2, q3 = np.percentile(v[present], [25, 50, 75], method="linear")
+    conditions = [v <= q1, v <= q2, v <= q3] if polarity == "lower" else [v >= q3, v >= q2, v >= q1]
+    bands[present] = np.select(conditions, ["A", "B", "C"], default="D")[present]
+    return bands
+
+
+TREND_SIGNIFICANCE = 0.05
+
+
+def _least_squares(n: np.ndarray, sx: np.ndarray, sy: np.ndarray, sxx: np.ndarray, sxy: np.ndarray,
+                   syy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slope and two-sided p-value of a straight-line fit from its running sums (as linregress).
+
+    Written from sums so that every authority's rolling window is fitted at once; a flat series
+    has p-value NaN (no evidence of change).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread_x = sxx - sx**2 / n
+        spread_xy = sxy - sx * sy / n
+        spread_y = syy - sy**2 / n
+        slope = spread_xy / spread_x
+        residual = np.clip(spread_y - slope * spread_xy, 0, None)
+        freedom = n - 2
+        standard_error = np.sqrt(residual / freedom / spread_x)
+        t_value = np.where(standard_error > 0, np.abs(slope) / standard_error, np.where(slope != 0, np.inf, np.nan))
+        pvalue = np.where((freedom > 0) & (spread_y > 1e-12), 2 * stats.t.sf(t_value, freedom), np.nan)
+    return slope, pvalue
+
+
+def trend_labels(slope: npt.ArrayLike, pvalue: npt.ArrayLike, points: npt.ArrayLike,
+                 polarity: npt.ArrayLike, min_points: int = 4) -> np.ndarray:
+    """Words for fitted trends: "improving"/"worsening" by polarity, "rising"/"falling" for neutral,
+    "no clear change" unless p < 0.05, "not enough data" below `min_points` quarters."""
+    slope, pvalue, points = _as_float(slope), _as_float(pvalue), _as_float(points)
+    polarity = np.broadcast_to(np.asarray(polarity, dtype=object), slope.shape)
+    rising = slope > 0
+    judged = np.where(rising == (polarity == "higher"), "improving", "worsening")
+    moved = np.where(polarity == "neutral", np.where(rising, "rising", "falling"), judged)
+    significant = pvalue < TREND_SIGNIFICANCE
+    return np.where(points < min_points, "not enough data", np.where(significant, moved, "no clear change")).astype(
+        object
+    )
+
+
+def window_sum(values: npt.ArrayLike, window: int) -> np.ndarray:
+    """Sum of the last `window` columns at every column of a 2-D array (NaN counts as nothing)."""
+    running = np.cumsum(np.nan_to_num(_as_float(values), nan=0.0), axis=1)
+    earlier = np.zeros_like(running)
+    earlier[:, window:] = running[:, :-window]
+    return running - earlier
+
+
+def rolling_linear_trend(values: npt.ArrayLike, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Straight-line fit over the last `window` quarters at every quarter of every series at once.
+
+    `values` is 2-D: one row per series, one column per consecutive quarter, NaN where missing.
+    Returns slope (per quarter), p-value and the number of quarters used, each the same shape.
+    """
+    y = _as_float(values)
+    present = ~np.isnan(y)
+    x = np.where(present, np.arange(y.shape[1], dtype=float), np.nan)
+    n = window_sum(present, window)
+    slope, pvalue = _least_squares(n, window_sum(x, window), window_sum(y, window), window_sum(x * x, window),
+                                   window_sum(x * y, window), window_sum(y * y, window))
+    return slope, pvalue, n
+
+
+def trend_direction(x: npt.ArrayLike, y: npt.ArrayLike, polarity: Polarity, min_points: int = 4) -> str:
+    """Say whether one series has really moved, by a least-squares slope significant at p < 0.05.
+
+    x is consecutive quarter indexes, y the values; pairs with a NaN are dropped. Returns "not enough
+    data" (fewer than min_points), "no clear change", "improving"/"worsening" ("higher"/"lower"), or
+    "rising"/"falling" (neutral). A flat series is "no clear change".
+    """
+    _check(polarity, POLARITIES, "polarity")
+    xs = _as_float(x)
+    ys = _as_float(y)
+    keep = ~np.isnan(xs) & ~np.isnan(ys)
+    xs, ys = xs[keep], ys[keep]
+    sums = [np.asarray(float(term)) for term in (len(xs), xs.sum(), ys.sum(), (xs * xs).sum(), (xs * ys).sum(),
+                                                  (ys * ys).sum())]
+    slope, pvalue = _least_squares(*sums)
+    return str(trend_labels(slope, pvalue, len(xs), polarity, min_points).item())
+
+
+def top_bottom_20(values: npt.ArrayLike, polarity: Polarity) -> np.ndarray:
+    """Flag the authorities in the best and worst 20% of those reporting, for the chair's narrative prompts.
+
+    "top 20%" when the competition rank is within the best ceil(n/5) of the n reporting, "bottom 20%"
+    when the rank counted from the worst end is within ceil(n/5); ties at the boundary are included.
+    None otherwise, for missing values, for every authority on a neutral measure, and for an
+    authority that would be both (only when ties span both ends, e.g. a lone reporter or all equal).
+    """
+    _check(polarity, POLARITIES, "polarity")
+    v = _as_float(values)
+    flags = np.full(v.shape, None, dtype=object)
+    if polarity == "neutral":
+        return flags
+    cut = math.ceil(np.count_nonzero(~np.isnan(v)) / 5)
+    top = competition_rank(v, polarity) <= cut
+    bottom = competition_rank(v, "lower" if polarity == "higher" else "higher") <= cut
+    flags[top & ~bottom] = "top 20%"
+    flags[bottom & ~top] = "bottom 20%"
+    return flags

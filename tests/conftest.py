@@ -1,0 +1,145 @@
+"""Shared fixtures: a fresh database, return files built the way councils save them, a fixed today,
+and one demo-network database built once per session and copied into the tests that need it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from benchmark.db import Database, close_database, open_database
+from benchmark.standard import columns
+
+ROOT = Path(__file__).resolve().parents[1]
+# A Monday in 2026-27 Q3: the current quarter is 2026-27 Q3, so 2026-27 Q4 is "in the future".
+TODAY = dt.date(2026, 11, 23)
+
+
+def _example_row(theme_id: str, la_code: str = "202", period: str = "2025-26 Q1", **values: object) -> dict:
+    """A valid row of a theme: the standard's own example figures, which respect every bound."""
+    row: dict[str, object] = {spec.name: spec.example for spec in columns(theme_id)}
+    row.update(la_code=la_code, period=period, **values)
+    return row
+
+
+def _messy(name: str, position: int) -> str:
+    """Header names as people type them: capitals, spaces and hyphens for underscores, padding."""
+    variants = (
+        lambda text: " " + text.upper().replace("_", " ") + " ",
+        lambda text: text.title().replace("_", "-"),
+        lambda text: text.replace("_", " ").capitalize() + "  ",
+    )
+    return variants[position % len(variants)](name)
+
+
+def _return_csv(theme_id: str, rows: Sequence[dict], *, encoding: str = "utf-8", crlf: bool = False,
+                messy_headers: bool = False, header: Sequence[str] | None = None,
+                blank_rows: int = 0, blank_columns: int = 0) -> bytes:
+    """CSV bytes for a theme file; `header` overrides the standard's columns (to drop or add some).
+
+    `encoding` is utf-8, utf-8-sig (Excel's "CSV UTF-8", with a byte-order mark) or cp1252 (Excel's
+    plain "CSV"); `blank_rows`/`blank_columns` add the empty trailing cells Excel leaves behind.
+    """
+    names = list(header) if header is not None else [spec.name for spec in columns(theme_id)]
+    shown = [_messy(name, i) for i, name in enumerate(names)] if messy_headers else names
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n" if crlf else "\n")
+    writer.writerow(shown + [""] * blank_columns)
+    for row in rows:
+        writer.writerow(["" if row.get(name) is None else row[name] for name in names] + [""] * blank_columns)
+    for _ in range(blank_rows):
+        writer.writerow([""] * (len(names) + blank_columns))
+    return buffer.getvalue().encode(encoding)
+
+
+def _xlsx(table: Sequence[Sequence[object]]) -> bytes:
+    """A workbook whose first sheet holds `table` from A1 (None leaves a cell empty)."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for r, cells in enumerate(table, start=1):
+        for c, value in enumerate(cells, start=1):
+            if value is not None:
+                sheet.cell(row=r, column=c, value=value)
+    workbook.create_sheet("Notes").append(["only the first sheet is read", 999])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def today() -> dt.date:
+    return TODAY
+
+
+@pytest.fixture
+def example_row() -> Callable[..., dict]:
+    """example_row(theme, la_code="202", period="2025-26 Q1", **overrides) -> a valid row dict."""
+    return _example_row
+
+
+@pytest.fixture
+def make_csv() -> Callable[..., bytes]:
+    """make_csv(theme, rows, encoding=, crlf=, messy_headers=, header=, blank_rows=, blank_columns=)."""
+    return _return_csv
+
+
+@pytest.fixture
+def make_xlsx() -> Callable[[Sequence[Sequence[object]]], bytes]:
+    return _xlsx
+
+
+@pytest.fixture
+def tmp_db(tmp_path: Path) -> Iterator[Database]:
+    """A fresh, migrated database in its own file, closed after the test."""
+    path = tmp_path / "test.duckdb"
+    yield open_database(path)
+    close_database(path)
+
+
+def run_benchmark(*args: str, db: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python -m benchmark ARGS` from the project folder, with DSCO_DB pointing at `db` (never data/)."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    env.pop("DSCO_DB", None)
+    if db is not None:
+        env["DSCO_DB"] = str(db)
+    return subprocess.run([sys.executable, "-m", "benchmark", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class DemoBuild:
+    path: Path
+    process: subprocess.CompletedProcess
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """The demo network loaded once, by `python -m benchmark demo` (the command a user runs)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    process = run_benchmark("demo", "--db", str(path), timeout=300)
+    if process.returncode != 0:
+        pytest.fail(f"python -m benchmark demo failed ({process.returncode}): {process.stderr}")
+    return DemoBuild(path, process)
+
+
+@pytest.fixture
+def demo_db(demo_build: DemoBuild, tmp_path: Path) -> Iterator[Database]:
+    """A private copy of the demo database, open for the test and closed afterwards."""
+    path = tmp_path / "demo.duckdb"
+    shutil.copyfile(demo_build.path, path)
+    wal = demo_build.path.with_name(demo_build.path.name + ".wal")
+    if wal.exists():  # not checkpointed on exit: the log is part of the database
+        shutil.copyfile(wal, path.with_name(path.name + ".wal"))
+    yield open_database(path)
+    close_database(path)

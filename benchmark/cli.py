@@ -10,9 +10,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from benchmark import returns, templates
+from benchmark import engine, exports, groups, published, returns, templates, tracker
 from benchmark.db import DatabaseBusy, open_database
 from benchmark.demo import DemoRefused, load_demo
+from benchmark.disclosure import AUDIENCES
+from benchmark.groups import GroupError
+from benchmark.metrics import CATALOGUE, METRICS
+from benchmark.periods import Period, PeriodError
+from benchmark.reference import resolve_authority
 from benchmark.standard import THEMES, columns
 
 DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "data-standard.md"
@@ -115,16 +120,109 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    rows = [
+    catalogue = [
+        {"id": metric.id, "name": metric.name, "theme": metric.theme, "unit": metric.unit,
+         "polarity": metric.polarity.value, "formula": metric.formula, "numerator": list(metric.numerator),
+         "denominator": metric.denominator, "decimals": metric.decimals, "definition": metric.definition,
+         "legal_basis": metric.legal_basis}
+        for metric in CATALOGUE
+    ]
+    fields = [
         {"theme": theme_id, "field": spec.name, "label": spec.label, "type": spec.kind.value,
          "required": spec.required, "description": spec.description, "legal_basis": spec.legal_basis}
         for theme_id in THEMES for spec in columns(theme_id)
     ]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"metrics": catalogue, "fields": fields}, indent=2))
+        return 0
+    print("Metric catalogue (ids are stable: use them with `compare --metric`):")
+    for metric in catalogue:
+        print(f"  {metric['id']:<30} {metric['polarity']:<8} {metric['unit']:<20} {metric['name']}")
+    print("\nFields of the data standard:")
+    for row in fields:
+        print(f"  {row['theme']:<13} {row['field']:<28} {row['type']:<9} {row['label']}")
+    return 0
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except PeriodError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _authority(text: str) -> str:
+    code = resolve_authority(text)
+    if code is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an English authority")
+    return code
+
+
+def _metric_id(text: str) -> str:
+    if text not in METRICS:
+        raise argparse.ArgumentTypeError(f"unknown metric '{text}' (see `python -m benchmark metrics`)")
+    return text
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    database = open_database(args.db)
+    try:
+        table = engine.compare(database, args.period, args.metric, args.group, args.for_la)
+    except (ValueError, GroupError) as error:
+        return _fail(str(error))
+    table = exports.outward_comparison(table, METRICS[args.metric], args.audience, args.for_la)
+    if args.format == "json":
+        print(table.to_json(orient="records", indent=2, date_format="iso"))
     else:
-        for row in rows:
-            print(f"{row['theme']:<13} {row['field']:<28} {row['type']:<9} {row['label']}")
+        table.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_tracker(args: argparse.Namespace) -> int:
+    database = open_database(args.db)
+    grid = tracker.tracker_grid(database, args.period)
+    if args.format == "json":
+        print(tracker.tracker(database, args.period).to_json(orient="records", indent=2, date_format="iso"))
+    elif args.format == "csv":
+        grid.to_csv(sys.stdout, index=False)
+    else:
+        summary = tracker.completeness(database, args.period)
+        print(f"{args.period}: {summary['returns_received']} of {summary['returns_expected']} theme returns from "
+              f"{summary['authorities']} authorities; {summary['authorities_complete']} complete.")
+        print(grid.to_string(index=False))
+    return 0
+
+
+def cmd_published_load(args: argparse.Namespace) -> int:
+    paths = [Path(name) for name in args.files]
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        return _fail(f"no such file: {', '.join(missing)}")
+    try:
+        summaries = published.load_published(open_database(args.db), paths)
+    except ValueError as error:
+        print(f"refused: {error}", file=sys.stderr)
+        return 1
+    for summary in summaries:
+        print(f"loaded {summary.source}: {summary.rows:,} values, {len(summary.indicators)} indicators, "
+              f"periods {', '.join(summary.periods)}, {summary.symbols:,} symbols kept")
+    return 0
+
+
+def cmd_groups(args: argparse.Namespace) -> int:
+    database = open_database(args.db)
+    try:
+        if args.action == "add":
+            codes = groups.save_group(database, args.name, args.members)
+            print(f"saved group '{args.name}': {', '.join(codes)}")
+        elif args.action == "remove":
+            groups.delete_group(database, args.name)
+            print(f"removed group '{args.name}'")
+    except GroupError as error:
+        return _fail(str(error))
+    if args.action == "list":
+        for name, members in groups.custom_groups(database).items():
+            print(f"{name}: {', '.join(members)}")
     return 0
 
 
@@ -164,8 +262,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("demo", cmd_demo, "Load the embedded synthetic demo network (33 London boroughs, 8 quarters).")
 
-    sub = command("metrics", cmd_metrics, "List the fields of the data standard.", db=False)
+    sub = command("metrics", cmd_metrics, "List the metric catalogue and the fields of the data standard.", db=False)
     sub.add_argument("--json", action="store_true")
+
+    sub = command("compare", cmd_compare, "One metric in one quarter for every authority of a peer group.")
+    sub.add_argument("--period", type=_period, required=True, help="quarter, e.g. '2025-26 Q2'")
+    sub.add_argument("--metric", type=_metric_id, required=True, help="metric id (see `metrics`)")
+    sub.add_argument("--group", default="network", help="network, neighbours, region or a custom group's name")
+    sub.add_argument("--for", dest="for_la", type=_authority, help="the authority the comparison is for")
+    sub.add_argument("--audience", choices=AUDIENCES, default="network")
+    sub.add_argument("--format", choices=("csv", "json"), default="csv")
+
+    sub = command("tracker", cmd_tracker, "Who has returned which theme for a quarter.")
+    sub.add_argument("--period", type=_period, required=True)
+    sub.add_argument("--format", choices=("text", "csv", "json"), default="text")
+
+    published_parser = commands.add_parser("published", help="Published DfE statistics (EES tidy CSVs).")
+    published_commands = published_parser.add_subparsers(dest="published_command", required=True,
+                                                         parser_class=_Parser)
+    sub = published_commands.add_parser("load", help="Load EES tidy CSV files into the `published` table.")
+    sub.add_argument("files", nargs="+", metavar="FILE")
+    sub.add_argument("--db", help="DuckDB file (default: $DSCO_DB, else data/dsco.duckdb)")
+    sub.set_defaults(handler=cmd_published_load)
+
+    sub = command("groups", cmd_groups, "Custom peer groups: add NAME LA..., remove NAME, list.")
+    sub.add_argument("action", choices=("add", "remove", "list"))
+    sub.add_argument("name", nargs="?", default="")
+    sub.add_argument("members", nargs="*", metavar="LA")
 
     sub = command("docs", cmd_docs, "Regenerate docs/data-standard.md from the standard.", db=False)
     sub.add_argument("--out", default=str(DOCS_PATH))

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmark import reference
+from benchmark import published, reference
 from benchmark.db import Database
 from benchmark.periods import Period, period_range
 from benchmark.returns import StoreResult, store_file
 from benchmark.standard import THEMES, columns
 
+PUBLISHED_DIR = reference.DATA_DIR / "published"
 DEMO_SEED = 20250401
 LONDON = "E12000007"
 FIRST_QUARTER = Period(2024, 3)
@@ -214,6 +215,7 @@ def load_demo(db: Database) -> list[StoreResult]:
         if not result.stored:
             raise RuntimeError(f"demo file refused: {result.report.summary} {result.report.errors[:3]}")
         results.append(result)
+    published.load_published(db, sorted(PUBLISHED_DIR.glob("*.csv")))
     db.set_setting("network_name", DEMO_NETWORK_NAME)
     db.set_setting("demo", "true")
     return results

@@ -1,0 +1,66 @@
+"""Tables that leave the engine for people: the audience decides what they may see.
+
+`network`: exact figures with every authority named, for the closed forum. `external`: counts of
+1-5 suppressed (with secondary suppression), rates hidden with their counts, other authorities
+as letters and the own authority named. Every outward table goes through `outward_comparison`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from benchmark import disclosure
+from benchmark.metrics import Method, Metric
+
+# Columns that name or point at other authorities: never in an external table.
+_IDENTIFYING = ("sn_closeness", "england_source")
+_DERIVED = ("value", "ci_low", "ci_high", "diff_from_median", "rolling_4q")
+
+
+def letter_names(la_names: list[str], own: str | None, seed: str) -> dict[str, str]:
+    """One letter per peer for one output, in an order that does not follow the alphabet or a rank."""
+    order = sorted(set(la_names), key=lambda name: hashlib.sha256(f"{seed}|{name}".encode()).hexdigest())
+    return disclosure.anonymise(order, own)
+
+
+def _suppression_plan(metric: Metric) -> tuple[list[str], dict[str, tuple[str, str | None]], list]:
+    """Which columns are counts, which values derive from them, and which counts add up."""
+    if metric.method is Method.PROPORTION:
+        counts = ["numerator", "denominator", "complement"]
+        rates = {column: ("numerator", "denominator") for column in _DERIVED}
+        return counts, rates, [("denominator", ["numerator", "complement"])]
+    if metric.method is Method.RATE:
+        return ["numerator"], {column: ("numerator", None) for column in _DERIVED}, []
+    if metric.method is Method.RATIO:
+        counts = ["denominator"] if metric.unit == "GBP" else ["numerator", "denominator"]
+        top = "denominator" if metric.unit == "GBP" else "numerator"
+        return counts, {column: (top, "denominator") for column in _DERIVED}, []
+    return [], {}, []
+
+
+def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_la: str | None = None,
+                       names: dict[str, str] | None = None) -> pd.DataFrame:
+    """A comparison table as the audience may see it; `names` maps authority names to letters."""
+    if audience not in disclosure.AUDIENCES:
+        raise ValueError(f"audience must be one of {', '.join(disclosure.AUDIENCES)}")
+    if audience == "network":
+        return frame.copy()
+    counts, rates, row_sums = _suppression_plan(metric)
+    table = frame.reset_index(drop=True).copy()
+    if counts:
+        if "complement" in counts:
+            table["complement"] = table["denominator"] - table["numerator"]
+        table[counts] = table[counts].astype(float)
+        table = disclosure.suppress(table, counts=counts, rates=rates, row_sums=row_sums).frame
+        table = table.drop(columns=["complement"], errors="ignore")
+    own_name = None
+    if own_la is not None and (table["la_code"] == own_la).any():
+        own_name = table.loc[table["la_code"] == own_la, "la_name"].iloc[0]
+    mapping = names or letter_names(table["la_name"].tolist(), own_name, metric.id)
+    is_own = table["la_code"] == own_la
+    table["la_name"] = table["la_name"].map(mapping)
+    table["la_code"] = np.where(is_own, table["la_code"], "")
+    return table.drop(columns=[column for column in _IDENTIFYING if column in table])

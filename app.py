@@ -1,18 +1,23 @@
-"""DSCO benchmarking dashboard: the Streamlit entry point (pages only lay out and call benchmark/)."""
+"""DSCO benchmarking dashboard: the Streamlit entry point. Pages only lay out widgets and call benchmark/."""
 
 import streamlit as st
 
-from benchmark.db import open_database
-from benchmark.demo import SYNTHETIC_LABEL, is_demo
-from benchmark.returns import history
+st.set_page_config(page_title="DSCO benchmarking", page_icon=":material/diversity_3:", layout="wide")
 
-st.set_page_config(page_title="DSCO benchmarking", layout="wide")
-st.title("DSCO network benchmarking")
-database = open_database()
-if is_demo(database):
-    st.info(SYNTHETIC_LABEL)
-submissions = history(database)
-if submissions.empty:
-    st.write("No returns stored yet: load the demo with `python -m benchmark demo` or upload a return.")
-else:
-    st.dataframe(submissions.drop(columns=["sha256"]), hide_index=True)
+navigation = st.navigation(
+    {
+        "Compare": [
+            st.Page("pages/overview.py", title="Network overview", icon=":material/grid_view:", default=True),
+            st.Page("pages/my_authority.py", title="My authority", icon=":material/account_balance:"),
+            st.Page("pages/short_breaks.py", title="Short breaks", icon=":material/family_restroom:"),
+            st.Page("pages/advice.py", title="Advice timeliness and quality", icon=":material/schedule:"),
+            st.Page("pages/transitions.py", title="Transitions to adulthood", icon=":material/trending_up:"),
+            st.Page("pages/published.py", title="Published context", icon=":material/public:"),
+        ],
+        "Returns": [
+            st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
+            st.Page("pages/data_standard.py", title="Data standard", icon=":material/menu_book:"),
+        ],
+    }
+)
+navigation.run()

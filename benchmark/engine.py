@@ -364,3 +364,17 @@ def series(db: Database, metric_id: str, la_code: str, last: Period, quarters: i
     periods["sn_mean"] = periods["period_index"].map(mine["sn_mean"])
     periods["network_median"] = periods["period_index"].map(medians)
     return periods
+
+
+def authority_trends(db: Database, la_code: str, last: Period, quarters: int = TREND_QUARTERS) -> dict[str, list]:
+    """Each metric's last `quarters` values for an authority (None where missing), for sparklines."""
+    table = scorecard(db)
+    wanted = range(last.index - quarters + 1, last.index + 1)
+    if not len(table):
+        return {}
+    rows = table[(table["la_code"] == la_code) & table["period_index"].isin(wanted)]
+    values = rows.pivot(index="metric", columns="period_index", values="value").reindex(columns=list(wanted))
+    return {
+        metric_id: [None if pd.isna(value) else round(float(value), METRICS[metric_id].decimals) for value in row]
+        for metric_id, row in zip(values.index, values.to_numpy(), strict=True)
+    }

@@ -8,6 +8,8 @@ as letters and the own authority named. Every outward table goes through `outwar
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -64,3 +66,42 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
     table["la_name"] = table["la_name"].map(mapping)
     table["la_code"] = np.where(is_own, table["la_code"], "")
     return table.drop(columns=[column for column in _IDENTIFYING if column in table])
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """Text a spreadsheet will never execute: a leading =, +, -, @ is quoted with an apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and value != "-":
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell (and column name) made safe; numbers stay numbers."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(safe_cell)
+    out.columns = [safe_cell(str(column)) for column in out.columns]
+    return out
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV for download: UTF-8 with a byte-order mark so Excel reads it, formula-safe."""
+    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """A workbook with one sheet per table, numbers as numbers and text formula-safe."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            sheet_name = re.sub(r"[\[\]:*?/\\]", " ", name)[:31]
+            safe_frame(frame).to_excel(writer, sheet_name=sheet_name, index=False)
+            worksheet = writer.sheets[sheet_name]
+            for column_cells in worksheet.columns:
+                width = max(len(str(cell.value or "")) for cell in column_cells[:200])
+                worksheet.column_dimensions[column_cells[0].column_letter].width = min(max(10, width + 2), 60)
+    return buffer.getvalue()

@@ -121,6 +121,30 @@ def _insert_rows(cursor: duckdb.DuckDBPyConnection, submission_id: int, report: 
     )
 
 
+def preview(db: Database, report: ValidationReport) -> pd.DataFrame:
+    """What storing a valid report would write, one row per authority and quarter, saying which
+    earlier return it would replace."""
+    rows = pd.DataFrame([
+        {"la_code": row.la_code, "Authority": authority_name(row.la_code), "Quarter": row.period.label,
+         "period_index": row.period.index, **{name: value for name, value in row.values.items()},
+         "notes": row.notes}
+        for row in report.rows
+    ])
+    if rows.empty:
+        return rows
+    stored = db.frame(
+        f"SELECT k.la_code, k.period_index, c.submitted_at FROM {_KEYS} k JOIN current_returns c "
+        "ON c.la_code = k.la_code AND c.period_index = k.period_index AND c.theme = ?",
+        [rows["la_code"].tolist(), rows["period_index"].tolist(), report.theme],
+    )
+    rows = rows.merge(stored, on=["la_code", "period_index"], how="left")
+    rows.insert(3, "Effect", [
+        "new return" if pd.isna(when) else f"replaces the return stored {when:%d %b %Y %H:%M}"
+        for when in rows.pop("submitted_at")
+    ])
+    return rows.drop(columns=["period_index"])
+
+
 def history(db: Database) -> pd.DataFrame:
     """Every submission, newest first, with what it covers and whether it is still current."""
     return db.frame("""

@@ -10,6 +10,7 @@ import openpyxl
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from benchmark.metrics import CATALOGUE
 from benchmark.standard import (
     MAX_NIGHTS_PER_QUARTER,
     NOTES_MAX_CHARS,
@@ -130,5 +131,19 @@ def standard_markdown() -> str:
         f"The nights rule allows at most {MAX_NIGHTS_PER_QUARTER} nights per child with an "
         "overnight break in a quarter (the longest quarter has 92 nights).",
         "",
+        "## Metric catalogue",
+        "",
+        "What the network compares, worked out from the fields above. Ids are stable: the command line, "
+        "page addresses and exports use them. Rates per 10,000 use the ONS mid-year estimate of children "
+        "aged 0-17 for the latest year not after the quarter.",
+        "",
+        "| id | metric | theme | calculation | unit | polarity | definition | legal basis |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+    lines += [
+        f"| `{metric.id}` | {_cell(metric.name)} | {metric.theme} | {_cell(metric.formula)} | {metric.unit} | "
+        f"{metric.polarity.label} | {_cell(metric.definition)} | {_cell(metric.legal_basis)} |"
+        for metric in CATALOGUE
+    ]
+    lines.append("")
     return "\n".join(lines)

@@ -143,3 +143,9 @@ def demo_db(demo_build: DemoBuild, tmp_path: Path) -> Iterator[Database]:
         shutil.copyfile(wal, path.with_name(path.name + ".wal"))
     yield open_database(path)
     close_database(path)
+
+
+@pytest.fixture
+def benchmark_cli() -> Callable[..., subprocess.CompletedProcess]:
+    """benchmark_cli(*args, db=PATH): run the command line in a subprocess (see run_benchmark)."""
+    return run_benchmark

@@ -1,0 +1,182 @@
+"""Plotly figures for the dashboard and the meeting packs, built from engine tables only.
+
+Colours are the Analysis Function accessible palette: the chosen authority in dark blue,
+everything else in grey, and never colour alone (values are labelled, markers differ).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from benchmark import stats
+from benchmark.metrics import Method, Metric
+
+DARK_BLUE = "#12436D"
+TURQUOISE = "#28A197"
+DARK_PINK = "#801650"
+ORANGE = "#F46A25"
+DARK_GREY = "#3D3D3D"
+LIGHT_PURPLE = "#A285D1"
+OTHER_GREY = "#B3B3B3"
+# Quartile band shading: A is always best. Judged measures run blue (best) to pink (worst);
+# neutral measures use shades of grey so that no judgement is implied.
+BAND_COLOURS = {"A": "#12436D", "B": "#6A8FB3", "C": "#D9A6C0", "D": "#801650"}
+NEUTRAL_BAND_COLOURS = {"A": "#3D3D3D", "B": "#7A7A7A", "C": "#B3B3B3", "D": "#E0E0E0"}
+BAND_TEXT = {"A": "white", "B": "white", "C": "black", "D": "white"}
+NEUTRAL_BAND_TEXT = {"A": "white", "B": "white", "C": "black", "D": "black"}
+
+
+def band_style(band: str | None, neutral: bool) -> str:
+    """CSS for a tartan-rug cell: background by band, text colour that stays readable."""
+    if band not in BAND_COLOURS:
+        return "background-color: #FFFFFF; color: #3D3D3D"
+    colours, text = (NEUTRAL_BAND_COLOURS, NEUTRAL_BAND_TEXT) if neutral else (BAND_COLOURS, BAND_TEXT)
+    return f"background-color: {colours[band]}; color: {text[band]}"
+
+
+def _layout(figure: go.Figure, title: str, height: int) -> go.Figure:
+    figure.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        template="plotly_white",
+        height=height,
+        margin={"l": 10, "r": 30, "t": 60, "b": 40},
+        font={"family": "Arial, sans-serif", "color": DARK_GREY},
+        legend={"orientation": "h", "yanchor": "bottom", "y": -0.2, "x": 0},
+    )
+    return figure
+
+
+def _axis_title(metric: Metric) -> str:
+    return {"%": "Percent", "GBP": "Pounds"}.get(metric.unit, metric.unit[:1].upper() + metric.unit[1:])
+
+
+def bar_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: str,
+              zero_based: bool = False) -> go.Figure:
+    """Authorities sorted by value, the chosen one in dark blue, with 95% intervals, the network
+    median and the statistical-neighbour mean as labelled reference lines."""
+    rows = table.dropna(subset=["value"]).sort_values("value", ascending=True)
+    is_chosen = rows["la_code"] == chosen
+    colours = np.where(is_chosen, DARK_BLUE, OTHER_GREY)
+    figure = go.Figure(go.Bar(
+        x=rows["value"], y=rows["la_name"], orientation="h", marker_color=colours,
+        text=[metric.format(value) for value in rows["value"]], textposition="outside", cliponaxis=False,
+        error_x=(
+            {"type": "data", "symmetric": False, "array": rows["ci_high"] - rows["value"],
+             "arrayminus": rows["value"] - rows["ci_low"], "color": DARK_GREY, "thickness": 1}
+            if metric.has_interval else None
+        ),
+        name=metric.name,
+        hovertemplate="%{y}: %{text}<extra></extra>",
+    ))
+    median = rows["network_median"].dropna()
+    if len(median):
+        figure.add_vline(x=float(median.iloc[0]), line_dash="dash", line_color=DARK_GREY,
+                         annotation_text=f"Network median {metric.format(float(median.iloc[0]))}",
+                         annotation_position="top")
+    neighbours = rows.loc[is_chosen, "sn_mean"].dropna()
+    if len(neighbours):
+        figure.add_vline(x=float(neighbours.iloc[0]), line_dash="dot", line_color=TURQUOISE,
+                         annotation_text=f"Neighbour mean {metric.format(float(neighbours.iloc[0]))}",
+                         annotation_position="bottom", annotation_font_color=TURQUOISE)
+    figure.update_xaxes(title=_axis_title(metric), rangemode="tozero" if zero_based else "normal")
+    figure.update_yaxes(title=None, tickfont={"size": 11})
+    return _layout(figure, title, max(320, 24 * len(rows) + 120))
+
+
+def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: str) -> go.Figure | None:
+    """Each authority's value against its own denominator, inside 95% and 99.8% limits around the
+    network rate; None for measures without a funnel (ratios, medians, ages)."""
+    if metric.method not in (Method.PROPORTION, Method.RATE):
+        return None
+    rows = table.dropna(subset=["value", "denominator"])
+    rows = rows[rows["denominator"] > 0]
+    if rows.empty:
+        return None
+    target = stats.network_rate(rows["numerator"], rows["denominator"])
+    sizes = np.linspace(max(rows["denominator"].min() * 0.8, 1), rows["denominator"].max() * 1.1, 200)
+    limits = stats.funnel_limits(target, sizes, metric.method.value)
+    figure = go.Figure()
+    styles = {"95": ("dash", "95% limits"), "99.8": ("dot", "99.8% limits")}
+    for level, (dash, name) in styles.items():
+        for side in ("lower", "upper"):
+            figure.add_trace(go.Scatter(
+                x=sizes, y=limits[f"{side}_{level}"] * metric.multiplier, mode="lines",
+                line={"color": DARK_GREY, "dash": dash, "width": 1}, name=name,
+                showlegend=side == "upper", hoverinfo="skip",
+            ))
+    figure.add_hline(y=target * metric.multiplier, line_color=DARK_GREY,
+                     annotation_text=f"Network rate {metric.format(target * metric.multiplier)}")
+    others = rows[rows["la_code"] != chosen]
+    outside = others["funnel"].isin(["above_99.8", "below_99.8"])
+    figure.add_trace(go.Scatter(
+        x=others["denominator"], y=others["value"], mode="markers+text", name="Other authorities",
+        marker={"color": OTHER_GREY, "size": 9, "line": {"color": DARK_GREY, "width": 1}},
+        text=np.where(outside, others["la_name"], ""), textposition="top center",
+        customdata=others["la_name"], hovertemplate="%{customdata}: %{y:.1f} (n=%{x:,.0f})<extra></extra>",
+    ))
+    mine = rows[rows["la_code"] == chosen]
+    if len(mine):
+        figure.add_trace(go.Scatter(
+            x=mine["denominator"], y=mine["value"], mode="markers+text", name=str(mine["la_name"].iloc[0]),
+            marker={"color": DARK_BLUE, "size": 14, "symbol": "diamond"},
+            text=mine["la_name"], textposition="top center", textfont={"color": DARK_BLUE},
+            hovertemplate="%{text}: %{y:.1f} (n=%{x:,.0f})<extra></extra>",
+        ))
+    denominator_name = "Children aged 0-17" if metric.method is Method.RATE else f"Denominator ({metric.denominator})"
+    figure.update_xaxes(title=denominator_name)
+    figure.update_yaxes(title=_axis_title(metric))
+    return _layout(figure, title, 460)
+
+
+def trend_chart(series: pd.DataFrame, metric: Metric, la_name: str, title: str) -> go.Figure:
+    """The authority's last quarters against the network median and its neighbours' mean."""
+    figure = go.Figure()
+    lines = (
+        ("network_median", "Network median", DARK_GREY, "dash", "circle-open"),
+        ("sn_mean", "Statistical neighbours' mean", TURQUOISE, "dot", "square"),
+        ("value", la_name, DARK_BLUE, "solid", "diamond"),
+    )
+    for column, name, colour, dash, symbol in lines:
+        figure.add_trace(go.Scatter(
+            x=series["period"], y=series[column], name=name, mode="lines+markers",
+            line={"color": colour, "dash": dash, "width": 3 if column == "value" else 2},
+            marker={"symbol": symbol, "size": 9}, connectgaps=False,
+            hovertemplate=f"{name} %{{x}}: %{{y:.{metric.decimals}f}}<extra></extra>",
+        ))
+    last = series.dropna(subset=["value"]).tail(1)
+    if len(last):
+        figure.add_annotation(x=last["period"].iloc[0], y=float(last["value"].iloc[0]),
+                              text=metric.format(float(last["value"].iloc[0])), showarrow=False, yshift=16,
+                              font={"color": DARK_BLUE})
+    figure.update_xaxes(title="Quarter", type="category")
+    figure.update_yaxes(title=_axis_title(metric))
+    return _layout(figure, title, 400)
+
+
+def context_chart(frame: pd.DataFrame, chosen_name: str | None, title: str) -> go.Figure:
+    """A published series by year: England and the region as reference lines, the chosen authority
+    in dark blue, the other network authorities in grey."""
+    figure = go.Figure()
+    order = sorted(frame["geography"].unique(), key=lambda name: (name == chosen_name, name))
+    for geography in order:
+        rows = frame[frame["geography"] == geography].sort_values("year")
+        level = rows["level"].iloc[0]
+        if level == "National":
+            style = {"color": DARK_GREY, "dash": "dash", "width": 3}
+        elif level == "Regional":
+            style = {"color": TURQUOISE, "dash": "dot", "width": 3}
+        elif geography == chosen_name:
+            style = {"color": DARK_BLUE, "width": 4}
+        else:
+            style = {"color": "#D0D0D0", "width": 1}
+        labelled = level != "Local authority" or geography == chosen_name
+        figure.add_trace(go.Scatter(
+            x=rows["year"], y=rows["value"], name=geography, mode="lines+markers" if labelled else "lines",
+            line=style, showlegend=labelled, connectgaps=False,
+            hovertemplate=f"{geography} %{{x}}: %{{y:.1f}}<extra></extra>",
+        ))
+    figure.update_xaxes(title="Calendar year", dtick=1)
+    figure.update_yaxes(title="Percent")
+    return _layout(figure, title, 440)

@@ -1,0 +1,40 @@
+"""My authority: every metric for one authority and quarter beside its peers."""
+
+import streamlit as st
+
+from benchmark import reference, views
+from benchmark.standard import THEMES
+from pages import ui
+
+db = ui.database()
+st.title("My authority")
+ui.banner(db)
+if not ui.no_data(db):
+    left, right = st.columns(2)
+    with left:
+        la_code = ui.authority_choice(db)
+    with right:
+        period = ui.period_choice(db)
+    la_name = reference.authority_name(la_code)
+    card = views.scorecard_view(db, la_code, period)
+    if (card["Value"] == "-").all():
+        st.info(f"{la_name} has no return for {period}. Pick another quarter, or upload its return on the "
+                "Upload page.", icon=":material/info:")
+    st.caption(
+        f"Every metric for {la_name} in {period}. Rank 1 is best for the measure's polarity; band A is the best "
+        "quarter of the network. 'Top 20%'/'bottom 20%' mark where the network asks for a short narrative. "
+        "The sparkline shows the last 8 quarters."
+    )
+    for theme_id, theme in THEMES.items():
+        st.subheader(theme.title)
+        rows = card[card["Theme"] == theme_id].drop(columns=["Theme", "metric_id"])
+        st.dataframe(
+            rows.style.map(lambda text: "font-weight: bold; color: #12436D" if text == "top 20%" else (
+                "font-weight: bold; color: #801650" if text in ("bottom 20%", "over 12 months") else ""),
+                subset=["Top/bottom 20%", "Flag"]),
+            hide_index=True,
+            column_config={"Last 8 quarters": st.column_config.LineChartColumn("Last 8 quarters", width="small")},
+            key=f"scorecard_{theme_id}",
+        )
+    ui.downloads(card.drop(columns=["Last 8 quarters"]),
+                 f"scorecard_{la_code}_{period.label.replace(' ', '_')}", "scorecard")

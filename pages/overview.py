@@ -1,0 +1,47 @@
+"""Network overview, the landing page: who has returned, and the tartan rug of every metric."""
+
+import streamlit as st
+
+from benchmark import charts, tracker, views
+from benchmark.metrics import CATALOGUE
+from benchmark.standard import THEMES
+from pages import ui
+
+db = ui.database()
+st.title("Network overview")
+st.caption(db.setting("network_name", "DSCO regional network"))
+ui.banner(db)
+if not ui.no_data(db):
+    period = ui.period_choice(db)
+    summary = tracker.completeness(db, period)
+    st.subheader(f"Returns for {period} ({period.months})")
+    columns = st.columns(4)
+    columns[0].metric("Theme returns received", f"{summary['returns_received']} of {summary['returns_expected']}")
+    columns[1].metric("Authorities with all three themes",
+                      f"{summary['authorities_complete']} of {summary['authorities']}")
+    columns[2].metric("Missing returns", len(summary["missing"]))
+    columns[3].metric("Resubmissions", summary["resubmissions"])
+    grid = tracker.tracker_grid(db, period).rename(
+        columns={"la_code": "Code", "la_name": "Authority", **{key: theme.title for key, theme in THEMES.items()}}
+    )
+    st.dataframe(
+        grid.style.map(lambda text: "background-color: #FBE3D6; color: #801650; font-weight: bold"
+                       if text == "missing" else "", subset=[theme.title for theme in THEMES.values()]),
+        hide_index=True, key="tracker_table",
+    )
+    st.caption("Each cell says when the theme's current return was stored, and how often it was resubmitted. "
+               "'missing' means no return for the quarter yet.")
+
+    st.subheader(f"Tartan rug, {period}")
+    text, bands = views.rug(db, period)
+    neutral = {metric.name for metric in CATALOGUE if metric.polarity.value == "neutral"}
+    styled = text.style.apply(
+        lambda column: [charts.band_style(band, column.name in neutral) for band in bands[column.name]], axis=0
+    )
+    st.dataframe(styled, key="tartan_rug")
+    st.caption(
+        "Authorities down, metrics across. Each cell is the value with its quartile band in brackets: A is always "
+        "the best quarter of the network for that measure (blue), D the weakest (pink). Neutral measures, where "
+        "higher is neither better nor worse, are banded by value in shades of grey (A = highest)."
+    )
+    ui.downloads(text.reset_index(), f"tartan_rug_{period.label.replace(' ', '_')}", "rug")

@@ -1,0 +1,113 @@
+"""The layout shared by the three theme pages: one metric, one quarter, one peer group."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from benchmark import charts, engine, groups, reference, views
+from benchmark.metrics import METRICS, metrics_for_theme
+from benchmark.standard import THEMES
+from pages import ui
+
+GROUP_LABELS = {"network": "Whole network", "neighbours": "Statistical neighbours", "region": "Region"}
+
+
+def theme_page(theme_id: str) -> None:
+    theme = THEMES[theme_id]
+    db = ui.database()
+    st.title(theme.title)
+    st.caption(theme.description)
+    ui.banner(db)
+    if ui.no_data(db):
+        return
+    metric_ids = [metric.id for metric in metrics_for_theme(theme_id)]
+    first, second, third, fourth = st.columns(4)
+    with first:
+        metric_id = ui.url_choice("Metric", metric_ids, "metric", metric_ids[0],
+                                  format_func=lambda key: METRICS[key].name)
+    with second:
+        period = ui.period_choice(db)
+    with third:
+        la_code = ui.authority_choice(db)
+    with fourth:
+        group_keys = [*GROUP_LABELS, *groups.custom_groups(db)]
+        group = ui.url_choice("Compare with", group_keys, "group", "network",
+                              format_func=lambda key: GROUP_LABELS.get(key, f"Group: {key}"))
+    metric = METRICS[metric_id]
+    with st.expander(f"About this metric: {metric.polarity.label}"):
+        st.markdown(
+            f"**{metric.name}** (`{metric.id}`)  \n{metric.definition}  \n"
+            f"Calculation: {metric.formula}.  \nLegal basis: {metric.legal_basis}."
+        )
+    table = engine.compare(db, period, metric_id, group, la_code)
+    la_name = reference.authority_name(la_code)
+    names = table["la_name"].tolist()
+    options_left, options_right = st.columns([3, 1])
+    hideable = [name for name in names if name != la_name]
+    in_url = [reference.authority_name(code) for code in st.query_params.get_all("hide")
+              if code in reference.authorities()]
+    hidden = options_left.multiselect("Hide from the charts", hideable,
+                                      default=[name for name in in_url if name in hideable], key="hide",
+                                      help="Leave out an authority that distorts the scale.")
+    st.query_params["hide"] = [reference.resolve_authority(name) for name in hidden]
+    zero_based = options_right.toggle("Start the axis at zero", value=False, key="zero")
+    shown = table[~table["la_name"].isin(hidden)]
+    if not (table["la_code"] == la_code).any():
+        st.info(f"{la_name} is not in this peer group: choose another group to see it beside its peers.")
+        mine = {"trend": None}
+    else:
+        mine = table[table["la_code"] == la_code].iloc[0]
+        _headline(metric, mine, la_name)
+
+    reported = int(table["value"].notna().sum())
+    group_text = GROUP_LABELS.get(group, f"the {group} group").lower()
+    st.plotly_chart(
+        charts.bar_chart(shown, metric, la_code, f"{metric.name}, {period}: {la_name} and {group_text}",
+                         zero_based),
+        key="bar_chart",
+    )
+    st.caption(
+        f"Each bar is one authority ({reported} of {len(table)} reported), sorted by value; {la_name} is dark "
+        "blue. Whiskers show 95% confidence intervals: where two whiskers overlap, the difference may be chance. "
+        "The dashed line is the network median, the dotted line the mean of the statistical neighbours that "
+        "reported."
+    )
+    funnel = charts.funnel_chart(shown, metric, la_code, f"Funnel plot: {metric.name}, {period}")
+    if funnel is not None:
+        st.plotly_chart(funnel, key="funnel_chart")
+        st.caption(
+            "Each dot is an authority, placed by its number of cases (across) and its value (up). The lines "
+            "are the limits within which 95% and 99.8% of authorities would fall by chance around the network "
+            "rate; authorities outside the 99.8% lines are named and are really different, not just small."
+        )
+    else:
+        st.caption("No funnel plot for this metric: it is not a count out of a total.")
+    series = engine.series(db, metric_id, la_code, period)
+    st.plotly_chart(
+        charts.trend_chart(series, metric, la_name, f"{metric.name}: {la_name}, last 8 quarters"),
+        key="trend_chart",
+    )
+    st.caption(
+        f"{la_name} (solid dark blue) against the network median (dashed) and its statistical neighbours' mean "
+        f"(dotted) for the 8 quarters to {period}. Gaps are quarters without a return. "
+        f"Judged trend: {mine['trend'] if isinstance(mine['trend'], str) else 'not enough data'}."
+    )
+    st.subheader("The table behind the charts")
+    download = views.comparison_download(table, metric)
+    st.dataframe(download, hide_index=True, key="comparison_table")
+    ui.downloads(download, f"{metric_id}_{period.label.replace(' ', '_')}_{group}", "comparison")
+
+
+def _headline(metric: object, mine: object, la_name: str) -> None:
+    columns = st.columns(4)
+    value = mine["value"]
+    median = mine["network_median"]
+    delta = None if value != value or median != median else f"{value - median:+.{metric.decimals}f} vs median"
+    columns[0].metric(la_name, metric.format(value), delta,
+                      delta_color="off" if metric.polarity.value == "neutral" else (
+                          "normal" if metric.polarity.value == "higher" else "inverse"))
+    columns[1].metric("Rank in group", views.rank_text(mine["rank"], mine["group_reported"]) or "-")
+    columns[2].metric("Quartile band", mine["quartile_band"] if isinstance(mine["quartile_band"], str) else "-",
+                      help="A is always the best quarter for the measure's polarity (neutral: highest values).")
+    columns[3].metric("Neighbours reported", f"{int(mine['sn_reported'])} of {engine.SN_COUNT}",
+                      help=f"Mean of those reporting: {metric.format(mine['sn_mean'])}")

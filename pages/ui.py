@@ -1,0 +1,75 @@
+"""Layout helpers shared by the pages: URL-backed choices, banners, downloads, empty states.
+
+Only widgets live here; every figure, table and rule comes from benchmark/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+import streamlit as st
+
+from benchmark import engine, exports, reference
+from benchmark.db import Database, open_database
+from benchmark.demo import SYNTHETIC_LABEL, is_demo
+from benchmark.periods import Period
+
+
+def database() -> Database:
+    return open_database()
+
+
+def banner(db: Database) -> None:
+    """Every page says when it shows the synthetic demo network."""
+    if is_demo(db):
+        st.warning(f"**Demo network.** {SYNTHETIC_LABEL}", icon=":material/science:")
+
+
+def url_choice(label: str, options: Sequence[str], key: str, default: str | None = None,
+               format_func: Callable[[str], str] = str, help_text: str | None = None) -> str | None:
+    """A selectbox whose choice lives in the URL, so a link reopens exactly this view."""
+    options = list(options)
+    if not options:
+        return None
+    wanted = st.query_params.get(key, default)
+    index = options.index(wanted) if wanted in options else (options.index(default) if default in options else 0)
+    choice = st.selectbox(label, options, index=index, format_func=format_func, key=f"select_{key}",
+                          help=help_text)
+    st.query_params[key] = choice
+    return choice
+
+
+def period_choice(db: Database, key: str = "period") -> Period | None:
+    periods = [period.label for period in engine.periods_with_data(db)]
+    chosen = url_choice("Quarter", periods[::-1], key, periods[-1] if periods else None,
+                        help_text="Financial-year quarter: Q1 is April-June.")
+    return Period.parse(chosen) if chosen else None
+
+
+def authority_choice(db: Database, key: str = "la", label: str = "Authority") -> str | None:
+    members = sorted(engine.network_members(db), key=reference.authority_name)
+    return url_choice(label, members, key, members[0] if members else None, format_func=reference.authority_name)
+
+
+def no_data(db: Database) -> bool:
+    """True (after saying what to do next) when nothing has been stored yet."""
+    if engine.network_members(db):
+        return False
+    st.info(
+        "No returns have been stored yet. Upload your authority's quarterly return on the **Upload** page, "
+        "or load the synthetic demo network with `python -m benchmark demo`.",
+        icon=":material/upload_file:",
+    )
+    st.page_link("pages/upload.py", label="Go to Upload", icon=":material/upload:")
+    return True
+
+
+def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
+    """The table behind a view as CSV and .xlsx (formula-safe, numbers as numbers)."""
+    left, right = st.columns(2)
+    left.download_button("Download CSV", exports.to_csv_bytes(frame), f"{stem}.csv", "text/csv",
+                         key=f"csv_{key}", icon=":material/download:")
+    right.download_button("Download Excel", exports.to_xlsx_bytes({stem[:31]: frame}), f"{stem}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key=f"xlsx_{key}", icon=":material/download:")

@@ -1,0 +1,89 @@
+"""Upload: validate a return, see exactly what is wrong, preview, confirm, store once."""
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from benchmark import reference, returns, templates, views
+from benchmark.periods import Period
+from benchmark.standard import STANDARD_VERSION, THEMES
+from pages import ui
+
+db = ui.database()
+st.title("Upload a quarterly return")
+ui.banner(db)
+st.caption("One file per theme: CSV or the first sheet of an .xlsx, one row per authority and quarter. Nothing is "
+           "stored until you confirm, and a file with any error stores nothing.")
+
+with st.expander(f"Blank templates (data standard version {STANDARD_VERSION})", icon=":material/description:"):
+    for theme_id, theme in THEMES.items():
+        left, middle, right = st.columns([2, 1, 1])
+        left.write(theme.title)
+        stem = f"dsco_return_{theme_id}_v{STANDARD_VERSION}"
+        middle.download_button("CSV", templates.csv_template(theme_id), f"{stem}.csv", "text/csv",
+                               key=f"template_csv_{theme_id}")
+        right.download_button("Excel", templates.xlsx_template(theme_id), f"{stem}.xlsx",
+                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                              key=f"template_xlsx_{theme_id}")
+    st.page_link("pages/data_standard.py", label="What each column means", icon=":material/menu_book:")
+
+uploaded = st.file_uploader("Return file", type=["csv", "xlsx"], key="return_file",
+                            help="Saved from Excel is fine: any encoding, header capitals or thousands separators.")
+submitted_by = st.text_input("Your name or e-mail (recorded with the submission)", key="submitted_by")
+stored: dict[str, returns.StoreResult] = st.session_state.setdefault("stored_uploads", {})
+
+
+def store(name: str, content: bytes, digest: str, who: str) -> None:
+    """Runs once per click, before the page reruns; a second click on the same file stores nothing."""
+    if digest not in stored:
+        stored[digest] = returns.store_file(db, name, content, who or "dashboard user")
+
+
+if uploaded is not None:
+    content = uploaded.getvalue()
+    digest = hashlib.sha256(content).hexdigest()
+    report = returns.validate_against(db, uploaded.name, content)
+    if report.ok:
+        st.success(report.summary, icon=":material/check_circle:")
+    else:
+        st.error(report.summary, icon=":material/error:")
+        st.dataframe(
+            pd.DataFrame([problem.as_dict() for problem in report.errors]).rename(
+                columns={"row": "Row", "column": "Column", "value": "Value", "message": "Problem"}),
+            hide_index=True, key="errors_table",
+        )
+        st.caption("Row numbers are as your spreadsheet shows them (the header is row 1). Fix the file and upload "
+                   "it again.")
+    if report.warnings:
+        st.warning(f"{len(report.warnings)} value(s) look unusual. They will be stored, but please check them.",
+                   icon=":material/warning:")
+        st.dataframe(
+            pd.DataFrame([problem.as_dict() for problem in report.warnings]).rename(
+                columns={"row": "Row", "column": "Column", "value": "Value", "message": "Check"}),
+            hide_index=True, key="warnings_table",
+        )
+    if report.ok:
+        st.subheader("What will be stored")
+        st.dataframe(returns.preview(db, report).drop(columns=["la_code"]), hide_index=True, key="preview_table")
+        result = stored.get(digest)
+        if result is None:
+            st.button("Store this return", type="primary", icon=":material/save:", key="store_button",
+                      on_click=store, args=(uploaded.name, content, digest, submitted_by))
+        else:
+            (st.success if result.stored else st.error)(result.message, icon=":material/inventory:")
+            latest = max(row.period for row in report.rows)
+            st.subheader(f"Where it now sits, {latest}")
+            for la_code in sorted({row.la_code for row in report.rows if row.period == latest}):
+                card = views.scorecard_view(db, la_code, Period.parse(latest.label))
+                card = card[card["Theme"] == report.theme]
+                st.markdown(f"**{reference.authority_name(la_code)}**")
+                st.dataframe(card[["Metric", "Value", "Count", "Rank", "Band", "Network median", "Trend"]],
+                             hide_index=True, key=f"sits_{la_code}")
+
+st.subheader("Recent submissions")
+history = returns.history(db)
+if history.empty:
+    st.write("Nothing stored yet.")
+else:
+    st.dataframe(history.drop(columns=["sha256"]).head(20), hide_index=True, key="history_table")

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from benchmark import stats
 from benchmark.metrics import Method, Metric
+from benchmark.standard import VALUE_FIELDS
 
 DARK_BLUE = "#12436D"
 TURQUOISE = "#28A197"
@@ -53,23 +54,29 @@ def _axis_title(metric: Metric) -> str:
 
 
 def bar_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: str,
-              zero_based: bool = False) -> go.Figure:
+              zoomed: bool = False) -> go.Figure:
     """Authorities sorted by value, the chosen one in dark blue, with 95% intervals, the network
-    median and the statistical-neighbour mean as labelled reference lines."""
+    median and the statistical-neighbour mean as labelled reference lines. `zoomed` draws dots on an
+    axis fitted to the values instead of bars from zero, where small differences matter."""
     rows = table.dropna(subset=["value"]).sort_values("value", ascending=True)
-    is_chosen = rows["la_code"] == chosen
+    is_chosen = (rows["la_code"] == chosen).to_numpy()
     colours = np.where(is_chosen, DARK_BLUE, OTHER_GREY)
-    figure = go.Figure(go.Bar(
-        x=rows["value"], y=rows["la_name"], orientation="h", marker_color=colours,
-        text=[metric.format(value) for value in rows["value"]], textposition="outside", cliponaxis=False,
-        error_x=(
-            {"type": "data", "symmetric": False, "array": rows["ci_high"] - rows["value"],
-             "arrayminus": rows["value"] - rows["ci_low"], "color": DARK_GREY, "thickness": 1}
-            if metric.has_interval else None
-        ),
-        name=metric.name,
-        hovertemplate="%{y}: %{text}<extra></extra>",
-    ))
+    labels = [metric.format(value) for value in rows["value"]]
+    whiskers = (
+        {"type": "data", "symmetric": False, "array": rows["ci_high"] - rows["value"],
+         "arrayminus": rows["value"] - rows["ci_low"], "color": DARK_GREY, "thickness": 1}
+        if metric.has_interval else None
+    )
+    common = {"x": rows["value"], "y": rows["la_name"], "text": labels, "error_x": whiskers, "name": metric.name,
+              "hovertemplate": "%{y}: %{text}<extra></extra>"}
+    if zoomed:
+        trace = go.Scatter(**common, mode="markers+text", textposition="middle left",
+                           marker={"color": colours, "size": np.where(is_chosen, 14, 10),
+                                   "symbol": np.where(is_chosen, "diamond", "circle"),
+                                   "line": {"color": DARK_GREY, "width": 1}})
+    else:
+        trace = go.Bar(**common, orientation="h", marker_color=colours, textposition="outside", cliponaxis=False)
+    figure = go.Figure(trace)
     median = rows["network_median"].dropna()
     if len(median):
         figure.add_vline(x=float(median.iloc[0]), line_dash="dash", line_color=DARK_GREY,
@@ -80,7 +87,7 @@ def bar_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: st
         figure.add_vline(x=float(neighbours.iloc[0]), line_dash="dot", line_color=TURQUOISE,
                          annotation_text=f"Neighbour mean {metric.format(float(neighbours.iloc[0]))}",
                          annotation_position="bottom", annotation_font_color=TURQUOISE)
-    figure.update_xaxes(title=_axis_title(metric), rangemode="tozero" if zero_based else "normal")
+    figure.update_xaxes(title=_axis_title(metric), rangemode="normal" if zoomed else "tozero")
     figure.update_yaxes(title=None, tickfont={"size": 11})
     return _layout(figure, title, max(320, 24 * len(rows) + 120))
 
@@ -124,7 +131,9 @@ def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title:
             text=mine["la_name"], textposition="top center", textfont={"color": DARK_BLUE},
             hovertemplate="%{text}: %{y:.1f} (n=%{x:,.0f})<extra></extra>",
         ))
-    denominator_name = "Children aged 0-17" if metric.method is Method.RATE else f"Denominator ({metric.denominator})"
+    denominator_name = (
+        "Children aged 0-17" if metric.method is Method.RATE else VALUE_FIELDS[metric.denominator].label
+    )
     figure.update_xaxes(title=denominator_name)
     figure.update_yaxes(title=_axis_title(metric))
     return _layout(figure, title, 460)

@@ -78,8 +78,9 @@ class Metric:
             return f"whole months from {top} to the end of the quarter"
         return f"{top} as reported"
 
-    def format(self, value: float | None) -> str:
-        """A value as people read it: '73.2%', '41.0 per 10,000', '£2,310', '35 days'."""
+    def format(self, value: float | None, short: bool = False) -> str:
+        """A value as people read it: '73.2%', '41.0 per 10,000 children', '£2,310', '35 days'.
+        `short` leaves out a unit the metric's name already says (for tables)."""
         if value is None or value != value:
             return "-"
         number = f"{value:,.{self.decimals}f}"
@@ -87,7 +88,7 @@ class Metric:
             return f"{number}%"
         if self.unit == "GBP":
             return f"£{number}"
-        return f"{number} {self.unit}"
+        return number if short else f"{number} {self.unit}"
 
 
 def _metric(*args: object, **kwargs: object) -> Metric:

@@ -35,7 +35,7 @@ def fraction_text(metric: Metric, numerator: object, denominator: object) -> str
         return f"{numerator:,.0f} of {denominator:,.0f}" if metric.unit == "%" else (
             f"{numerator:,.0f} / {denominator:,.0f}")
     if metric.method.value == "rate":
-        return f"{numerator:,.0f} of {denominator:,.0f} children" if _present(denominator) else ""
+        return f"{numerator:,.0f} / {denominator:,.0f}" if _present(denominator) else ""
     return ""
 
 
@@ -66,19 +66,20 @@ def scorecard_view(db: Database, la_code: str, period: Period) -> pd.DataFrame:
             "metric_id": metric.id,
             "Theme": metric.theme,
             "Metric": metric.name,
-            "Value": metric.format(record.get("value")),
+            "Value": metric.format(record.get("value"), short=True),
             "Count": fraction_text(metric, record.get("numerator"), record.get("denominator")),
             "Rank": rank_text(record.get("rank"), record.get("network_reported")),
             "Band": record.get("quartile_band") if isinstance(record.get("quartile_band"), str) else "",
-            "Network median": metric.format(record.get("network_median")),
-            "Neighbours' mean": metric.format(record.get("sn_mean")),
-            "Neighbours reported": f"{int(reported) if _present(reported) else 0} of {engine.SN_COUNT}",
+            "Top/bottom 20%": record.get("top_bottom_20") if isinstance(record.get("top_bottom_20"), str) else "",
             "Last 8 quarters": trends.get(metric.id, []),
             "Trend": record.get("trend") if isinstance(record.get("trend"), str) else "",
+            "Network median": metric.format(record.get("network_median"), short=True),
+            "Neighbours' mean": metric.format(record.get("sn_mean"), short=True),
+            "Neighbours reported": f"{int(reported) if _present(reported) else 0} of {engine.SN_COUNT}",
             "Funnel": funnel_text(metric, record.get("funnel")),
-            "Top/bottom 20%": record.get("top_bottom_20") if isinstance(record.get("top_bottom_20"), str) else "",
             "Flag": "over 12 months" if record.get("flag") is True else "",
             "Polarity": metric.polarity.label,
+            "neutral": metric.polarity is Polarity.NEUTRAL,
         })
     return pd.DataFrame(rows)
 
@@ -94,12 +95,13 @@ def rug(db: Database, period: Period, members: list[str] | None = None) -> tuple
         rows = rows[rows["la_code"].isin(members)]
     order = [metric.id for metric in CATALOGUE]
     texts = rows.assign(text=[
-        f"{METRICS[m].format(v)} ({b})" if isinstance(b, str) else METRICS[m].format(v)
+        f"{v:,.{METRICS[m].decimals}f} ({b})" if isinstance(b, str) else "-"
         for m, v, b in zip(rows["metric"], rows["value"], rows["quartile_band"], strict=True)
     ])
     text = texts.pivot(index="la_name", columns="metric", values="text").reindex(columns=order).fillna("-")
     bands = rows.pivot(index="la_name", columns="metric", values="quartile_band").reindex(columns=order)
-    names = {metric.id: metric.name for metric in CATALOGUE}
+    names = {metric.id: f"{metric.name} [{metric.unit}]" if metric.unit != "%" else metric.name
+             for metric in CATALOGUE}
     text = text.rename(columns=names).sort_index()
     bands = bands.rename(columns=names).reindex(text.index)
     text.index.name = bands.index.name = "Authority"

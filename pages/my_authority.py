@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from benchmark import reference, views
+from benchmark import charts, reference, views
 from benchmark.standard import THEMES
 from pages import ui
 
@@ -27,14 +27,22 @@ if not ui.no_data(db):
     )
     for theme_id, theme in THEMES.items():
         st.subheader(theme.title)
-        rows = card[card["Theme"] == theme_id].drop(columns=["Theme", "metric_id"])
+        rows = card[card["Theme"] == theme_id].reset_index(drop=True)
+        neutral = rows.pop("neutral")
+        rows = rows.drop(columns=["Theme", "metric_id"])
         st.dataframe(
-            rows.style.map(lambda text: "font-weight: bold; color: #12436D" if text == "top 20%" else (
+            rows.style.apply(lambda band, neutral=neutral: [charts.band_style(value, is_neutral)
+                                           for value, is_neutral in zip(band, neutral, strict=True)],
+                             subset=["Band"])
+            .map(lambda text: "font-weight: bold; color: #12436D" if text == "top 20%" else (
                 "font-weight: bold; color: #801650" if text in ("bottom 20%", "over 12 months") else ""),
                 subset=["Top/bottom 20%", "Flag"]),
             hide_index=True,
-            column_config={"Last 8 quarters": st.column_config.LineChartColumn("Last 8 quarters", width="small")},
+            column_config={
+                "Metric": st.column_config.TextColumn("Metric", width="large", pinned=True),
+                "Last 8 quarters": st.column_config.LineChartColumn("Last 8 quarters", width="small"),
+            },
             key=f"scorecard_{theme_id}",
         )
-    ui.downloads(card.drop(columns=["Last 8 quarters"]),
+    ui.downloads(card.drop(columns=["Last 8 quarters", "neutral"]),
                  f"scorecard_{la_code}_{period.label.replace(' ', '_')}", "scorecard")

@@ -12,7 +12,8 @@ st.title("Network overview")
 st.caption(db.setting("network_name", "DSCO regional network"))
 ui.banner(db)
 if not ui.no_data(db):
-    period = ui.period_choice(db)
+    with st.columns(3)[0]:
+        period = ui.period_choice(db)
     summary = tracker.completeness(db, period)
     st.subheader(f"Returns for {period} ({period.months})")
     columns = st.columns(4)
@@ -27,18 +28,19 @@ if not ui.no_data(db):
     st.dataframe(
         grid.style.map(lambda text: "background-color: #FBE3D6; color: #801650; font-weight: bold"
                        if text == "missing" else "", subset=[theme.title for theme in THEMES.values()]),
-        hide_index=True, key="tracker_table",
+        hide_index=True, key="tracker_table", height="content",
     )
     st.caption("Each cell says when the theme's current return was stored, and how often it was resubmitted. "
                "'missing' means no return for the quarter yet.")
 
     st.subheader(f"Tartan rug, {period}")
     text, bands = views.rug(db, period)
-    neutral = {metric.name for metric in CATALOGUE if metric.polarity.value == "neutral"}
+    neutral = {column for column, metric in zip(text.columns, CATALOGUE, strict=True)
+               if metric.polarity.value == "neutral"}
     styled = text.style.apply(
         lambda column: [charts.band_style(band, column.name in neutral) for band in bands[column.name]], axis=0
     )
-    st.dataframe(styled, key="tartan_rug")
+    st.dataframe(styled, key="tartan_rug", height="content")
     st.caption(
         "Authorities down, metrics across. Each cell is the value with its quartile band in brackets: A is always "
         "the best quarter of the network for that measure (blue), D the weakest (pink). Neutral measures, where "

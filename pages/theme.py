@@ -50,7 +50,8 @@ def theme_page(theme_id: str) -> None:
                                       default=[name for name in in_url if name in hideable], key="hide",
                                       help="Leave out an authority that distorts the scale.")
     st.query_params["hide"] = [reference.resolve_authority(name) for name in hidden]
-    zero_based = options_right.toggle("Start the axis at zero", value=False, key="zero")
+    zoomed = options_right.toggle("Zoom in on the values", value=False, key="zoom",
+                                  help="Dots on an axis fitted to the values instead of bars from zero.")
     shown = table[~table["la_name"].isin(hidden)]
     if not (table["la_code"] == la_code).any():
         st.info(f"{la_name} is not in this peer group: choose another group to see it beside its peers.")
@@ -63,7 +64,7 @@ def theme_page(theme_id: str) -> None:
     group_text = GROUP_LABELS.get(group, f"the {group} group").lower()
     st.plotly_chart(
         charts.bar_chart(shown, metric, la_code, f"{metric.name}, {period}: {la_name} and {group_text}",
-                         zero_based),
+                         zoomed),
         key="bar_chart",
     )
     st.caption(

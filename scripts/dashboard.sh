@@ -9,5 +9,4 @@ if [ ! -f "$database" ]; then
   .venv/bin/python -m benchmark demo --db "$database"
 fi
 export DSCO_DB="$database"
-exec .venv/bin/streamlit run app.py --server.address localhost --server.port "${PORT:-8501}" \
-  --server.headless true --browser.gatherUsageStats false
+exec .venv/bin/python scripts/serve.py --server.address localhost --server.port "${PORT:-8501}"

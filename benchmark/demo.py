@@ -92,8 +92,12 @@ def _figures(rng: np.random.Generator, borough: _Borough, period: Period, step: 
     t, pop = borough.traits, borough.population
     children = int(rng.poisson(pop * t["reach_per_10k"] / 10_000))
     overnight = _share(rng, children, t["overnight"])
-    stale_years = 2 if t["statement_stale"] else 0
-    reviewed = dt.date(period.start_year - stale_years, 3, 31 if period.quarter > 1 else 1)
+    # Each borough reviews its statement once a year in its own month; a few let it lapse.
+    review_month = 1 + int(t["assessment_days"] * 7) % 12
+    reviewed = dt.date(period.end.year, review_month, 1)
+    if reviewed > period.end:
+        reviewed = reviewed.replace(year=reviewed.year - 1)
+    reviewed = reviewed.replace(year=reviewed.year - (2 if t["statement_stale"] else 0))
     short_breaks = {
         "sb_children_total": children,
         "sb_children_overnight": overnight,

@@ -67,11 +67,12 @@ def theme_page(theme_id: str) -> None:
                          zoomed),
         key="bar_chart",
     )
+    whiskers = (" Whiskers show 95% confidence intervals: where two whiskers overlap, the difference may be "
+                "chance." if metric.has_interval else "")
     st.caption(
         f"Each bar is one authority ({reported} of {len(table)} reported), sorted by value; {la_name} is dark "
-        "blue. Whiskers show 95% confidence intervals: where two whiskers overlap, the difference may be chance. "
-        "The dashed line is the network median, the dotted line the mean of the statistical neighbours that "
-        "reported."
+        f"blue.{whiskers} The dashed line is the network median, the dotted line the mean of "
+        f"{la_name}'s statistical neighbours that reported ({metric.polarity.label})."
     )
     funnel = charts.funnel_chart(shown, metric, la_code, f"Funnel plot: {metric.name}, {period}")
     if funnel is not None:
@@ -103,7 +104,8 @@ def _headline(metric: object, mine: object, la_name: str) -> None:
     columns = st.columns(4)
     value = mine["value"]
     median = mine["network_median"]
-    delta = None if value != value or median != median else f"{value - median:+.{metric.decimals}f} vs median"
+    difference = None if value != value or median != median else round(value - median, metric.decimals)
+    delta = f"{difference:+.{metric.decimals}f} vs median" if difference else None
     columns[0].metric(la_name, metric.format(value), delta,
                       delta_color="off" if metric.polarity.value == "neutral" else (
                           "normal" if metric.polarity.value == "higher" else "inverse"))

@@ -418,8 +418,8 @@ def test_files_that_are_not_csv_or_xlsx(name, content, reason, today):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "benchmark/validation.py read_table: a file named .xlsx that is not a zip (e.g. a CSV renamed to .xlsx) is "
-    "refused with \"'.xlsx' files are not returns: upload a .csv or .xlsx file\", which contradicts itself"))
+    "benchmark/validation.py:155 (read_table): a file named .xlsx that is not a zip (e.g. a CSV renamed to .xlsx) "
+    "is refused with \"'.xlsx' files are not returns: upload a .csv or .xlsx file\", which contradicts itself"))
 def test_a_renamed_csv_called_xlsx_gets_a_sensible_reason(make_csv, example_row, today):
     report = validate("return.xlsx", make_csv("advice", [example_row("advice")]), today=today)
     assert not report.ok  # refusing is right; the reason must not say .xlsx files are not returns
@@ -427,7 +427,7 @@ def test_a_renamed_csv_called_xlsx_gets_a_sensible_reason(make_csv, example_row,
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "benchmark/validation.py _understand_header only looks for values under blank headings within the "
+    "benchmark/validation.py:338 (_understand_header) only looks for values under blank headings within the "
     "header's width: a CSV data row with more cells than the header (a value past the last heading) is "
     "accepted and the value silently dropped, where the same value under a blank heading is an error"))
 def test_a_value_beyond_the_last_heading_is_not_silently_dropped(make_csv, example_row, today):

@@ -1,0 +1,207 @@
+"""How fast the dashboard is in a real browser at national scale, against the targets of issue 4.
+
+Builds a database of all 153 English authorities x 40 quarters (2016-27 Q3 .. 2026-27 Q2) x 3 themes
+(three combined files of 6,120 rows, stored through the same path as an upload), starts
+`streamlit run app.py` on it, and measures in Debian's Chromium:
+
+(a) opening "/" (Network overview) until fully rendered: the script has finished and no element is
+    still a loading skeleton. The first open after the server starts (nothing cached yet) is shown
+    apart; the target applies to the median of fresh browser sessions after it. Target 3 s.
+(b) on "/advice", choosing another metric in the Metric selectbox until the page is re-rendered with
+    the new metric's charts. Target 1 s.
+
+Usage: .venv/bin/python scripts/bench_dashboard.py [--runs N] [--keep DIR]
+Prints the figures and exits 1 if a target is missed. Works in a temporary folder; data/ is untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+from benchmark import reference  # noqa: E402
+from benchmark.db import close_database, open_database  # noqa: E402
+from benchmark.metrics import metrics_for_theme  # noqa: E402
+from benchmark.periods import Period, period_range  # noqa: E402
+from benchmark.returns import store_file  # noqa: E402
+from benchmark.standard import columns  # noqa: E402
+from tests.browser_support import launch_chromium, new_page, streamlit_server, wait_rendered  # noqa: E402
+
+TODAY = dt.date(2026, 11, 23)  # fixed: the current quarter is 2026-27 Q3, so 2026-27 Q2 may be returned
+LAST_QUARTER = Period(2026, 2)
+QUARTERS = 40
+FIRST_PAGE_TARGET = 3.0
+METRIC_CHANGE_TARGET = 1.0
+SEED = 20261123
+
+
+def _binomial(rng: np.random.Generator, whole: int, probability: float) -> int:
+    return int(rng.binomial(whole, min(max(probability, 0.0), 1.0)))
+
+
+def theme_rows(rng: np.random.Generator, la_code: str, period: Period, population: int) -> dict[str, dict]:
+    """Plausible figures for one authority and quarter, each theme respecting every rule of the standard."""
+    children = int(rng.poisson(population * rng.uniform(25, 75) / 10_000))
+    overnight = _binomial(rng, children, rng.uniform(0.05, 0.15))
+    reviewed = period.end - dt.timedelta(days=int(rng.integers(0, 600)))
+    requests = int(rng.poisson(population * rng.uniform(0.001, 0.0019)))
+    returned = int(rng.poisson(requests * 0.95))
+    on_time = _binomial(rng, returned, rng.uniform(0.45, 0.92))
+    issued = int(rng.poisson(requests * 0.8))
+    audited = _binomial(rng, returned, rng.uniform(0.15, 0.6))
+    reviews = int(rng.poisson(population * rng.uniform(0.0008, 0.0015)))
+    turning = int(rng.poisson(population * rng.uniform(0.0005, 0.001)))
+    turned = int(rng.poisson(population * 0.00019))
+    common = {"la_code": la_code, "period": period.label, "notes": ""}
+    return {
+        "short_breaks": {
+            **common,
+            "sb_children_total": children,
+            "sb_children_overnight": overnight,
+            "sb_children_daytime": _binomial(rng, children, rng.uniform(0.5, 0.85)),
+            "sb_children_direct_payment": _binomial(rng, children, rng.uniform(0.15, 0.45)),
+            "sb_nights_delivered": min(int(rng.poisson(overnight * rng.uniform(5, 14))), 92 * overnight),
+            "sb_spend_gbp": round(children * rng.uniform(1500, 4200), -2),
+            "sb_assessments_completed": int(rng.poisson(max(children * 0.12, 1))),
+            "sb_assessment_days_median": max(int(rng.normal(50, 15)), 1),
+            "sb_children_waiting": int(rng.poisson(population * rng.uniform(0.5, 6) / 10_000)),
+            "sb_statement_reviewed": reviewed.isoformat(),
+        },
+        "advice": {
+            **common,
+            "adv_requests": requests,
+            "adv_returned": returned,
+            "adv_returned_6wk": on_time,
+            "adv_late_exception": _binomial(rng, returned - on_time, rng.uniform(0.05, 0.3)),
+            "adv_nil_returns": _binomial(rng, returned, rng.uniform(0.1, 0.4)),
+            "adv_overdue_open": int(rng.poisson(requests * 0.1)),
+            "adv_audited": audited,
+            "adv_audited_good": _binomial(rng, audited, rng.uniform(0.5, 0.9)),
+            "ehcp_issued": issued,
+            "ehcp_issued_20wk": _binomial(rng, issued, rng.uniform(0.2, 0.8)),
+            "ehcp_with_sc_provision": _binomial(rng, issued, rng.uniform(0.12, 0.45)),
+        },
+        "transitions": {
+            **common,
+            "pfa_y9plus_reviews": reviews,
+            "pfa_y9plus_reviews_sc": _binomial(rng, reviews, rng.uniform(0.4, 0.9)),
+            "pfa_turning_18_12m": turning,
+            "pfa_referred_asc": _binomial(rng, turning, rng.uniform(0.5, 0.95)),
+            "pfa_turned_18": turned,
+            "pfa_care_act_before_18": _binomial(rng, turned, rng.uniform(0.3, 0.8)),
+            "pfa_services_at_18": _binomial(rng, turned, rng.uniform(0.4, 0.85)),
+        },
+    }
+
+
+def national_files() -> dict[str, bytes]:
+    """One combined CSV per theme: every authority x every quarter."""
+    rng = np.random.default_rng(SEED)
+    quarters = period_range(LAST_QUARTER.shift(-(QUARTERS - 1)), LAST_QUARTER)
+    rows: dict[str, list[dict]] = {"short_breaks": [], "advice": [], "transitions": []}
+    for la_code in sorted(reference.authorities()):
+        population = reference.population_for(la_code, LAST_QUARTER.end.year) or 50_000
+        for period in quarters:
+            for theme_id, row in theme_rows(rng, la_code, period, population).items():
+                rows[theme_id].append(row)
+    files = {}
+    for theme_id, theme_rows_ in rows.items():
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, [spec.name for spec in columns(theme_id)], lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(theme_rows_)
+        files[f"national_{theme_id}.csv"] = buffer.getvalue().encode("utf-8")
+    return files
+
+
+def build_database(path: Path) -> None:
+    db = open_database(path)
+    for name, content in national_files().items():
+        started = time.perf_counter()
+        result = store_file(db, name, content, "bench", today=TODAY)
+        if not result.stored:
+            raise SystemExit(f"{name} refused: {result.report.summary} {result.report.errors[:3]}")
+        print(f"  stored {name}: {len(result.report.rows):,} rows in {time.perf_counter() - started:.1f} s")
+    close_database(path)  # the server process must be the only one holding the file
+
+
+def time_first_page(browser: Browser, url: str) -> float:
+    page = new_page(browser)
+    try:
+        started = time.perf_counter()
+        page.goto(url + "/", wait_until="commit")
+        wait_rendered(page, "Network overview")
+        return time.perf_counter() - started
+    finally:
+        page.context.close()
+
+
+def time_metric_change(page: Page, metric_name: str) -> float:
+    """From clicking the metric's option to the page re-rendered with its charts."""
+    page.get_by_role("combobox", name="Metric", exact=True).click()
+    option = page.get_by_role("option", name=metric_name, exact=True)
+    option.wait_for()
+    started = time.perf_counter()
+    option.click()
+    wait_rendered(page, f"{metric_name}, {LAST_QUARTER.label}:")
+    return time.perf_counter() - started
+
+
+def verdict(value: float, target: float) -> str:
+    return "meets target" if value <= target else "MISSES target"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="measurements per figure (median reported)")
+    parser.add_argument("--keep", type=Path, help="build the database in this folder and keep it")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        database = folder / "national.duckdb"
+        if not database.exists():
+            print(f"Building {len(reference.authorities())} authorities x {QUARTERS} quarters x 3 themes ...")
+            build_database(database)
+        with streamlit_server(database, folder / "streamlit.log") as url, sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            cold = time_first_page(browser, url)
+            first_page = [time_first_page(browser, url) for _ in range(args.runs)]
+
+            page = new_page(browser)
+            page.goto(url + "/advice?la=202")
+            wait_rendered(page, "Social care advice within 6 weeks (%)")
+            names = [metric.name for metric in metrics_for_theme("advice")]
+            changes = [time_metric_change(page, names[(run + 1) % len(names)]) for run in range(args.runs)]
+            browser.close()
+
+    first_median = statistics.median(first_page)
+    change_median = statistics.median(changes)
+    print(f"\nNational scale: {len(reference.authorities())} authorities x {QUARTERS} quarters x 3 themes")
+    print(f"(a) first page '/' fully rendered: median {first_median:.2f} s of {args.runs} "
+          f"[{', '.join(f'{t:.2f}' for t in first_page)}]; target {FIRST_PAGE_TARGET:.0f} s: "
+          f"{verdict(first_median, FIRST_PAGE_TARGET)}")
+    print(f"    very first open after the server started (nothing cached): {cold:.2f} s")
+    print(f"(b) metric change on '/advice' re-rendered: median {change_median:.2f} s of {args.runs} "
+          f"[{', '.join(f'{t:.2f}' for t in changes)}]; target {METRIC_CHANGE_TARGET:.0f} s: "
+          f"{verdict(change_median, METRIC_CHANGE_TARGET)}")
+    return 0 if first_median <= FIRST_PAGE_TARGET and change_median <= METRIC_CHANGE_TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""How long the full scorecard takes at national scale, beside a plain DuckDB read of the same rows.
+
+Builds, once, a temporary DuckDB file holding 153 authorities x 40 consecutive quarters (ending
+2026-27 Q2) x 3 themes of plausible random figures, stored the way a network stores them: one
+combined return file per theme (6,120 rows each) through `benchmark.returns.store_file`. Then, in
+the same run, times
+
+  * the full `engine.scorecard(db)`: every metric, every authority, every quarter, with ranks,
+    bands, medians, funnel positions, neighbours, rolling four quarters and trends; the engine's
+    cache is cleared before each run so that every run computes everything from the database;
+  * the baseline: `SELECT * FROM current_values` fetched to pandas (the same stored rows, no
+    statistics);
+
+each as the median of 5 runs, and prints both, their ratio and the targets (scorecard under 1 s and
+no more than 10x the plain query).
+
+    .venv/bin/python scripts/bench_scorecard.py [--runs 5] [--seed 2026] [--strict]
+
+`--strict` exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmark import engine, reference  # noqa: E402
+from benchmark.db import Database, close_database, open_database  # noqa: E402
+from benchmark.periods import Period, period_range  # noqa: E402
+from benchmark.returns import store_file  # noqa: E402
+from benchmark.standard import THEMES, columns  # noqa: E402
+
+TODAY = dt.date(2026, 11, 23)
+LAST = Period.parse("2026-27 Q2")
+QUARTERS = 40
+TARGET_SECONDS = 1.0
+TARGET_RATIO = 10.0
+
+
+def _rows(theme_id: str, authorities: list[str], periods: list[Period], rng: np.random.Generator) -> list[list]:
+    """Plausible figures that respect every bound of the standard; about 1% of cells are `c` or blank."""
+    rows = []
+    for la in authorities:
+        # Scale with the authority: about 1 advice request a quarter per 1,000 children aged 0-17.
+        size = max(reference.population_for(la, LAST.end.year) or 40_000, 1_000) / 1_000
+        for period in periods:
+            if theme_id == "advice":
+                requests = int(rng.poisson(size * 1.2)) + 1
+                returned = int(rng.binomial(requests, 0.9))
+                on_time = int(rng.binomial(returned, rng.uniform(0.4, 0.95)))
+                exception = int(rng.binomial(returned - on_time, 0.2))
+                nil = int(rng.binomial(returned, 0.2))
+                audited = int(rng.binomial(returned, 0.3))
+                issued = int(rng.poisson(size)) + 1
+                values = [requests, returned, on_time, exception, nil, int(rng.poisson(size * 0.1)), audited,
+                          int(rng.binomial(audited, 0.7)), issued, int(rng.binomial(issued, 0.5)),
+                          int(rng.binomial(issued, 0.35))]
+            elif theme_id == "short_breaks":
+                total = int(rng.poisson(size * 10)) + 1
+                overnight = int(rng.binomial(total, 0.1))
+                reviewed = period.end - dt.timedelta(days=int(rng.integers(0, 900)))
+                values = [total, overnight, int(rng.binomial(total, 0.7)), int(rng.binomial(total, 0.3)),
+                          int(rng.binomial(overnight * 10, 0.9)), round(float(rng.gamma(4, total * 600)), 2),
+                          int(rng.poisson(size * 1.5)), int(rng.integers(10, 90)), int(rng.poisson(size * 0.3)),
+                          reviewed.isoformat()]
+            else:
+                reviews = int(rng.poisson(size * 1.5)) + 1
+                turning = int(rng.poisson(size * 0.8)) + 1
+                turned = int(rng.poisson(size * 0.25)) + 1
+                values = [reviews, int(rng.binomial(reviews, 0.65)), turning, int(rng.binomial(turning, 0.6)),
+                          turned, int(rng.binomial(turned, 0.6)), int(rng.binomial(turned, 0.5))]
+            cells = [str(value) for value in values]
+            for position in np.flatnonzero(rng.random(len(cells)) < 0.01):
+                cells[position] = "c" if rng.random() < 0.5 else ""
+            rows.append([la, period.label, "", *cells])
+    return rows
+
+
+def build(db: Database, seed: int) -> float:
+    """Store the three national files; returns the seconds it took."""
+    rng = np.random.default_rng(seed)
+    authorities = list(reference.authorities())
+    periods = period_range(LAST.shift(-(QUARTERS - 1)), LAST)
+    started = time.perf_counter()
+    for theme_id in THEMES:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow([spec.name for spec in columns(theme_id)])
+        writer.writerows(_rows(theme_id, authorities, periods, rng))
+        result = store_file(db, f"national_{theme_id}.csv", buffer.getvalue().encode("utf-8"), "bench_scorecard",
+                            submitted_at=dt.datetime(2026, 11, 2, 9), today=TODAY)
+        if result.status != "stored":
+            raise SystemExit(f"{theme_id}: not stored: {result.message}")
+        print(f"  stored {theme_id}: {len(result.report.rows):,} rows, {len(result.report.warnings):,} warnings")
+    return time.perf_counter() - started
+
+
+def median_seconds(action: Callable[[], object], runs: int, before: Callable[[], None] = lambda: None) -> float:
+    times = []
+    for _ in range(runs):
+        before()
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="bench_scorecard_") as folder:
+        path = Path(folder) / "national.duckdb"
+        db = open_database(path)
+        try:
+            authorities = len(reference.authorities())
+            print(f"Building {authorities} authorities x {QUARTERS} quarters "
+                  f"({LAST.shift(-(QUARTERS - 1))} to {LAST}) x {len(THEMES)} themes in {path} ...")
+            print(f"  built in {build(db, args.seed):.1f} s")
+            rows = db.scalar("SELECT count(*) FROM current_values")
+
+            def full_scorecard() -> object:
+                return engine.scorecard(db)
+
+            def plain_query() -> object:
+                return db.frame("SELECT * FROM current_values")
+
+            table = full_scorecard()  # warm up imports and DuckDB once, and check the size
+            scorecard_time = median_seconds(full_scorecard, args.runs, before=engine._cache.clear)
+            query_time = median_seconds(plain_query, args.runs)
+        finally:
+            engine._cache.clear()
+            close_database(path)
+
+    ratio = scorecard_time / query_time
+    metrics = table["metric"].nunique()
+    print(f"\nScorecard: {len(table):,} rows ({metrics} metrics x {table['la_code'].nunique()} authorities x "
+          f"{table['period_index'].nunique()} quarters); current_values: {rows:,} stored values")
+    print(f"  full engine.scorecard(db), cache cleared  median of {args.runs}: {scorecard_time * 1000:8.1f} ms")
+    print(f"  SELECT * FROM current_values -> pandas      median of {args.runs}: {query_time * 1000:8.1f} ms")
+    print(f"  ratio scorecard / plain query: {ratio:.1f}x")
+    fast = scorecard_time < TARGET_SECONDS
+    close = ratio <= TARGET_RATIO
+    print(f"Targets: scorecard under {TARGET_SECONDS:.0f} s: {'met' if fast else 'MISSED'}; "
+          f"no more than {TARGET_RATIO:.0f}x the plain query: {'met' if close else 'MISSED'}")
+    return 1 if args.strict and not (fast and close) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

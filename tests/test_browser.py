@@ -1,0 +1,178 @@
+"""The dashboard in a real browser: a Streamlit server on localhost over a copy of the demo network,
+driven by Playwright in Debian's Chromium. Screenshots go to artifacts/screenshots/<page>.png.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from browser_support import (
+    ROOT,
+    chart_titles,
+    choose,
+    copy_database,
+    download_table_csv,
+    launch_chromium,
+    new_page,
+    selectbox_value,
+    server_log,
+    streamlit_server,
+    wait_rendered,
+)
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from benchmark.db import close_database
+from benchmark.demo import LAST_QUARTER, MISSING_RETURNS, SYNTHETIC_LABEL
+from benchmark.standard import THEMES
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+# (link text in the sidebar, URL path and screenshot name, page title, Plotly charts with the default choices)
+NAVIGATION = [
+    ("Network overview", "overview", "Network overview", 0),
+    ("My authority", "my_authority", "My authority", 0),
+    ("Short breaks", "short_breaks", THEMES["short_breaks"].title, 3),
+    ("Advice timeliness and quality", "advice", THEMES["advice"].title, 3),  # adv_6wk_pct: bar, funnel, trend
+    ("Transitions to adulthood", "transitions", THEMES["transitions"].title, 3),
+    ("Published context", "published", "Published context", 1),
+    ("Upload", "upload", "Upload a quarterly return", 0),
+    ("Data standard", "data_standard", "Data standard", 0),
+]
+# Tables each page shows with the default choices (st.dataframe, drawn by the data grid).
+TABLES = {"overview": 2, "my_authority": 3, "short_breaks": 1, "advice": 1, "transitions": 1, "published": 2,
+          "upload": 1, "data_standard": 0}
+
+
+@pytest.fixture(scope="module")
+def server(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """(base URL, log file) of a real server over a private copy of the demo database."""
+    close_database(demo_build.path)  # DuckDB: one process per file
+    folder = tmp_path_factory.mktemp("browser")
+    database = copy_database(demo_build.path, folder / "demo.duckdb")
+    log = folder / "streamlit.log"
+    with streamlit_server(database, log) as url:
+        yield url, log
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def tour(server: tuple[str, Path], browser: Browser) -> Iterator[Page]:
+    """One browser session that walks the navigation, page after page (Plotly loads once)."""
+    page = new_page(browser)
+    page.goto(server[0] + "/")
+    wait_rendered(page, "Network overview")
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def page(server: tuple[str, Path], browser: Browser) -> Iterator[Page]:
+    """A fresh browser session of its own."""
+    fresh = new_page(browser)
+    yield fresh
+    fresh.context.close()
+
+
+def assert_no_exception(page: Page, log: Path) -> None:
+    exceptions = page.get_by_test_id("stException")
+    assert exceptions.count() == 0, f"{exceptions.all_inner_texts()}\n--- server log ---\n{server_log(log)}"
+    errors = page.locator("[data-testid=stAlertContentError]")
+    assert errors.count() == 0, errors.all_inner_texts()
+
+
+def tracker_status(page: Page, la_code: str, theme_id: str) -> str:
+    """What the Network overview's tracker says for an authority and theme (its CSV, via the grid toolbar)."""
+    rows = {row["Code"]: row for row in csv.DictReader(io.StringIO(download_table_csv(page, 0)))}
+    return rows[la_code][THEMES[theme_id].title]
+
+
+def metric_value(page: Page, label: str) -> str:
+    card = page.get_by_test_id("stMetric").filter(has_text=label)
+    return card.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+@pytest.mark.parametrize(("link", "slug", "title", "charts"), NAVIGATION, ids=[item[1] for item in NAVIGATION])
+def test_page_from_navigation(tour: Page, server: tuple[str, Path], link: str, slug: str, title: str,
+                              charts: int) -> None:
+    tour.get_by_test_id("stSidebarNav").get_by_text(link, exact=True).click()
+    wait_rendered(tour, title)
+    assert tour.url.split("?")[0].rstrip("/") == (server[0] if slug == "overview" else f"{server[0]}/{slug}")
+    assert_no_exception(tour, server[1])
+    assert tour.locator("h1").first.inner_text().strip() == title
+    assert tour.get_by_text(SYNTHETIC_LABEL).count() == 1, "the demo network is not marked as synthetic"
+    assert tour.get_by_test_id("stPlotlyChart").count() == charts
+    assert tour.locator(".js-plotly-plot").count() == charts, "a chart did not draw"
+    titles = chart_titles(tour)
+    assert len(titles) == charts and all(text.strip() for text in titles), f"untitled chart: {titles}"
+    grids = tour.get_by_test_id("stDataFrame")
+    assert grids.count() == TABLES[slug]
+    assert tour.locator("[data-testid=stDataFrame] canvas").count() >= TABLES[slug], "a table did not draw"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tour.screenshot(path=str(SCREENSHOTS / f"{slug}.png"), full_page=True)
+
+
+def test_upload_then_tracker(page: Page, server: tuple[str, Path], make_csv: Callable, example_row: Callable) -> None:
+    url, log = server
+    assert ("201", LAST_QUARTER, "transitions") in MISSING_RETURNS
+    page.goto(url + "/")
+    wait_rendered(page, "Network overview")
+    assert tracker_status(page, "201", "transitions") == "missing"
+    missing_before = int(metric_value(page, "Missing returns"))
+
+    content = make_csv("transitions", [example_row("transitions", "201", LAST_QUARTER.label)])
+    page.get_by_test_id("stSidebarNav").get_by_text("Upload", exact=True).click()
+    wait_rendered(page, "Upload a quarterly return")
+    page.get_by_test_id("stFileUploader").locator("input[type=file]").set_input_files(
+        {"name": "city_of_london_transitions.csv", "mimeType": "text/csv", "buffer": content})
+    page.get_by_text("Ready to store").wait_for(timeout=60_000)
+    wait_rendered(page)
+    assert_no_exception(page, log)
+    page.get_by_role("button", name="Store this return").click()
+    page.get_by_text("stored as submission").wait_for(timeout=60_000)
+    wait_rendered(page)
+    assert_no_exception(page, log)
+    assert page.get_by_role("heading", name=f"Where it now sits, {LAST_QUARTER.label}").count() == 1
+    assert page.get_by_role("button", name="Store this return").count() == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "upload_stored.png"), full_page=True)
+
+    page.get_by_test_id("stSidebarNav").get_by_text("Network overview", exact=True).click()
+    wait_rendered(page, "Network overview")
+    assert_no_exception(page, log)
+    assert tracker_status(page, "201", "transitions").startswith("returned ")
+    assert int(metric_value(page, "Missing returns")) == missing_before - 1
+
+
+def test_link_opens_exact_view(page: Page, server: tuple[str, Path]) -> None:
+    url, log = server
+    page.goto(url + "/advice?la=202&metric=ehcp_20wk_pct&period=2025-26 Q4")
+    wait_rendered(page, "EHC plans issued within 20 weeks (%), 2025-26 Q4: Camden")
+    assert_no_exception(page, log)
+    assert selectbox_value(page, "Metric") == "EHC plans issued within 20 weeks (%)"
+    assert selectbox_value(page, "Authority") == "Camden"
+    assert selectbox_value(page, "Quarter") == "2025-26 Q4"
+    assert chart_titles(page) == [
+        "EHC plans issued within 20 weeks (%), 2025-26 Q4: Camden and whole network",
+        "Funnel plot: EHC plans issued within 20 weeks (%), 2025-26 Q4",
+        "EHC plans issued within 20 weeks (%): Camden, last 8 quarters",
+    ]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "advice_camden_20wk.png"), full_page=True)
+
+    # A new choice goes into the address, so the link a DSCO copies is the view they see.
+    choose(page, "Metric", "Advice quality-assured by the DSCO (%)")
+    wait_rendered(page, "Advice quality-assured by the DSCO (%), 2025-26 Q4: Camden")
+    assert "metric=adv_audited_pct" in page.url and "la=202" in page.url
+    assert_no_exception(page, log)

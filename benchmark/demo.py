@@ -215,7 +215,7 @@ def load_demo(db: Database) -> list[StoreResult]:
     results = []
     for demo_file in demo_files():
         result = store_file(db, demo_file.file_name, demo_file.content, demo_file.submitted_by,
-                            submitted_at=demo_file.submitted_at)
+                            submitted_at=demo_file.submitted_at, today=demo_file.submitted_at.date())
         if not result.stored:
             raise RuntimeError(f"demo file refused: {result.report.summary} {result.report.errors[:3]}")
         results.append(result)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,87 +140,112 @@ class PeerGroup:
 
 def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
     """Rank, band, median, mean, top/bottom 20% and funnel position within each (metric, quarter)."""
-    values = values.sort_values(["metric", "period_index", "la_code"]).reset_index(drop=True)
-    columns = {name: np.full(len(values), None, dtype=object) for name in ("quartile_band", "funnel", "top_bottom_20")}
-    rank = np.full(len(values), np.nan)
-    median = np.full(len(values), np.nan)
-    mean = np.full(len(values), np.nan)
-    reported = np.zeros(len(values), dtype=int)
-    keys = values["metric"].to_numpy() + "|" + values["period_index"].astype(str).to_numpy()
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    ends = np.r_[starts[1:], len(values)]
-    value = values["value"].to_numpy(dtype=float)
-    numerator = values["numerator"].to_numpy(dtype=float)
-    denominator = values["denominator"].to_numpy(dtype=float)
+    values = values.reset_index(drop=True)
+    # One whole number per (metric, quarter): grouping on it is far quicker than on text.
+    groups = pd.factorize(values["metric"])[0].astype(np.int64) * 1_000_000 + values["period_index"].to_numpy()
     metric_ids = values["metric"].to_numpy()
-    for start, end in zip(starts, ends, strict=True):
-        metric = METRICS[metric_ids[start]]
-        block = slice(start, end)
-        here = value[block]
-        present = ~np.isnan(here)
-        reported[block] = present.sum()
-        if not present.any():
-            continue
-        median[block] = np.median(here[present])
-        mean[block] = here[present].mean()
-        rank[block] = stats.competition_rank(here, metric.polarity)
-        columns["quartile_band"][block] = stats.quartile_bands(here, metric.polarity)
-        columns["top_bottom_20"][block] = (
-            stats.top_bottom_20(here, metric.polarity) if metric.polarity != "neutral" else None
+    polarity = np.array([METRICS[metric_id].polarity.value for metric_id in values["metric"].unique()], dtype=object)
+    polarity = pd.Series(polarity, index=values["metric"].unique()).reindex(metric_ids).to_numpy()
+    methods = pd.Series({metric.id: metric.method for metric in CATALOGUE}).reindex(metric_ids).to_numpy()
+    funnelled = np.isin(methods, [Method.PROPORTION, Method.RATE])
+    kinds = np.where(methods == Method.RATE, "rate", "proportion")
+    funnel = stats.funnel_position(values["numerator"], values["denominator"], kinds, groups)
+    funnel[~funnelled] = None
+    by_group = values["value"].groupby(groups)
+    return values.assign(
+        rank=stats.competition_rank(values["value"], polarity, groups),
+        group_reported=by_group.transform("count").to_numpy(),
+        group_median=by_group.transform("median").to_numpy(),
+        group_mean=by_group.transform("mean").to_numpy(),
+        quartile_band=stats.quartile_bands(values["value"], polarity, groups),
+        top_bottom_20=stats.top_bottom_20(values["value"], polarity, groups),
+        funnel=funnel,
+    )
+
+
+@dataclass(frozen=True)
+class _Cubes:
+    """Values laid out as arrays [metric, authority, consecutive quarter] (NaN where missing), so
+    neighbours, rolling quarters and trends are array operations rather than joins."""
+
+    metrics: list[str]
+    authorities: list[str]
+    first_period: int
+    value: np.ndarray
+    numerator: np.ndarray
+    denominator: np.ndarray
+
+    @classmethod
+    def build(cls, values: pd.DataFrame) -> _Cubes:
+        metrics = sorted(values["metric"].unique())
+        authorities = sorted(values["la_code"].unique())
+        first = int(values["period_index"].min())
+        shape = (len(metrics), len(authorities), int(values["period_index"].max()) - first + 1)
+        where = cls._positions(values, metrics, authorities, first)
+        arrays = []
+        for column in ("value", "numerator", "denominator"):
+            cube = np.full(shape, np.nan)
+            cube[where] = values[column].to_numpy(dtype=float)
+            arrays.append(cube)
+        return cls(metrics, authorities, first, *arrays)
+
+    @staticmethod
+    def _positions(rows: pd.DataFrame, metrics: list[str], authorities: list[str],
+                   first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (
+            pd.Index(metrics).get_indexer(rows["metric"]),
+            pd.Index(authorities).get_indexer(rows["la_code"]),
+            rows["period_index"].to_numpy(dtype=np.int64) - first,
         )
-        if metric.method in (Method.PROPORTION, Method.RATE):
-            columns["funnel"][block] = stats.funnel_position(numerator[block], denominator[block], metric.method.value)
-    return values.assign(rank=rank, group_reported=reported, group_median=median, group_mean=mean, **columns)
+
+    def at(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self._positions(rows, self.metrics, self.authorities, self.first_period)
 
 
-def _neighbour_table() -> pd.DataFrame:
-    rows = [
-        (la, neighbour, closeness)
-        for la, neighbours in reference.statistical_neighbours().items()
-        for neighbour, closeness in neighbours
-    ]
-    return pd.DataFrame(rows, columns=["la_code", "neighbour", "closeness"])
-
-
-def _neighbour_comparators(values: pd.DataFrame) -> pd.DataFrame:
+def _neighbour_comparators(cubes: _Cubes) -> dict[str, np.ndarray]:
     """Mean and median of each authority's statistical neighbours that reported, with the count."""
-    pairs = _neighbour_table()
-    joined = pairs.merge(
-        values[["metric", "period_index", "la_code", "value"]].rename(columns={"la_code": "neighbour"}),
-        on="neighbour",
-    )
-    joined = joined[joined["value"].notna()]
-    return (
-        joined.groupby(["metric", "period_index", "la_code"])["value"]
-        .agg(sn_mean="mean", sn_median="median", sn_reported="count")
-        .reset_index()
-    )
+    position = {code: index for index, code in enumerate(cubes.authorities)}
+    neighbours = reference.statistical_neighbours()
+    table = np.full((len(cubes.authorities), SN_COUNT), -1)
+    for row, code in enumerate(cubes.authorities):
+        for column, (neighbour, _) in enumerate(neighbours.get(code, [])[:SN_COUNT]):
+            table[row, column] = position.get(neighbour, -1)
+    padded = np.concatenate([cubes.value, np.full(cubes.value[:, :1].shape, np.nan)], axis=1)
+    around = padded[:, table, :]  # [metric, authority, neighbour, quarter]; -1 picks the NaN pad
+    reported = (~np.isnan(around)).sum(axis=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: no neighbour reported
+        return {"sn_mean": np.nanmean(around, axis=2), "sn_median": np.nanmedian(around, axis=2),
+                "sn_reported": reported}
 
 
-def _rolling_and_trend(values: pd.DataFrame) -> pd.DataFrame:
+def _region_means(cubes: _Cubes) -> dict[str, np.ndarray]:
+    """Mean of the network's authorities in the same region, for each authority."""
+    regions = np.array([reference.authorities()[code].region_code for code in cubes.authorities])
+    means = np.full(cubes.value.shape, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a region with no value in a quarter
+        for region in set(regions):
+            members = regions == region
+            means[:, members, :] = np.nanmean(cubes.value[:, members, :], axis=1, keepdims=True)
+    return {"region_mean": means}
+
+
+def _rolling_and_trend(cubes: _Cubes) -> dict[str, np.ndarray]:
     """Rolling four quarters and the 8-quarter trend at every quarter of every authority and metric.
 
-    Works on a full grid (series x consecutive quarters) so that a missing quarter counts as
-    missing rather than being skipped over.
+    On the full grid of consecutive quarters, so a missing quarter counts as missing rather than
+    being skipped over.
     """
-    periods = np.arange(values["period_index"].min(), values["period_index"].max() + 1)
-    series_keys = values[["metric", "la_code"]].drop_duplicates().sort_values(["metric", "la_code"])
-    grid = pd.MultiIndex.from_arrays(
-        [np.repeat(series_keys["metric"].to_numpy(), len(periods)),
-         np.repeat(series_keys["la_code"].to_numpy(), len(periods)),
-         np.tile(periods, len(series_keys))],
-        names=["metric", "la_code", "period_index"],
-    )
-    full = values.set_index(["metric", "la_code", "period_index"])[["value", "numerator", "denominator"]]
-    full = full.reindex(grid)
-    shape = (len(series_keys), len(periods))
-    value = full["value"].to_numpy(dtype=float).reshape(shape)
-    numerator = full["numerator"].to_numpy(dtype=float).reshape(shape)
-    denominator = full["denominator"].to_numpy(dtype=float).reshape(shape)
+    shape = cubes.value.shape
+    flat = (shape[0] * shape[1], shape[2])
+    value, numerator, denominator = (cube.reshape(flat) for cube in (cubes.value, cubes.numerator, cubes.denominator))
+    metrics = [METRICS[metric_id] for metric_id in cubes.metrics]
+    per_series = np.repeat(np.arange(len(metrics)), shape[1])
+    multiplier = np.array([metric.multiplier for metric in metrics])[per_series][:, None]
+    pooled = np.array([metric.method in (Method.PROPORTION, Method.RATE, Method.RATIO)
+                       for metric in metrics])[per_series][:, None]
     usable = ~np.isnan(numerator) & (denominator > 0)
-    metrics = [METRICS[metric_id] for metric_id in series_keys["metric"]]
-    multiplier = np.array([metric.multiplier for metric in metrics])[:, None]
-    pooled = np.array([metric.method in (Method.PROPORTION, Method.RATE, Method.RATIO) for metric in metrics])[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         pooled_value = (
             stats.window_sum(np.where(usable, numerator, np.nan), ROLLING_QUARTERS)
@@ -229,12 +255,9 @@ def _rolling_and_trend(values: pd.DataFrame) -> pd.DataFrame:
         mean_value = stats.window_sum(value, ROLLING_QUARTERS) / stats.window_sum(~np.isnan(value), ROLLING_QUARTERS)
     rolling = np.where(pooled, pooled_value, mean_value)
     slope, pvalue, points = stats.rolling_linear_trend(value, TREND_QUARTERS)
-    polarity = np.array([metric.polarity.value for metric in metrics], dtype=object)[:, None]
-    trend = stats.trend_labels(slope, pvalue, points, np.broadcast_to(polarity, shape))
-    out = pd.DataFrame(
-        {"rolling_4q": rolling.ravel(), "trend": trend.ravel(), "trend_slope": slope.ravel()}, index=full.index
-    )
-    return out[full["value"].notna().to_numpy()].reset_index()
+    polarity = np.array([metric.polarity.value for metric in metrics], dtype=object)[per_series][:, None]
+    trend = stats.trend_labels(slope, pvalue, points, np.broadcast_to(polarity, flat))
+    return {"rolling_4q": rolling.reshape(shape), "trend": trend.reshape(shape), "trend_slope": slope.reshape(shape)}
 
 
 def scorecard(db: Database) -> pd.DataFrame:
@@ -242,29 +265,35 @@ def scorecard(db: Database) -> pd.DataFrame:
 
     def build() -> pd.DataFrame:
         values = metric_values(db)
-        members = set(network_members(db))
-        values = values[values["la_code"].isin(members)]
+        values = values[values["la_code"].isin(network_members(db))]
         if values.empty:
-            return values
+            return pd.DataFrame(columns=[*values.columns, *SCORECARD_COLUMNS])
         table = _group_statistics(values).rename(
             columns={"group_median": "network_median", "group_mean": "network_mean",
                      "group_reported": "network_reported"}
         )
         table["diff_from_median"] = table["value"] - table["network_median"]
-        region = table["la_code"].map(lambda la: reference.authorities()[la].region_code)
-        table["region_mean"] = table.assign(region=region).groupby(["metric", "period_index", "region"])[
-            "value"
-        ].transform("mean")
-        table = table.merge(_neighbour_comparators(values), on=["metric", "period_index", "la_code"], how="left")
-        table["sn_reported"] = table["sn_reported"].fillna(0).astype(int)
-        table = table.merge(_rolling_and_trend(values), on=["metric", "la_code", "period_index"], how="left")
-        flags = table["metric"].map(lambda metric_id: METRICS[metric_id].flag_above)
-        table["flag"] = (table["value"] > flags.astype(float)).where(flags.notna(), False)
-        table["period"] = table["period_index"].map(lambda index: Period.from_index(index).label)
-        table["la_name"] = table["la_code"].map(reference.authority_name)
+        codes = table["la_code"].unique()
+        cubes = _Cubes.build(table)
+        where = cubes.at(table)
+        comparators = {**_neighbour_comparators(cubes), **_rolling_and_trend(cubes), **_region_means(cubes)}
+        for name, cube in comparators.items():
+            table[name] = cube[where]
+        flags = table["metric"].map({metric.id: metric.flag_above for metric in CATALOGUE}).astype(float)
+        table["flag"] = (table["value"] > flags).where(flags.notna(), False)
+        labels = {index: Period.from_index(index).label for index in table["period_index"].unique()}
+        table["period"] = table["period_index"].map(labels)
+        table["la_name"] = table["la_code"].map({code: reference.authority_name(code) for code in codes})
         return table
 
     return _cached(db, "scorecard", build)
+
+
+SCORECARD_COLUMNS = (
+    "rank", "network_reported", "network_median", "network_mean", "quartile_band", "top_bottom_20", "funnel",
+    "diff_from_median", "region_mean", "sn_mean", "sn_median", "sn_reported", "rolling_4q", "trend",
+    "trend_slope", "flag", "period", "la_name",
+)
 
 
 COMPARE_COLUMNS = (
@@ -304,10 +333,10 @@ def compare(db: Database, period: Period, metric_id: str, group: str = "network"
     metric = get_metric(metric_id)
     peers = peer_group(db, group, for_la)
     table = scorecard(db)
-    rows = table[(table["metric"] == metric.id) & (table["period_index"] == period.index)] if len(table) else table
-    base = pd.DataFrame({"la_code": list(peers.members)})
+    network = table[(table["metric"] == metric.id) & (table["period_index"] == period.index)]
+    base = pd.DataFrame({"la_code": pd.Series(list(peers.members), dtype=object)})
     base["la_name"] = base["la_code"].map(reference.authority_name)
-    rows = base.merge(rows.drop(columns=["la_name"], errors="ignore"), on="la_code", how="left")
+    rows = base.merge(network.drop(columns=["la_name"]).astype({"la_code": object}), on="la_code", how="left")
     rows["metric"] = metric.id
     rows["period"] = period.label
     rows["period_index"] = period.index
@@ -319,7 +348,6 @@ def compare(db: Database, period: Period, metric_id: str, group: str = "network"
         )
     else:
         rows["group_reported"] = rows["network_reported"]
-    network = table[(table["metric"] == metric.id) & (table["period_index"] == period.index)] if len(table) else table
     if len(network):
         rows["network_median"] = network["value"].median()
         rows["network_mean"] = network["value"].mean()
@@ -340,7 +368,7 @@ def authority_scorecard(db: Database, la_code: str, period: Period) -> pd.DataFr
     """Every metric for one authority in one quarter, in catalogue order: the My authority view."""
     table = scorecard(db)
     order = {metric.id: position for position, metric in enumerate(CATALOGUE)}
-    mine = table[(table["la_code"] == la_code) & (table["period_index"] == period.index)] if len(table) else table
+    mine = table[(table["la_code"] == la_code) & (table["period_index"] == period.index)]
     base = pd.DataFrame({"metric": list(order)})
     mine = base.merge(mine, on="metric", how="left")
     mine["la_code"] = la_code

@@ -20,6 +20,11 @@ from benchmark.metrics import Method, Metric
 # Columns that name or point at other authorities: never in an external table.
 _IDENTIFYING = ("sn_closeness", "england_source")
 _DERIVED = ("value", "ci_low", "ci_high", "diff_from_median", "rolling_4q")
+# Averages over several authorities and positions among them: with the visible values they would
+# give a suppressed value back (n x mean - the rest; a median next to a hidden rank), so they are
+# hidden too wherever a table suppresses a value.
+_AGGREGATES = ("network_median", "network_mean", "region_mean", "sn_mean", "sn_median", "diff_from_median")
+_POSITIONS = ("rank", "quartile_band", "top_bottom_20", "funnel", "trend")
 
 
 def letter_names(la_names: list[str], own: str | None, seed: str) -> dict[str, str]:
@@ -58,6 +63,12 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
         table[counts] = table[counts].astype(float)
         table = disclosure.suppress(table, counts=counts, rates=rates, row_sums=row_sums).frame
         table = table.drop(columns=["complement"], errors="ignore")
+        hidden = table["value"].astype(str) == disclosure.SUPPRESSED
+        if hidden.any():
+            table[[column for column in _AGGREGATES if column in table]] = disclosure.SUPPRESSED
+            positions = [column for column in _POSITIONS if column in table]
+            table[positions] = table[positions].astype(object)
+            table.loc[hidden, positions] = disclosure.SUPPRESSED
     own_name = None
     if own_la is not None and (table["la_code"] == own_la).any():
         own_name = table.loc[table["la_code"] == own_la, "la_name"].iloc[0]

@@ -48,7 +48,7 @@ def _chart_rows(section: MetricSection) -> pd.DataFrame:
     table = section.table
     numeric = pd.to_numeric(table["value"].where(table["value"].astype(str) != SUPPRESSED), errors="coerce")
     rows = table.assign(value=numeric)
-    for column in ("ci_low", "ci_high", "numerator", "denominator"):
+    for column in ("ci_low", "ci_high", "numerator", "denominator", "network_median", "sn_mean"):
         rows[column] = pd.to_numeric(rows[column].where(rows[column].astype(str) != SUPPRESSED), errors="coerce")
     return rows.dropna(subset=["value"])
 

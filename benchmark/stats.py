@@ -44,6 +44,28 @@ def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
         raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
 
 
+def _polarities(polarity: str | npt.ArrayLike, size: int) -> np.ndarray:
+    """One polarity per row: a single polarity for a whole array, or one each."""
+    if isinstance(polarity, str):
+        _check(polarity, POLARITIES, "polarity")
+        return np.full(size, polarity, dtype=object)
+    array = np.asarray(polarity, dtype=object)
+    for value in set(array.tolist()):
+        _check(value, POLARITIES, "polarity")
+    return array
+
+
+def _group_codes(groups: npt.ArrayLike | None, size: int) -> np.ndarray:
+    """Rows are compared within their group (a metric in a quarter); no groups means one group."""
+    if groups is None:
+        return np.zeros(size, dtype=np.int64)
+    return pd.factorize(pd.Series(np.asarray(groups)), sort=False)[0]
+
+
+def _per_group(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    return np.bincount(codes, weights=values, minlength=codes.max() + 1 if len(codes) else 0)
+
+
 def _z(confidence: float) -> float:
     """Two-sided standard normal critical value, e.g. 1.959964 for 95%."""
     return float(stats.norm.ppf(0.5 + confidence / 2))
@@ -103,18 +125,25 @@ def network_rate(numerator: npt.ArrayLike, denominator: npt.ArrayLike) -> float:
     return float(x[valid].sum() / n[valid].sum())
 
 
-def funnel_limits(p0: float, denominators: npt.ArrayLike, kind: FunnelKind) -> dict[str, np.ndarray]:
+def funnel_limits(p0: float | npt.ArrayLike, denominators: npt.ArrayLike,
+                  kind: FunnelKind | npt.ArrayLike) -> dict[str, np.ndarray]:
     """95% and 99.8% control limits around target p0 for each denominator, to draw the funnel.
 
     Normal approximation: se = sqrt(p0(1-p0)/n) for a proportion, sqrt(p0/n) for a rate (Poisson).
     Proportion limits are clipped to 0-1 and rate limits to 0 or more; NaN where n is missing or not
-    positive. Keys: "lower_99.8", "lower_95", "upper_95", "upper_99.8".
+    positive. Keys: "lower_99.8", "lower_95", "upper_95", "upper_99.8". `p0` and `kind` may be one
+    per denominator.
     """
-    _check(kind, FUNNEL_KINDS, "kind")
+    kinds = np.broadcast_to(np.asarray(kind, dtype=object), np.shape(denominators))
+    for value in set(kinds.ravel().tolist()):
+        _check(value, FUNNEL_KINDS, "kind")
     n = _as_float(denominators)
     n = np.where(n > 0, n, np.nan)
-    se = np.sqrt(p0 * (1 - p0) / n) if kind == "proportion" else np.sqrt(p0 / n)
-    ceiling = 1.0 if kind == "proportion" else np.inf
+    p0 = _as_float(p0)
+    proportion = kinds == "proportion"
+    with np.errstate(invalid="ignore"):
+        se = np.where(proportion, np.sqrt(p0 * (1 - p0) / n), np.sqrt(p0 / n))
+    ceiling = np.where(proportion, 1.0, np.inf)
     return {
         "lower_99.8": np.clip(p0 - Z_998 * se, 0, ceiling),
         "lower_95": np.clip(p0 - Z_95 * se, 0, ceiling),
@@ -123,8 +152,9 @@ def funnel_limits(p0: float, denominators: npt.ArrayLike, kind: FunnelKind) -> d
     }
 
 
-def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: FunnelKind) -> np.ndarray:
-    """Where each authority sits against the funnel around the network rate.
+def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: FunnelKind | npt.ArrayLike,
+                    groups: npt.ArrayLike | None = None) -> np.ndarray:
+    """Where each authority sits against the funnel around its group's pooled rate.
 
     One of "within", "above_95", "below_95", "above_99.8", "below_99.8" (the 99.8% label wins when
     both apply); a value exactly on a limit is within it. None where a figure is missing or the
@@ -132,9 +162,12 @@ def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: 
     """
     x = _as_float(numerator)
     n = _as_float(denominator)
-    limits = funnel_limits(network_rate(x, n), n, kind)
     valid = ~np.isnan(x) & (n > 0)
-    value = np.where(valid, x / np.where(valid, n, 1), np.nan)
+    codes = _group_codes(groups, len(x))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        target = (_per_group(np.where(valid, x, 0.0), codes) / _per_group(np.where(valid, n, 0.0), codes))[codes]
+        value = np.where(valid, x / np.where(valid, n, 1), np.nan)
+    limits = funnel_limits(target, n, kind)
     position = np.select(
         [
             value > limits["upper_99.8"],
@@ -149,32 +182,42 @@ def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: 
     return position
 
 
-def competition_rank(values: npt.ArrayLike, polarity: Polarity) -> np.ndarray:
-    """Rank 1 = best for the polarity; ties share the lowest rank ("1, 2, 2, 4"), as in LAIT.
-
-    Neutral ranks high to low like "higher" (an ordering, not a judgement). NaN stays NaN.
+def competition_rank(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
+                     groups: npt.ArrayLike | None = None) -> np.ndarray:
+    """Rank 1 = best for the polarity within each group; ties share the lowest rank ("1, 2, 2, 4"),
+    as in LAIT. Neutral ranks high to low like "higher" (an ordering, not a judgement). NaN stays NaN.
     """
-    _check(polarity, POLARITIES, "polarity")
-    v = pd.Series(_as_float(values))
-    return v.rank(method="min", ascending=polarity == "lower", na_option="keep").to_numpy(dtype=float)
+    v = _as_float(values)
+    score = np.where(_polarities(polarity, len(v)) == "lower", -v, v)
+    ranked = pd.Series(score).groupby(_group_codes(groups, len(v))).rank(
+        method="min", ascending=False, na_option="keep"
+    )
+    return ranked.to_numpy(dtype=float)
 
 
-def quartile_bands(values: npt.ArrayLike, polarity: Polarity) -> np.ndarray:
-    """LAIT-style bands A-D, A always the best quarter for the polarity.
+def quartile_bands(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
+                   groups: npt.ArrayLike | None = None) -> np.ndarray:
+    """LAIT-style bands A-D within each group, A always the best quarter for the polarity.
 
-    Quartiles of the reporting values with numpy's "linear" method (= Excel QUARTILE.INC, what
+    Quartiles of the reporting values with the "linear" method (= Excel QUARTILE.INC, what
     analysts check against). "higher"/"neutral": A >= Q3 > B >= Q2 > C >= Q1 > D. "lower": A <= Q1 <
     B <= Q2 < C <= Q3 < D. For neutral, A is just the highest quarter. None where missing; fewer
     than 4 values are still banded by the same rule.
     """
-    _check(polarity, POLARITIES, "polarity")
     v = _as_float(values)
-    present = ~np.isnan(v)
+    lower = _polarities(polarity, len(v)) == "lower"
+    codes = _group_codes(groups, len(v))
     bands = np.full(v.shape, None, dtype=object)
+    present = ~np.isnan(v)
     if not present.any():
         return bands
-    q1, q2, q3 = np.percentile(v[present], [25, 50, 75], method="linear")
-    conditions = [v <= q1, v <= q2, v <= q3] if polarity == "lower" else [v >= q3, v >= q2, v >= q1]
+    quartiles = pd.Series(v).groupby(codes).quantile([0.25, 0.5, 0.75]).unstack()
+    q1, q2, q3 = (quartiles[q].reindex(range(codes.max() + 1)).to_numpy()[codes] for q in (0.25, 0.5, 0.75))
+    conditions = [
+        np.where(lower, v <= q1, v >= q3),
+        np.where(lower, v <= q2, v >= q2),
+        np.where(lower, v <= q3, v >= q1),
+    ]
     bands[present] = np.select(conditions, ["A", "B", "C"], default="D")[present]
     return bands
 
@@ -258,22 +301,26 @@ def trend_direction(x: npt.ArrayLike, y: npt.ArrayLike, polarity: Polarity, min_
     return str(trend_labels(slope, pvalue, len(xs), polarity, min_points).item())
 
 
-def top_bottom_20(values: npt.ArrayLike, polarity: Polarity) -> np.ndarray:
-    """Flag the authorities in the best and worst 20% of those reporting, for the chair's narrative prompts.
+def top_bottom_20(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
+                  groups: npt.ArrayLike | None = None) -> np.ndarray:
+    """Flag the authorities in the best and worst 20% of those reporting in their group, for the
+    chair's narrative prompts.
 
     "top 20%" when the competition rank is within the best ceil(n/5) of the n reporting, "bottom 20%"
     when the rank counted from the worst end is within ceil(n/5); ties at the boundary are included.
     None otherwise, for missing values, for every authority on a neutral measure, and for an
     authority that would be both (only when ties span both ends, e.g. a lone reporter or all equal).
     """
-    _check(polarity, POLARITIES, "polarity")
     v = _as_float(values)
+    polarities = _polarities(polarity, len(v))
+    codes = _group_codes(groups, len(v))
     flags = np.full(v.shape, None, dtype=object)
-    if polarity == "neutral":
-        return flags
-    cut = math.ceil(np.count_nonzero(~np.isnan(v)) / 5)
-    top = competition_rank(v, polarity) <= cut
-    bottom = competition_rank(v, "lower" if polarity == "higher" else "higher") <= cut
-    flags[top & ~bottom] = "top 20%"
-    flags[bottom & ~top] = "bottom 20%"
+    reporting = _per_group((~np.isnan(v)).astype(float), codes)[codes] if len(v) else np.zeros(0)
+    cut = np.ceil(reporting / 5)
+    reverse = np.where(polarities == "higher", "lower", "higher")
+    top = competition_rank(v, polarities, codes) <= cut
+    bottom = competition_rank(v, reverse, codes) <= cut
+    judged = polarities != "neutral"
+    flags[top & ~bottom & judged] = "top 20%"
+    flags[bottom & ~top & judged] = "bottom 20%"
     return flags

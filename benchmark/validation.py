@@ -151,6 +151,8 @@ def read_table(file_name: str, content: bytes) -> list[list[str]]:
         table = [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
         workbook.close()
         return table
+    if suffix == ".xlsx":
+        raise FileRejected("this is not a readable .xlsx workbook: open it in Excel and save it again as .xlsx or CSV")
     if suffix not in ("", ".csv", ".txt"):
         raise FileRejected(f"'{suffix}' files are not returns: upload a .csv or .xlsx file")
     text = _decode(content)
@@ -311,7 +313,7 @@ class _RowChecker:
         if not isinstance(before, float) or max(value, before) < JUMP_MINIMUM:
             return
         if value >= JUMP_FACTOR * before or before >= JUMP_FACTOR * value:
-            direction = "more than 5 times" if value > before else "less than a fifth of"
+            direction = "5 times or more" if value > before else "a fifth or less of"
             self.report.warnings.append(Problem(
                 row.file_row, name, f"{value:,.0f}",
                 f"is {direction} last quarter's {before:,.0f} ({row.period.shift(-1)}): "
@@ -331,8 +333,9 @@ class _RowChecker:
 
 def _understand_header(report: ValidationReport, table: list[list[str]], header_row: int) -> dict[str, int] | None:
     """Recognise the theme from the header; the position of each known column."""
-    header = [normalise_header(cell) for cell in table[0]]
     data = table[1:]
+    width = max(len(row) for row in table)
+    header = [normalise_header(cell) for cell in table[0]] + [""] * (width - len(table[0]))
     positions: dict[str, int] = {}
     named: list[tuple[int, str]] = []
     for position, name in enumerate(header):

@@ -64,10 +64,11 @@ if uploaded is not None:
             hide_index=True, key="warnings_table",
         )
     if report.ok:
-        st.subheader("What will be stored")
-        st.dataframe(returns.preview(db, report).drop(columns=["la_code"]), hide_index=True, key="preview_table")
         result = stored.get(digest)
         if result is None:
+            st.subheader("What will be stored")
+            st.dataframe(returns.preview(db, report).drop(columns=["la_code"]), hide_index=True,
+                         key="preview_table")
             st.button("Store this return", type="primary", icon=":material/save:", key="store_button",
                       on_click=store, args=(uploaded.name, content, digest, submitted_by))
         else:

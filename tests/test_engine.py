@@ -633,10 +633,6 @@ def test_compare_for_a_quarter_nobody_returned_lists_members_with_nulls(fresh_db
     assert table[["value", "rank", "network_median"]].isna().all(axis=None)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "BUG engine.compare on a database with no returns yet raises pandas ValueError 'You are trying to merge "
-    "on float64 and object columns for key la_code' (the empty peer list makes an empty float la_code column); "
-    "expected an empty table with the compare columns"))
 def test_compare_on_an_empty_database_gives_an_empty_table(fresh_db: Database):
     table = engine.compare(fresh_db, P, "adv_6wk_pct")
     assert table.empty

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from benchmark import engine, exports, groups, published, returns, templates, tracker
+from benchmark import engine, exports, groups, pack_render, packs, published, returns, templates, tracker
 from benchmark.db import DatabaseBusy, open_database
 from benchmark.demo import DemoRefused, load_demo
 from benchmark.disclosure import AUDIENCES
@@ -209,6 +209,19 @@ def cmd_published_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pack(args: argparse.Namespace) -> int:
+    themes = tuple(args.themes.split(",")) if args.themes else tuple(THEMES)
+    try:
+        request = packs.PackRequest(args.period, args.group, themes, args.audience, args.for_la,
+                                    tuple(args.pages or ()))
+        pack = packs.build_pack(open_database(args.db), request)
+    except (ValueError, GroupError) as error:
+        return _fail(str(error))
+    Path(args.out).write_bytes(pack_render.render(pack, args.format))
+    print(f"wrote {args.out}: {args.format} pack for {args.period}, {pack.group_label}, audience {args.audience}")
+    return 0
+
+
 def cmd_groups(args: argparse.Namespace) -> int:
     database = open_database(args.db)
     try:
@@ -284,6 +297,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("files", nargs="+", metavar="FILE")
     sub.add_argument("--db", help="DuckDB file (default: $DSCO_DB, else data/dsco.duckdb)")
     sub.set_defaults(handler=cmd_published_load)
+
+    sub = command("pack", cmd_pack, "Build the meeting pack for a quarter as PDF, PowerPoint or Excel.")
+    sub.add_argument("--period", type=_period, required=True)
+    sub.add_argument("--format", choices=("pdf", "pptx", "xlsx"), required=True)
+    sub.add_argument("--out", required=True, help="file to write")
+    sub.add_argument("--group", default="network", help="network, neighbours, region or a custom group's name")
+    sub.add_argument("--audience", choices=AUDIENCES, default="network")
+    sub.add_argument("--for", dest="for_la", type=_authority, help="own authority (named in an external pack)")
+    sub.add_argument("--themes", help="comma-separated themes (default: all)")
+    sub.add_argument("--pages", nargs="*", type=_authority, metavar="LA", help="authorities to give a page each")
 
     sub = command("groups", cmd_groups, "Custom peer groups: add NAME LA..., remove NAME, list.")
     sub.add_argument("action", choices=("add", "remove", "list"))

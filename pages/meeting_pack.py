@@ -1,0 +1,58 @@
+"""Meeting pack: the chair's quarterly pack as PDF, PowerPoint or Excel, in one click each."""
+
+import streamlit as st
+
+from benchmark import engine, groups, pack_render, packs, reference
+from benchmark.disclosure import AUDIENCES
+from benchmark.standard import THEMES
+from pages import ui
+
+AUDIENCE_LABELS = {
+    "network": "Network forum: exact figures, authorities named",
+    "external": "External: small counts suppressed, other authorities as letters",
+}
+FORMAT_LABELS = {"pdf": "PDF (for circulation)", "pptx": "PowerPoint (editable charts)", "xlsx": "Excel (every table)"}
+
+db = ui.database()
+st.title("Meeting pack")
+ui.banner(db)
+if not ui.no_data(db):
+    left, middle, right = st.columns(3)
+    with left:
+        period = ui.period_choice(db)
+    with middle:
+        group = ui.url_choice("Peer group", ["network", *groups.custom_groups(db)], "group", "network",
+                              format_func=lambda key: "Whole network" if key == "network" else f"Group: {key}")
+    with right:
+        audience = ui.url_choice("Audience", list(AUDIENCES), "audience", "network", format_func=AUDIENCE_LABELS.get)
+    themes = st.multiselect("Themes", list(THEMES), default=list(THEMES), format_func=lambda key: THEMES[key].title,
+                            key="pack_themes")
+    members = sorted(engine.network_members(db), key=reference.authority_name)
+    own = st.selectbox("Own authority (named and highlighted; the others are letters in an external pack)",
+                       [None, *members], format_func=lambda code: "None" if code is None else
+                       reference.authority_name(code), key="pack_own")
+    pages = st.multiselect("A 'My authority' page for", members, format_func=reference.authority_name,
+                           key="pack_pages")
+    if not themes:
+        st.info("Choose at least one theme.")
+        st.stop()
+    request = packs.PackRequest(period, group, tuple(themes), audience, own, tuple(pages))
+    pack = packs.build_pack(db, request)
+    st.subheader(f"For discussion ({len(pack.discussion)} items)")
+    st.caption("Built from the data: top and bottom 20% on each metric, funnel outliers beyond the 99.8% limits, "
+               "metrics that worsened two quarters running, and short breaks statements not reviewed in 12 months.")
+    st.dataframe(pack_render.discussion_by_authority(pack), hide_index=True, key="discussion_preview")
+    built = st.session_state.setdefault("built_packs", {})
+    columns = st.columns(len(pack_render.FORMATS))
+    for column, fmt in zip(columns, pack_render.FORMATS, strict=True):
+        key = (request, fmt, db.data_version)
+        with column:
+            if key not in built and st.button(f"Build {FORMAT_LABELS[fmt]}", key=f"build_{fmt}"):
+                bar = st.progress(0.0, text="Starting ...")
+                built[key] = pack_render.render(pack, fmt, lambda share, text, bar=bar: bar.progress(share, text))
+                bar.empty()
+            if key in built:
+                st.download_button(f"Download {fmt.upper()}", built[key],
+                                   f"dsco_pack_{period.label.replace(' ', '_')}_{audience}.{fmt}",
+                                   pack_render.MEDIA_TYPES[fmt], key=f"download_{fmt}", type="primary",
+                                   icon=":material/download:")

@@ -1,9 +1,72 @@
-"""DSCO benchmarking dashboard: the Streamlit entry point. Pages only lay out widgets and call benchmark/."""
+"""DSCO benchmarking dashboard: the Streamlit entry point. Pages only lay out widgets and call benchmark/.
+
+Decides who the visitor acts as (benchmark.access.visit) before any page runs: with sign-in
+configured only members see data; without it, the synthetic demo runs in a bannered demo mode.
+"""
 
 import streamlit as st
 
+from benchmark import access
+from benchmark.db import open_database
+from benchmark.demo import is_demo
+
 st.set_page_config(page_title="DSCO benchmarking", page_icon=":material/diversity_3:", layout="wide")
 
+
+def _secrets_section(name: str) -> dict:
+    try:
+        return dict(st.secrets.get(name, {}))
+    except FileNotFoundError:
+        return {}
+
+
+db = open_database()
+sign_in_configured = bool(_secrets_section("auth"))
+visit = access.visit(
+    db,
+    sign_in_configured=sign_in_configured,
+    logged_in=bool(sign_in_configured and st.user.is_logged_in),
+    email=st.user.get("email") if sign_in_configured else None,
+    email_verified=st.user.get("email_verified") if sign_in_configured else None,
+    allow_without_sign_in=bool(_secrets_section("dsco").get("allow_without_sign_in", False)),
+    demo=is_demo(db),
+)
+st.session_state["acting_user"] = visit.user
+
+if visit.state == "sign_in":
+    st.title("DSCO network benchmarking")
+    st.write("Sign in with your council account to see your network's figures.")
+    st.button("Sign in", type="primary", on_click=st.login, icon=":material/login:", key="sign_in")
+    st.stop()
+if visit.state == "not_member":
+    st.title("DSCO network benchmarking")
+    st.info(f"You are signed in as {st.user.get('email', 'an unknown address')}, but that address is not a member "
+            "of this network yet. Please ask your network chair to add you; they can do it on the Administration "
+            "page in a minute.", icon=":material/person_add:")
+    st.button("Sign out", on_click=st.logout, key="sign_out")
+    st.stop()
+if visit.state == "refused":
+    st.title("DSCO network benchmarking")
+    st.error("This database holds real returns, and no sign-in is configured, so the dashboard will not show them. "
+             "Configure sign-in in .streamlit/secrets.toml (see the README), or, only on a machine nobody else can "
+             "reach, set allow_without_sign_in = true under [dsco] there.", icon=":material/lock:")
+    st.stop()
+
+with st.sidebar:
+    st.caption(f"Signed in as {visit.user.label}" if visit.state == "member" else
+               "Demo mode: no sign-in, synthetic data" if visit.state == "demo" else
+               "Local mode: no sign-in configured")
+    if visit.state == "member":
+        st.button("Sign out", on_click=st.logout, key="sign_out")
+
+returns_pages = [
+    st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
+    st.Page("pages/data_standard.py", title="Data standard", icon=":material/menu_book:"),
+]
+if visit.user.is_chair:
+    returns_pages.append(
+        st.Page("pages/administration.py", title="Administration", icon=":material/admin_panel_settings:")
+    )
 navigation = st.navigation(
     {
         "Compare": [
@@ -15,10 +78,7 @@ navigation = st.navigation(
             st.Page("pages/published.py", title="Published context", icon=":material/public:"),
             st.Page("pages/meeting_pack.py", title="Meeting pack", icon=":material/slideshow:"),
         ],
-        "Returns": [
-            st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
-            st.Page("pages/data_standard.py", title="Data standard", icon=":material/menu_book:"),
-        ],
+        "Returns": returns_pages,
     }
 )
 navigation.run()

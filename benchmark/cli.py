@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from benchmark import engine, exports, groups, pack_render, packs, published, returns, templates, tracker
-from benchmark.db import DatabaseBusy, open_database
+from benchmark import access, exports, groups, packs, published, returns, service, templates, tracker
+from benchmark.db import Database, DatabaseBusy, open_database
 from benchmark.demo import DemoRefused, load_demo
 from benchmark.disclosure import AUDIENCES
 from benchmark.groups import GroupError
@@ -74,13 +74,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if all(report["ok"] for report in reports) else 1
 
 
+def _actor(database: Database, email: str | None) -> access.User:
+    """--as EMAIL acts as that member, under the same rules as the pages; without it the person
+    at the server's command line acts as the network's operator (chair)."""
+    if email is None:
+        return access.local_operator(getpass.getuser())
+    user = access.member(database, email)
+    if user is None:
+        raise access.AccessDenied(f"{email} is not a member of this network")
+    return user
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     files = _read_files(args.files)
     database = open_database(args.db)
-    who = args.by or f"{getpass.getuser()} (command line)"
+    actor = _actor(database, args.as_email)
     all_stored = True
     for name, content in files:
-        result = returns.store_file(database, name, content, who)
+        result = service.store(database, actor, name, content)
         all_stored &= result.stored
         print(("stored: " if result.stored else "refused: ") + result.message)
         if not result.stored or result.report.warnings:
@@ -89,7 +100,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    frame = returns.history(open_database(args.db)).drop(columns=["sha256"])
+    database = open_database(args.db)
+    frame = service.history(database, _actor(database, None)).drop(columns=["sha256"])
     if args.json:
         print(frame.to_json(orient="records", date_format="iso", indent=2))
     elif frame.empty:
@@ -167,7 +179,8 @@ def _metric_id(text: str) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     database = open_database(args.db)
     try:
-        table = engine.compare(database, args.period, args.metric, args.group, args.for_la)
+        table = service.compare(database, _actor(database, None), args.period, args.metric, args.group,
+                                args.for_la)
     except (ValueError, GroupError) as error:
         return _fail(str(error))
     table = exports.outward_comparison(table, METRICS[args.metric], args.audience, args.for_la)
@@ -180,13 +193,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_tracker(args: argparse.Namespace) -> int:
     database = open_database(args.db)
-    grid = tracker.tracker_grid(database, args.period)
+    grid = service.tracker_grid(database, _actor(database, None), args.period)
     if args.format == "json":
         print(tracker.tracker(database, args.period).to_json(orient="records", indent=2, date_format="iso"))
     elif args.format == "csv":
         grid.to_csv(sys.stdout, index=False)
     else:
-        summary = tracker.completeness(database, args.period)
+        summary = service.completeness(database, _actor(database, None), args.period)
         print(f"{args.period}: {summary['returns_received']} of {summary['returns_expected']} theme returns from "
               f"{summary['authorities']} authorities; {summary['authorities_complete']} complete.")
         print(grid.to_string(index=False))
@@ -211,14 +224,38 @@ def cmd_published_load(args: argparse.Namespace) -> int:
 
 def cmd_pack(args: argparse.Namespace) -> int:
     themes = tuple(args.themes.split(",")) if args.themes else tuple(THEMES)
+    database = open_database(args.db)
+    actor = _actor(database, args.as_email)
     try:
         request = packs.PackRequest(args.period, args.group, themes, args.audience, args.for_la,
                                     tuple(args.pages or ()))
-        pack = packs.build_pack(open_database(args.db), request)
+        pack = service.build_pack(database, actor, request)
     except (ValueError, GroupError) as error:
         return _fail(str(error))
-    Path(args.out).write_bytes(pack_render.render(pack, args.format))
+    Path(args.out).write_bytes(service.render_pack(database, actor, pack, args.format))
     print(f"wrote {args.out}: {args.format} pack for {args.period}, {pack.group_label}, audience {args.audience}")
+    return 0
+
+
+def cmd_members(args: argparse.Namespace) -> int:
+    database = open_database(args.db)
+    actor = _actor(database, args.as_email)
+    try:
+        if args.action == "add":
+            if not args.email or not args.role:
+                return _fail("members add needs EMAIL and --role")
+            added = access.add_member(database, actor, args.email, args.role, args.la, args.name or "")
+            print(f"added {added.label}")
+        elif args.action == "remove":
+            if not args.email:
+                return _fail("members remove needs EMAIL")
+            access.remove_member(database, actor, args.email)
+            print(f"removed {args.email}")
+    except ValueError as error:
+        return _fail(str(error))
+    if args.action == "list":
+        frame = access.members(database)
+        print(frame.to_string(index=False) if len(frame) else "No members yet.")
     return 0
 
 
@@ -265,7 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("import", cmd_import, "Validate and store return files, each on its own.")
     sub.add_argument("files", nargs="+", metavar="FILE")
-    sub.add_argument("--by", help="who is storing the files (default: your login name)")
+    sub.add_argument("--as", dest="as_email", metavar="EMAIL",
+                     help="act as this member, under the same rules as the dashboard (default: server operator)")
 
     sub = command("history", cmd_history, "List stored submissions, newest first.")
     sub.add_argument("--json", action="store_true")
@@ -307,6 +345,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--for", dest="for_la", type=_authority, help="own authority (named in an external pack)")
     sub.add_argument("--themes", help="comma-separated themes (default: all)")
     sub.add_argument("--pages", nargs="*", type=_authority, metavar="LA", help="authorities to give a page each")
+    sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member")
+
+    sub = command("members", cmd_members, "Network members: add EMAIL --role R [--la LA], remove EMAIL, list.")
+    sub.add_argument("action", choices=("add", "remove", "list"))
+    sub.add_argument("email", nargs="?")
+    sub.add_argument("--role", choices=[role.value for role in access.Role])
+    sub.add_argument("--la", help="the member's authority (code or name); not needed for a chair")
+    sub.add_argument("--name")
+    sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member (a chair)")
 
     sub = command("groups", cmd_groups, "Custom peer groups: add NAME LA..., remove NAME, list.")
     sub.add_argument("action", choices=("add", "remove", "list"))
@@ -322,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except DatabaseBusy as busy:
-        print(f"error: {busy}", file=sys.stderr)
+    except (DatabaseBusy, access.AccessDenied) as refusal:
+        print(f"error: {refusal}", file=sys.stderr)
         return 1
 

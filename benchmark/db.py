@@ -4,7 +4,9 @@ a transaction around every write and versioned schema migrations.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,6 +102,28 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             PRIMARY KEY (name, la_code)
         );
     """),
+    # Members, sharing settings and the append-only audit log; see benchmark/access.py.
+    (4, """
+        CREATE TABLE members (
+            email VARCHAR PRIMARY KEY,
+            role VARCHAR NOT NULL,
+            la_code VARCHAR,
+            name VARCHAR,
+            added_at TIMESTAMP NOT NULL,
+            added_by VARCHAR NOT NULL
+        );
+        CREATE TABLE authority_sharing (la_code VARCHAR PRIMARY KEY, sharing VARCHAR NOT NULL);
+        CREATE SEQUENCE audit_id_seq START 1;
+        CREATE TABLE audit_log (
+            audit_id BIGINT PRIMARY KEY DEFAULT nextval('audit_id_seq'),
+            recorded_at TIMESTAMP NOT NULL,
+            actor VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            la_code VARCHAR,
+            on_behalf_of VARCHAR,
+            detail VARCHAR NOT NULL
+        );
+    """),
 )
 
 
@@ -136,17 +160,19 @@ class Database:
         return cursor
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing: commits when the block ends, rolls back if it raises."""
+    def transaction(self, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: commits when the block ends, rolls back if it raises. A write that
+        changes no figure (an audit line only) says so, and cached figures stay valid."""
         with self._write_lock:
             cursor = self.cursor()
             cursor.begin()
             try:
                 yield cursor
-                cursor.execute(
-                    "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
-                    "WHERE key = 'data_version'"
-                )
+                if changes_data:
+                    cursor.execute(
+                        "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
+                        "WHERE key = 'data_version'"
+                    )
                 cursor.commit()
             except BaseException:
                 cursor.rollback()
@@ -176,6 +202,17 @@ class Database:
     def set_setting(self, key: str, value: str) -> None:
         with self.transaction() as cursor:
             cursor.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", [key, value])
+
+    def backup(self, directory: Path) -> Path:
+        """A consistent copy of the database taken while the app runs: writes wait on this
+        process's write lock (the only writer) while DuckDB checkpoints and the file is copied.
+        Restore by stopping the dashboard and putting the copy in the database's place."""
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / f"{self.path.stem}-{dt.datetime.now():%Y%m%d-%H%M%S}{self.path.suffix}"
+        with self._write_lock:
+            self.cursor().execute("CHECKPOINT")
+            shutil.copy2(self.path, target)
+        return target
 
     def close(self) -> None:
         self._connection.close()

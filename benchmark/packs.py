@@ -95,13 +95,18 @@ class Pack:
         return lines
 
 
-def _names(db: Database, request: PackRequest, members: list[str]) -> dict[str, str]:
-    """Authority name -> name as the audience sees it, one mapping for the whole pack."""
+def _names(request: PackRequest, members: list[str], hidden: frozenset[str]) -> dict[str, str]:
+    """Authority name -> name as the audience sees it, one mapping for the whole pack. In a network
+    pack only the `hidden` authorities (shared anonymously) are letters; in an external pack all
+    but the own authority are."""
     all_names = [reference.authority_name(code) for code in members]
+    seed = f"{request.period}|{request.group}"
     if request.audience == "network":
-        return {name: name for name in all_names}
+        letters = exports.letter_names([reference.authority_name(code) for code in members if code in hidden],
+                                       None, seed)
+        return {name: letters.get(name, name) for name in all_names}
     own = reference.authority_name(request.own_la) if request.own_la else None
-    return exports.letter_names(all_names, own, f"{request.period}|{request.group}")
+    return exports.letter_names(all_names, own, seed)
 
 
 def discussion(db: Database, period: Period, members: list[str], themes: tuple[str, ...]) -> pd.DataFrame:
@@ -172,11 +177,13 @@ def _outward_tracker(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame
     return out.drop(columns=["la_code"]).sort_values("Authority").reset_index(drop=True)
 
 
-def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = None) -> Pack:
-    """Everything a pack shows, computed once from the engine and made safe for its audience."""
+def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = None,
+               hidden: frozenset[str] = frozenset()) -> Pack:
+    """Everything a pack shows, computed once from the engine and made safe for its audience;
+    `hidden` authorities (shared anonymously with this reader) appear as letters."""
     peers = engine.peer_group(db, request.group, request.own_la)
     members = [code for code in peers.members if code in set(engine.network_members(db))]
-    names = _names(db, request, members)
+    names = _names(request, members, hidden)
     metrics = [metric for metric in CATALOGUE if metric.theme in request.themes]
     sections = []
     for metric in metrics:
@@ -184,7 +191,8 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         table = table[table["la_code"].isin(members)]
         outward = exports.outward_comparison(table, metric, request.audience, request.own_la, names)
         if request.audience == "network":
-            outward = outward.assign(la_name=outward["la_name"].map(names))
+            outward = outward.assign(la_name=outward["la_name"].map(names),
+                                     la_code=outward["la_code"].where(~outward["la_code"].isin(hidden), ""))
         outliers = outward.loc[outward["funnel"].isin(["above_99.8", "below_99.8"]), "la_name"].tolist()
         sections.append(MetricSection(metric, outward.reset_index(drop=True), outliers))
     text, bands = views.rug(db, request.period, members)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -71,10 +72,19 @@ def validate_against(db: Database | None, file_name: str, content: bytes,
     return validate(file_name, content, today=today, previous=lambda keys: previous_values(db, keys))
 
 
+# Hooks the access rules (benchmark.service) hand in: one may add errors to a valid report (an
+# authority the user may not store for), the other writes the audit lines in the same transaction.
+ReportCheck = Callable[[ValidationReport], None]
+StoreAudit = Callable[[duckdb.DuckDBPyConnection, int, ValidationReport, list[tuple[str, str, int]]], None]
+
+
 def store_file(db: Database, file_name: str, content: bytes, submitted_by: str, *,
-               submitted_at: dt.datetime | None = None, today: dt.date | None = None) -> StoreResult:
+               submitted_at: dt.datetime | None = None, today: dt.date | None = None,
+               check: ReportCheck | None = None, audit: StoreAudit | None = None) -> StoreResult:
     """Validate and store one file, all or nothing; a file with any error stores nothing."""
     report = validate_against(db, file_name, content, today)
+    if check is not None:
+        check(report)
     if not report.ok:
         return StoreResult(report, "refused")
     digest = hashlib.sha256(content).hexdigest()
@@ -99,7 +109,9 @@ def store_file(db: Database, file_name: str, content: bytes, submitted_by: str, 
              json.dumps([warning.as_dict() for warning in report.warnings])],
         ).fetchall()[0][0]
         _insert_rows(cursor, submission_id, report)
-    replaced = [(la, period, previous) for la, period, previous, _ in current if previous is not None]
+        replaced = [(la, period, previous) for la, period, previous, _ in current if previous is not None]
+        if audit is not None:
+            audit(cursor, submission_id, report, replaced)
     return StoreResult(report, "stored", submission_id=submission_id, replaced=replaced)
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from benchmark import engine, groups, pack_render, packs, reference
+from benchmark import groups, pack_render, packs, reference, service
 from benchmark.disclosure import AUDIENCES
 from benchmark.standard import THEMES
 from pages import ui
@@ -27,7 +27,8 @@ if not ui.no_data(db):
         audience = ui.url_choice("Audience", list(AUDIENCES), "audience", "network", format_func=AUDIENCE_LABELS.get)
     themes = st.multiselect("Themes", list(THEMES), default=list(THEMES), format_func=lambda key: THEMES[key].title,
                             key="pack_themes")
-    members = sorted(engine.network_members(db), key=reference.authority_name)
+    user = ui.current_user()
+    members = sorted(service.choosable_authorities(db, user), key=reference.authority_name)
     own = st.selectbox("Own authority (named and highlighted; the others are letters in an external pack)",
                        [None, *members], format_func=lambda code: "None" if code is None else
                        reference.authority_name(code), key="pack_own")
@@ -37,7 +38,7 @@ if not ui.no_data(db):
         st.info("Choose at least one theme.")
         st.stop()
     request = packs.PackRequest(period, group, tuple(themes), audience, own, tuple(pages))
-    pack = packs.build_pack(db, request)
+    pack = service.build_pack(db, user, request)
     st.subheader(f"For discussion ({len(pack.discussion)} items)")
     st.caption("Built from the data: top and bottom 20% on each metric, funnel outliers beyond the 99.8% limits, "
                "metrics that worsened two quarters running, and short breaks statements not reviewed in 12 months.")
@@ -49,7 +50,8 @@ if not ui.no_data(db):
         with column:
             if key not in built and st.button(f"Build {FORMAT_LABELS[fmt]}", key=f"build_{fmt}"):
                 bar = st.progress(0.0, text="Starting ...")
-                built[key] = pack_render.render(pack, fmt, lambda share, text, bar=bar: bar.progress(share, text))
+                built[key] = service.render_pack(db, user, pack, fmt,
+                                                 lambda share, text, bar=bar: bar.progress(share, text))
                 bar.empty()
             if key in built:
                 st.download_button(f"Download {fmt.upper()}", built[key],

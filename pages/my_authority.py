@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from benchmark import charts, reference, views
+from benchmark import charts, reference, service
 from benchmark.standard import THEMES
 from pages import ui
 
@@ -16,7 +16,7 @@ if not ui.no_data(db):
     with right:
         period = ui.period_choice(db)
     la_name = reference.authority_name(la_code)
-    card = views.scorecard_view(db, la_code, period)
+    card = service.scorecard(db, ui.current_user(), la_code, period)
     if (card["Value"] == "-").all():
         st.info(f"{la_name} has no return for {period}. Pick another quarter, or upload its return on the "
                 "Upload page.", icon=":material/info:")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from benchmark import charts, tracker, views
+from benchmark import charts, service
 from benchmark.metrics import CATALOGUE
 from benchmark.standard import THEMES
 from pages import ui
@@ -14,7 +14,8 @@ ui.banner(db)
 if not ui.no_data(db):
     with st.columns(3)[0]:
         period = ui.period_choice(db)
-    summary = tracker.completeness(db, period)
+    user = ui.current_user()
+    summary = service.completeness(db, user, period)
     st.subheader(f"Returns for {period} ({period.months})")
     columns = st.columns(4)
     columns[0].metric("Theme returns received", f"{summary['returns_received']} of {summary['returns_expected']}")
@@ -22,7 +23,7 @@ if not ui.no_data(db):
                       f"{summary['authorities_complete']} of {summary['authorities']}")
     columns[2].metric("Missing returns", len(summary["missing"]))
     columns[3].metric("Resubmissions", summary["resubmissions"])
-    grid = tracker.tracker_grid(db, period).rename(
+    grid = service.tracker_grid(db, user, period).rename(
         columns={"la_code": "Code", "la_name": "Authority", **{key: theme.title for key, theme in THEMES.items()}}
     )
     st.dataframe(
@@ -34,7 +35,7 @@ if not ui.no_data(db):
                "'missing' means no return for the quarter yet.")
 
     st.subheader(f"Tartan rug, {period}")
-    text, bands = views.rug(db, period)
+    text, bands = service.rug(db, user, period)
     neutral = {column for column, metric in zip(text.columns, CATALOGUE, strict=True)
                if metric.polarity.value == "neutral"}
     styled = text.style.apply(

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from benchmark import charts, engine, published, reference
+from benchmark import charts, published, reference, service
 from pages import ui
 
 db = ui.database()
@@ -10,7 +10,7 @@ st.title("Published context")
 st.caption("DfE, Education, health and care plans (June 2025 release). Contains public sector information licensed "
            "under the Open Government Licence v3.0.")
 ui.banner(db)
-members = engine.network_members(db)
+members = service.choosable_authorities(db, ui.current_user())
 if not db.scalar("SELECT count(*) FROM published"):
     st.info("No published statistics are loaded. Load DfE's files with "
             "`python -m benchmark published load data/published/*.csv`.", icon=":material/info:")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from benchmark import charts, engine, groups, reference, views
+from benchmark import charts, engine, groups, reference, service, views
 from benchmark.metrics import METRICS, metrics_for_theme
 from benchmark.standard import THEMES
 from pages import ui
@@ -39,7 +39,8 @@ def theme_page(theme_id: str) -> None:
             f"**{metric.name}** (`{metric.id}`)  \n{metric.definition}  \n"
             f"Calculation: {metric.formula}.  \nLegal basis: {metric.legal_basis}."
         )
-    table = engine.compare(db, period, metric_id, group, la_code)
+    user = ui.current_user()
+    table = service.compare(db, user, period, metric_id, group, la_code)
     la_name = reference.authority_name(la_code)
     names = table["la_name"].tolist()
     options_left, options_right = st.columns([3, 1])
@@ -49,7 +50,7 @@ def theme_page(theme_id: str) -> None:
     hidden = options_left.multiselect("Hide from the charts", hideable,
                                       default=[name for name in in_url if name in hideable], key="hide",
                                       help="Leave out an authority that distorts the scale.")
-    st.query_params["hide"] = [reference.resolve_authority(name) for name in hidden]
+    st.query_params["hide"] = [code for code in table.loc[table["la_name"].isin(hidden), "la_code"] if code]
     zoomed = options_right.toggle("Zoom in on the values", value=False, key="zoom",
                                   help="Dots on an axis fitted to the values instead of bars from zero.")
     shown = table[~table["la_name"].isin(hidden)]
@@ -84,7 +85,7 @@ def theme_page(theme_id: str) -> None:
         )
     else:
         st.caption("No funnel plot for this metric: it is not a count out of a total.")
-    series = engine.series(db, metric_id, la_code, period)
+    series = service.series(db, user, metric_id, la_code, period)
     st.plotly_chart(
         charts.trend_chart(series, metric, la_name, f"{metric.name}: {la_name}, last 8 quarters"),
         key="trend_chart",

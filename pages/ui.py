@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
-from benchmark import engine, exports, reference
+from benchmark import engine, exports, reference, service
+from benchmark.access import User
 from benchmark.db import Database, open_database
 from benchmark.demo import SYNTHETIC_LABEL, is_demo
 from benchmark.periods import Period
@@ -18,6 +19,11 @@ from benchmark.periods import Period
 
 def database() -> Database:
     return open_database()
+
+
+def current_user() -> User | None:
+    """The acting user app.py settled for this run (None: nobody may see data)."""
+    return st.session_state.get("acting_user")
 
 
 def banner(db: Database) -> None:
@@ -48,7 +54,12 @@ def period_choice(db: Database, key: str = "period") -> Period | None:
 
 
 def authority_choice(db: Database, key: str = "la", label: str = "Authority") -> str | None:
-    members = sorted(engine.network_members(db), key=reference.authority_name)
+    """Authorities the user may choose by name; its own authority first."""
+    user = current_user()
+    members = sorted(service.choosable_authorities(db, user), key=reference.authority_name)
+    if user is not None and user.la_code in members:
+        members.remove(user.la_code)
+        members.insert(0, user.la_code)
     return url_choice(label, members, key, members[0] if members else None, format_func=reference.authority_name)
 
 

@@ -5,8 +5,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from benchmark import reference, returns, templates, views
-from benchmark.periods import Period
+from benchmark import reference, returns, service, templates
 from benchmark.standard import STANDARD_VERSION, THEMES
 from pages import ui
 
@@ -30,20 +29,21 @@ with st.expander(f"Blank templates (data standard version {STANDARD_VERSION})", 
 
 uploaded = st.file_uploader("Return file", type=["csv", "xlsx"], key="return_file",
                             help="Saved from Excel is fine: any encoding, header capitals or thousands separators.")
-submitted_by = st.text_input("Your name or e-mail (recorded with the submission)", key="submitted_by")
+user = ui.current_user()
+st.caption(f"Storing as {user.label}." if user else "")
 stored: dict[str, returns.StoreResult] = st.session_state.setdefault("stored_uploads", {})
 
 
-def store(name: str, content: bytes, digest: str, who: str) -> None:
+def store(name: str, content: bytes, digest: str) -> None:
     """Runs once per click, before the page reruns; a second click on the same file stores nothing."""
     if digest not in stored:
-        stored[digest] = returns.store_file(db, name, content, who or "dashboard user")
+        stored[digest] = service.store(db, user, name, content)
 
 
 if uploaded is not None:
     content = uploaded.getvalue()
     digest = hashlib.sha256(content).hexdigest()
-    report = returns.validate_against(db, uploaded.name, content)
+    report = service.validate(db, user, uploaded.name, content)
     if report.ok:
         st.success(report.summary, icon=":material/check_circle:")
     else:
@@ -70,20 +70,20 @@ if uploaded is not None:
             st.dataframe(returns.preview(db, report).drop(columns=["la_code"]), hide_index=True,
                          key="preview_table")
             st.button("Store this return", type="primary", icon=":material/save:", key="store_button",
-                      on_click=store, args=(uploaded.name, content, digest, submitted_by))
+                      on_click=store, args=(uploaded.name, content, digest))
         else:
             (st.success if result.stored else st.error)(result.message, icon=":material/inventory:")
             latest = max(row.period for row in report.rows)
             st.subheader(f"Where it now sits, {latest}")
             for la_code in sorted({row.la_code for row in report.rows if row.period == latest}):
-                card = views.scorecard_view(db, la_code, Period.parse(latest.label))
+                card = service.scorecard(db, user, la_code, latest)
                 card = card[card["Theme"] == report.theme]
                 st.markdown(f"**{reference.authority_name(la_code)}**")
                 st.dataframe(card[["Metric", "Value", "Count", "Rank", "Band", "Network median", "Trend"]],
                              hide_index=True, key=f"sits_{la_code}")
 
 st.subheader("Recent submissions")
-history = returns.history(db)
+history = service.history(db, user)
 if history.empty:
     st.write("Nothing stored yet.")
 else:

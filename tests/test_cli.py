@@ -105,7 +105,7 @@ def test_validate_json_shape(files, benchmark_cli, db_path):
 
 
 def test_import_stores_everything_or_says_what_was_refused(files, benchmark_cli, db_path):
-    process = benchmark_cli("import", str(files["camden"]), str(files["islington"]), "--by", "tester", db=db_path)
+    process = benchmark_cli("import", str(files["camden"]), str(files["islington"]), db=db_path)
     assert process.returncode == 0, process.stderr
     assert process.stdout.count("stored: ") == 2 and "refused" not in process.stdout
     assert stored_submissions(db_path) == [(1, "camden_advice.csv"), (2, "islington_pfa.csv")]  # via DSCO_DB

@@ -8,7 +8,7 @@ import streamlit as st
 
 from benchmark import access
 from benchmark.db import open_database
-from benchmark.demo import is_demo
+from benchmark.network import is_demo
 
 st.set_page_config(page_title="DSCO benchmarking", page_icon=":material/diversity_3:", layout="wide")
 

@@ -153,13 +153,25 @@ def set_sharing(db: Database, actor: User, la_code: str, setting: str) -> None:
         record(cursor, actor, "sharing changed", la_code=la_code, detail={"sharing": chosen.value})
 
 
+AuditEntry = tuple[str, str | None, str | None, dict]  # action, authority, on whose behalf, detail
+
+
 def record(cursor: object, actor: User, action: str, *, la_code: str | None = None,
            on_behalf_of: str | None = None, detail: dict | None = None) -> None:
     """Append one line to the audit log, inside the caller's transaction so it stands or falls
     with the change it records. The log is never updated or deleted through the application."""
+    record_all(cursor, actor, [(action, la_code, on_behalf_of, detail or {})])
+
+
+def record_all(cursor: object, actor: User, entries: list[AuditEntry]) -> None:
+    """Append several lines to the audit log in one statement (a file covering many authorities)."""
+    if not entries:
+        return
     cursor.execute(
-        "INSERT INTO audit_log (recorded_at, actor, action, la_code, on_behalf_of, detail) VALUES (?, ?, ?, ?, ?, ?)",
-        [dt.datetime.now(), actor.email, action, la_code, on_behalf_of, json.dumps(detail or {}, default=str)],
+        "INSERT INTO audit_log (recorded_at, actor, action, la_code, on_behalf_of, detail) "
+        "SELECT ?, ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+        [dt.datetime.now(), actor.email, [entry[0] for entry in entries], [entry[1] for entry in entries],
+         [entry[2] for entry in entries], [json.dumps(entry[3], default=str) for entry in entries]],
     )
 
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmark import published, reference
+from benchmark import published, reference, service
+from benchmark.access import Role, User
 from benchmark.db import Database
+from benchmark.network import is_demo
 from benchmark.periods import Period, period_range
-from benchmark.returns import StoreResult, store_file
+from benchmark.returns import StoreResult
 from benchmark.standard import THEMES, columns
 
 PUBLISHED_DIR = reference.DATA_DIR / "published"
@@ -26,7 +28,6 @@ LONDON = "E12000007"
 FIRST_QUARTER = Period(2024, 3)
 LAST_QUARTER = Period(2026, 2)
 DEMO_NETWORK_NAME = "London DSCO network (synthetic demo data)"
-SYNTHETIC_LABEL = "Synthetic demo data: invented figures for a realistic network, not real returns."
 # Returns the demo leaves out, so the tracker has gaps to show: (borough, quarter, theme).
 MISSING_RETURNS = {
     ("201", LAST_QUARTER, "transitions"),
@@ -202,6 +203,15 @@ def _late_correction(files: list[DemoFile]) -> DemoFile:
                     files[-1].submitted_at + dt.timedelta(days=2), original.submitted_by)
 
 
+def _sender(demo_file: DemoFile) -> User:
+    """Who sent a demo file: a borough's uploader for its own file, the chair for a collated one."""
+    rows = list(csv.DictReader(io.StringIO(demo_file.content.decode("utf-8-sig"))))
+    codes = {row["la_code"] for row in rows}
+    if len(codes) == 1:
+        return User(demo_file.submitted_by, Role.UPLOADER, codes.pop())
+    return User(demo_file.submitted_by, Role.CHAIR)
+
+
 class DemoRefused(RuntimeError):
     """The database already holds a real network's returns; the demo never mixes with them."""
 
@@ -214,8 +224,8 @@ def load_demo(db: Database) -> list[StoreResult]:
         raise DemoRefused(f"{db.path} already holds real returns: load the demo into another file with --db")
     results = []
     for demo_file in demo_files():
-        result = store_file(db, demo_file.file_name, demo_file.content, demo_file.submitted_by,
-                            submitted_at=demo_file.submitted_at, today=demo_file.submitted_at.date())
+        result = service.store(db, _sender(demo_file), demo_file.file_name, demo_file.content,
+                               submitted_at=demo_file.submitted_at, today=demo_file.submitted_at.date())
         if not result.stored:
             raise RuntimeError(f"demo file refused: {result.report.summary} {result.report.errors[:3]}")
         results.append(result)
@@ -224,6 +234,3 @@ def load_demo(db: Database) -> list[StoreResult]:
     db.set_setting("demo", "true")
     return results
 
-
-def is_demo(db: Database) -> bool:
-    return db.setting("demo") == "true"

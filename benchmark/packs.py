@@ -11,9 +11,9 @@ import pandas as pd
 
 from benchmark import engine, exports, reference, tracker, views
 from benchmark.db import Database
-from benchmark.demo import SYNTHETIC_LABEL, is_demo
 from benchmark.disclosure import AUDIENCES, SUPPRESSED
 from benchmark.metrics import CATALOGUE, METRICS, Metric, Polarity
+from benchmark.network import SYNTHETIC_LABEL, is_demo, network_name
 from benchmark.periods import Period
 from benchmark.standard import THEMES
 
@@ -217,7 +217,7 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
     return Pack(
         request=request,
         title=f"DSCO network benchmarking pack, {request.period}",
-        network_name=db.setting("network_name", "DSCO regional network"),
+        network_name=network_name(db),
         group_label=peers.label,
         generated_at=now or dt.datetime.now(),
         data_as_of=as_of,

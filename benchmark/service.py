@@ -13,7 +13,7 @@ import hashlib
 import pandas as pd
 
 from benchmark import engine, exports, pack_render, packs, reference, returns, tracker, views
-from benchmark.access import AccessDenied, Sharing, User, record, sharing
+from benchmark.access import AccessDenied, Sharing, User, record, record_all, sharing
 from benchmark.db import Database
 from benchmark.periods import Period
 from benchmark.validation import Problem, ValidationReport
@@ -148,16 +148,19 @@ def store(db: Database, user: User | None, file_name: str, content: bytes, *,
     user = _require(user)
 
     def audit(cursor: object, submission_id: int, report: ValidationReport, replaced: list) -> None:
+        digest = hashlib.sha256(content).hexdigest()
+        entries = []
         for la_code in sorted({row.la_code for row in report.rows}):
-            behalf = la_code if user.la_code != la_code else None
             periods = sorted({row.period.label for row in report.rows if row.la_code == la_code})
-            record(cursor, user, "return stored", la_code=la_code, on_behalf_of=behalf,
-                   detail={"submission_id": submission_id, "theme": report.theme, "periods": periods,
-                           "file": file_name, "sha256": hashlib.sha256(content).hexdigest()})
-        for la_code, period, previous in replaced:
-            record(cursor, user, "return superseded", la_code=la_code,
-                   detail={"submission_id": previous, "replaced_by": submission_id, "period": period,
-                           "theme": report.theme})
+            entries.append(("return stored", la_code, la_code if user.la_code != la_code else None,
+                            {"submission_id": submission_id, "theme": report.theme, "periods": periods,
+                             "file": file_name, "sha256": digest}))
+        entries += [
+            ("return superseded", la_code, None,
+             {"submission_id": previous, "replaced_by": submission_id, "period": period, "theme": report.theme})
+            for la_code, period, previous in replaced
+        ]
+        record_all(cursor, user, entries)
 
     return returns.store_file(db, file_name, content, user.email, submitted_at=submitted_at, today=today,
                               check=_permission_check(user), audit=audit)

@@ -4,12 +4,13 @@ import streamlit as st
 
 from benchmark import charts, service
 from benchmark.metrics import CATALOGUE
+from benchmark.network import network_name
 from benchmark.standard import THEMES
 from pages import ui
 
 db = ui.database()
 st.title("Network overview")
-st.caption(db.setting("network_name", "DSCO regional network"))
+st.caption(network_name(db))
 ui.banner(db)
 if not ui.no_data(db):
     with st.columns(3)[0]:

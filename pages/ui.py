@@ -13,7 +13,7 @@ import streamlit as st
 from benchmark import engine, exports, reference, service
 from benchmark.access import User
 from benchmark.db import Database, open_database
-from benchmark.demo import SYNTHETIC_LABEL, is_demo
+from benchmark.network import SYNTHETIC_LABEL, is_demo
 from benchmark.periods import Period
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmark import demo, reference
+from benchmark import demo, network, reference
 from benchmark.db import MIGRATIONS, close_database, open_database
 from benchmark.periods import Period, period_range
 from benchmark.returns import history, original_file, store_file
@@ -340,7 +340,7 @@ def test_demo_network_shape(demo_db):
     missing = expected - present
     assert 0 < len(missing) <= 10
     assert missing == {(la, period.label, theme) for la, period, theme in demo.MISSING_RETURNS}
-    assert demo.is_demo(demo_db)
+    assert network.is_demo(demo_db)
     assert "synthetic" in demo_db.setting("network_name")
 
 
@@ -374,4 +374,4 @@ def test_the_demo_never_mixes_with_real_returns(tmp_db, make_csv, example_row, t
     store_file(tmp_db, "real.csv", make_csv("advice", [example_row("advice")]), "a", today=today)
     with pytest.raises(demo.DemoRefused, match="already holds real returns"):
         demo.load_demo(tmp_db)
-    assert counts(tmp_db)["submissions"] == 1 and not demo.is_demo(tmp_db)
+    assert counts(tmp_db)["submissions"] == 1 and not network.is_demo(tmp_db)

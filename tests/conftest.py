@@ -4,7 +4,6 @@ and one demo-network database built once per session and copied into the tests t
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import os
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support import return_csv
 
 from benchmark.db import Database, close_database, open_database
 from benchmark.standard import columns
@@ -31,36 +31,6 @@ def _example_row(theme_id: str, la_code: str = "202", period: str = "2025-26 Q1"
     row: dict[str, object] = {spec.name: spec.example for spec in columns(theme_id)}
     row.update(la_code=la_code, period=period, **values)
     return row
-
-
-def _messy(name: str, position: int) -> str:
-    """Header names as people type them: capitals, spaces and hyphens for underscores, padding."""
-    variants = (
-        lambda text: " " + text.upper().replace("_", " ") + " ",
-        lambda text: text.title().replace("_", "-"),
-        lambda text: text.replace("_", " ").capitalize() + "  ",
-    )
-    return variants[position % len(variants)](name)
-
-
-def _return_csv(theme_id: str, rows: Sequence[dict], *, encoding: str = "utf-8", crlf: bool = False,
-                messy_headers: bool = False, header: Sequence[str] | None = None,
-                blank_rows: int = 0, blank_columns: int = 0) -> bytes:
-    """CSV bytes for a theme file; `header` overrides the standard's columns (to drop or add some).
-
-    `encoding` is utf-8, utf-8-sig (Excel's "CSV UTF-8", with a byte-order mark) or cp1252 (Excel's
-    plain "CSV"); `blank_rows`/`blank_columns` add the empty trailing cells Excel leaves behind.
-    """
-    names = list(header) if header is not None else [spec.name for spec in columns(theme_id)]
-    shown = [_messy(name, i) for i, name in enumerate(names)] if messy_headers else names
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n" if crlf else "\n")
-    writer.writerow(shown + [""] * blank_columns)
-    for row in rows:
-        writer.writerow(["" if row.get(name) is None else row[name] for name in names] + [""] * blank_columns)
-    for _ in range(blank_rows):
-        writer.writerow([""] * (len(names) + blank_columns))
-    return buffer.getvalue().encode(encoding)
 
 
 def _xlsx(table: Sequence[Sequence[object]]) -> bytes:
@@ -91,7 +61,7 @@ def example_row() -> Callable[..., dict]:
 @pytest.fixture
 def make_csv() -> Callable[..., bytes]:
     """make_csv(theme, rows, encoding=, crlf=, messy_headers=, header=, blank_rows=, blank_columns=)."""
-    return _return_csv
+    return return_csv
 
 
 @pytest.fixture

@@ -22,15 +22,14 @@ z(95%) = 1.959964 (z^2 = 3.841459), z(99.8%) = 3.090232.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from support import return_csv
 
 from benchmark import engine, reference
 from benchmark.db import Database, close_database, open_database
@@ -40,7 +39,7 @@ from benchmark.periods import Period
 from benchmark.published import load_published, published_comparator
 from benchmark.reference import DATA_DIR
 from benchmark.returns import history, store_file
-from benchmark.standard import FIELD_THEME, VALUE_FIELDS, columns
+from benchmark.standard import FIELD_THEME, VALUE_FIELDS
 
 TODAY = dt.date(2026, 11, 23)
 P = Period.parse("2026-27 Q2")
@@ -56,17 +55,6 @@ ISSUE_IDS = (
 
 
 # --- building the network --------------------------------------------------------------------------------
-
-
-def return_csv(theme_id: str, rows: list[dict]) -> bytes:
-    """A return file with the theme's standard header; a missing key is a blank cell."""
-    names = [spec.name for spec in columns(theme_id)]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(names)
-    for row in rows:
-        writer.writerow(["" if row.get(name) is None else row[name] for name in names])
-    return buffer.getvalue().encode("utf-8")
 
 
 ADVICE_DEFAULTS = dict(adv_requests=120, adv_audited=5, adv_audited_good=4, ehcp_issued=10, ehcp_issued_20wk=5,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Iterator
 
 import pandas as pd
 import pytest
+from support import return_csv
 
 from benchmark import engine, reference
 from benchmark.db import Database, close_database, open_database
@@ -17,21 +16,10 @@ from benchmark.exports import letter_names, outward_comparison
 from benchmark.metrics import METRICS
 from benchmark.periods import Period
 from benchmark.returns import store_file
-from benchmark.standard import columns
 from benchmark.tracker import completeness, tracker, tracker_grid
 
 TODAY = dt.date(2026, 11, 23)
 P = Period.parse("2026-27 Q2")
-
-
-def return_csv(theme_id: str, rows: list[dict]) -> bytes:
-    names = [spec.name for spec in columns(theme_id)]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(names)
-    for row in rows:
-        writer.writerow(["" if row.get(name) is None else row[name] for name in names])
-    return buffer.getvalue().encode("utf-8")
 
 
 def store(db: Database, theme_id: str, rows: list[dict], name: str, when: dt.datetime) -> None:

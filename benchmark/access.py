@@ -88,6 +88,7 @@ def member(db: Database, email: str) -> User | None:
 
 def members(db: Database) -> pd.DataFrame:
     frame = db.frame("SELECT email, role, la_code, name, added_at, added_by FROM members ORDER BY la_code, email")
+    frame["la_code"] = frame["la_code"].fillna("")
     frame.insert(3, "authority", frame["la_code"].map(lambda code: reference.authority_name(code) if code else ""))
     return frame
 

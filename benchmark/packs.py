@@ -223,7 +223,7 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         data_as_of=as_of,
         synthetic=is_demo(db),
         tracker=_outward_tracker(grid, names),
-        completeness=tracker.completeness(db, request.period),
+        completeness=_outward_completeness(tracker.completeness(db, request.period), names),
         rug_text=text,
         rug_bands=bands,
         sections=sections,
@@ -244,6 +244,10 @@ def _suppress_rug(text: pd.DataFrame, sections: list[MetricSection], names: dict
                 out.loc[name, column] = f"{SUPPRESSED} ({out.loc[name, column].split('(')[-1]}" if "(" in str(
                     out.loc[name, column]) else SUPPRESSED
     return out
+
+
+def _outward_completeness(summary: dict, names: dict[str, str]) -> dict:
+    return {**summary, "missing": [(names.get(name, name), theme) for name, theme in summary["missing"]]}
 
 
 def definitions(metrics: list[Metric]) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import hashlib
 import pandas as pd
 
 from benchmark import engine, exports, pack_render, packs, reference, returns, tracker, views
-from benchmark.access import AccessDenied, Sharing, User, record, record_all, sharing
+from benchmark.access import AccessDenied, Role, Sharing, User, record, record_all, sharing
 from benchmark.db import Database
 from benchmark.periods import Period
 from benchmark.validation import Problem, ValidationReport
@@ -122,11 +122,14 @@ def _permission_check(user: User) -> returns.ReportCheck:
         refused = [row for row in report.rows if not user.may_store(row.la_code)]
         if not refused:
             return
-        where = reference.authority_name(user.la_code) if user.la_code else "no authority"
         for row in refused:
-            report.errors.append(Problem(row.file_row, "la_code", row.la_code,
-                                         f"you may only store returns for {where}, not for "
-                                         f"{reference.authority_name(row.la_code)}"))
+            if user.role is Role.UPLOADER:
+                reason = (f"you may only store returns for {reference.authority_name(user.la_code)}, "
+                          f"not for {reference.authority_name(row.la_code)}")
+            else:
+                reason = (f"as a {user.role.label} you can compare but not store returns: your authority's "
+                          "uploader or the network chair stores them")
+            report.errors.append(Problem(row.file_row, "la_code", row.la_code, reason))
         report.rows.clear()
         report.warnings.clear()  # they quote another authority's stored figures
     return check

@@ -21,6 +21,7 @@ ORANGE = "#F46A25"
 DARK_GREY = "#3D3D3D"
 LIGHT_PURPLE = "#A285D1"
 OTHER_GREY = "#B3B3B3"
+FUNNEL_LABELS = 6  # outliers named on a funnel plot
 # Quartile band shading: A is always best. Judged measures run blue (best) to pink (worst);
 # neutral measures use shades of grey so that no judgement is implied.
 BAND_COLOURS = {"A": "#12436D", "B": "#6A8FB3", "C": "#D9A6C0", "D": "#801650"}
@@ -42,9 +43,10 @@ def _layout(figure: go.Figure, title: str, height: int) -> go.Figure:
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
         template="plotly_white",
         height=height,
-        margin={"l": 10, "r": 30, "t": 60, "b": 40},
+        margin={"l": 10, "r": 30, "t": 90, "b": 40},
         font={"family": "Arial, sans-serif", "color": DARK_GREY},
-        legend={"orientation": "h", "yanchor": "bottom", "y": -0.2, "x": 0},
+        # Legend under the title, above the plot: below it, it would sit on the axis title.
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "xanchor": "left"},
     )
     return figure
 
@@ -61,22 +63,27 @@ def bar_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: st
     rows = table.dropna(subset=["value"]).sort_values("value", ascending=True)
     is_chosen = (rows["la_code"] == chosen).to_numpy()
     colours = np.where(is_chosen, DARK_BLUE, OTHER_GREY)
-    labels = [metric.format(value) for value in rows["value"]]
+    labels = [metric.format(value, short=True) for value in rows["value"]]
     whiskers = (
         {"type": "data", "symmetric": False, "array": rows["ci_high"] - rows["value"],
          "arrayminus": rows["value"] - rows["ci_low"], "color": DARK_GREY, "thickness": 1}
         if metric.has_interval else None
     )
-    common = {"x": rows["value"], "y": rows["la_name"], "text": labels, "error_x": whiskers, "name": metric.name,
-              "hovertemplate": "%{y}: %{text}<extra></extra>"}
+    common = {"x": rows["value"], "y": rows["la_name"], "customdata": labels, "error_x": whiskers,
+              "name": metric.name, "hovertemplate": "%{y}: %{customdata}<extra></extra>", "showlegend": False}
     if zoomed:
-        trace = go.Scatter(**common, mode="markers+text", textposition="middle left",
+        trace = go.Scatter(**common, mode="markers",
                            marker={"color": colours, "size": np.where(is_chosen, 14, 10),
                                    "symbol": np.where(is_chosen, "diamond", "circle"),
                                    "line": {"color": DARK_GREY, "width": 1}})
     else:
-        trace = go.Bar(**common, orientation="h", marker_color=colours, textposition="outside", cliponaxis=False)
-    figure = go.Figure(trace)
+        trace = go.Bar(**common, orientation="h", marker_color=colours)
+    # Value labels sit just beyond each whisker, so the two never overlap.
+    beyond = rows["ci_high"].where(rows["ci_high"].notna(), rows["value"]) if metric.has_interval else rows["value"]
+    labels_trace = go.Scatter(x=beyond, y=rows["la_name"], mode="text", text=[f" {label}" for label in labels],
+                              textposition="middle right", textfont={"size": 10}, hoverinfo="skip",
+                              showlegend=False, cliponaxis=False)
+    figure = go.Figure([trace, labels_trace])
     median = rows["network_median"].dropna()
     if len(median):
         figure.add_vline(x=float(median.iloc[0]), line_dash="dash", line_color=DARK_GREY,
@@ -116,7 +123,11 @@ def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title:
     figure.add_hline(y=target * metric.multiplier, line_color=DARK_GREY,
                      annotation_text=f"Network rate {metric.format(target * metric.multiplier)}")
     others = rows[rows["la_code"] != chosen]
-    outside = others["funnel"].isin(["above_99.8", "below_99.8"])
+    # Name the outliers beyond 99.8%, the furthest few only, so that the names stay readable.
+    distance = ((others["value"] / metric.multiplier - target).abs()
+                / np.sqrt(target * (1 - min(target, 0.999999)) / others["denominator"]))
+    outside = others["funnel"].isin(["above_99.8", "below_99.8"]) & (
+        distance.rank(ascending=False, method="first") <= FUNNEL_LABELS)
     figure.add_trace(go.Scatter(
         x=others["denominator"], y=others["value"], mode="markers+text", name="Other authorities",
         marker={"color": OTHER_GREY, "size": 9, "line": {"color": DARK_GREY, "width": 1}},

@@ -313,12 +313,13 @@ class _RowChecker:
         if not isinstance(before, float) or max(value, before) < JUMP_MINIMUM:
             return
         if value >= JUMP_FACTOR * before or before >= JUMP_FACTOR * value:
-            direction = "5 times or more" if value > before else "a fifth or less of"
-            self.report.warnings.append(Problem(
-                row.file_row, name, f"{value:,.0f}",
-                f"is {direction} last quarter's {before:,.0f} ({row.period.shift(-1)}): "
-                "please check it is right",
-            ))
+            if before == 0:
+                change = f"was 0 last quarter ({row.period.shift(-1)})"
+            else:
+                direction = "5 times or more" if value > before else "a fifth or less of"
+                change = f"is {direction} last quarter's {before:,.0f} ({row.period.shift(-1)})"
+            self.report.warnings.append(Problem(row.file_row, name, f"{value:,.0f}",
+                                                f"{change}: please check it is right"))
 
     def _warn_share(self, row: ParsedRow) -> None:
         total = row.values.get("sb_children_total")

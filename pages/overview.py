@@ -30,7 +30,8 @@ if not ui.no_data(db):
     st.dataframe(
         grid.style.map(lambda text: "background-color: #FBE3D6; color: #801650; font-weight: bold"
                        if text == "missing" else "", subset=[theme.title for theme in THEMES.values()]),
-        hide_index=True, key="tracker_table", height="content",
+        hide_index=True, key="tracker_table", height=min(38 + 35 * len(grid), 560),
+        column_config={"Authority": st.column_config.TextColumn("Authority", width="medium", pinned=True)},
     )
     st.caption("Each cell says when the theme's current return was stored, and how often it was resubmitted. "
                "'missing' means no return for the quarter yet.")
@@ -42,7 +43,9 @@ if not ui.no_data(db):
     styled = text.style.apply(
         lambda column: [charts.band_style(band, column.name in neutral) for band in bands[column.name]], axis=0
     )
-    st.dataframe(styled, key="tartan_rug", height="content")
+    # A fixed height keeps the grid virtual: at national scale (153 authorities) drawing every
+    # styled row at once is what makes the page slow to appear.
+    st.dataframe(styled, key="tartan_rug", height=min(38 + 35 * len(text), 720))
     st.caption(
         "Authorities down, metrics across. Each cell is the value with its quartile band in brackets: A is always "
         "the best quarter of the network for that measure (blue), D the weakest (pink). Neutral measures, where "

@@ -107,7 +107,7 @@ def _headline(metric: object, mine: object, la_name: str) -> None:
     median = mine["network_median"]
     difference = None if value != value or median != median else round(value - median, metric.decimals)
     delta = f"{difference:+.{metric.decimals}f} vs median" if difference else None
-    columns[0].metric(la_name, metric.format(value), delta,
+    columns[0].metric(f"{la_name} ({metric.unit})", metric.format(value, short=True), delta,
                       delta_color="off" if metric.polarity.value == "neutral" else (
                           "normal" if metric.polarity.value == "higher" else "inverse"))
     columns[1].metric("Rank in group", views.rank_text(mine["rank"], mine["group_reported"]) or "-")

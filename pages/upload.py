@@ -40,47 +40,53 @@ def store(name: str, content: bytes, digest: str) -> None:
         stored[digest] = service.store(db, user, name, content)
 
 
+def problems_table(problems: list, last_column: str, key: str) -> None:
+    st.dataframe(
+        pd.DataFrame([problem.as_dict() for problem in problems]).rename(
+            columns={"row": "Row", "column": "Column", "value": "Value", "message": last_column}),
+        hide_index=True, key=key,
+    )
+
+
+def show_stored(result: returns.StoreResult) -> None:
+    """After the confirm step: what was stored and where each authority now sits."""
+    (st.success if result.stored else st.error)(result.message, icon=":material/inventory:")
+    if result.report.warnings:
+        st.caption(f"Stored with {len(result.report.warnings)} warning(s) to check.")
+    latest = max(row.period for row in result.report.rows)
+    st.subheader(f"Where it now sits, {latest}")
+    for la_code in sorted({row.la_code for row in result.report.rows if row.period == latest}):
+        card = service.scorecard(db, user, la_code, latest)
+        card = card[card["Theme"] == result.report.theme]
+        st.markdown(f"**{reference.authority_name(la_code)}**")
+        st.dataframe(card[["Metric", "Value", "Count", "Rank", "Band", "Network median", "Trend"]],
+                     hide_index=True, key=f"sits_{la_code}")
+
+
 if uploaded is not None:
     content = uploaded.getvalue()
     digest = hashlib.sha256(content).hexdigest()
-    report = service.validate(db, user, uploaded.name, content)
-    if report.ok:
-        st.success(report.summary, icon=":material/check_circle:")
+    if digest in stored:
+        show_stored(stored[digest])
     else:
-        st.error(report.summary, icon=":material/error:")
-        st.dataframe(
-            pd.DataFrame([problem.as_dict() for problem in report.errors]).rename(
-                columns={"row": "Row", "column": "Column", "value": "Value", "message": "Problem"}),
-            hide_index=True, key="errors_table",
-        )
-        st.caption("Row numbers are as your spreadsheet shows them (the header is row 1). Fix the file and upload "
-                   "it again.")
-    if report.warnings:
-        st.warning(f"{len(report.warnings)} value(s) look unusual. They will be stored, but please check them.",
-                   icon=":material/warning:")
-        st.dataframe(
-            pd.DataFrame([problem.as_dict() for problem in report.warnings]).rename(
-                columns={"row": "Row", "column": "Column", "value": "Value", "message": "Check"}),
-            hide_index=True, key="warnings_table",
-        )
-    if report.ok:
-        result = stored.get(digest)
-        if result is None:
+        report = service.validate(db, user, uploaded.name, content)
+        if report.ok:
+            st.success(report.summary, icon=":material/check_circle:")
+        else:
+            st.error(report.summary, icon=":material/error:")
+            problems_table(report.errors, "Problem", "errors_table")
+            st.caption("Row numbers are as your spreadsheet shows them (the header is row 1). Fix the file and "
+                       "upload it again.")
+        if report.warnings:
+            st.warning(f"{len(report.warnings)} value(s) look unusual. They will be stored, but please check them.",
+                       icon=":material/warning:")
+            problems_table(report.warnings, "Check", "warnings_table")
+        if report.ok:
             st.subheader("What will be stored")
             st.dataframe(returns.preview(db, report).drop(columns=["la_code"]), hide_index=True,
                          key="preview_table")
             st.button("Store this return", type="primary", icon=":material/save:", key="store_button",
                       on_click=store, args=(uploaded.name, content, digest))
-        else:
-            (st.success if result.stored else st.error)(result.message, icon=":material/inventory:")
-            latest = max(row.period for row in report.rows)
-            st.subheader(f"Where it now sits, {latest}")
-            for la_code in sorted({row.la_code for row in report.rows if row.period == latest}):
-                card = service.scorecard(db, user, la_code, latest)
-                card = card[card["Theme"] == report.theme]
-                st.markdown(f"**{reference.authority_name(la_code)}**")
-                st.dataframe(card[["Metric", "Value", "Count", "Rank", "Band", "Network median", "Trend"]],
-                             hide_index=True, key=f"sits_{la_code}")
 
 st.subheader("Recent submissions")
 history = service.history(db, user)

@@ -20,6 +20,7 @@ import argparse
 import csv
 import datetime as dt
 import io
+import os
 import statistics
 import sys
 import tempfile
@@ -169,7 +170,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="measurements per figure (median reported)")
     parser.add_argument("--keep", type=Path, help="build the database in this folder and keep it")
+    parser.add_argument("--screenshots", type=Path, help="save the national-scale pages to this folder")
     args = parser.parse_args()
+    load_before = os.getloadavg()
 
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
@@ -178,7 +181,11 @@ def main() -> int:
         if not database.exists():
             print(f"Building {len(reference.authorities())} authorities x {QUARTERS} quarters x 3 themes ...")
             build_database(database)
-        with streamlit_server(database, folder / "streamlit.log") as url, sync_playwright() as playwright:
+        # Real (not demo) returns and no sign-in here: the setting a chair uses on their own machine.
+        secrets = folder / "secrets.toml"
+        secrets.write_text("[dsco]\nallow_without_sign_in = true\n")
+        with streamlit_server(database, folder / "streamlit.log", secrets=secrets) as url, \
+                sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             cold = time_first_page(browser, url)
             first_page = [time_first_page(browser, url) for _ in range(args.runs)]
@@ -188,11 +195,19 @@ def main() -> int:
             wait_rendered(page, "Social care advice within 6 weeks (%)")
             names = [metric.name for metric in metrics_for_theme("advice")]
             changes = [time_metric_change(page, names[(run + 1) % len(names)]) for run in range(args.runs)]
+            if args.screenshots:
+                args.screenshots.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(args.screenshots / "national_advice.png"), full_page=True)
+                page.goto(url + "/")
+                wait_rendered(page, "Network overview")
+                page.screenshot(path=str(args.screenshots / "national_overview.png"), full_page=True)
             browser.close()
 
     first_median = statistics.median(first_page)
     change_median = statistics.median(changes)
     print(f"\nNational scale: {len(reference.authorities())} authorities x {QUARTERS} quarters x 3 themes")
+    print(f"Machine: {os.cpu_count()} CPUs; load average (1 min) {load_before[0]:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after (other work on the machine slows the browser)")
     print(f"(a) first page '/' fully rendered: median {first_median:.2f} s of {args.runs} "
           f"[{', '.join(f'{t:.2f}' for t in first_page)}]; target {FIRST_PAGE_TARGET:.0f} s: "
           f"{verdict(first_median, FIRST_PAGE_TARGET)}")

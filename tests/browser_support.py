@@ -58,11 +58,12 @@ def copy_database(source: Path, target: Path) -> Path:
 
 
 @contextlib.contextmanager
-def streamlit_server(db_path: Path, log_path: Path, *, port: int | None = None,
+def streamlit_server(db_path: Path, log_path: Path, *, port: int | None = None, secrets: Path | None = None,
                      startup_timeout: float = 90) -> Iterator[str]:
     """`python -m streamlit run app.py` on DSCO_DB=db_path; yields the base URL, stops the server after.
 
-    The database must not be open in this process: DuckDB lets one process hold a file.
+    The database must not be open in this process: DuckDB lets one process hold a file. `secrets`: a
+    secrets.toml to use instead of .streamlit/secrets.toml.
     """
     port = port or free_port()
     env = {**os.environ, "DSCO_DB": str(db_path), "PYTHONIOENCODING": "utf-8"}
@@ -71,6 +72,8 @@ def streamlit_server(db_path: Path, log_path: Path, *, port: int | None = None,
                "--browser.gatherUsageStats", "false",
                # Other people edit the sources while tests run: no file watcher, no "source changed" prompt.
                "--server.fileWatcherType", "none"]
+    if secrets is not None:
+        command += ["--secrets.files", str(secrets)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -87,13 +87,13 @@ def bar_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: st
     median = rows["network_median"].dropna()
     if len(median):
         figure.add_vline(x=float(median.iloc[0]), line_dash="dash", line_color=DARK_GREY,
-                         annotation_text=f"Network median {metric.format(float(median.iloc[0]))}",
-                         annotation_position="top")
+                         annotation_text=f"Network median {metric.format(float(median.iloc[0]), short=True)}",
+                         annotation_position="top left")
     neighbours = rows.loc[is_chosen, "sn_mean"].dropna()
     if len(neighbours):
         figure.add_vline(x=float(neighbours.iloc[0]), line_dash="dot", line_color=TURQUOISE,
-                         annotation_text=f"Neighbour mean {metric.format(float(neighbours.iloc[0]))}",
-                         annotation_position="bottom", annotation_font_color=TURQUOISE)
+                         annotation_text=f"Neighbour mean {metric.format(float(neighbours.iloc[0]), short=True)}",
+                         annotation_position="top right", annotation_font_color=TURQUOISE)
     figure.update_xaxes(title=_axis_title(metric), rangemode="normal" if zoomed else "tozero")
     figure.update_yaxes(title=None, tickfont={"size": 11})
     return _layout(figure, title, max(320, 24 * len(rows) + 120))

@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from benchmark import disclosure
+from benchmark import disclosure, stats
 from benchmark.metrics import Method, Metric
 
 # Columns that name or point at other authorities: never in an external table.
@@ -48,6 +48,27 @@ def _suppression_plan(metric: Metric) -> tuple[list[str], dict[str, tuple[str, s
     return [], {}, []
 
 
+def _rerank_visible(table: pd.DataFrame, hidden: np.ndarray, metric: Metric) -> pd.DataFrame:
+    """Where values are suppressed, positions are given among the visible values only and the
+    suppressed rows go last: a gap in the ranks, or a row's place between two visible values,
+    would otherwise pin a hidden value down."""
+    table = table.copy()
+    table[[column for column in _AGGREGATES if column in table]] = disclosure.SUPPRESSED
+    positions = [column for column in _POSITIONS if column in table]
+    table[positions] = table[positions].astype(object)
+    visible = pd.to_numeric(table["value"].where(~hidden), errors="coerce")
+    polarity = metric.polarity.value
+    table["rank"] = stats.competition_rank(visible, polarity)
+    table["quartile_band"] = stats.quartile_bands(visible, polarity)
+    table["top_bottom_20"] = stats.top_bottom_20(visible, polarity)
+    if "group_reported" in table:
+        table["group_reported"] = int(visible.notna().sum())
+    table = table.astype({"rank": object})
+    table.loc[hidden, positions] = disclosure.SUPPRESSED
+    order = np.lexsort((table["la_name"].astype(str), pd.to_numeric(table["rank"], errors="coerce").fillna(1e9)))
+    return table.iloc[order]
+
+
 def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_la: str | None = None,
                        names: dict[str, str] | None = None) -> pd.DataFrame:
     """A comparison table as the audience may see it; `names` maps authority names to letters."""
@@ -65,10 +86,11 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
         table = table.drop(columns=["complement"], errors="ignore")
         hidden = table["value"].astype(str) == disclosure.SUPPRESSED
         if hidden.any():
-            table[[column for column in _AGGREGATES if column in table]] = disclosure.SUPPRESSED
-            positions = [column for column in _POSITIONS if column in table]
-            table[positions] = table[positions].astype(object)
-            table.loc[hidden, positions] = disclosure.SUPPRESSED
+            table = _rerank_visible(table, hidden.to_numpy(), metric)
+    if metric.method is Method.RATE:
+        # The denominator of a rate per 10,000 is the authority's published population: it would
+        # name an authority that the table letters.
+        table["denominator"] = np.where(table["la_code"] == own_la, table["denominator"], None)
     own_name = None
     if own_la is not None and (table["la_code"] == own_la).any():
         own_name = table.loc[table["la_code"] == own_la, "la_name"].iloc[0]

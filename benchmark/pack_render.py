@@ -21,6 +21,7 @@ from pptx.util import Inches, Pt
 
 from benchmark import charts, exports, views
 from benchmark.disclosure import SUPPRESSED
+from benchmark.metrics import METRICS
 from benchmark.packs import DISCUSSION_KINDS, OGL_ATTRIBUTION, SOURCES, MetricSection, Pack
 from benchmark.standard import THEMES
 
@@ -32,15 +33,20 @@ _renderer_lock = threading.Lock()
 _renderer_started = False
 
 
-def _chart_png(figure: object, width: int, height: int) -> bytes:
-    """PNG of a plotly figure through one Chromium renderer kept for the whole process."""
+def _start_renderer() -> None:
+    """Start the one Chromium renderer of this process (a few seconds, once)."""
     global _renderer_started
     with _renderer_lock:
         if not _renderer_started:
             kaleido.start_sync_server(silence_warnings=True)
             atexit.register(kaleido.stop_sync_server, silence_warnings=True)
             _renderer_started = True
-        return kaleido.calc_fig_sync(figure, {"format": "png", "width": width, "height": height, "scale": 1.2})
+
+
+def _chart_png(figure: object, width: int, height: int) -> bytes:
+    """PNG of a plotly figure through the process's one Chromium renderer."""
+    _start_renderer()
+    return kaleido.calc_fig_sync(figure, {"format": "png", "width": width, "height": height, "scale": 1.2})
 
 
 def _chart_rows(section: MetricSection) -> pd.DataFrame:
@@ -131,7 +137,7 @@ class _PackPDF(FPDF):
         self.multi_cell(0, 4.5, _latin(text), new_x="LMARGIN", new_y="NEXT")
 
     def grid(self, frame: pd.DataFrame, widths: tuple[float, ...], size: float = 6.5,
-             styles: Callable[[int, str], tuple[int, int, int] | None] | None = None, x: float | None = None) -> None:
+             styles: Callable[[int, int], tuple[int, int, int] | None] | None = None, x: float | None = None) -> None:
         """A one-line-per-row table drawn cell by cell: fpdf2's wrapping tables cost about a
         millisecond a cell, too slow for a pack's thousands of cells, and these cells never wrap."""
         left = self.l_margin if x is None else x
@@ -149,7 +155,7 @@ class _PackPDF(FPDF):
             self.set_x(left)
             self.set_font("Helvetica", "B" if bold else "", size)
             for value, width, fill in zip(values, widths, fills, strict=True):
-                dark = fill is not None and sum(fill) < 400
+                dark = fill is not None and (0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2]) < 150
                 self.set_text_color(*((255, 255, 255) if dark else (61, 61, 61)))
                 if fill:
                     self.set_fill_color(*fill)
@@ -159,13 +165,16 @@ class _PackPDF(FPDF):
         self.set_draw_color(200, 200, 200)
         row([str(column) for column in frame.columns], [(18, 67, 109)] * len(widths), True)
         for position, record in enumerate(frame.itertuples(index=False)):
-            fills = [styles(position, column) if styles else None for column in frame.columns]
+            fills = [styles(position, column) if styles else None for column in range(len(frame.columns))]
             row(["" if value is None else str(value) for value in record], fills, False)
         self.set_text_color(61, 61, 61)
 
     def frame_table(self, frame: pd.DataFrame, widths: tuple[float, ...] | None = None, size: float = 7) -> None:
         """A table whose cells wrap (fpdf2's own): for the few tables with long text."""
         self.set_font("Helvetica", size=size)
+        # fpdf2 fills body cells with whatever fill and text colours were set last.
+        self.set_fill_color(255, 255, 255)
+        self.set_text_color(61, 61, 61)
         heading = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=(18, 67, 109))
         with self.table(col_widths=widths, width=sum(widths) if widths else None, align="LEFT",
                         headings_style=heading, line_height=size * 0.55, text_align="LEFT",
@@ -199,6 +208,8 @@ def _contents(pdf: FPDF, outline: list) -> None:
 
 def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
     """A4 landscape, page numbers, contents; charts rendered by one Chromium for the whole pack."""
+    # Chromium starts while the first pages are laid out; the charts wait for it.
+    threading.Thread(target=_start_renderer, name="pack-renderer", daemon=True).start()
     pdf = _PackPDF(pack)
     pdf.alias_nb_pages()
     pdf.add_page()
@@ -212,9 +223,8 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
         pdf.multi_cell(0, 7, _latin(line), new_x="LMARGIN", new_y="NEXT")
     pdf.add_page()
     entries = 3 + 2 * len(pack.request.themes) + len(pack.sections) + len(pack.authority_pages)
+    # The placeholder keeps its pages for the contents and moves on to a fresh page itself.
     pdf.insert_toc_placeholder(_contents, pages=math.ceil(entries / TOC_LINES_PER_PAGE))
-
-    pdf.add_page()
     pdf.heading("Returns tracker")
     summary = pack.completeness
     pdf.paragraph(f"{summary['returns_received']} of {summary['returns_expected']} theme returns received; "
@@ -222,7 +232,7 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
                   f"{summary['resubmissions']} resubmission(s).")
     pdf.ln(2)
     pdf.grid(pack.tracker.fillna(""), widths=(50, 70, 70, 70), size=7,
-             styles=lambda row, column: (251, 227, 214) if pack.tracker.iloc[row][column] == "missing" else None)
+             styles=lambda row, column: (251, 227, 214) if pack.tracker.iloc[row, column] == "missing" else None)
     _rug_pages(pdf, pack)
     pdf.add_page()
     pdf.heading("For discussion")
@@ -233,7 +243,9 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
     if pack.discussion.empty:
         pdf.paragraph("Nothing stands out this quarter.")
     else:
-        pdf.frame_table(discussion_by_authority(pack), widths=(36, 59, 59, 40, 50, 29), size=6)
+        grouped = discussion_by_authority(pack)
+        reasons = len(grouped.columns) - 1
+        pdf.frame_table(grouped, widths=(36, *([237 / reasons] * reasons)), size=6)
     total = len(pack.sections)
     theme = None
     for number, section in enumerate(pack.sections, start=1):
@@ -263,23 +275,23 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
 
 
 def _rug_pages(pdf: _PackPDF, pack: Pack) -> None:
-    neutral_names = {section.metric.name for section in pack.sections if section.metric.polarity.value == "neutral"}
+    text = views.rug_text(pack.rug_values, pack.rug_bands)
     for theme_id in pack.request.themes:
-        names = [section.metric.name for section in pack.sections if section.metric.theme == theme_id]
-        columns = [column for column in pack.rug_text.columns if column.split(" [")[0] in names]
+        columns = [section.metric.id for section in pack.sections if section.metric.theme == theme_id]
         if not columns:
             continue
         pdf.add_page()
         pdf.heading(f"Tartan rug: {THEMES[theme_id].title}")
         pdf.paragraph("Each cell is the value with its quartile band: A is always the best quarter for the measure "
                       "(dark blue), D the weakest (dark pink); neutral measures are banded by value in greys.", 8)
-        frame = pack.rug_text[columns].reset_index().rename(columns={"index": "Authority"})
+        frame = text[columns].rename(columns=views.rug_headings(columns)).reset_index()
         bands = pack.rug_bands[columns]
+        neutral = {metric_id for metric_id in columns if METRICS[metric_id].polarity.value == "neutral"}
         width = (273 - 45) / len(columns)
         pdf.grid(
             frame, widths=(45, *([width] * len(columns))), size=6,
-            styles=lambda row, column, bands=bands: None if column == "Authority" else _band_fill(
-                bands.iloc[row][column], column.split(" [")[0] in neutral_names),
+            styles=lambda row, position, bands=bands, columns=columns, neutral=neutral: None if position == 0
+            else _band_fill(bands.iloc[row, position - 1], columns[position - 1] in neutral),
         )
 
 
@@ -315,18 +327,26 @@ def _metric_page(pdf: _PackPDF, pack: Pack, section: MetricSection) -> None:
 # ---------------------------------------------------------------- PowerPoint
 
 
-def _pptx_table(slide: object, frame: pd.DataFrame, top: float, size: int = 9) -> None:
-    rows, columns = min(len(frame), 18) + 1, len(frame.columns)
-    shape = slide.shapes.add_table(rows, columns, Inches(0.4), Inches(top), Inches(12.5), Inches(0.3 * rows))
-    for column, name in enumerate(frame.columns):
-        shape.table.cell(0, column).text = str(name)
-    for row, record in enumerate(frame.head(rows - 1).itertuples(index=False), start=1):
-        for column, value in enumerate(record):
-            shape.table.cell(row, column).text = "" if value is None else str(value)
-    for row in shape.table.rows:
-        for cell in row.cells:
-            for paragraph in cell.text_frame.paragraphs:
-                paragraph.font.size = Pt(size)
+PPTX_TABLE_ROWS = 14
+
+
+def _pptx_tables(deck: Presentation, title: str, lines: list[str], frame: pd.DataFrame, size: int = 9) -> None:
+    """A table over as many slides as it needs, PPTX_TABLE_ROWS rows a slide, never off the page."""
+    chunks = [frame.iloc[start:start + PPTX_TABLE_ROWS] for start in range(0, max(len(frame), 1), PPTX_TABLE_ROWS)]
+    for number, chunk in enumerate(chunks, start=1):
+        heading = title if len(chunks) == 1 else f"{title} ({number} of {len(chunks)})"
+        slide = _title_slide(deck, heading, lines if number == 1 else [])
+        rows, columns = len(chunk) + 1, len(chunk.columns)
+        shape = slide.shapes.add_table(rows, columns, Inches(0.4), Inches(2.0), Inches(12.5), Inches(0.33 * rows))
+        for column, name in enumerate(chunk.columns):
+            shape.table.cell(0, column).text = str(name)
+        for row, record in enumerate(chunk.itertuples(index=False), start=1):
+            for column, value in enumerate(record):
+                shape.table.cell(row, column).text = "" if value is None else str(value)
+        for table_row in shape.table.rows:
+            for cell in table_row.cells:
+                for paragraph in cell.text_frame.paragraphs:
+                    paragraph.font.size = Pt(size)
 
 
 def _title_slide(deck: Presentation, title: str, lines: list[str]) -> object:
@@ -347,20 +367,19 @@ def render_pptx(pack: Pack, progress: Progress | None = None) -> bytes:
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
     _title_slide(deck, pack.title, pack.cover_lines)
-    slide = _title_slide(deck, "Returns tracker", [
+    _pptx_tables(deck, "Returns tracker", [
         f"{pack.completeness['returns_received']} of {pack.completeness['returns_expected']} theme returns received; "
-        f"{pack.completeness['authorities_complete']} of {pack.completeness['authorities']} authorities complete."])
-    _pptx_table(slide, pack.tracker.fillna(""), 2.2, 8)
-    slide = _title_slide(deck, "For discussion", [f"{len(pack.discussion)} item(s) built from the data."])
-    _pptx_table(slide, pack.discussion[["kind", "la_name", "detail"]].rename(
-        columns={"kind": "Why", "la_name": "Authority", "detail": "Detail"}), 2.2, 8)
+        f"{pack.completeness['authorities_complete']} of {pack.completeness['authorities']} authorities complete."],
+        pack.tracker.fillna(""), 8)
+    _pptx_tables(deck, "For discussion", [f"{len(pack.discussion)} item(s) built from the data."],
+                 discussion_by_authority(pack), 7)
     total = len(pack.sections)
     for number, section in enumerate(pack.sections, start=1):
         if progress:
             progress(number / (total + 1), f"Slide {number} of {total}: {section.metric.name}")
         _metric_slide(deck, pack, section)
-    slide = _title_slide(deck, "Definitions and sources", [SOURCES, OGL_ATTRIBUTION])
-    _pptx_table(slide, pack.definitions[["Metric id", "Metric", "Calculation", "Polarity"]], 3.4, 8)
+    _title_slide(deck, "Sources and licence", [SOURCES, OGL_ATTRIBUTION])
+    _pptx_tables(deck, "Definitions", [], pack.definitions[["Metric id", "Metric", "Calculation", "Polarity"]], 8)
     buffer = io.BytesIO()
     deck.save(buffer)
     if progress:
@@ -374,7 +393,7 @@ def _metric_slide(deck: Presentation, pack: Pack, section: MetricSection) -> Non
     slide.shapes.title.text = metric.name
     slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(24)
     rows = _chart_rows(section).sort_values("value")
-    data = CategoryChartData(number_format="0.0" if metric.decimals else "0")
+    data = CategoryChartData(number_format="0." + "0" * metric.decimals if metric.decimals else "0")
     data.categories = list(rows["la_name"])
     data.add_series(metric.name, [round(float(value), metric.decimals) for value in rows["value"]])
     frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(0.4), Inches(1.3), Inches(8.2), Inches(6.0),
@@ -423,8 +442,14 @@ def _first(values: pd.Series) -> float | None:
 def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
     """Every table on its own sheet, numbers as numbers, a definitions sheet; text formula-safe."""
     cover = pd.DataFrame({"Pack": [*pack.cover_lines, SOURCES, OGL_ATTRIBUTION]})
-    sheets = {"Cover": cover, "Tracker": pack.tracker, "Tartan rug": pack.rug_text.reset_index(
-        names="Authority"), "For discussion": pack.discussion}
+    columns = list(pack.rug_values.columns)
+    sheets = {
+        "Cover": cover,
+        "Tracker": pack.tracker,
+        "Tartan rug": pack.rug_values.rename(columns=views.rug_headings(columns)).reset_index(),
+        "Rug bands": pack.rug_bands.rename(columns=views.rug_headings(columns)).reset_index(),
+        "For discussion": pack.discussion,
+    }
     for section in pack.sections:
         table = views.comparison_download(section.table, section.metric).drop(
             columns=["sn_closeness", "england_source"], errors="ignore")

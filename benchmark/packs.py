@@ -66,7 +66,7 @@ class Pack:
     synthetic: bool
     tracker: pd.DataFrame
     completeness: dict
-    rug_text: pd.DataFrame
+    rug_values: pd.DataFrame  # numbers (or 'c'), authorities by shown name down, metric ids across
     rug_bands: pd.DataFrame
     sections: list[MetricSection]
     discussion: pd.DataFrame
@@ -159,16 +159,36 @@ def _worsened_twice(rows: pd.DataFrame, period: Period) -> list[tuple[str, str, 
     return items
 
 
-def _outward_discussion(frame: pd.DataFrame, names: dict[str, str], audience: str) -> pd.DataFrame:
-    """For an external pack the list names authorities as letters and quotes no counts."""
+def _outward_discussion(frame: pd.DataFrame, names: dict[str, str], audience: str,
+                        sections: list[MetricSection]) -> pd.DataFrame:
+    """The discussion list as the audience may see it. Externally it quotes no figure, and its
+    top/bottom 20% and outliers come from the suppressed tables, so nothing they hide reappears."""
     out = frame.copy()
     out["la_name"] = out["la_name"].map(names)
-    if audience == "external":
-        out["detail"] = [
-            detail.split(" (rank")[0] if kind in ("top 20%", "bottom 20%") else detail
-            for kind, detail in zip(out["kind"], out["detail"], strict=True)
-        ]
-    return out.drop(columns=["la_code"])
+    if audience != "external":
+        return out.drop(columns=["la_code"])
+    items = []
+    for section in sections:
+        table = section.table
+        for name, flag, position, value in zip(table["la_name"], table["top_bottom_20"], table["funnel"],
+                                               table["value"], strict=True):
+            if value == SUPPRESSED:
+                continue
+            if flag in ("top 20%", "bottom 20%"):
+                items.append((flag, name, section.metric.id, section.metric.name))
+            if position in ("above_99.8", "below_99.8"):
+                items.append(("outlier", name, section.metric.id,
+                              f"{section.metric.name}: {views.funnel_text(section.metric, position)}"))
+    suppressed = {(section.metric.id, name) for section in sections
+                  for name, value in zip(section.table["la_name"], section.table["value"], strict=True)
+                  if value == SUPPRESSED}
+    for kind, name, metric_id in zip(out["kind"], out["la_name"], out["metric"], strict=True):
+        if kind in ("worsened two quarters", "statement overdue") and (metric_id, name) not in suppressed:
+            items.append((kind, name, metric_id, f"{METRICS[metric_id].name}: {kind}"))
+    order = {kind: position for position, kind in enumerate(DISCUSSION_KINDS)}
+    result = pd.DataFrame(items, columns=["kind", "la_name", "metric", "detail"])
+    return result.sort_values(["kind", "la_name", "metric"],
+                              key=lambda s: s.map(order) if s.name == "kind" else s).reset_index(drop=True)
 
 
 def _outward_tracker(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
@@ -195,25 +215,20 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
                                      la_code=outward["la_code"].where(~outward["la_code"].isin(hidden), ""))
         outliers = outward.loc[outward["funnel"].isin(["above_99.8", "below_99.8"]), "la_name"].tolist()
         sections.append(MetricSection(metric, outward.reset_index(drop=True), outliers))
-    text, bands = views.rug(db, request.period, members)
-    rug_columns = [column for column, metric in zip(text.columns, CATALOGUE, strict=False) if metric in metrics]
-    text, bands = text[rug_columns], bands[rug_columns]
-    text.index = bands.index = [names.get(name, name) for name in text.index]
-    if request.audience == "external":
-        text = _suppress_rug(text, sections, names)
-    text, bands = text.sort_index(), bands.sort_index()
+    values, bands = _rug(sections)
     grid = tracker.tracker_grid(db, request.period)
     grid = grid[grid["la_code"].isin(members)]
     as_of = db.scalar("SELECT max(submitted_at) FROM submissions")
     pages = []
     for la_code in request.authority_pages:
-        if request.audience == "external" and la_code != request.own_la:
+        name = names.get(reference.authority_name(la_code), reference.authority_name(la_code))
+        if request.audience == "external":
+            if la_code == request.own_la:
+                pages.append((name, _external_card(sections, name)))
             continue
         card = views.scorecard_view(db, la_code, request.period)
-        card = card[card["Theme"].isin(request.themes)].drop(columns=["Last 8 quarters", "neutral", "metric_id"])
-        if request.audience == "external":
-            card = card.assign(Count="")
-        pages.append((names.get(reference.authority_name(la_code), reference.authority_name(la_code)), card))
+        pages.append((name, card[card["Theme"].isin(request.themes)].drop(
+            columns=["Last 8 quarters", "neutral", "metric_id"])))
     return Pack(
         request=request,
         title=f"DSCO network benchmarking pack, {request.period}",
@@ -224,26 +239,49 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         synthetic=is_demo(db),
         tracker=_outward_tracker(grid, names),
         completeness=_outward_completeness(tracker.completeness(db, request.period), names),
-        rug_text=text,
+        rug_values=values,
         rug_bands=bands,
         sections=sections,
         discussion=_outward_discussion(discussion(db, request.period, members, request.themes), names,
-                                       request.audience),
+                                       request.audience, sections),
         authority_pages=pages,
         definitions=definitions(metrics),
     )
 
 
-def _suppress_rug(text: pd.DataFrame, sections: list[MetricSection], names: dict[str, str]) -> pd.DataFrame:
-    """In an external rug, a value whose comparison table suppressed it is shown as 'c' too."""
-    out = text.copy()
-    for section, column in zip(sections, text.columns, strict=True):
-        hidden = section.table.loc[section.table["value"].astype(str) == SUPPRESSED, "la_name"]
-        for name in hidden:
-            if name in out.index:
-                out.loc[name, column] = f"{SUPPRESSED} ({out.loc[name, column].split('(')[-1]}" if "(" in str(
-                    out.loc[name, column]) else SUPPRESSED
-    return out
+def _rug(sections: list[MetricSection]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pack's tartan rug, from the same (audience-safe) tables as its metric pages."""
+    values = pd.DataFrame({section.metric.id: section.table.set_index("la_name")["value"] for section in sections})
+    bands = pd.DataFrame({section.metric.id: section.table.set_index("la_name")["quartile_band"]
+                          for section in sections})
+    bands = bands.where(bands != SUPPRESSED)
+    values = values.sort_index()
+    values.index.name = "Authority"
+    return values.astype(object), bands.reindex(values.index)
+
+
+def _external_card(sections: list[MetricSection], name: str) -> pd.DataFrame:
+    """An external 'My authority' page: the own authority's rows of the suppressed tables."""
+    rows = []
+    for section in sections:
+        metric = section.metric
+        mine = section.table[section.table["la_name"] == name]
+        if mine.empty:
+            continue
+        row = mine.iloc[0]
+
+        def shown(value: object, metric: Metric = metric) -> str:
+            return value if isinstance(value, str) else metric.format(value, short=True)
+
+        rows.append({
+            "Theme": metric.theme, "Metric": metric.name, "Value": shown(row["value"]), "Count": "",
+            "Rank": views.rank_text(row["rank"], row["group_reported"]),
+            "Band": row["quartile_band"] if isinstance(row["quartile_band"], str) else "",
+            "Top/bottom 20%": row["top_bottom_20"] if isinstance(row["top_bottom_20"], str) else "",
+            "Trend": "", "Network median": shown(row["network_median"]),
+            "Neighbours' mean": shown(row["sn_mean"]), "Funnel": views.funnel_text(metric, row["funnel"]),
+        })
+    return pd.DataFrame(rows)
 
 
 def _outward_completeness(summary: dict, names: dict[str, str]) -> dict:

@@ -84,12 +84,12 @@ def scorecard(db: Database, user: User | None, la_code: str, period: Period) -> 
 
 def rug(db: Database, user: User | None, period: Period) -> tuple[pd.DataFrame, pd.DataFrame]:
     user = _require(user)
-    text, bands = views.rug(db, period)
+    values, bands = views.rug(db, period)
     letters = {reference.authority_name(code): name for code, name in letters_for(db, user, str(period)).items()}
     if letters:
-        text = text.rename(index=letters).sort_index()
-        bands = bands.rename(index=letters).reindex(text.index)
-    return text, bands
+        values = values.rename(index=letters).sort_index()
+        bands = bands.rename(index=letters).reindex(values.index)
+    return values, bands
 
 
 def tracker_grid(db: Database, user: User | None, period: Period) -> pd.DataFrame:

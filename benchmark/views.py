@@ -41,8 +41,8 @@ def fraction_text(metric: Metric, numerator: object, denominator: object) -> str
 
 def funnel_text(metric: Metric, position: object) -> str:
     """The funnel position in words, with 'better'/'worse' where the measure has a polarity."""
-    if not isinstance(position, str):
-        return ""
+    if not isinstance(position, str) or position not in FUNNEL_WORDS:
+        return position if isinstance(position, str) else ""
     words = FUNNEL_WORDS[position]
     if position == "within" or metric.polarity is Polarity.NEUTRAL:
         return words
@@ -51,6 +51,9 @@ def funnel_text(metric: Metric, position: object) -> str:
 
 
 def rank_text(rank: object, reported: object) -> str:
+    """'3 of 32'; a suppressed rank stays the symbol it was given."""
+    if isinstance(rank, str):
+        return rank
     return f"{rank:.0f} of {reported:.0f}" if _present(rank) and _present(reported) else ""
 
 
@@ -85,8 +88,8 @@ def scorecard_view(db: Database, la_code: str, period: Period) -> pd.DataFrame:
 
 
 def rug(db: Database, period: Period, members: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The tartan rug: authorities down, metrics across. Returns (cell text, quartile band) tables
-    with the same shape; the text carries the band letter so the rug reads without colour."""
+    """The tartan rug: authorities down (by name), metric ids across. Returns (values, quartile
+    bands) with the same shape; `rug_text` makes the cells people read."""
     table = engine.scorecard(db)
     if not len(table):
         return pd.DataFrame(), pd.DataFrame()
@@ -94,18 +97,30 @@ def rug(db: Database, period: Period, members: list[str] | None = None) -> tuple
     if members is not None:
         rows = rows[rows["la_code"].isin(members)]
     order = [metric.id for metric in CATALOGUE]
-    texts = rows.assign(text=[
-        f"{v:,.{METRICS[m].decimals}f} ({b})" if isinstance(b, str) else "-"
-        for m, v, b in zip(rows["metric"], rows["value"], rows["quartile_band"], strict=True)
-    ])
-    text = texts.pivot(index="la_name", columns="metric", values="text").reindex(columns=order).fillna("-")
+    values = rows.pivot(index="la_name", columns="metric", values="value").reindex(columns=order).sort_index()
     bands = rows.pivot(index="la_name", columns="metric", values="quartile_band").reindex(columns=order)
-    names = {metric.id: f"{metric.name} [{metric.unit}]" if metric.unit != "%" else metric.name
-             for metric in CATALOGUE}
-    text = text.rename(columns=names).sort_index()
-    bands = bands.rename(columns=names).reindex(text.index)
-    text.index.name = bands.index.name = "Authority"
-    return text, bands
+    bands = bands.reindex(values.index)
+    values.index.name = bands.index.name = "Authority"
+    values.columns.name = bands.columns.name = None
+    return values.astype(object), bands
+
+
+def rug_text(values: pd.DataFrame, bands: pd.DataFrame) -> pd.DataFrame:
+    """Each cell as '45.4 (C)', so the rug reads without colour; '-' where there is no value."""
+    text = values.copy().astype(object)
+    for metric_id in values.columns:
+        decimals = METRICS[metric_id].decimals
+        text[metric_id] = [
+            value if isinstance(value, str) else (
+                f"{value:,.{decimals}f} ({band})" if isinstance(band, str) else "-")
+            for value, band in zip(values[metric_id], bands[metric_id], strict=True)
+        ]
+    return text
+
+
+def rug_headings(metric_ids: list[str]) -> dict[str, str]:
+    """Short column headings for the rug."""
+    return {metric_id: METRICS[metric_id].short for metric_id in metric_ids}
 
 
 def comparison_download(table: pd.DataFrame, metric: Metric) -> pd.DataFrame:

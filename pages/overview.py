@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from benchmark import charts, service
+from benchmark import charts, service, views
 from benchmark.metrics import CATALOGUE
 from benchmark.network import network_name
 from benchmark.standard import THEMES
@@ -37,12 +37,12 @@ if not ui.no_data(db):
                "'missing' means no return for the quarter yet.")
 
     st.subheader(f"Tartan rug, {period}")
-    text, bands = service.rug(db, user, period)
-    neutral = {column for column, metric in zip(text.columns, CATALOGUE, strict=True)
-               if metric.polarity.value == "neutral"}
+    values, bands = service.rug(db, user, period)
+    text = views.rug_text(values, bands)
+    neutral = {metric.id for metric in CATALOGUE if metric.polarity.value == "neutral"}
     styled = text.style.apply(
         lambda column: [charts.band_style(band, column.name in neutral) for band in bands[column.name]], axis=0
-    )
+    ).relabel_index(list(views.rug_headings(list(text.columns)).values()), axis=1)
     # A fixed height keeps the grid virtual: at national scale (153 authorities) drawing every
     # styled row at once is what makes the page slow to appear.
     st.dataframe(styled, key="tartan_rug", height=min(38 + 35 * len(text), 720))
@@ -51,4 +51,5 @@ if not ui.no_data(db):
         "the best quarter of the network for that measure (blue), D the weakest (pink). Neutral measures, where "
         "higher is neither better nor worse, are banded by value in shades of grey (A = highest)."
     )
-    ui.downloads(text.reset_index(), f"tartan_rug_{period.label.replace(' ', '_')}", "rug")
+    ui.downloads(text.rename(columns=views.rug_headings(list(text.columns))).reset_index(),
+                 f"tartan_rug_{period.label.replace(' ', '_')}", "rug")

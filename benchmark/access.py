@@ -146,8 +146,12 @@ def sharing(db: Database) -> dict[str, Sharing]:
 
 def set_sharing(db: Database, actor: User, la_code: str, setting: str) -> None:
     """The chair, or the authority's own DSCO, decides whether peers see it named or as a letter."""
-    if not (actor.is_chair or (actor.role is Role.DSCO and actor.la_code == la_code)):
+    code = reference.resolve_authority(la_code)
+    if code is None:
+        raise ValueError(f"'{la_code}' is not an English authority")
+    if not (actor.is_chair or (actor.role is Role.DSCO and actor.la_code == code)):
         raise AccessDenied("Only the network chair or the authority's own DSCO can change its sharing.")
+    la_code = code
     chosen = Sharing(setting)
     with db.transaction() as cursor:
         cursor.execute("INSERT OR REPLACE INTO authority_sharing VALUES (?, ?)", [la_code, chosen.value])

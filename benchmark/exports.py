@@ -27,6 +27,15 @@ _AGGREGATES = ("network_median", "network_mean", "region_mean", "sn_mean", "sn_m
 _POSITIONS = ("rank", "quartile_band", "top_bottom_20", "funnel", "trend")
 
 
+def mask_names(texts: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """Free text (such as a neighbour list) with every hidden authority's name replaced by its letter."""
+    if not mapping:
+        return texts
+    pattern = re.compile("|".join(re.escape(name) for name in sorted(mapping, key=len, reverse=True)))
+    return texts.map(lambda text: pattern.sub(lambda match: mapping[match.group(0)], text)
+                     if isinstance(text, str) else text)
+
+
 def letter_names(la_names: list[str], own: str | None, seed: str) -> dict[str, str]:
     """One letter per peer for one output, in an order that does not follow the alphabet or a rank."""
     order = sorted(set(la_names), key=lambda name: hashlib.sha256(f"{seed}|{name}".encode()).hexdigest())

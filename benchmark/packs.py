@@ -211,8 +211,13 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         table = table[table["la_code"].isin(members)]
         outward = exports.outward_comparison(table, metric, request.audience, request.own_la, names)
         if request.audience == "network":
-            outward = outward.assign(la_name=outward["la_name"].map(names),
-                                     la_code=outward["la_code"].where(~outward["la_code"].isin(hidden), ""))
+            letters = {name: shown for name, shown in names.items() if name != shown}
+            outward = outward.assign(
+                la_name=outward["la_name"].map(names),
+                la_code=outward["la_code"].where(~outward["la_code"].isin(hidden), ""),
+                sn_closeness=exports.mask_names(outward["sn_closeness"], letters).where(
+                    ~outward["la_code"].isin(hidden), ""),
+            )
         outliers = outward.loc[outward["funnel"].isin(["above_99.8", "below_99.8"]), "la_name"].tolist()
         sections.append(MetricSection(metric, outward.reset_index(drop=True), outliers))
     values, bands = _rug(sections)

@@ -46,6 +46,8 @@ def _share(frame: pd.DataFrame, letters: dict[str, str], name_column: str = "la_
     out.loc[hidden, name_column] = out.loc[hidden, "la_code"].map(letters)
     out.loc[hidden, "la_code"] = ""
     if "sn_closeness" in out:
+        out["sn_closeness"] = exports.mask_names(out["sn_closeness"], {
+            reference.authority_name(code): letter for code, letter in letters.items()})
         out.loc[hidden, "sn_closeness"] = ""
     return out
 

@@ -27,12 +27,13 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE
 
-from benchmark import engine, exports, pack_render, packs, reference, tracker, views
+from benchmark import engine, exports, pack_render, packs, reference, stats, tracker, views
 from benchmark.db import Database, close_database, open_database
 from benchmark.disclosure import SUPPRESSED
 from benchmark.metrics import CATALOGUE, METRICS, Method, Metric, Polarity
 from benchmark.periods import Period
 from benchmark.returns import store_file
+from benchmark.standard import THEMES
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES_DIR = ROOT / "artifacts" / "pack_pages"
@@ -40,7 +41,8 @@ LATEST = Period.parse("2026-27 Q2")
 OWN = "202"  # Camden
 NOW = dt.datetime(2026, 11, 23, 9, 30)
 TODAY = dt.date(2026, 11, 23)
-FIXED_SHEETS = ["Cover", "Tracker", "Tartan rug", "For discussion"]
+FIXED_SHEETS = ["Cover", "Tracker", "Tartan rug", "Rug bands", "For discussion"]
+TABLE_ROWS = 14  # rows of a table on one slide
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LETTER = re.compile(r"^Authority [A-Z]{1,2}$")
 
@@ -132,6 +134,33 @@ def tables_on(slide: object) -> list:
 def first_column(table: object) -> list[str]:
     """A PowerPoint table's first column below its heading."""
     return [table.cell(row, 0).text for row in range(1, len(table.rows))]
+
+
+def table_slides(rows: int) -> int:
+    """Slides a table of `rows` rows takes: TABLE_ROWS a slide, at least one."""
+    return max(1, math.ceil(rows / TABLE_ROWS))
+
+
+def deck_plan(pack: packs.Pack) -> dict[str, range]:
+    """Which slides (0-based) hold what: cover, returns tracker, for discussion, one per metric,
+    sources and licence, definitions; each table over as many slides as its rows need."""
+    sizes = [("cover", 1), ("tracker", table_slides(len(pack.tracker))),
+             ("discussion", table_slides(len(pack_render.discussion_by_authority(pack)))),
+             ("metrics", len(pack.sections)), ("sources", 1), ("definitions", table_slides(len(pack.definitions)))]
+    plan, start = {}, 0
+    for name, size in sizes:
+        plan[name] = range(start, start + size)
+        start += size
+    return plan
+
+
+def table_titles(title: str, slides: int) -> list[str]:
+    return [title] if slides == 1 else [f"{title} ({number} of {slides})" for number in range(1, slides + 1)]
+
+
+def metric_slides(deck: Presentation, pack: packs.Pack) -> list:
+    slides = list(deck.slides)
+    return [slides[number] for number in deck_plan(pack)["metrics"]]
 
 
 @pytest.fixture(scope="module")
@@ -256,8 +285,46 @@ def test_pack_holds_one_section_per_metric_of_the_chosen_themes(db: Database) ->
     assert [section.metric.id for section in pack.sections] == [m.id for m in CATALOGUE if m.theme == "advice"]
     assert list(pack.definitions["Metric id"]) == [section.metric.id for section in pack.sections]
     assert set(pack.discussion["metric"]) <= {section.metric.id for section in pack.sections}
+    assert list(pack.rug_values.columns) == [section.metric.id for section in pack.sections]
     deck = Presentation(io.BytesIO(pack_render.render(pack, "pptx")))
-    assert len(deck.slides) == 3 + len(pack.sections) + 1
+    plan = deck_plan(pack)
+    assert len(deck.slides) == plan["definitions"].stop
+    assert [slide.shapes.title.text for slide in metric_slides(deck, pack)] == [
+        section.metric.name for section in pack.sections]
+
+
+def test_rug_is_built_from_the_metric_tables(network_pack: packs.Pack, compared: dict[str, pd.DataFrame]) -> None:
+    values, bands = network_pack.rug_values, network_pack.rug_bands
+    assert list(values.columns) == list(bands.columns) == [metric.id for metric in CATALOGUE]
+    assert list(values.index) == list(bands.index) == sorted(compared[CATALOGUE[0].id]["la_name"])
+    assert values.index.name == "Authority"
+    for section in network_pack.sections:
+        table = section.table.set_index("la_name")
+        engine_table = compared[section.metric.id].set_index("la_name")
+        for name in values.index:
+            value, band = values.loc[name, section.metric.id], bands.loc[name, section.metric.id]
+            assert not isinstance(value, str), (section.metric.id, name, value)
+            if present(engine_table.loc[name, "value"]):
+                assert value == pytest.approx(table.loc[name, "value"]) == pytest.approx(
+                    engine_table.loc[name, "value"]), (section.metric.id, name)
+                assert band == engine_table.loc[name, "quartile_band"] in set("ABCD"), (section.metric.id, name)
+            else:
+                assert not present(value) and not present(band), (section.metric.id, name)
+
+
+def test_rug_text_and_headings() -> None:
+    values = pd.DataFrame({"adv_6wk_pct": [45.4321, "c", None], "adv_overdue_per_10k": [0.4849, 1.5, None],
+                           "sb_spend_per_child": [1862.4, 2000.0, 3000.0]}, index=["Camden", "Authority B", "X"],
+                          dtype=object)
+    bands = pd.DataFrame({"adv_6wk_pct": ["C", None, None], "adv_overdue_per_10k": ["A", "B", None],
+                          "sb_spend_per_child": ["D", "A", None]}, index=values.index)
+    text = views.rug_text(values, bands)
+    assert text.loc["Camden"].tolist() == ["45.4 (C)", "0.48 (A)", "1,862 (D)"]
+    assert text.loc["Authority B"].tolist() == [SUPPRESSED, "1.50 (B)", "2,000 (A)"]
+    assert text.loc["X"].tolist() == ["-", "-", "-"]
+    assert views.rug_headings(list(values.columns)) == {
+        metric_id: METRICS[metric_id].short for metric_id in values.columns}
+    assert all(metric.short and metric.short != metric.name for metric in CATALOGUE)
 
 
 # --------------------------------------------------------------------------- PDF
@@ -353,6 +420,18 @@ def test_pdf_discussion_and_my_authority_pages(network_pdf: RenderedPdf, network
         assert views.rank_text(camden["rank"], camden["group_reported"]) in mine
 
 
+def test_pdf_rug_pages_show_the_rug_text(network_pdf: RenderedPdf, network_pack: packs.Pack) -> None:
+    text = views.rug_text(network_pack.rug_values, network_pack.rug_bands)
+    for theme_id, theme in THEMES.items():
+        columns = [metric.id for metric in CATALOGUE if metric.theme == theme_id]
+        lines = network_pdf.page_of(f"Tartan rug: {theme.title}").splitlines()
+        assert " ".join(["Authority", *views.rug_headings(columns).values()]) in lines, theme_id
+        expected = [" ".join([name, *cells]) for name, cells in zip(text.index, text[columns].to_numpy().tolist(),
+                                                                    strict=True)]
+        assert [line for line in lines if line in expected] == expected, theme_id
+        assert any(re.search(r" \d[\d,.]* \([ABCD]\)", line) for line in expected)
+
+
 def test_pdf_definitions_sources_and_licence(network_pdf: RenderedPdf) -> None:
     last = network_pdf.texts[-1]
     assert "Definitions, sources and licence" in last
@@ -361,10 +440,8 @@ def test_pdf_definitions_sources_and_licence(network_pdf: RenderedPdf) -> None:
     assert not [metric.id for metric in CATALOGUE if metric.id not in last]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "benchmark/pack_render.py render_pdf: insert_toc_placeholder() already breaks the page (fpdf2 2.8), "
-    "then add_page() adds another, so page 3 holds only the footer; the tracker should start on page 3"))
 def test_pdf_has_no_blank_page(network_pdf: RenderedPdf) -> None:
+    assert network_pdf.outline()["Returns tracker"] == 2, "the tracker starts on page 3, after cover and contents"
     total = len(network_pdf.texts)
     blank = [number for number, text in enumerate(network_pdf.texts, start=1)
              if not [line for line in text.splitlines() if line.strip() and f"Page {number} of {total}" not in line]]
@@ -408,10 +485,6 @@ def test_pdf_pages_render_to_png(network_pdf: RenderedPdf, network_pdf_file: Pat
         assert _white_share(path) < 0.99, f"{name} is blank"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "benchmark/pack_render.py _PackPDF.frame_table: fpdf2's table() fills body cells with the current fill "
-    "colour, left over from the last grid() cell (a rug band for 'For discussion', the dark-blue heading for "
-    "'Definitions'), so grey text sits on blue; set a white fill (or cell_fill_color) before the table"))
 def test_pdf_wrapped_tables_are_readable(network_pdf: RenderedPdf, network_pdf_file: Path) -> None:
     outline = network_pdf.outline()
     shares = {name: _white_share(_page_png(network_pdf_file, number, name))
@@ -424,17 +497,28 @@ def test_pdf_wrapped_tables_are_readable(network_pdf: RenderedPdf, network_pdf_f
 
 
 def test_pptx_slide_count(network_deck: Presentation, network_pack: packs.Pack) -> None:
-    # cover, tracker, discussion; one per metric; definitions
-    assert len(network_deck.slides) == 3 + len(network_pack.sections) + 1 == 3 + len(CATALOGUE) + 1
-    texts = [" ".join(slide_texts(slide)) for slide in network_deck.slides]
+    plan = deck_plan(network_pack)
+    # 33 authorities on the tracker, 20 definitions: the tables take several slides each
+    assert (len(plan["tracker"]), len(plan["metrics"]), len(plan["definitions"])) == (3, len(CATALOGUE), 2)
+    assert len(network_deck.slides) == plan["definitions"].stop == 1 + 3 + len(plan["discussion"]) + 20 + 1 + 2
+    slides = list(network_deck.slides)
+    titles = [slide.shapes.title.text for slide in slides]
+    assert titles[0] == network_pack.title
+    assert [titles[number] for number in plan["tracker"]] == [
+        "Returns tracker (1 of 3)", "Returns tracker (2 of 3)", "Returns tracker (3 of 3)"]
+    assert [titles[number] for number in plan["discussion"]] == table_titles("For discussion",
+                                                                              len(plan["discussion"]))
+    assert [titles[number] for number in plan["metrics"]] == [metric.name for metric in CATALOGUE]
+    assert titles[plan["sources"][0]] == "Sources and licence"
+    assert [titles[number] for number in plan["definitions"]] == ["Definitions (1 of 2)", "Definitions (2 of 2)"]
+    texts = [" ".join(slide_texts(slide)) for slide in slides]
     assert network_pack.network_name in texts[0] and "Synthetic" in texts[0]
-    assert "Returns tracker" in texts[1] and "For discussion" in texts[2]
-    assert "Open Government Licence v3.0" in texts[-1]
+    assert "Open Government Licence v3.0" in texts[plan["sources"][0]]
 
 
 def test_pptx_metric_slides_have_native_charts_with_the_engines_values(
-        network_deck: Presentation, compared: dict[str, pd.DataFrame]) -> None:
-    slides = list(network_deck.slides)[3:3 + len(CATALOGUE)]
+        network_deck: Presentation, network_pack: packs.Pack, compared: dict[str, pd.DataFrame]) -> None:
+    slides = metric_slides(network_deck, network_pack)
     for slide, metric in zip(slides, CATALOGUE, strict=True):
         assert slide.shapes.title.text == metric.name
         charts = charts_on(slide)
@@ -454,32 +538,35 @@ def test_pptx_metric_slides_have_native_charts_with_the_engines_values(
         assert point.format.fill.fore_color.rgb == RGBColor(0x12, 0x43, 0x6D), "own authority not highlighted"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "benchmark/pack_render.py _metric_slide: CategoryChartData(number_format='0.0' if metric.decimals else '0') "
-    "shows a 2-decimal metric (adv_overdue_per_10k: 0.48, 0.59 per 10,000) with one decimal in the data labels"))
-def test_pptx_chart_number_format_follows_the_metric(network_deck: Presentation) -> None:
+def test_pptx_chart_number_format_follows_the_metric(network_deck: Presentation, network_pack: packs.Pack) -> None:
     wrong = []
-    for slide, metric in zip(list(network_deck.slides)[3:], CATALOGUE, strict=False):
+    for slide, metric in zip(metric_slides(network_deck, network_pack), CATALOGUE, strict=True):
         codes = {code.text for code in charts_on(slide)[0]._chartSpace.xpath(".//c:formatCode")}
         expected = "0." + "0" * metric.decimals if metric.decimals else "0"
         if codes != {expected}:
             wrong.append((metric.id, codes, expected))
     assert not wrong, wrong
+    assert {metric.decimals for metric in CATALOGUE} >= {0, 1, 2}, "every number format is exercised"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "benchmark/pack_render.py _pptx_table: keeps only the first 18 rows (min(len(frame), 18)), so the tracker "
-    "slide shows 18 of 33 authorities (Richmond upon Thames, with 2 missing returns, is cut), the definitions "
-    "slide 18 of 20 metrics and the discussion slide 18 of its items; the tables also run off the 7.5 in slide"))
 def test_pptx_tables_show_every_row_on_the_slide(network_deck: Presentation, network_pack: packs.Pack) -> None:
     slides = list(network_deck.slides)
-    tracker_rows = first_column(tables_on(slides[1])[0].table)
-    definition_rows = first_column(tables_on(slides[-1])[0].table)
-    assert sorted(tracker_rows) == sorted(network_pack.tracker["Authority"])
-    assert definition_rows == [metric.id for metric in CATALOGUE]
-    for slide in (slides[1], slides[2], slides[-1]):
-        for shape in tables_on(slide):
-            assert shape.top + shape.height <= network_deck.slide_height, "table runs off the slide"
+    plan = deck_plan(network_pack)
+
+    def rows(part: str) -> list[str]:
+        found = []
+        for number in plan[part]:
+            (shape,) = tables_on(slides[number])
+            assert 1 <= len(shape.table.rows) - 1 <= TABLE_ROWS, (part, number)
+            assert shape.top + shape.height <= network_deck.slide_height, f"{part}: table runs off slide {number}"
+            found += first_column(shape.table)
+        return found
+
+    assert rows("tracker") == list(network_pack.tracker["Authority"]) and len(network_pack.tracker) == 33
+    assert rows("discussion") == list(pack_render.discussion_by_authority(network_pack)["Authority"])
+    assert rows("definitions") == [metric.id for metric in CATALOGUE]
+    richmond = network_pack.tracker.set_index("Authority").loc["Richmond upon Thames"]
+    assert (richmond == "missing").sum() == 2, "the authority the old one-slide table cut off"
 
 
 # --------------------------------------------------------------------------- Excel
@@ -544,29 +631,117 @@ def test_xlsx_tracker_sheet_matches_the_tracker(db: Database, network_xlsx: open
     assert missing_sheet == int((grid == "missing").sum().sum()) == 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "benchmark/pack_render.py render_xlsx: the 'Tartan rug' sheet is views.rug's display text ('45.4 (C)'), "
-    "so its numbers are text; issue 5 asks for numbers as numbers on every sheet"))
-def test_xlsx_rug_numbers_are_numbers(network_xlsx: openpyxl.Workbook) -> None:
-    cells = [cell for row in list(network_xlsx["Tartan rug"].iter_rows())[1:] for cell in row[1:]]
-    as_text = [cell.value for cell in cells if isinstance(cell.value, str) and re.match(r"^-?[\d,.]+ ", cell.value)]
-    assert not as_text, as_text[:5]
+def test_xlsx_rug_numbers_are_numbers(network_xlsx: openpyxl.Workbook, compared: dict[str, pd.DataFrame]) -> None:
+    headings = ["Authority", *(metric.short for metric in CATALOGUE)]
+    rug, bands = network_xlsx["Tartan rug"], network_xlsx["Rug bands"]
+    assert [cell.value for cell in rug[1]] == headings == [cell.value for cell in bands[1]]
+    values = {(metric.id, name): value for metric in CATALOGUE
+              for name, value in zip(compared[metric.id]["la_name"], compared[metric.id]["value"], strict=True)}
+    engine_bands = {(metric.id, name): band for metric in CATALOGUE for name, band in
+                    zip(compared[metric.id]["la_name"], compared[metric.id]["quartile_band"], strict=True)}
+    rug_rows, band_rows = list(rug.iter_rows())[1:], list(bands.iter_rows())[1:]
+    assert [row[0].value for row in rug_rows] == sorted(compared[CATALOGUE[0].id]["la_name"])
+    assert [row[0].value for row in band_rows] == [row[0].value for row in rug_rows]
+    numbers = 0
+    for rug_row, band_row in zip(rug_rows, band_rows, strict=True):
+        name = rug_row[0].value
+        for metric, cell, band in zip(CATALOGUE, rug_row[1:], band_row[1:], strict=True):
+            expected = values[(metric.id, name)]
+            if not present(expected):
+                assert cell.value is None and band.value is None, (metric.id, name, cell.value, band.value)
+                continue
+            assert cell.data_type == "n" and cell.value == pytest.approx(expected, abs=1e-9), (metric.id, name)
+            assert band.value == engine_bands[(metric.id, name)], (metric.id, name)
+            numbers += 1
+    assert numbers > 600
 
 
 # --------------------------------------------------------------------------- external audience
+
+AGGREGATES = ("network_median", "network_mean", "region_mean", "sn_mean", "sn_median", "diff_from_median")
+POSITIONS = ("rank", "quartile_band", "top_bottom_20", "funnel", "trend")
+
+
+@pytest.fixture(scope="module")
+def external_identity(external_pack: packs.Pack, compared: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Name as the external pack shows it -> the authority's name, found (for the tests only) from the
+    visible values, which must be the engine's: one name stands for one authority in the whole pack."""
+    candidates: dict[str, set[str]] = {}
+    for section in external_pack.sections:
+        engine_values = compared[section.metric.id].set_index("la_name")["value"]
+        for shown, value in zip(section.table["la_name"], section.table["value"], strict=True):
+            possible = candidates.setdefault(shown, set(engine_values.index))
+            if value == SUPPRESSED:
+                candidates[shown] = {name for name in possible if present(engine_values[name])}
+            elif present(value):
+                candidates[shown] = {name for name in possible
+                                     if present(engine_values[name]) and abs(engine_values[name] - value) < 1e-9}
+            else:
+                candidates[shown] = {name for name in possible if not present(engine_values[name])}
+    assert all(len(names) == 1 for names in candidates.values()), {key: len(names) for key, names in
+                                                                    candidates.items()}
+    identity = {shown: next(iter(names)) for shown, names in candidates.items()}
+    assert len(set(identity.values())) == len(identity) == 33 and identity["Camden"] == "Camden"
+    return identity
+
+
+def _hidden_mask(table: pd.DataFrame) -> pd.Series:
+    return table["value"].astype(str) == SUPPRESSED
 
 
 def test_external_tables_are_suppressed_and_lettered(external_pack: packs.Pack) -> None:
     hidden = 0
     for section in external_pack.sections:
         table = section.table
-        assert all(LETTER.match(name) or name == "Camden" for name in table["la_name"]), section.metric.id
+        metric = section.metric
+        assert all(LETTER.match(name) or name == "Camden" for name in table["la_name"]), metric.id
         assert list(table["la_code"].replace("", None).dropna()) == [OWN]
-        for column in count_columns(section.metric):
+        for column in count_columns(metric):
             numbers = pd.to_numeric(table[column].where(table[column].astype(str) != SUPPRESSED), errors="coerce")
-            assert not numbers.between(1, 5).any(), (section.metric.id, column)
-        hidden += int((table["value"].astype(str) == SUPPRESSED).sum())
+            assert not numbers.between(1, 5).any(), (metric.id, column)
+        if metric.method is Method.RATE:  # the population would name the authority
+            assert list(table["denominator"].map(present)) == list(table["la_code"] == OWN), metric.id
+        suppressed = _hidden_mask(table)
+        if suppressed.any():
+            assert all(set(table[column]) == {SUPPRESSED} for column in AGGREGATES if column in table), metric.id
+            assert (table.loc[suppressed, list(POSITIONS)] == SUPPRESSED).all().all(), metric.id
+        hidden += int(suppressed.sum())
     assert hidden > 10, "the demo network has small counts: some values must be hidden"
+
+
+def test_external_comparison_ranks_among_the_visible_values(compared: dict[str, pd.DataFrame]) -> None:
+    """exports.outward_comparison: rows keep the engine table's index labels; where a value is suppressed,
+    rank, band and top/bottom 20% are given among the visible values and the suppressed rows come last."""
+    suppressed_metrics = reranked = 0
+    for metric in CATALOGUE:
+        engine_table = compared[metric.id]
+        table = exports.outward_comparison(engine_table, metric, "external", OWN)
+        assert sorted(table.index) == sorted(engine_table.index), metric.id
+        real = engine_table.loc[table.index]
+        assert list(real.loc[(table["la_code"] == OWN).to_numpy(), "la_code"]) == [OWN], metric.id
+        hidden = _hidden_mask(table).to_numpy()
+        shown = pd.to_numeric(table["value"].where(~hidden), errors="coerce")
+        visible = shown.notna().to_numpy()
+        assert shown[visible].tolist() == pytest.approx(real["value"][visible].tolist()), metric.id
+        if metric.method is Method.RATE:
+            assert list(table["denominator"].map(present)) == list(table["la_code"] == OWN), metric.id
+        if not hidden.any():
+            assert list(table["rank"][visible]) == list(real["rank"][visible]), metric.id
+            continue
+        suppressed_metrics += 1
+        assert all(set(table[column]) == {SUPPRESSED} for column in AGGREGATES if column in table), metric.id
+        assert (table.loc[hidden, list(POSITIONS)] == SUPPRESSED).all().all(), metric.id
+        assert hidden.nonzero()[0].min() > visible.nonzero()[0].max(), f"{metric.id}: a hidden row among the visible"
+        score = shown[visible].to_numpy() * (-1 if metric.polarity is Polarity.LOWER else 1)
+        ranks = list(table["rank"][visible])
+        assert ranks == [1 + int((score > mine).sum()) for mine in score], metric.id
+        assert ranks == sorted(ranks) and set(table["group_reported"]) == {int(visible.sum())}, metric.id
+        assert list(table["quartile_band"][visible]) == list(stats.quartile_bands(shown[visible],
+                                                                                  metric.polarity.value))
+        flags = [flag if isinstance(flag, str) else None for flag in table["top_bottom_20"][visible]]
+        assert flags == list(stats.top_bottom_20(shown[visible], metric.polarity.value)), metric.id
+        reranked += ranks != list(real["rank"][visible])
+    assert suppressed_metrics >= 10 and reranked, "some hidden value ranked above a visible one"
 
 
 def test_external_xlsx_names_no_other_authority_and_no_small_count(external_xlsx: openpyxl.Workbook,
@@ -576,138 +751,237 @@ def test_external_xlsx_names_no_other_authority_and_no_small_count(external_xlsx
     assert "Camden" in text
     assert external_xlsx.sheetnames[-2:] == ["Scorecard Camden", "Definitions"], "a page for another authority"
     for metric in CATALOGUE:
-        for row in sheet_records(external_xlsx[metric.id]):
+        rows = sheet_records(external_xlsx[metric.id])
+        for row in rows:
             for column in count_columns(metric):
                 value = row[column].value
                 assert not (isinstance(value, int | float) and 1 <= value <= 5), (metric.id, column, value)
                 assert value is None or value == SUPPRESSED or isinstance(value, int | float)
+        if metric.method is Method.RATE:
+            assert [row["la_name"].value for row in rows if row["denominator"].value is not None] == ["Camden"]
     counts = [row["Count"].value for row in sheet_records(external_xlsx["Scorecard Camden"])]
     assert not [count for count in counts if count]
 
 
 def test_external_pptx_names_no_other_authority(external_deck: Presentation, other_names: set[str],
                                                 external_pack: packs.Pack) -> None:
+    assert len(external_deck.slides) == deck_plan(external_pack)["definitions"].stop
     texts = "\n".join(text for slide in external_deck.slides for text in slide_texts(slide))
     assert not names_in(texts, other_names)
-    for slide, section in zip(list(external_deck.slides)[3:], external_pack.sections, strict=False):
+    for slide, section in zip(metric_slides(external_deck, external_pack), external_pack.sections, strict=True):
+        assert slide.shapes.title.text == section.metric.name
         categories = [str(category) for category in charts_on(slide)[0].plots[0].categories]
-        shown = section.table[section.table["value"].astype(str) != SUPPRESSED].dropna(subset=["value"])
+        shown = section.table[~_hidden_mask(section.table)].dropna(subset=["value"])
         assert sorted(categories) == sorted(shown["la_name"]), section.metric.id
         assert all(LETTER.match(name) or name == "Camden" for name in categories)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "benchmark/pack_render.py section_table: an external table's suppressed rank/funnel are 'c', and "
-    "views.rank_text('c', 32) raises ValueError (\"Unknown format code 'f' for object of type 'str'\"); "
-    "views.funnel_text('c') would raise KeyError next: no external PDF can be built"))
 def test_external_pdf_names_no_other_authority_and_no_small_count(external_pdf: RenderedPdf | Exception,
+                                                                  external_pack: packs.Pack,
                                                                   other_names: set[str]) -> None:
     pdf = built(external_pdf)
     assert not names_in(pdf.text, other_names)
     assert "Camden" in pdf.text
-    rows = 0
+    rows = hidden = 0
     outline = pdf.outline()
-    for metric in CATALOGUE:
+    for section in external_pack.sections:
+        metric = section.metric
+        suppressed = set(section.table.loc[_hidden_mask(section.table), "la_name"])
         positions = {"numerator": 3, "denominator": 4}
         for line in pdf.texts[outline[metric.name]].splitlines():
-            match = re.match(r"^(Authority [A-Z]{1,2}|Camden) (\S+) (\S+) (\S+) ", line)
+            match = re.match(r"^(Authority [A-Z]{1,2}|Camden) (\S+) (\S+) (\S+) (\S+)", line)
             if match:
                 rows += 1
                 for column in count_columns(metric):
                     assert match.group(positions[column]) not in {"1", "2", "3", "4", "5"}, (metric.id, line)
-    assert rows > 100
+                if match.group(1) in suppressed:  # the value and its rank hidden
+                    hidden += 1
+                    assert [match.group(number) for number in (2, 5)] == [SUPPRESSED] * 2, (metric.id, line)
+    assert rows > 100 and hidden == len(_hidden_rows(external_pack))
 
 
 def _hidden_rows(pack: packs.Pack) -> set[tuple[str, str]]:
     """(authority as shown, metric id) whose value the external table suppresses."""
     return {(name, section.metric.id) for section in pack.sections
-            for name in section.table.loc[section.table["value"].astype(str) == SUPPRESSED, "la_name"]}
+            for name in section.table.loc[_hidden_mask(section.table), "la_name"]}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "benchmark/packs.py discussion/_outward_discussion: the external list is built from unsuppressed values and "
-    "quotes them, e.g. 'Social care advice within 6 weeks (%): 94.8%' for an authority whose value the external "
-    "table shows as 'c' (rates per 10,000 give the count back with the published population)"))
-def test_external_discussion_quotes_no_suppressed_value(external_pack: packs.Pack,
-                                                        compared: dict[str, pd.DataFrame]) -> None:
+def test_external_discussion_quotes_no_suppressed_value(external_pack: packs.Pack, network_pack: packs.Pack,
+                                                        compared: dict[str, pd.DataFrame],
+                                                        external_identity: dict[str, str]) -> None:
     hidden = _hidden_rows(external_pack)
     assert hidden
-    real_name = {}  # (letter, metric) -> the authority's name (the outward table keeps the engine's row order)
-    for section in external_pack.sections:
-        for shown, real in zip(section.table["la_name"], compared[section.metric.id]["la_name"], strict=True):
-            real_name[(shown, section.metric.id)] = real
-    leaks = []
+    leaks, figures = [], []
     for record in external_pack.discussion.to_dict("records"):
-        key = (record["la_name"], record["metric"])
-        if key in hidden:
-            metric = METRICS[record["metric"]]
-            value = compared[metric.id].set_index("la_name").loc[real_name[key], "value"]
-            if metric.format(value) in record["detail"]:
-                leaks.append(record["detail"])
+        metric = METRICS[record["metric"]]
+        detail = record["detail"]
+        assert detail.startswith(metric.name), detail
+        if (record["la_name"], metric.id) in hidden:
+            value = compared[metric.id].set_index("la_name").loc[external_identity[record["la_name"]], "value"]
+            if metric.format(value, short=True) in detail:
+                leaks.append(detail)
+        rest = detail.removeprefix(metric.name)
+        for words in views.FUNNEL_WORDS.values():
+            rest = rest.replace(words, "")
+        if re.search(r"\d", rest):
+            figures.append(detail)
     assert not leaks, f"{len(leaks)} suppressed values quoted, e.g. {leaks[:3]}"
+    assert not figures, f"{len(figures)} figures quoted, e.g. {figures[:3]}"
+    quoted = [detail for detail, metric_id in zip(network_pack.discussion["detail"], network_pack.discussion["metric"],
+                                                  strict=True)
+              if re.search(r"\d", detail.removeprefix(METRICS[metric_id].name))]
+    assert quoted, "the network list quotes figures, so the check above can catch one"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "benchmark/packs.py build_pack: the external discussion list keeps top/bottom 20% and outlier items for "
-    "authorities whose rank, band and funnel position the external table hides as 'c'"))
 def test_external_discussion_reveals_no_hidden_position(external_pack: packs.Pack) -> None:
     hidden = _hidden_rows(external_pack)
-    positional = external_pack.discussion[external_pack.discussion["kind"].isin(["top 20%", "bottom 20%",
-                                                                                  "outlier"])]
-    revealed = [(name, metric) for name, metric in zip(positional["la_name"], positional["metric"], strict=True)
+    listed = external_pack.discussion
+    revealed = [(kind, name, metric) for kind, name, metric in zip(listed["kind"], listed["la_name"],
+                                                                   listed["metric"], strict=True)
                 if (name, metric) in hidden]
-    assert not revealed, f"{len(revealed)} hidden positions named, e.g. {revealed[:3]}"
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "benchmark/packs.py _suppress_rug keeps the quartile band of a suppressed value ('c (A)') and build_pack "
-    "keeps its colour in rug_bands, although the external comparison table hides that band as 'c'"))
-def test_external_rug_hides_the_band_of_a_suppressed_value(external_pack: packs.Pack) -> None:
-    leaks = []
+    assert not revealed, f"{len(revealed)} hidden values named, e.g. {revealed[:3]}"
+    expected = set()
     for section in external_pack.sections:
-        column = next(column for column in external_pack.rug_text.columns
-                      if column.split(" [")[0] == section.metric.name)
-        for name in section.table.loc[section.table["value"].astype(str) == SUPPRESSED, "la_name"]:
-            if external_pack.rug_text.loc[name, column] != SUPPRESSED or present(
-                    external_pack.rug_bands.loc[name, column]):
-                leaks.append((name, section.metric.id, external_pack.rug_text.loc[name, column]))
-    assert not leaks, f"{len(leaks)} hidden bands shown, e.g. {leaks[:4]}"
+        table = section.table[~_hidden_mask(section.table)]
+        for name, flag, position in zip(table["la_name"], table["top_bottom_20"], table["funnel"], strict=True):
+            if flag in ("top 20%", "bottom 20%"):
+                expected.add((flag, name, section.metric.id))
+            if position in ("above_99.8", "below_99.8"):
+                expected.add(("outlier", name, section.metric.id))
+    positional = listed[listed["kind"].isin(["top 20%", "bottom 20%", "outlier"])]
+    assert set(zip(positional["kind"], positional["la_name"], positional["metric"], strict=True)) == expected
+    assert {kind for kind, _, _ in expected} == {"top 20%", "bottom 20%", "outlier"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "benchmark/packs.py build_pack: the external 'My authority' page is views.scorecard_view unsuppressed (only "
-    "Count is blanked), so it shows Camden's values, ranks and network medians that the external comparison "
-    "tables hide as 'c', e.g. 'Turned 18: Care Act assessment before birthday (%)'"))
+def test_external_rug_hides_the_band_of_a_suppressed_value(external_pack: packs.Pack) -> None:
+    values, bands = external_pack.rug_values, external_pack.rug_bands
+    assert list(values.columns) == list(bands.columns) == [section.metric.id for section in external_pack.sections]
+    assert all(LETTER.match(name) or name == "Camden" for name in values.index)
+    leaks, hidden = [], 0
+    for section in external_pack.sections:
+        metric_id = section.metric.id
+        table = section.table.set_index("la_name")
+        assert sorted(table.index) == list(values.index), metric_id
+        for name in values.index:
+            shown, cell, band = table.loc[name, "value"], values.loc[name, metric_id], bands.loc[name, metric_id]
+            if shown == SUPPRESSED:
+                hidden += 1
+                if cell != SUPPRESSED or present(band):
+                    leaks.append((name, metric_id, cell, band))
+            elif present(shown):
+                assert cell == pytest.approx(shown) and band == table.loc[name, "quartile_band"], (name, metric_id)
+            else:
+                assert not present(cell) and not present(band), (name, metric_id)
+    assert not leaks, f"{len(leaks)} hidden values or bands shown, e.g. {leaks[:4]}"
+    text = views.rug_text(values, bands)
+    assert int((text == SUPPRESSED).sum().sum()) == hidden == len(_hidden_rows(external_pack))
+
+
 def test_external_own_page_hides_what_the_tables_hide(external_pack: packs.Pack) -> None:
     (own_name, card), = external_pack.authority_pages
     assert own_name == "Camden"
     card = card.set_index("Metric")
-    leaks = []
+    leaks, hidden = [], 0
     for section in external_pack.sections:
+        metric = section.metric
         own = section.table[section.table["la_code"] == OWN].iloc[0]
-        shown = card.loc[section.metric.name]
-        if str(own["value"]) == SUPPRESSED and shown["Value"] not in (SUPPRESSED, "-"):
-            leaks.append((section.metric.id, "Value", shown["Value"]))
-        if str(own["network_median"]) == SUPPRESSED and shown["Network median"] not in (SUPPRESSED, "-"):
-            leaks.append((section.metric.id, "Network median", shown["Network median"]))
+        shown = card.loc[metric.name]
+        if own["value"] == SUPPRESSED:
+            hidden += 1
+            leaks += [(metric.id, column, shown[column]) for column in ("Value", "Rank", "Band", "Funnel")
+                      if shown[column] != SUPPRESSED]
+        else:
+            assert shown["Value"] == metric.format(own["value"], short=True), metric.id
+            assert shown["Rank"] == views.rank_text(own["rank"], own["group_reported"]), metric.id
+        if own["network_median"] == SUPPRESSED and shown["Network median"] != SUPPRESSED:
+            leaks.append((metric.id, "Network median", shown["Network median"]))
+        if own["sn_mean"] == SUPPRESSED and shown["Neighbours' mean"] != SUPPRESSED:
+            leaks.append((metric.id, "Neighbours' mean", shown["Neighbours' mean"]))
     assert not leaks, f"{len(leaks)} hidden cells shown, e.g. {leaks[:4]}"
+    assert hidden >= 2, "some of Camden's own values are suppressed in the demo network"
+    assert not [count for count in card["Count"] if count]
+
+
+def test_external_table_order_does_not_place_a_hidden_value(external_pack: packs.Pack) -> None:
+    placed, gaps = [], []
+    for section in external_pack.sections:
+        table = section.table
+        hidden = _hidden_mask(table).to_numpy()
+        visible = [position for position, value in enumerate(table["value"])
+                   if present(value) and not hidden[position]]
+        if visible:
+            placed += [(section.metric.id, table["la_name"].iloc[position])
+                       for position in range(visible[-1]) if hidden[position]]
+        if hidden.any() and visible:
+            ranks = [table["rank"].iloc[position] for position in visible]
+            if ranks[-1] > len(visible) or set(table["group_reported"]) != {len(visible)}:
+                gaps.append((section.metric.id, ranks[-1], len(visible)))
+    assert not placed, f"{len(placed)} hidden rows placed among the visible values, e.g. {placed[:3]}"
+    assert not gaps, f"ranks counting hidden rows (metric, last rank, visible values): {gaps}"
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "benchmark/exports.py outward_comparison keeps engine.compare's rank order, so a suppressed row sits between "
-    "the visible values it falls between: in pfa_care_act_before_18_pct a row shown as 'c, c, 7' lies between "
-    "57.1% (rank 11) and 52.0% (rank 14), so its hidden numerator can only be 4 (4/7 = 57.1%); the visible "
-    "ranks' gaps also count the hidden rows above them"))
-def test_external_table_order_does_not_place_a_hidden_value(external_pack: packs.Pack) -> None:
-    placed = []
+    "benchmark/exports.py _rerank_visible sorts the suppressed (and missing) rows by la_name before "
+    "outward_comparison replaces names with letters, so they follow the real names' alphabetical order: in "
+    "pfa_services_at_18_pct the 25 hidden rows run Barking and Dagenham, Barnet, Bexley, Bromley, Camden, ... "
+    "and with Camden named the letters above and below it are placed in the list of boroughs (ties among "
+    "visible ranks are broken the same way); sort by the shown name instead"))
+def test_external_hidden_rows_do_not_follow_the_real_names(external_pack: packs.Pack,
+                                                          external_identity: dict[str, str]) -> None:
+    alphabetical = []
     for section in external_pack.sections:
-        hidden = (section.table["value"].astype(str) == SUPPRESSED).to_numpy()
-        visible = [position for position, value in enumerate(section.table["value"])
-                   if present(value) and not hidden[position]]
-        if visible:
-            placed += [(section.metric.id, section.table["la_name"].iloc[position])
-                       for position in range(visible[-1]) if hidden[position]]
-    assert not placed, f"{len(placed)} hidden rows placed among the visible values, e.g. {placed[:3]}"
+        table = section.table
+        tail = [external_identity[name] for name, value in zip(table["la_name"], table["value"], strict=True)
+                if value == SUPPRESSED]
+        if len(tail) >= 8 and tail == sorted(tail):  # 8! orders: not by chance
+            alphabetical.append((section.metric.id, len(tail)))
+    assert not alphabetical, f"suppressed rows in the real names' alphabetical order: {alphabetical}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "benchmark/exports.py outward_comparison (through disclosure.suppress, which never hides a zero count) hides "
+    "a proportion whose denominator is 1-5 but leaves a numerator of 0 visible, so the 'c' value is 0 of c = "
+    "0.0%: sb_overnight_pct, adv_6wk_pct and adv_nil_return_pct for one lettered authority ('c, 0, c' in the "
+    "tables), pfa_services_at_18_pct for Camden"))
+def test_external_suppressed_value_does_not_follow_from_a_zero_numerator(external_pack: packs.Pack) -> None:
+    recoverable = []
+    for section in external_pack.sections:
+        rows = section.table[_hidden_mask(section.table)]
+        recoverable += [(section.metric.id, name) for name, numerator in zip(rows["la_name"], rows["numerator"],
+                                                                             strict=True)
+                        if not isinstance(numerator, str) and numerator == 0]
+    assert not recoverable, f"suppressed values given back by a visible numerator of 0: {recoverable}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "benchmark/exports.py outward_comparison hides a rate's denominator (the published population, which would "
+    "name a lettered authority) but keeps its numerator and value, and population = numerator x 10,000 / value: "
+    "from the external workbook's rounded figures alone 54 lettered rows of the three rates per 10,000 (27 of "
+    "sb_reach_per_10k) match exactly one borough's population, the right one; ci_low/ci_high give it back too"))
+def test_external_rate_does_not_give_the_population_back(external_xlsx: openpyxl.Workbook,
+                                                         compared: dict[str, pd.DataFrame],
+                                                         external_identity: dict[str, str]) -> None:
+    """A reader with the published populations of the network's authorities (the engine's denominators)
+    and the workbook's rounded value and numerator: a row whose possible populations hold exactly one
+    authority, the right one, is named."""
+    identified = []
+    for metric in CATALOGUE:
+        if metric.method is not Method.RATE:
+            continue
+        populations = {name: population for name, population in zip(
+            compared[metric.id]["la_name"], compared[metric.id]["denominator"], strict=True) if present(population)}
+        half = 0.5 * 10 ** -metric.decimals
+        for row in sheet_records(external_xlsx[metric.id]):
+            name, value, numerator = row["la_name"].value, row["value"].value, row["numerator"].value
+            if name == "Camden" or not isinstance(value, int | float) or not isinstance(numerator, int | float):
+                continue
+            if value <= half:
+                continue
+            low, high = numerator * metric.multiplier / (value + half), numerator * metric.multiplier / (value - half)
+            matches = [real for real, population in populations.items() if low <= population <= high]
+            if matches == [external_identity[name]]:
+                identified.append((metric.id, name, matches[0]))
+    assert not identified, f"{len(identified)} lettered rows name their authority, e.g. {identified[:3]}"
 
 
 # --------------------------------------------------------------------------- the discussion list
@@ -825,7 +1099,7 @@ def test_cli_pack_writes_a_workbook(closed_copy: Path, tmp_path: Path, benchmark
     assert result.returncode == 0, result.stderr
     assert f"wrote {out}" in result.stdout
     book = workbook(out.read_bytes())
-    assert book.sheetnames[:4] == FIXED_SHEETS and book.sheetnames[-1] == "Definitions"
+    assert book.sheetnames == [*FIXED_SHEETS, *(metric.id for metric in CATALOGUE), "Definitions"]
     assert set(metric.id for metric in CATALOGUE) <= set(book.sheetnames)
     rows = sheet_records(book["adv_6wk_pct"])
     values = [row["value"] for row in rows if row["value"].value is not None]

@@ -74,8 +74,7 @@ def _rerank_visible(table: pd.DataFrame, hidden: np.ndarray, metric: Metric) -> 
         table["group_reported"] = int(visible.notna().sum())
     table = table.astype({"rank": object})
     table.loc[hidden, positions] = disclosure.SUPPRESSED
-    order = np.lexsort((table["la_name"].astype(str), pd.to_numeric(table["rank"], errors="coerce").fillna(1e9)))
-    return table.iloc[order]
+    return table
 
 
 def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_la: str | None = None,
@@ -95,19 +94,28 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
         table = table.drop(columns=["complement"], errors="ignore")
         hidden = table["value"].astype(str) == disclosure.SUPPRESSED
         if hidden.any():
+            # A row with a hidden cell shows none of its figures: a visible 0 beside a hidden
+            # denominator would give the hidden rate away.
+            figures = [column for column in (*counts, *_DERIVED) if column in table]
+            table[figures] = table[figures].astype(object)
+            table.loc[hidden, figures] = disclosure.SUPPRESSED
             table = _rerank_visible(table, hidden.to_numpy(), metric)
+    is_own = (table["la_code"] == own_la).to_numpy()
     if metric.method is Method.RATE:
-        # The denominator of a rate per 10,000 is the authority's published population: it would
-        # name an authority that the table letters.
-        table["denominator"] = np.where(table["la_code"] == own_la, table["denominator"], None)
+        # A rate's denominator is the authority's published population, and count / rate (or the
+        # interval) gives it back: for lettered authorities only the rate itself is shown.
+        for column in ("numerator", "denominator", "ci_low", "ci_high"):
+            kept = is_own | (table[column].astype(str) == disclosure.SUPPRESSED).to_numpy()
+            table[column] = table[column].astype(object).where(kept, None)
     own_name = None
     if own_la is not None and (table["la_code"] == own_la).any():
         own_name = table.loc[table["la_code"] == own_la, "la_name"].iloc[0]
     mapping = names or letter_names(table["la_name"].tolist(), own_name, metric.id)
-    is_own = table["la_code"] == own_la
     table["la_name"] = table["la_name"].map(mapping)
     table["la_code"] = np.where(is_own, table["la_code"], "")
-    return table.drop(columns=[column for column in _IDENTIFYING if column in table])
+    # Order by rank, then by the name as shown: ordering by the real name would give the letters away.
+    order = np.lexsort((table["la_name"].astype(str), pd.to_numeric(table["rank"], errors="coerce").fillna(1e9)))
+    return table.iloc[order].drop(columns=[column for column in _IDENTIFYING if column in table])
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -920,12 +920,6 @@ def test_external_table_order_does_not_place_a_hidden_value(external_pack: packs
     assert not gaps, f"ranks counting hidden rows (metric, last rank, visible values): {gaps}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "benchmark/exports.py _rerank_visible sorts the suppressed (and missing) rows by la_name before "
-    "outward_comparison replaces names with letters, so they follow the real names' alphabetical order: in "
-    "pfa_services_at_18_pct the 25 hidden rows run Barking and Dagenham, Barnet, Bexley, Bromley, Camden, ... "
-    "and with Camden named the letters above and below it are placed in the list of boroughs (ties among "
-    "visible ranks are broken the same way); sort by the shown name instead"))
 def test_external_hidden_rows_do_not_follow_the_real_names(external_pack: packs.Pack,
                                                           external_identity: dict[str, str]) -> None:
     alphabetical = []
@@ -938,11 +932,6 @@ def test_external_hidden_rows_do_not_follow_the_real_names(external_pack: packs.
     assert not alphabetical, f"suppressed rows in the real names' alphabetical order: {alphabetical}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "benchmark/exports.py outward_comparison (through disclosure.suppress, which never hides a zero count) hides "
-    "a proportion whose denominator is 1-5 but leaves a numerator of 0 visible, so the 'c' value is 0 of c = "
-    "0.0%: sb_overnight_pct, adv_6wk_pct and adv_nil_return_pct for one lettered authority ('c, 0, c' in the "
-    "tables), pfa_services_at_18_pct for Camden"))
 def test_external_suppressed_value_does_not_follow_from_a_zero_numerator(external_pack: packs.Pack) -> None:
     recoverable = []
     for section in external_pack.sections:
@@ -953,11 +942,6 @@ def test_external_suppressed_value_does_not_follow_from_a_zero_numerator(externa
     assert not recoverable, f"suppressed values given back by a visible numerator of 0: {recoverable}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "benchmark/exports.py outward_comparison hides a rate's denominator (the published population, which would "
-    "name a lettered authority) but keeps its numerator and value, and population = numerator x 10,000 / value: "
-    "from the external workbook's rounded figures alone 54 lettered rows of the three rates per 10,000 (27 of "
-    "sb_reach_per_10k) match exactly one borough's population, the right one; ci_low/ci_high give it back too"))
 def test_external_rate_does_not_give_the_population_back(external_xlsx: openpyxl.Workbook,
                                                          compared: dict[str, pd.DataFrame],
                                                          external_identity: dict[str, str]) -> None:

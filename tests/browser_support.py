@@ -58,42 +58,29 @@ def copy_database(source: Path, target: Path) -> Path:
 
 
 @contextlib.contextmanager
-def streamlit_server(db_path: Path, log_path: Path, *, port: int | None = None, secrets: Path | None = None,
-                     startup_timeout: float = 90) -> Iterator[str]:
-    """`python -m streamlit run app.py` on DSCO_DB=db_path; yields the base URL, stops the server after.
-
-    The database must not be open in this process: DuckDB lets one process hold a file. `secrets`: a
-    secrets.toml to use instead of .streamlit/secrets.toml.
-    """
-    port = port or free_port()
-    env = {**os.environ, "DSCO_DB": str(db_path), "PYTHONIOENCODING": "utf-8"}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.address", "localhost", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false",
-               # Other people edit the sources while tests run: no file watcher, no "source changed" prompt.
-               "--server.fileWatcherType", "none"]
-    if secrets is not None:
-        command += ["--secrets.files", str(secrets)]
+def background_process(command: list[str], health_url: str, log_path: Path, what: str, *,
+                       env: dict[str, str] | None = None, timeout: float = 90) -> Iterator[None]:
+    """Run a server for the duration of the block: started, waited for until `health_url` answers
+    200 (or a clear error with the end of its log), and stopped afterwards."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
     try:
-        deadline = time.monotonic() + startup_timeout
+        deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {process.returncode}:\n{_tail(log_path)}")
+                raise RuntimeError(f"{what} exited with {process.returncode}:\n{_tail(log_path)}")
             try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                with urllib.request.urlopen(health_url, timeout=2) as response:
                     if response.status == 200:
                         break
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not answer on {url} within {startup_timeout:.0f} s:\n"
+                raise RuntimeError(f"{what} did not answer on {health_url} within {timeout:.0f} s:\n"
                                    f"{_tail(log_path)}")
             time.sleep(0.25)
-        yield url
+        yield
     finally:
         process.terminate()
         try:
@@ -101,6 +88,29 @@ def streamlit_server(db_path: Path, log_path: Path, *, port: int | None = None, 
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+@contextlib.contextmanager
+def streamlit_server(db_path: Path, log_path: Path, *, port: int | None = None, secrets: Path | None = None,
+                     startup_timeout: float = 90) -> Iterator[str]:
+    """The dashboard as deployed (scripts/serve.py) on DSCO_DB=db_path; yields the base URL.
+
+    The database must not be open in this process: DuckDB lets one process hold a file. `secrets`: a
+    secrets.toml to use instead of .streamlit/secrets.toml.
+    """
+    port = port or free_port()
+    env = {**os.environ, "DSCO_DB": str(db_path), "PYTHONIOENCODING": "utf-8"}
+    command = [sys.executable, "scripts/serve.py", "--server.port", str(port),
+               "--server.address", "localhost", "--server.headless", "true",
+               "--browser.gatherUsageStats", "false",
+               # Other people edit the sources while tests run: no file watcher, no "source changed" prompt.
+               "--server.fileWatcherType", "none"]
+    if secrets is not None:
+        command += ["--secrets.files", str(secrets)]
+    url = f"http://localhost:{port}"
+    with background_process(command, f"{url}/_stcore/health", log_path, "the dashboard", env=env,
+                            timeout=startup_timeout):
+        yield url
 
 
 def server_log(log_path: Path) -> str:
@@ -153,3 +163,10 @@ def download_table_csv(page: Page, index: int = 0) -> str:
     with page.expect_download(timeout=30_000) as download:
         table.get_by_role("button", name="Download as CSV").click()
     return Path(download.value.path()).read_text(encoding="utf-8-sig")
+
+
+def assert_no_exception(page: Page, log: Path) -> None:
+    exceptions = page.get_by_test_id("stException")
+    assert exceptions.count() == 0, f"{exceptions.all_inner_texts()}\n--- server log ---\n{server_log(log)}"
+    errors = page.locator("[data-testid=stAlertContentError]")
+    assert errors.count() == 0, errors.all_inner_texts()

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from browser_support import launch_chromium, new_page
+from playwright.sync_api import Browser, Page, sync_playwright
 from support import return_csv
 
 from benchmark.db import Database, close_database, open_database
@@ -119,3 +121,21 @@ def demo_db(demo_build: DemoBuild, tmp_path: Path) -> Iterator[Database]:
 def benchmark_cli() -> Callable[..., subprocess.CompletedProcess]:
     """benchmark_cli(*args, db=PATH): run the command line in a subprocess (see run_benchmark)."""
     return run_benchmark
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Debian Chromium per browser-test module (each module serves its own dashboard)."""
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(server: tuple[str, Path], browser: Browser) -> Iterator[Page]:
+    """A fresh browser context for each test (no cookie or session from another test); `server` is
+    the browser-test module's own dashboard fixture."""
+    fresh = new_page(browser)
+    yield fresh
+    fresh.context.close()

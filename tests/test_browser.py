@@ -12,18 +12,17 @@ from pathlib import Path
 import pytest
 from browser_support import (
     ROOT,
+    assert_no_exception,
     chart_titles,
     choose,
     copy_database,
     download_table_csv,
-    launch_chromium,
     new_page,
     selectbox_value,
-    server_log,
     streamlit_server,
     wait_rendered,
 )
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from benchmark.db import close_database
 from benchmark.demo import LAST_QUARTER, MISSING_RETURNS
@@ -63,14 +62,6 @@ def server(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
 def tour(server: tuple[str, Path], browser: Browser) -> Iterator[Page]:
     """One browser session that walks the navigation, page after page (Plotly loads once)."""
     page = new_page(browser)
@@ -78,21 +69,6 @@ def tour(server: tuple[str, Path], browser: Browser) -> Iterator[Page]:
     wait_rendered(page, "Network overview")
     yield page
     page.context.close()
-
-
-@pytest.fixture
-def page(server: tuple[str, Path], browser: Browser) -> Iterator[Page]:
-    """A fresh browser session of its own."""
-    fresh = new_page(browser)
-    yield fresh
-    fresh.context.close()
-
-
-def assert_no_exception(page: Page, log: Path) -> None:
-    exceptions = page.get_by_test_id("stException")
-    assert exceptions.count() == 0, f"{exceptions.all_inner_texts()}\n--- server log ---\n{server_log(log)}"
-    errors = page.locator("[data-testid=stAlertContentError]")
-    assert errors.count() == 0, errors.all_inner_texts()
 
 
 def tracker_status(page: Page, la_code: str, theme_id: str) -> str:

@@ -9,26 +9,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from browser_support import (
     ROOT,
+    assert_no_exception,
+    background_process,
     copy_database,
     download_table_csv,
     free_port,
-    launch_chromium,
-    new_page,
-    server_log,
+    streamlit_server,
     wait_rendered,
 )
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 
 from benchmark import access
 from benchmark.db import close_database, open_database
@@ -40,31 +36,6 @@ UPLOADER = "up@camden.gov.uk"
 CHAIR = "chair@network.gov.uk"
 STRANGER = "stranger@elsewhere.gov.uk"
 SIGN_IN_TITLE = "DSCO network benchmarking"
-
-
-def _wait_for(url: str, process: subprocess.Popen, log: Path, what: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}:\n{server_log(log)}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not answer on {url} within {timeout:.0f} s:\n{server_log(log)}")
-        time.sleep(0.25)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")
@@ -94,14 +65,9 @@ def provider(folder: Path) -> Iterator[str]:
     command = [str(Path(sys.executable).parent / "oidc-provider-mock"), "--port", str(port)]
     for email in (UPLOADER, STRANGER):
         command += ["--user-claims", json.dumps({"sub": email, "email": email, "email_verified": True})]
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=folder, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
-    try:
-        _wait_for(f"{url}/.well-known/openid-configuration", process, log, "oidc-provider-mock")
+    with background_process(command, f"{url}/.well-known/openid-configuration", log, "oidc-provider-mock"):
         yield url
-    finally:
-        _stop(process)
 
 
 @pytest.fixture(scope="module")
@@ -120,43 +86,13 @@ def server(database: Path, provider: str, folder: Path) -> Iterator[tuple[str, P
         encoding="utf-8",
     )
     log = folder / "streamlit.log"
-    command = [sys.executable, "scripts/serve.py", "--server.port", str(port), "--server.address", "localhost",
-               "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none", "--secrets.files", str(secrets)]
-    env = {**os.environ, "DSCO_DB": str(database), "PYTHONIOENCODING": "utf-8"}
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        _wait_for(f"{url}/_stcore/health", process, log, "the dashboard")
-        yield url, log
-    finally:
-        _stop(process)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(server: tuple[str, Path], browser: Browser) -> Iterator[Page]:
-    """A fresh browser context: no sign-in cookie from another test."""
-    fresh = new_page(browser)
-    yield fresh
-    fresh.context.close()
+    with streamlit_server(database, log, port=port, secrets=secrets) as served:
+        yield served, log
 
 
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"signin_{name}.png"), full_page=True)
-
-
-def assert_no_exception(page: Page, log: Path) -> None:
-    exceptions = page.get_by_test_id("stException")
-    assert exceptions.count() == 0, f"{exceptions.all_inner_texts()}\n--- server log ---\n{server_log(log)}"
 
 
 def sign_in(page: Page, url: str, provider: str, email: str) -> None:

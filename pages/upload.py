@@ -52,7 +52,8 @@ def show_stored(result: returns.StoreResult) -> None:
     """After the confirm step: what was stored and where each authority now sits."""
     (st.success if result.stored else st.error)(result.message, icon=":material/inventory:")
     if result.report.warnings:
-        st.caption(f"Stored with {len(result.report.warnings)} warning(s) to check.")
+        st.caption(f"Stored with {len(result.report.warnings)} warning(s) to check:")
+        problems_table(result.report.warnings, "Check", "stored_warnings_table")
     latest = max(row.period for row in result.report.rows)
     st.subheader(f"Where it now sits, {latest}")
     for la_code in sorted({row.la_code for row in result.report.rows if row.period == latest}):

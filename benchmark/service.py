@@ -119,6 +119,13 @@ def history(db: Database, user: User | None) -> pd.DataFrame:
     return frame[frame["submission_id"].isin(own["submission_id"])].reset_index(drop=True)
 
 
+def original_file(db: Database, user: User | None, submission_id: int) -> tuple[str, bytes]:
+    """The exact file a submission stored, for those who may see that submission."""
+    if submission_id not in set(history(db, user)["submission_id"]):
+        raise AccessDenied("That submission is not one you can see.")
+    return returns.original_file(db, submission_id)
+
+
 def _permission_check(user: User) -> returns.ReportCheck:
     def check(report: ValidationReport) -> None:
         refused = [row for row in report.rows if not user.may_store(row.la_code)]

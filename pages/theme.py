@@ -21,9 +21,10 @@ def theme_page(theme_id: str) -> None:
     if ui.no_data(db):
         return
     metric_ids = [metric.id for metric in metrics_for_theme(theme_id)]
+    default = next((metric.id for metric in metrics_for_theme(theme_id) if metric.headline), metric_ids[0])
     first, second, third, fourth = st.columns(4)
     with first:
-        metric_id = ui.url_choice("Metric", metric_ids, "metric", metric_ids[0],
+        metric_id = ui.url_choice("Metric", metric_ids, "metric", default,
                                   format_func=lambda key: METRICS[key].name)
     with second:
         period = ui.period_choice(db)

@@ -95,3 +95,10 @@ if history.empty:
     st.write("Nothing stored yet.")
 else:
     st.dataframe(history.drop(columns=["sha256"]).head(20), hide_index=True, key="history_table")
+    left, right = st.columns([3, 1])
+    chosen = left.selectbox("Download the file a submission stored, byte for byte", history["submission_id"],
+                            format_func=lambda number: f"{number}: " + history.set_index("submission_id").loc[
+                                number, "file_name"], key="original_choice")
+    name, original = service.original_file(db, user, int(chosen))
+    right.download_button("Download original", original, name, key="original_download",
+                          icon=":material/download:")

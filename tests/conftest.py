@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from browser_support import launch_chromium, new_page
+from browser_support import copy_database, launch_chromium, new_page
 from playwright.sync_api import Browser, Page, sync_playwright
 from support import return_csv
 
@@ -108,11 +107,7 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
 @pytest.fixture
 def demo_db(demo_build: DemoBuild, tmp_path: Path) -> Iterator[Database]:
     """A private copy of the demo database, open for the test and closed afterwards."""
-    path = tmp_path / "demo.duckdb"
-    shutil.copyfile(demo_build.path, path)
-    wal = demo_build.path.with_name(demo_build.path.name + ".wal")
-    if wal.exists():  # not checkpointed on exit: the log is part of the database
-        shutil.copyfile(wal, path.with_name(path.name + ".wal"))
+    path = copy_database(demo_build.path, tmp_path / "demo.duckdb")
     yield open_database(path)
     close_database(path)
 
@@ -139,3 +134,20 @@ def page(server: tuple[str, Path], browser: Browser) -> Iterator[Page]:
     fresh = new_page(browser)
     yield fresh
     fresh.context.close()
+
+
+@pytest.fixture(scope="module")
+def demo_path(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A module-wide copy of the demo network for page tests that only read (the engine's cache
+    stays warm across the module)."""
+    close_database(demo_build.path)
+    path = copy_database(demo_build.path, tmp_path_factory.mktemp("demo_read") / "demo.duckdb")
+    yield path
+    close_database(path)
+
+
+@pytest.fixture
+def on_demo(demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The app (DSCO_DB) pointed at the module's read-only demo copy."""
+    monkeypatch.setenv("DSCO_DB", str(demo_path))
+    return demo_path

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from browser_support import copy_database
 from streamlit.testing.v1 import AppTest
 
 from benchmark import pack_render, packs
@@ -27,21 +26,6 @@ APP = str(ROOT / "app.py")
 PAGE = "pages/meeting_pack.py"
 TIMEOUT = 120  # seconds per script run: the first run imports plotly and builds the engine's tables
 LATEST = Period.parse("2026-27 Q2")
-
-
-@pytest.fixture(scope="module")
-def demo_path(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A module-wide copy of the demo network: the page only reads (building a pack stores nothing)."""
-    close_database(demo_build.path)
-    path = copy_database(demo_build.path, tmp_path_factory.mktemp("pack_page") / "demo.duckdb")
-    yield path
-    close_database(path)
-
-
-@pytest.fixture
-def on_demo(demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("DSCO_DB", str(demo_path))
-    return demo_path
 
 
 @pytest.fixture

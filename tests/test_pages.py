@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from browser_support import copy_database
 from streamlit.testing.v1 import AppTest
 
 from benchmark import reference
@@ -92,25 +91,10 @@ def chart_title(spec: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo_path(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A module-wide copy of the demo network for tests that only read (the engine's cache stays warm)."""
-    close_database(demo_build.path)
-    path = copy_database(demo_build.path, tmp_path_factory.mktemp("pages_demo") / "demo.duckdb")
-    yield path
-    close_database(path)
-
-
-@pytest.fixture(scope="module")
 def empty_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("pages_empty") / "empty.duckdb"
     yield path
     close_database(path)
-
-
-@pytest.fixture
-def on_demo(demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("DSCO_DB", str(demo_path))
-    return demo_path
 
 
 @pytest.fixture

@@ -38,11 +38,13 @@ if not ui.no_data(db):
 
     st.subheader(f"Tartan rug, {period}")
     values, bands = service.rug(db, user, period)
-    text = views.rug_text(values, bands)
-    neutral = {metric.id for metric in CATALOGUE if metric.polarity.value == "neutral"}
+    headings = views.rug_headings(list(values.columns))
+    neutral = {headings[metric.id] for metric in CATALOGUE if metric.polarity.value == "neutral"}
+    text = views.rug_text(values, bands).rename(columns=headings)
+    bands = bands.rename(columns=headings)
     styled = text.style.apply(
         lambda column: [charts.band_style(band, column.name in neutral) for band in bands[column.name]], axis=0
-    ).relabel_index(list(views.rug_headings(list(text.columns)).values()), axis=1)
+    )
     # A fixed height keeps the grid virtual: at national scale (153 authorities) drawing every
     # styled row at once is what makes the page slow to appear.
     st.dataframe(styled, key="tartan_rug", height=min(38 + 35 * len(text), 720))
@@ -51,5 +53,5 @@ if not ui.no_data(db):
         "the best quarter of the network for that measure (blue), D the weakest (pink). Neutral measures, where "
         "higher is neither better nor worse, are banded by value in shades of grey (A = highest)."
     )
-    ui.downloads(text.rename(columns=views.rug_headings(list(text.columns))).reset_index(),
+    ui.downloads(text.reset_index(),
                  f"tartan_rug_{period.label.replace(' ', '_')}", "rug")

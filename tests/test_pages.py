@@ -139,6 +139,7 @@ def test_overview_shows_tracker_and_rug(on_demo: Path) -> None:
     rug = [frame for frame in (item.value for item in at.dataframe) if frame.index.name == "Authority"]
     assert rug and len(rug[0]) == 33
     assert rug[0].loc["Camden"].str.contains(r"\([ABCD]\)$").any(), "rug cells carry the band letter"
+    assert "Advice in 6 weeks %" in rug[0].columns and "adv_6wk_pct" not in rug[0].columns, "headings are labels"
 
 
 @pytest.mark.parametrize("theme_id", THEME_PAGES)

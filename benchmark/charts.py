@@ -22,6 +22,9 @@ DARK_GREY = "#3D3D3D"
 LIGHT_PURPLE = "#A285D1"
 OTHER_GREY = "#B3B3B3"
 FUNNEL_LABELS = 6  # outliers named on a funnel plot
+# Bars that all carry a value label. Every regional network is smaller; at national scale (153 bars) the
+# labels are too small to read and are most of the chart's drawing time in the browser.
+BAR_LABELS_UP_TO = 40
 # Quartile band shading: A is always best. Judged measures run blue (best) to pink (worst);
 # neutral measures use shades of grey so that no judgement is implied.
 BAND_COLOURS = {"A": "#12436D", "B": "#6A8FB3", "C": "#D9A6C0", "D": "#801650"}
@@ -55,6 +58,11 @@ def _axis_title(metric: Metric) -> str:
     return {"%": "Percent", "GBP": "Pounds"}.get(metric.unit, metric.unit[:1].upper() + metric.unit[1:])
 
 
+def labels_every_bar(bars: int) -> bool:
+    """Whether a bar chart of this many authorities labels every bar, or only the chosen one."""
+    return bars <= BAR_LABELS_UP_TO
+
+
 def bar_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: str,
               zoomed: bool = False) -> go.Figure:
     """Authorities sorted by value, the chosen one in dark blue, with 95% intervals, the network
@@ -80,20 +88,27 @@ def bar_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: st
         trace = go.Bar(**common, orientation="h", marker_color=colours)
     # Value labels sit just beyond each whisker, so the two never overlap.
     beyond = rows["ci_high"].where(rows["ci_high"].notna(), rows["value"]) if metric.has_interval else rows["value"]
-    labels_trace = go.Scatter(x=beyond, y=rows["la_name"], mode="text", text=[f" {label}" for label in labels],
+    labelled = np.full(len(rows), True) if labels_every_bar(len(rows)) else is_chosen
+    labels_trace = go.Scatter(x=beyond[labelled], y=rows["la_name"][labelled], mode="text",
+                              text=[f" {label}" for label, keep in zip(labels, labelled, strict=True) if keep],
                               textposition="middle right", textfont={"size": 10}, hoverinfo="skip",
                               showlegend=False, cliponaxis=False)
     figure = go.Figure([trace, labels_trace])
     median = rows["network_median"].dropna()
-    if len(median):
-        figure.add_vline(x=float(median.iloc[0]), line_dash="dash", line_color=DARK_GREY,
-                         annotation_text=f"Network median {metric.format(float(median.iloc[0]), short=True)}",
-                         annotation_position="top left")
     neighbours = rows.loc[is_chosen, "sn_mean"].dropna()
-    if len(neighbours):
-        figure.add_vline(x=float(neighbours.iloc[0]), line_dash="dot", line_color=TURQUOISE,
-                         annotation_text=f"Neighbour mean {metric.format(float(neighbours.iloc[0]), short=True)}",
-                         annotation_position="top right", annotation_font_color=TURQUOISE)
+    median_x = float(median.iloc[0]) if len(median) else None
+    neighbours_x = float(neighbours.iloc[0]) if len(neighbours) else None
+    # Each line's label sits on its outer side (the lower line's to the left), so the two never overlap.
+    median_lower = neighbours_x is not None and median_x is not None and median_x < neighbours_x
+    if median_x is not None:
+        figure.add_vline(x=median_x, line_dash="dash", line_color=DARK_GREY,
+                         annotation_text=f"Network median {metric.format(median_x, short=True)}",
+                         annotation_position="top left" if median_lower else "top right")
+    if neighbours_x is not None:
+        figure.add_vline(x=neighbours_x, line_dash="dot", line_color=TURQUOISE,
+                         annotation_text=f"Neighbour mean {metric.format(neighbours_x, short=True)}",
+                         annotation_position="top right" if median_lower else "top left",
+                         annotation_font_color=TURQUOISE)
     figure.update_xaxes(title=_axis_title(metric), rangemode="normal" if zoomed else "tozero")
     figure.update_yaxes(title=None, tickfont={"size": 11})
     return _layout(figure, title, max(320, 24 * len(rows) + 120))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,20 +103,33 @@ def _one_metric(wide: pd.DataFrame, metric: Metric) -> pd.DataFrame:
 
 _cache_lock = threading.Lock()
 _cache: dict[tuple[str, str], tuple[int, pd.DataFrame]] = {}
+_building: dict[tuple[str, str], threading.Lock] = {}
 
 
-def _cached(db: Database, name: str, build: callable) -> pd.DataFrame:
-    """Keep one computed table per database until its data version moves on (an upload)."""
+def cached(db: Database, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """Keep one computed table per database until its data version moves on (an upload). A table
+    being built is built once: other threads asking for it meanwhile wait for that build."""
     version = db.data_version
     key = (str(db.path), name)
     with _cache_lock:
         hit = _cache.get(key)
+        building = _building.setdefault(key, threading.Lock())
     if hit and hit[0] == version:
         return hit[1]
-    table = build()
-    with _cache_lock:
-        _cache[key] = (version, table)
+    with building:
+        with _cache_lock:
+            hit = _cache.get(key)
+        if hit and hit[0] == version:
+            return hit[1]
+        table = build()
+        with _cache_lock:
+            _cache[key] = (version, table)
     return table
+
+
+def warm(db: Database) -> None:
+    """Build the tables every page reads, so that the first visitor after a restart need not wait."""
+    scorecard(db)
 
 
 def metric_values(db: Database) -> pd.DataFrame:
@@ -126,7 +140,7 @@ def metric_values(db: Database) -> pd.DataFrame:
         frames = [_one_metric(wide, metric) for metric in CATALOGUE]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    return _cached(db, "metric_values", build)
+    return cached(db, "metric_values", build)
 
 
 @dataclass(frozen=True)
@@ -286,7 +300,7 @@ def scorecard(db: Database) -> pd.DataFrame:
         table["la_name"] = table["la_code"].map({code: reference.authority_name(code) for code in codes})
         return table
 
-    return _cached(db, "scorecard", build)
+    return cached(db, "scorecard", build)
 
 
 SCORECARD_COLUMNS = (

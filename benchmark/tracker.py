@@ -6,13 +6,18 @@ import pandas as pd
 
 from benchmark import reference
 from benchmark.db import Database
-from benchmark.engine import network_members
+from benchmark.engine import cached, network_members
 from benchmark.periods import Period
 from benchmark.standard import THEMES
 
 
 def tracker(db: Database, period: Period) -> pd.DataFrame:
-    """One row per network authority and theme: returned or not, when, by whom, resubmissions."""
+    """One row per network authority and theme: returned or not, when, by whom, resubmissions.
+    Kept until the next upload (the overview asks for it twice a run); callers must not modify it."""
+    return cached(db, f"tracker {period.label}", lambda: _build_tracker(db, period))
+
+
+def _build_tracker(db: Database, period: Period) -> pd.DataFrame:
     members = network_members(db)
     grid = pd.DataFrame(
         [(la, theme_id) for la in members for theme_id in THEMES], columns=["la_code", "theme"]
@@ -38,7 +43,7 @@ def tracker(db: Database, period: Period) -> pd.DataFrame:
 
 def tracker_grid(db: Database, period: Period) -> pd.DataFrame:
     """Authorities down, themes across: 'returned <date>', 'returned <date> (resubmitted n)' or 'missing'."""
-    table = tracker(db, period)
+    table = tracker(db, period).copy()
     if table.empty:
         return pd.DataFrame(columns=["la_code", "la_name", *THEMES])
 

@@ -135,3 +135,12 @@ def comparison_download(table: pd.DataFrame, metric: Metric) -> pd.DataFrame:
             )
     out.insert(4, "unit", metric.unit)
     return out
+
+
+def trend_download(series: pd.DataFrame, metric: Metric, la_name: str) -> pd.DataFrame:
+    """The table behind the trend chart: one row per quarter, rounded as displayed."""
+    out = series[["period", "value", "network_median", "sn_mean"]].copy()
+    for column in ["value", "network_median", "sn_mean"]:
+        out[column] = out[column].astype(float).round(metric.decimals)
+    return out.rename(columns={"period": "Quarter", "value": la_name, "network_median": "Network median",
+                               "sn_mean": "Statistical neighbours' mean"})

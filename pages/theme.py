@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from benchmark import charts, engine, groups, reference, service, views
-from benchmark.metrics import METRICS, metrics_for_theme
+from benchmark.access import User
+from benchmark.db import Database
+from benchmark.metrics import METRICS, Metric, metrics_for_theme
+from benchmark.periods import Period
 from benchmark.standard import THEMES
 from pages import ui
 
 GROUP_LABELS = {"network": "Whole network", "neighbours": "Statistical neighbours", "region": "Region"}
+VIEWS = ("Ranking", "Funnel plot", "Trend", "Table")
 
 
 def theme_page(theme_id: str) -> None:
@@ -44,16 +49,13 @@ def theme_page(theme_id: str) -> None:
     table = service.compare(db, user, period, metric_id, group, la_code)
     la_name = reference.authority_name(la_code)
     names = table["la_name"].tolist()
-    options_left, options_right = st.columns([3, 1])
     hideable = [name for name in names if name != la_name]
     in_url = [reference.authority_name(code) for code in st.query_params.get_all("hide")
               if code in reference.authorities()]
-    hidden = options_left.multiselect("Hide from the charts", hideable,
-                                      default=[name for name in in_url if name in hideable], key="hide",
-                                      help="Leave out an authority that distorts the scale.")
+    hidden = st.multiselect("Hide from the charts", hideable,
+                            default=[name for name in in_url if name in hideable], key="hide",
+                            help="Leave out an authority that distorts the scale.")
     st.query_params["hide"] = [code for code in table.loc[table["la_name"].isin(hidden), "la_code"] if code]
-    zoomed = options_right.toggle("Zoom in on the values", value=False, key="zoom",
-                                  help="Dots on an axis fitted to the values instead of bars from zero.")
     shown = table[~table["la_name"].isin(hidden)]
     if not (table["la_code"] == la_code).any():
         st.info(f"{la_name} is not in this peer group: choose another group to see it beside its peers.")
@@ -62,6 +64,31 @@ def theme_page(theme_id: str) -> None:
         mine = table[table["la_code"] == la_code].iloc[0]
         _headline(metric, mine, la_name)
 
+    # One view at a time, chosen in tabs kept in the URL: only the open tab's chart is built and drawn,
+    # which keeps a change of metric quick at national scale (153 authorities).
+    ranking, funnel, trend, behind = st.tabs(list(VIEWS), key="view", bind="query-params")
+    if ranking.open:
+        with ranking:
+            _ranking(table, shown, metric, period, la_code, la_name, group)
+    if funnel.open:
+        with funnel:
+            _funnel(shown, metric, period, la_code)
+    if trend.open:
+        with trend:
+            _trend(db, user, metric, period, la_code, la_name, mine)
+    if behind.open:
+        with behind:
+            download = views.comparison_download(table, metric)
+            st.dataframe(download, hide_index=True, key="comparison_table")
+            st.caption("Every authority in the peer group for the quarter, with the numerator and denominator, the "
+                       "95% interval, rank, band and the averages it is compared with.")
+            ui.downloads(download, f"{metric.id}_{period.label.replace(' ', '_')}_{group}", "comparison")
+
+
+def _ranking(table: pd.DataFrame, shown: pd.DataFrame, metric: Metric, period: Period, la_code: str,
+             la_name: str, group: str) -> None:
+    zoomed = st.toggle("Zoom in on the values", value=False, key="zoom",
+                       help="Dots on an axis fitted to the values instead of bars from zero.")
     reported = int(table["value"].notna().sum())
     group_text = GROUP_LABELS.get(group, f"the {group} group").lower()
     st.plotly_chart(
@@ -71,22 +98,32 @@ def theme_page(theme_id: str) -> None:
     )
     whiskers = (" Whiskers show 95% confidence intervals: where two whiskers overlap, the difference may be "
                 "chance." if metric.has_interval else "")
+    values = ("" if charts.labels_every_bar(int(shown["value"].notna().sum())) else
+              f" With this many bars only {la_name}'s value is written: hover over a bar, or open the Table tab, "
+              "for the others.")
     st.caption(
         f"Each bar is one authority ({reported} of {len(table)} reported), sorted by value; {la_name} is dark "
         f"blue.{whiskers} The dashed line is the network median, the dotted line the mean of "
-        f"{la_name}'s statistical neighbours that reported ({metric.polarity.label})."
+        f"{la_name}'s statistical neighbours that reported ({metric.polarity.label}).{values}"
     )
-    funnel = charts.funnel_chart(shown, metric, la_code, f"Funnel plot: {metric.name}, {period}")
-    if funnel is not None:
-        st.plotly_chart(funnel, key="funnel_chart")
-        st.caption(
-            "Each dot is an authority, placed by its number of cases (across) and its value (up). The lines "
-            "are the limits within which 95% and 99.8% of authorities would fall by chance around the network "
-            "rate; authorities outside the 99.8% lines are named and are really different, not just small."
-        )
-    else:
-        st.caption("No funnel plot for this metric: it is not a count out of a total.")
-    series = service.series(db, user, metric_id, la_code, period)
+
+
+def _funnel(shown: pd.DataFrame, metric: Metric, period: Period, la_code: str) -> None:
+    figure = charts.funnel_chart(shown, metric, la_code, f"Funnel plot: {metric.name}, {period}")
+    if figure is None:
+        st.info("No funnel plot for this metric: it is not a count out of a total.", icon=":material/info:")
+        return
+    st.plotly_chart(figure, key="funnel_chart")
+    st.caption(
+        "Each dot is an authority, placed by its number of cases (across) and its value (up). The lines "
+        "are the limits within which 95% and 99.8% of authorities would fall by chance around the network "
+        "rate; authorities outside the 99.8% lines are named and are really different, not just small."
+    )
+
+
+def _trend(db: Database, user: User | None, metric: Metric, period: Period, la_code: str, la_name: str,
+           mine: pd.Series | dict) -> None:
+    series = service.series(db, user, metric.id, la_code, period)
     st.plotly_chart(
         charts.trend_chart(series, metric, la_name, f"{metric.name}: {la_name}, last 8 quarters"),
         key="trend_chart",
@@ -96,10 +133,9 @@ def theme_page(theme_id: str) -> None:
         f"(dotted) for the 8 quarters to {period}. Gaps are quarters without a return. "
         f"Judged trend: {mine['trend'] if isinstance(mine['trend'], str) else 'not enough data'}."
     )
-    st.subheader("The table behind the charts")
-    download = views.comparison_download(table, metric)
-    st.dataframe(download, hide_index=True, key="comparison_table")
-    ui.downloads(download, f"{metric_id}_{period.label.replace(' ', '_')}_{group}", "comparison")
+    download = views.trend_download(series, metric, la_name)
+    st.dataframe(download, hide_index=True, key="trend_table")
+    ui.downloads(download, f"{metric.id}_trend_{la_code}_{period.label.replace(' ', '_')}", "trend")
 
 
 def _headline(metric: object, mine: object, la_name: str) -> None:

@@ -1,14 +1,15 @@
 """How fast the dashboard is in a real browser at national scale, against the targets of issue 4.
 
-Builds a database of all 153 English authorities x 40 quarters (2016-27 Q3 .. 2026-27 Q2) x 3 themes
-(three combined files of 6,120 rows, stored through the same path as an upload), starts
-`streamlit run app.py` on it, and measures in Debian's Chromium:
+Builds a database of all 153 English authorities x 40 quarters (2016-17 Q3 .. 2026-27 Q2) x 3 themes
+(three combined files of 6,120 rows, stored through the same path as an upload), starts the dashboard
+as deployed (scripts/serve.py) on it, and measures in Debian's Chromium, on the page's own clock:
 
 (a) opening "/" (Network overview) until fully rendered: the script has finished and no element is
-    still a loading skeleton. The first open after the server starts (nothing cached yet) is shown
-    apart; the target applies to the median of fresh browser sessions after it. Target 3 s.
-(b) on "/advice", choosing another metric in the Metric selectbox until the page is re-rendered with
-    the new metric's charts. Target 1 s.
+    still a loading skeleton. The target (3 s) applies to the median over fresh browser profiles
+    (empty cache, a first visit). Shown beside it: a returning visitor whose browser has cached the
+    dashboard's scripts, and the very first open after the server starts.
+(b) on "/advice", from pressing another metric in the Metric selectbox until the page is re-rendered
+    with the new metric's chart. Target 1 s.
 
 Usage: .venv/bin/python scripts/bench_dashboard.py [--runs N] [--keep DIR]
 Prints the figures and exits 1 if a target is missed. Works in a temporary folder; data/ is untouched.
@@ -40,7 +41,13 @@ from benchmark.metrics import metrics_for_theme  # noqa: E402
 from benchmark.periods import Period, period_range  # noqa: E402
 from benchmark.returns import store_file  # noqa: E402
 from benchmark.standard import columns  # noqa: E402
-from tests.browser_support import launch_chromium, new_page, streamlit_server, wait_rendered  # noqa: E402
+from tests.browser_support import (  # noqa: E402
+    launch_chromium,
+    new_page,
+    rendered_at,
+    streamlit_server,
+    wait_rendered,
+)
 
 TODAY = dt.date(2026, 11, 23)  # fixed: the current quarter is 2026-27 Q3, so 2026-27 Q2 may be returned
 LAST_QUARTER = Period(2026, 2)
@@ -141,25 +148,45 @@ def build_database(path: Path) -> None:
 
 
 def time_first_page(browser: Browser, url: str) -> float:
+    """Seconds from the navigation start of "/" in a fresh browser profile (empty cache: a first visit)
+    to fully rendered, on the page's own clock."""
     page = new_page(browser)
     try:
-        started = time.perf_counter()
         page.goto(url + "/", wait_until="commit")
-        wait_rendered(page, "Network overview")
-        return time.perf_counter() - started
+        return rendered_at(page, "Network overview") / 1000
     finally:
         page.context.close()
 
 
+def time_returning_visits(browser: Browser, url: str, runs: int) -> list[float]:
+    """As time_first_page, for a DSCO who has opened the dashboard before: new tabs of one browser
+    profile, whose cache already holds the dashboard's scripts (Streamlit serves them as immutable)."""
+    context = new_page(browser).context
+    try:
+        context.pages[0].goto(url + "/", wait_until="commit")
+        rendered_at(context.pages[0], "Network overview")
+        times = []
+        for _ in range(runs):
+            page = context.new_page()
+            page.goto(url + "/", wait_until="commit")
+            times.append(rendered_at(page, "Network overview") / 1000)
+            page.close()
+        return times
+    finally:
+        context.close()
+
+
 def time_metric_change(page: Page, metric_name: str) -> float:
-    """From clicking the metric's option to the page re-rendered with its charts."""
+    """Seconds from pressing the metric's option to the page re-rendered with its chart, on the page's
+    own clock (no browser-driver round trip in the figure)."""
     page.get_by_role("combobox", name="Metric", exact=True).click()
     option = page.get_by_role("option", name=metric_name, exact=True)
     option.wait_for()
-    started = time.perf_counter()
+    page.evaluate("window.pressedAt = null; document.addEventListener('pointerdown', "
+                  "() => { window.pressedAt = performance.now(); }, {capture: true, once: true})")
     option.click()
-    wait_rendered(page, f"{metric_name}, {LAST_QUARTER.label}:")
-    return time.perf_counter() - started
+    done = rendered_at(page, f"{metric_name}, {LAST_QUARTER.label}:")
+    return (done - page.evaluate("window.pressedAt")) / 1000
 
 
 def verdict(value: float, target: float) -> str:
@@ -189,6 +216,7 @@ def main() -> int:
             browser = launch_chromium(playwright)
             cold = time_first_page(browser, url)
             first_page = [time_first_page(browser, url) for _ in range(args.runs)]
+            returning = time_returning_visits(browser, url, args.runs)
 
             page = new_page(browser)
             page.goto(url + "/advice?la=202")
@@ -211,7 +239,9 @@ def main() -> int:
     print(f"(a) first page '/' fully rendered: median {first_median:.2f} s of {args.runs} "
           f"[{', '.join(f'{t:.2f}' for t in first_page)}]; target {FIRST_PAGE_TARGET:.0f} s: "
           f"{verdict(first_median, FIRST_PAGE_TARGET)}")
-    print(f"    very first open after the server started (nothing cached): {cold:.2f} s")
+    print(f"    a returning visitor (browser cache holds the scripts): median {statistics.median(returning):.2f} s "
+          f"[{', '.join(f'{t:.2f}' for t in returning)}]")
+    print(f"    very first open after the server started (empty browser profile): {cold:.2f} s")
     print(f"(b) metric change on '/advice' re-rendered: median {change_median:.2f} s of {args.runs} "
           f"[{', '.join(f'{t:.2f}' for t in changes)}]; target {METRIC_CHANGE_TARGET:.0f} s: "
           f"{verdict(change_median, METRIC_CHANGE_TARGET)}")

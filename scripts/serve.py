@@ -5,15 +5,33 @@ beside the entry point as an old-style page list until the entry point has run o
 server whose first visitor follows a deep link (/advice?la=202) would run that page alone,
 without app.py's navigation and page settings. Saying up front that the folder is not an
 old-style page list makes every first visit go through app.py.
+
+While the server starts, a background thread builds the benchmark tables (and imports what the pages
+use), so that the first visitor after a restart does not wait several seconds for them.
 """
 
 import sys
+import threading
 from pathlib import Path
 
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def warm_up() -> None:
+    from benchmark import charts, engine, service  # noqa: F401  (imported for their import time)
+    from benchmark.db import DatabaseBusy, open_database
+
+    try:
+        engine.warm(open_database())
+    except DatabaseBusy as busy:  # the pages say so to every visitor; nothing to build meanwhile
+        print(f"Benchmark tables not built ahead: {busy}", file=sys.stderr)
+
+
+threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
 PagesManager.uses_pages_directory = False
-app = Path(__file__).resolve().parent.parent / "app.py"
-sys.argv = ["streamlit", "run", str(app), *sys.argv[1:]]
+sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *sys.argv[1:]]
 sys.exit(cli.main())

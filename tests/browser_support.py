@@ -41,6 +41,22 @@ _RENDERED_JS = """
 """
 
 
+# The same test, run inside the page until it holds; resolves to performance.now() at that moment, so a
+# timing is the page's own (from navigation start, or from a click) with no driver round trip in it.
+_RENDERED_AT_JS = f"""
+([wanted, timeout]) => new Promise((resolve, reject) => {{
+    const rendered = {_RENDERED_JS.strip()};
+    const started = performance.now();
+    const check = () => {{
+        if (rendered(wanted)) return resolve(performance.now());
+        if (performance.now() - started > timeout) return reject(new Error('not rendered: ' + wanted));
+        setTimeout(check, 10);
+    }};
+    check();
+}})
+"""
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -140,6 +156,11 @@ def new_page(browser: Browser) -> Page:
 def wait_rendered(page: Page, wanted: str | None = None, timeout: float = 120) -> None:
     """Wait until the page is fully rendered (see _RENDERED_JS); `timeout` in seconds."""
     page.wait_for_function(_RENDERED_JS, arg=wanted, timeout=timeout * 1000, polling=50)
+
+
+def rendered_at(page: Page, wanted: str | None = None, timeout: float = 120) -> float:
+    """Wait until the page is fully rendered; the page's clock then (ms since its navigation start)."""
+    return page.evaluate(_RENDERED_AT_JS, [wanted, timeout * 1000])
 
 
 def choose(page: Page, label: str, option: str) -> None:

@@ -184,13 +184,15 @@ def test_uploader_cannot_open_islington_by_url_but_the_chair_can(on_network: Pat
 
 
 def test_uploader_theme_page_letters_islington(on_network: Path) -> None:
-    at = signed_in(UPLOADER, page="pages/advice.py", la="206", group="neighbours")
+    at = signed_in(UPLOADER, page="pages/advice.py", la="206", group="neighbours", view="Table")
     assert_clean(at)
     assert at.selectbox(key="select_la").value == "202"
     table = next(item.value for item in at.dataframe if "la_name" in item.value.columns)
     assert "Islington" not in table["la_name"].tolist()
     assert len(letters(table["la_name"])) == 1  # Islington is one of Camden's statistical neighbours
     assert "206" not in table["la_code"].tolist()
+    at = signed_in(UPLOADER, page="pages/advice.py", la="206", group="neighbours")  # the Ranking tab
+    assert_clean(at)
     bars = [name for spec in (json.loads(chart.proto.spec) for chart in at.get("plotly_chart"))
             for trace in spec["data"] for name in (trace.get("y") or []) if isinstance(name, str)]
     assert "Camden" in bars and "Islington" not in bars

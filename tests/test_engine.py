@@ -23,7 +23,10 @@ z(95%) = 1.959964 (z^2 = 3.841459), z(99.8%) = 3.090232.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -625,3 +628,27 @@ def test_compare_on_an_empty_database_gives_an_empty_table(fresh_db: Database):
     table = engine.compare(fresh_db, P, "adv_6wk_pct")
     assert table.empty
     assert list(table.columns) == list(engine.COMPARE_COLUMNS)
+
+
+def test_a_table_asked_for_by_many_threads_at_once_is_built_once(fresh_db: Database):
+    builds = []
+
+    def build() -> pd.DataFrame:
+        builds.append(threading.current_thread().name)
+        time.sleep(0.2)  # long enough for the other threads to ask while this build runs
+        return pd.DataFrame({"built": [len(builds)]})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        tables = list(pool.map(lambda _: engine.cached(fresh_db, "slow table", build), range(8)))
+    assert len(builds) == 1
+    assert all(table is tables[0] for table in tables)
+    store(fresh_db, "advice", [advice("202", P, 20, 15, 0, 0, 5)], "new.csv")  # a new data version
+    assert engine.cached(fresh_db, "slow table", build).iloc[0, 0] == 2 and len(builds) == 2
+
+
+def test_warm_builds_the_scorecard_that_pages_then_read(fresh_db: Database):
+    store(fresh_db, "advice", [advice("202", P, 20, 15, 0, 0, 5)], "camden.csv")
+    engine.warm(fresh_db)
+    built = engine.scorecard(fresh_db)
+    assert engine.scorecard(fresh_db) is built, "the scorecard is kept, not rebuilt"
+    assert set(built["la_code"]) == {"202"}

@@ -143,16 +143,36 @@ def test_overview_shows_tracker_and_rug(on_demo: Path) -> None:
 
 
 @pytest.mark.parametrize("theme_id", THEME_PAGES)
-def test_theme_page_draws_bar_funnel_and_trend(theme_id: str, on_demo: Path) -> None:
+def test_theme_page_tabs_draw_ranking_funnel_trend_and_table(theme_id: str, on_demo: Path) -> None:
+    """One tab at a time is built (the Ranking tab by default); each tab is in the URL."""
+    theme_metrics = metrics_for_theme(theme_id)
+    metric = next((metric for metric in theme_metrics if metric.headline), theme_metrics[0])  # the page's default
     at = open_page(THEME_PAGES[theme_id], la="202")
-    first = metrics_for_theme(theme_id)[0]
-    titles = [chart_title(spec) for spec in chart_specs(at)]
-    assert len(titles) == 3, titles
-    assert all(first.name in title for title in titles), titles
-    assert titles[0] == f"{first.name}, {LATEST}: Camden and whole network"
-    assert titles[2] == f"{first.name}: Camden, last 8 quarters"
-    table = at.dataframe[-1].value
-    assert len(table) == 33
+    assert_clean(at)
+    assert [tab.label for tab in at.tabs] == ["Ranking", "Funnel plot", "Trend", "Table"]
+    assert [chart_title(spec) for spec in chart_specs(at)] == [f"{metric.name}, {LATEST}: Camden and whole network"]
+    assert not at.dataframe
+
+    funnel = open_page(THEME_PAGES[theme_id], la="202", view="Funnel plot")
+    assert_clean(funnel)
+    titles = [chart_title(spec) for spec in chart_specs(funnel)]
+    if metric.method.value in ("proportion", "rate"):
+        assert titles == [f"Funnel plot: {metric.name}, {LATEST}"]
+    else:
+        assert not titles and "No funnel plot" in funnel.info[0].value
+
+    trend = open_page(THEME_PAGES[theme_id], la="202", view="Trend")
+    assert_clean(trend)
+    assert [chart_title(spec) for spec in chart_specs(trend)] == [f"{metric.name}: Camden, last 8 quarters"]
+    behind = trend.dataframe[0].value
+    assert behind["Quarter"].tolist()[-1] == LATEST and len(behind) == 8
+    assert list(behind.columns) == ["Quarter", "Camden", "Network median", "Statistical neighbours' mean"]
+
+    table = open_page(THEME_PAGES[theme_id], la="202", view="Table")
+    assert_clean(table)
+    assert not chart_specs(table)
+    assert len(table.dataframe[0].value) == 33
+    assert [button.label for button in table.get("download_button")] == ["Download CSV", "Download Excel"]
 
 
 def test_data_standard_lists_every_field_and_metric(on_demo: Path) -> None:
@@ -241,13 +261,15 @@ def test_pages_without_authority_keep_the_choice_in_url(page: str, on_demo: Path
 
 
 def test_url_with_unknown_choices_falls_back(on_demo: Path) -> None:
-    at = open_page("pages/advice.py", la="999", period="1999-00 Q1", metric="no_such_metric", group="nobody")
+    at = open_page("pages/advice.py", la="999", period="1999-00 Q1", metric="no_such_metric", group="nobody",
+                   view="No such tab")
     assert_clean(at)
     assert at.query_params["metric"] == "adv_6wk_pct"
     assert at.query_params["period"] == LATEST
     assert at.query_params["group"] == "network"
     assert at.query_params["la"] in reference.authorities()
-    assert len(chart_specs(at)) == 3
+    assert "view" not in at.query_params, "an unknown tab is dropped from the address"
+    assert len(chart_specs(at)) == 1
 
 
 def test_url_selects_period_metric_and_authority(on_demo: Path) -> None:
@@ -437,7 +459,7 @@ def test_first_upload_into_empty_database_fills_the_pages(tmp_db: Database, make
     at.switch_page("pages/advice.py").run()
     assert_clean(at)
     assert not at.info or "not in this peer group" not in at.info[0].value
-    assert len(chart_specs(at)) == 3
+    assert len(chart_specs(at)) == 1
 
 
 def test_preview_after_storing_does_not_claim_to_replace_itself(writable_demo: Database, make_csv: Callable,

@@ -25,6 +25,7 @@ FUNNEL_LABELS = 6  # outliers named on a funnel plot
 # Bars that all carry a value label. Every regional network is smaller; at national scale (153 bars) the
 # labels are too small to read and are most of the chart's drawing time in the browser.
 BAR_LABELS_UP_TO = 40
+NAME_WIDTH_PX = 6.5  # room per character of an authority name on a bar chart's axis (11 px text, generous)
 # Quartile band shading: A is always best. Judged measures run blue (best) to pink (worst);
 # neutral measures use shades of grey so that no judgement is implied.
 BAND_COLOURS = {"A": "#12436D", "B": "#6A8FB3", "C": "#D9A6C0", "D": "#801650"}
@@ -111,7 +112,14 @@ def bar_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: st
                          annotation_font_color=TURQUOISE)
     figure.update_xaxes(title=_axis_title(metric), rangemode="normal" if zoomed else "tozero")
     figure.update_yaxes(title=None, tickfont={"size": 11})
-    return _layout(figure, title, max(320, 24 * len(rows) + 120))
+    figure = _layout(figure, title, max(320, 24 * len(rows) + 120))
+    # Margins set here, not by Plotly's automargin, which measures every name and draws the chart again:
+    # at national scale (153 names) that was a quarter of the browser's work after a metric change.
+    longest = max((len(str(name)) for name in rows["la_name"]), default=0)
+    figure.update_xaxes(automargin=False)
+    figure.update_yaxes(automargin=False)
+    figure.update_layout(margin={"l": round(NAME_WIDTH_PX * longest) + 16, "r": 60, "t": 90, "b": 60})
+    return figure
 
 
 def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: str) -> go.Figure | None:

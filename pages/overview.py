@@ -3,10 +3,50 @@
 import streamlit as st
 
 from benchmark import charts, service, views
+from benchmark.access import User
+from benchmark.db import Database
 from benchmark.metrics import CATALOGUE
 from benchmark.network import network_name
+from benchmark.periods import Period
 from benchmark.standard import THEMES
 from pages import ui
+
+VIEWS = ("Returns tracker", "Tartan rug")
+
+
+def _tracker(db: Database, user: User | None, period: Period) -> None:
+    grid = service.tracker_grid(db, user, period).rename(
+        columns={"la_code": "Code", "la_name": "Authority", **{key: theme.title for key, theme in THEMES.items()}}
+    )
+    st.dataframe(
+        grid.style.map(lambda text: "background-color: #FBE3D6; color: #801650; font-weight: bold"
+                       if text == "missing" else "", subset=[theme.title for theme in THEMES.values()]),
+        hide_index=True, key="tracker_table", height=min(38 + 35 * len(grid), 560),
+        column_config={"Authority": st.column_config.TextColumn("Authority", width="medium", pinned=True)},
+    )
+    st.caption("Each cell says when the theme's current return was stored, and how often it was resubmitted. "
+               "'missing' means no return for the quarter yet.")
+
+
+def _rug(db: Database, user: User | None, period: Period) -> None:
+    values, bands = service.rug(db, user, period)
+    headings = views.rug_headings(list(values.columns))
+    neutral = {headings[metric.id] for metric in CATALOGUE if metric.polarity.value == "neutral"}
+    text = views.rug_text(values, bands).rename(columns=headings)
+    bands = bands.rename(columns=headings)
+    styled = text.style.apply(
+        lambda column: [charts.band_style(band, column.name in neutral) for band in bands[column.name]], axis=0
+    )
+    # A fixed height keeps the grid virtual: at national scale (153 authorities) drawing every
+    # styled row at once is what makes the page slow to appear.
+    st.dataframe(styled, key="tartan_rug", height=min(38 + 35 * len(text), 720))
+    st.caption(
+        "Authorities down, metrics across. Each cell is the value with its quartile band in brackets: A is always "
+        "the best quarter of the network for that measure (blue), D the weakest (pink). Neutral measures, where "
+        "higher is neither better nor worse, are banded by value in shades of grey (A = highest)."
+    )
+    ui.downloads(text.reset_index(), f"tartan_rug_{period.label.replace(' ', '_')}", "rug")
+
 
 db = ui.database()
 st.title("Network overview")
@@ -24,34 +64,12 @@ if not ui.no_data(db):
                       f"{summary['authorities_complete']} of {summary['authorities']}")
     columns[2].metric("Missing returns", len(summary["missing"]))
     columns[3].metric("Resubmissions", summary["resubmissions"])
-    grid = service.tracker_grid(db, user, period).rename(
-        columns={"la_code": "Code", "la_name": "Authority", **{key: theme.title for key, theme in THEMES.items()}}
-    )
-    st.dataframe(
-        grid.style.map(lambda text: "background-color: #FBE3D6; color: #801650; font-weight: bold"
-                       if text == "missing" else "", subset=[theme.title for theme in THEMES.values()]),
-        hide_index=True, key="tracker_table", height=min(38 + 35 * len(grid), 560),
-        column_config={"Authority": st.column_config.TextColumn("Authority", width="medium", pinned=True)},
-    )
-    st.caption("Each cell says when the theme's current return was stored, and how often it was resubmitted. "
-               "'missing' means no return for the quarter yet.")
-
-    st.subheader(f"Tartan rug, {period}")
-    values, bands = service.rug(db, user, period)
-    headings = views.rug_headings(list(values.columns))
-    neutral = {headings[metric.id] for metric in CATALOGUE if metric.polarity.value == "neutral"}
-    text = views.rug_text(values, bands).rename(columns=headings)
-    bands = bands.rename(columns=headings)
-    styled = text.style.apply(
-        lambda column: [charts.band_style(band, column.name in neutral) for band in bands[column.name]], axis=0
-    )
-    # A fixed height keeps the grid virtual: at national scale (153 authorities) drawing every
-    # styled row at once is what makes the page slow to appear.
-    st.dataframe(styled, key="tartan_rug", height=min(38 + 35 * len(text), 720))
-    st.caption(
-        "Authorities down, metrics across. Each cell is the value with its quartile band in brackets: A is always "
-        "the best quarter of the network for that measure (blue), D the weakest (pink). Neutral measures, where "
-        "higher is neither better nor worse, are banded by value in shades of grey (A = highest)."
-    )
-    ui.downloads(text.reset_index(),
-                 f"tartan_rug_{period.label.replace(' ', '_')}", "rug")
+    # One view at a time, in tabs kept in the URL: the shaded rug is the slowest thing on the dashboard to
+    # draw (3,000 styled cells at national scale), so it is built only when its tab is open.
+    tracker_tab, rug_tab = st.tabs(list(VIEWS), key="tab", bind="query-params")
+    if tracker_tab.open:
+        with tracker_tab:
+            _tracker(db, user, period)
+    if rug_tab.open:
+        with rug_tab:
+            _rug(db, user, period)

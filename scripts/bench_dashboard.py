@@ -55,6 +55,9 @@ QUARTERS = 40
 FIRST_PAGE_TARGET = 3.0
 METRIC_CHANGE_TARGET = 1.0
 SEED = 20261123
+# Notes the moment of the next press, on the page's clock.
+PRESS_LISTENER = ("window.pressedAt = null; document.addEventListener('pointerdown', "
+                  "() => { window.pressedAt = performance.now(); }, {capture: true, once: true})")
 
 
 def _binomial(rng: np.random.Generator, whole: int, probability: float) -> int:
@@ -182,11 +185,36 @@ def time_metric_change(page: Page, metric_name: str) -> float:
     page.get_by_role("combobox", name="Metric", exact=True).click()
     option = page.get_by_role("option", name=metric_name, exact=True)
     option.wait_for()
-    page.evaluate("window.pressedAt = null; document.addEventListener('pointerdown', "
-                  "() => { window.pressedAt = performance.now(); }, {capture: true, once: true})")
+    page.evaluate(PRESS_LISTENER)
     option.click()
     done = rendered_at(page, f"{metric_name}, {LAST_QUARTER.label}:")
     return (done - page.evaluate("window.pressedAt")) / 1000
+
+
+# The rug's own caption and a drawn grid in the same (open) tab, the script finished, nothing loading.
+RUG_DRAWN = """() => {
+    const app = document.querySelector('[data-testid=stApp]');
+    if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    if (document.querySelector('[data-testid=stSkeleton]')) return false;
+    const caption = [...document.querySelectorAll('[data-testid=stCaptionContainer]')]
+        .find(element => element.textContent.startsWith('Authorities down, metrics across.'));
+    const panel = caption && caption.closest('[role=tabpanel]');
+    return Boolean(panel && panel.querySelector('[data-testid=stDataFrame] canvas'));
+}"""
+
+
+def time_rug_tab(browser: Browser, url: str) -> float:
+    """Seconds from pressing the overview's Tartan rug tab to the shaded rug drawn (page's clock)."""
+    page = new_page(browser)
+    try:
+        page.goto(url + "/")
+        wait_rendered(page, "Network overview")
+        page.evaluate(PRESS_LISTENER)
+        page.get_by_role("tab", name="Tartan rug").click()
+        page.wait_for_function(RUG_DRAWN, polling=10, timeout=120_000)
+        return (page.evaluate("performance.now()") - page.evaluate("window.pressedAt")) / 1000
+    finally:
+        page.context.close()
 
 
 def verdict(value: float, target: float) -> str:
@@ -217,6 +245,7 @@ def main() -> int:
             cold = time_first_page(browser, url)
             first_page = [time_first_page(browser, url) for _ in range(args.runs)]
             returning = time_returning_visits(browser, url, args.runs)
+            rug_tab = statistics.median(time_rug_tab(browser, url) for _ in range(3))
 
             page = new_page(browser)
             page.goto(url + "/advice?la=202")
@@ -242,6 +271,7 @@ def main() -> int:
     print(f"    a returning visitor (browser cache holds the scripts): median {statistics.median(returning):.2f} s "
           f"[{', '.join(f'{t:.2f}' for t in returning)}]")
     print(f"    very first open after the server started (empty browser profile): {cold:.2f} s")
+    print(f"    then opening its Tartan rug tab (153 x 20 shaded cells): median {rug_tab:.2f} s of 3")
     print(f"(b) metric change on '/advice' re-rendered: median {change_median:.2f} s of {args.runs} "
           f"[{', '.join(f'{t:.2f}' for t in changes)}]; target {METRIC_CHANGE_TARGET:.0f} s: "
           f"{verdict(change_median, METRIC_CHANGE_TARGET)}")

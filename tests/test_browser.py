@@ -48,7 +48,7 @@ NAVIGATION = [
     ("Administration", "administration", "Administration", 0),  # a chair's page; the demo runs as chair
 ]
 # Tables each page shows with the default choices (st.dataframe, drawn by the data grid).
-TABLES = {"overview": 2, "my_authority": 3, "short_breaks": 0, "advice": 0, "transitions": 0, "published": 2,
+TABLES = {"overview": 1, "my_authority": 3, "short_breaks": 0, "advice": 0, "transitions": 0, "published": 2,
           "meeting_pack": 1, "upload": 1, "data_standard": 0, "administration": None}
 
 
@@ -196,6 +196,24 @@ def test_tabs_show_each_view_and_download_its_table(page: Page, server: tuple[st
     assert_no_exception(page, log)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "advice_table_tab.png"), full_page=True)
+
+
+def test_overview_rug_tab(page: Page, server: tuple[str, Path]) -> None:
+    """The tartan rug opens in its own tab, goes into the address, and reads without colour."""
+    url, log = server
+    page.goto(url + "/")
+    wait_rendered(page, "Network overview")
+    page.get_by_role("tab", name="Tartan rug").click()
+    page.locator("[data-testid=stDataFrame] canvas").first.wait_for()
+    wait_rendered(page)
+    assert_no_exception(page, log)
+    assert "tab=Tartan" in page.url
+    rows = list(csv.DictReader(io.StringIO(download_table_csv(page, 0))))
+    assert len(rows) == 33
+    camden = next(row for row in rows if row["Authority"] == "Camden")
+    assert any(value.endswith(("(A)", "(B)", "(C)", "(D)")) for value in camden.values())
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "overview_rug.png"), full_page=True)
 
 
 def test_server_log_has_no_traceback(server: tuple[str, Path]) -> None:

@@ -136,6 +136,11 @@ def test_overview_shows_tracker_and_rug(on_demo: Path) -> None:
     metrics = {item.label: item.value for item in at.metric}
     assert metrics["Missing returns"] == "3"
     assert metrics["Resubmissions"] == "1"
+    assert [tab.label for tab in at.tabs] == ["Returns tracker", "Tartan rug"]
+    assert not [frame for frame in (item.value for item in at.dataframe) if frame.index.name == "Authority"], (
+        "the rug is built only when its tab is open")
+    at = open_page("pages/overview.py", tab="Tartan rug")
+    assert not tables_with(at, "Code"), "the tracker's tab is closed"
     rug = [frame for frame in (item.value for item in at.dataframe) if frame.index.name == "Authority"]
     assert rug and len(rug[0]) == 33
     assert rug[0].loc["Camden"].str.contains(r"\([ABCD]\)$").any(), "rug cells carry the band letter"

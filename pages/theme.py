@@ -87,7 +87,7 @@ def theme_page(theme_id: str) -> None:
 
 def _ranking(table: pd.DataFrame, shown: pd.DataFrame, metric: Metric, period: Period, la_code: str,
              la_name: str, group: str) -> None:
-    zoomed = st.toggle("Zoom in on the values", value=False, key="zoom",
+    zoomed = st.toggle("Zoom in on the values", value=False, key="zoom", bind="query-params",
                        help="Dots on an axis fitted to the values instead of bars from zero.")
     reported = int(table["value"].notna().sum())
     group_text = GROUP_LABELS.get(group, f"the {group} group").lower()

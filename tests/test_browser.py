@@ -198,6 +198,24 @@ def test_tabs_show_each_view_and_download_its_table(page: Page, server: tuple[st
     page.screenshot(path=str(SCREENSHOTS / "advice_table_tab.png"), full_page=True)
 
 
+def test_zoom_is_kept_in_the_address_across_tabs(page: Page, server: tuple[str, Path]) -> None:
+    url, log = server
+    page.goto(url + "/advice?la=202")
+    wait_rendered(page, "Camden and whole network")
+    assert page.locator(".js-plotly-plot .barlayer .point").count() > 0
+    page.get_by_text("Zoom in on the values").click()
+    page.wait_for_function("() => !document.querySelector('.js-plotly-plot .barlayer .point')")
+    wait_rendered(page, "Camden and whole network")
+    assert "zoom=true" in page.url
+    page.get_by_role("tab", name="Funnel plot").click()
+    wait_rendered(page, "Funnel plot:")
+    page.get_by_role("tab", name="Ranking").click()
+    wait_rendered(page, "Camden and whole network")
+    assert page.locator(".js-plotly-plot .barlayer .point").count() == 0, "the zoom was lost"
+    assert page.locator(".js-plotly-plot .scatterlayer .point").count() > 0
+    assert_no_exception(page, log)
+
+
 def test_overview_rug_tab(page: Page, server: tuple[str, Path]) -> None:
     """The tartan rug opens in its own tab, goes into the address, and reads without colour."""
     url, log = server

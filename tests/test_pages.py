@@ -479,3 +479,12 @@ def test_preview_after_storing_does_not_claim_to_replace_itself(writable_demo: D
     assert "stored as submission" in success and "replaces" not in success
     effects = [effect for table in tables_with(at, "Effect") for effect in table["Effect"]]
     assert not any(effect.startswith("replaces") for effect in effects), effects
+
+
+def test_zoom_in_the_url_draws_dots_instead_of_bars(on_demo: Path) -> None:
+    bars = open_page("pages/advice.py", la="202")
+    assert chart_specs(bars)[0]["data"][0]["type"] == "bar"
+    dots = open_page("pages/advice.py", la="202", zoom="true")
+    assert_clean(dots)
+    assert dots.toggle(key="zoom").value is True
+    assert chart_specs(dots)[0]["data"][0]["mode"] == "markers"

@@ -42,12 +42,13 @@ def band_style(band: str | None, neutral: bool) -> str:
     return f"background-color: {colours[band]}; color: {text[band]}"
 
 
-def _layout(figure: go.Figure, title: str, height: int) -> go.Figure:
+def _layout(figure: go.Figure, title: str, height: int, margin: dict[str, int] | None = None) -> go.Figure:
+    """Title, theme, size and legend shared by every chart; `margin` where a chart sets its own."""
     figure.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
         template="plotly_white",
         height=height,
-        margin={"l": 10, "r": 30, "t": 90, "b": 40},
+        margin=margin or {"l": 10, "r": 30, "t": 90, "b": 40},
         font={"family": "Arial, sans-serif", "color": DARK_GREY},
         # Legend under the title, above the plot: below it, it would sit on the axis title.
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "xanchor": "left"},
@@ -110,16 +111,13 @@ def bar_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: st
                          annotation_text=f"Neighbour mean {metric.format(neighbours_x, short=True)}",
                          annotation_position="top right" if median_lower else "top left",
                          annotation_font_color=TURQUOISE)
-    figure.update_xaxes(title=_axis_title(metric), rangemode="normal" if zoomed else "tozero")
-    figure.update_yaxes(title=None, tickfont={"size": 11})
-    figure = _layout(figure, title, max(320, 24 * len(rows) + 120))
     # Margins set here, not by Plotly's automargin, which measures every name and draws the chart again:
     # at national scale (153 names) that was a quarter of the browser's work after a metric change.
     longest = max((len(str(name)) for name in rows["la_name"]), default=0)
-    figure.update_xaxes(automargin=False)
-    figure.update_yaxes(automargin=False)
-    figure.update_layout(margin={"l": round(NAME_WIDTH_PX * longest) + 16, "r": 60, "t": 90, "b": 60})
-    return figure
+    figure.update_xaxes(title=_axis_title(metric), rangemode="normal" if zoomed else "tozero", automargin=False)
+    figure.update_yaxes(title=None, tickfont={"size": 11}, automargin=False)
+    return _layout(figure, title, max(320, 24 * len(rows) + 120),
+                   margin={"l": round(NAME_WIDTH_PX * longest) + 16, "r": 60, "t": 90, "b": 60})
 
 
 def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: str) -> go.Figure | None:

@@ -1,14 +1,14 @@
 """DSCO benchmarking dashboard: the Streamlit entry point. Pages only lay out widgets and call benchmark/.
 
-Decides who the visitor acts as (benchmark.access.visit) before any page runs: with sign-in
+Decides who the visitor acts as (benchmark.access.rights.visit) before any page runs: with sign-in
 configured only members see data; without it, the synthetic demo runs in a bannered demo mode.
 """
 
 import streamlit as st
 
-from benchmark import access
+from benchmark.access import rights
+from benchmark.access.network import is_demo
 from benchmark.db import open_database
-from benchmark.network import is_demo
 
 st.set_page_config(page_title="DSCO benchmarking", page_icon=":material/diversity_3:", layout="wide")
 
@@ -22,7 +22,7 @@ def _secrets_section(name: str) -> dict:
 
 db = open_database()
 sign_in_configured = bool(_secrets_section("auth"))
-visit = access.visit(
+visit = rights.visit(
     db,
     sign_in_configured=sign_in_configured,
     logged_in=bool(sign_in_configured and st.user.is_logged_in),

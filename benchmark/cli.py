@@ -10,15 +10,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from benchmark import access, exports, groups, packs, published, returns, service, templates, tracker
+from benchmark import service
+from benchmark.access import rights
+from benchmark.analysis import groups, published, tracker
+from benchmark.analysis.groups import GroupError
+from benchmark.analysis.metrics import CATALOGUE, METRICS
 from benchmark.db import Database, DatabaseBusy, open_database
-from benchmark.demo import DemoRefused, load_demo
-from benchmark.disclosure import AUDIENCES
-from benchmark.groups import GroupError
-from benchmark.metrics import CATALOGUE, METRICS
+from benchmark.intake import returns, templates
+from benchmark.intake.demo import DemoRefused, load_demo
+from benchmark.intake.standard import THEMES, columns
+from benchmark.outputs import exports, packs
+from benchmark.outputs.disclosure import AUDIENCES
 from benchmark.periods import Period, PeriodError
 from benchmark.reference import resolve_authority
-from benchmark.standard import THEMES, columns
 
 DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "data-standard.md"
 
@@ -74,14 +78,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if all(report["ok"] for report in reports) else 1
 
 
-def _actor(database: Database, email: str | None) -> access.User:
+def _actor(database: Database, email: str | None) -> rights.User:
     """--as EMAIL acts as that member, under the same rules as the pages; without it the person
     at the server's command line acts as the network's operator (chair)."""
     if email is None:
-        return access.local_operator(getpass.getuser())
-    user = access.member(database, email)
+        return rights.local_operator(getpass.getuser())
+    user = rights.member(database, email)
     if user is None:
-        raise access.AccessDenied(f"{email} is not a member of this network")
+        raise rights.AccessDenied(f"{email} is not a member of this network")
     return user
 
 
@@ -244,17 +248,17 @@ def cmd_members(args: argparse.Namespace) -> int:
         if args.action == "add":
             if not args.email or not args.role:
                 return _fail("members add needs EMAIL and --role")
-            added = access.add_member(database, actor, args.email, args.role, args.la, args.name or "")
+            added = rights.add_member(database, actor, args.email, args.role, args.la, args.name or "")
             print(f"added {added.label}")
         elif args.action == "remove":
             if not args.email:
                 return _fail("members remove needs EMAIL")
-            access.remove_member(database, actor, args.email)
+            rights.remove_member(database, actor, args.email)
             print(f"removed {args.email}")
     except ValueError as error:
         return _fail(str(error))
     if args.action == "list":
-        frame = access.members(database)
+        frame = rights.members(database)
         print(frame.to_string(index=False) if len(frame) else "No members yet.")
     return 0
 
@@ -350,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("members", cmd_members, "Network members: add EMAIL --role R [--la LA], remove EMAIL, list.")
     sub.add_argument("action", choices=("add", "remove", "list"))
     sub.add_argument("email", nargs="?")
-    sub.add_argument("--role", choices=[role.value for role in access.Role])
+    sub.add_argument("--role", choices=[role.value for role in rights.Role])
     sub.add_argument("--la", help="the member's authority (code or name); not needed for a chair")
     sub.add_argument("--name")
     sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member (a chair)")
@@ -369,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (DatabaseBusy, access.AccessDenied) as refusal:
+    except (DatabaseBusy, rights.AccessDenied) as refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 1
 

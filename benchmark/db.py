@@ -71,7 +71,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             JOIN current_returns c USING (submission_id, la_code, period_index);
         CREATE TABLE settings (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
     """),
-    # Published DfE statistics (EES tidy CSVs), one row per file row and indicator; see benchmark/published.py.
+    # Published DfE statistics (EES tidy CSVs), one row per file row and indicator; see benchmark/analysis/published.py.
     (2, """
         CREATE TABLE published (
             source VARCHAR NOT NULL,
@@ -94,7 +94,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             text_value VARCHAR
         );
     """),
-    # Named peer groups a chair defines, e.g. "Inner London"; see benchmark/groups.py.
+    # Named peer groups a chair defines, e.g. "Inner London"; see benchmark/analysis/groups.py.
     (3, """
         CREATE TABLE peer_groups (
             name VARCHAR NOT NULL,
@@ -102,7 +102,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             PRIMARY KEY (name, la_code)
         );
     """),
-    # Members, sharing settings and the append-only audit log; see benchmark/access.py.
+    # Members, sharing settings and the append-only audit log; see benchmark/access/rights.py.
     (4, """
         CREATE TABLE members (
             email VARCHAR PRIMARY KEY,

@@ -1,6 +1,6 @@
 """Everything a page or a command does, on behalf of an acting user.
 
-Each function checks what the user may do (benchmark.access) before calling the engine, and
+Each function checks what the user may do (benchmark.access.rights) before calling the engine, and
 applies each authority's sharing setting to what comes back: an authority set to anonymous is a
 letter to its peers and named to itself and the chair. Pages and the command line call only this.
 """
@@ -12,11 +12,14 @@ import hashlib
 
 import pandas as pd
 
-from benchmark import engine, exports, pack_render, packs, reference, returns, tracker, views
-from benchmark.access import AccessDenied, Role, Sharing, User, record, record_all, sharing
+from benchmark import reference
+from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, record_all, sharing
+from benchmark.analysis import engine, tracker
 from benchmark.db import Database
+from benchmark.intake import returns
+from benchmark.intake.validation import Problem, ValidationReport
+from benchmark.outputs import exports, pack_render, packs, views
 from benchmark.periods import Period
-from benchmark.validation import Problem, ValidationReport
 
 
 def _require(user: User | None) -> User:

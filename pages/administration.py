@@ -5,9 +5,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from benchmark import access, engine, exports, groups, reference
-from benchmark.access import AccessDenied, Role, Sharing
-from benchmark.groups import GroupError
+from benchmark import reference
+from benchmark.access import rights
+from benchmark.access.rights import AccessDenied, Role, Sharing
+from benchmark.analysis import engine, groups
+from benchmark.analysis.groups import GroupError
+from benchmark.outputs import exports
 from pages import ui
 
 db = ui.database()
@@ -22,7 +25,7 @@ authorities = sorted(reference.authorities(), key=reference.authority_name)
 
 st.header("Members")
 st.caption("People sign in with their council account; the e-mail address they sign in with must be listed here.")
-st.dataframe(access.members(db), hide_index=True, key="members_table")
+st.dataframe(rights.members(db), hide_index=True, key="members_table")
 with st.form("add_member", clear_on_submit=True):
     email = st.text_input("E-mail address")
     left, right = st.columns(2)
@@ -32,17 +35,17 @@ with st.form("add_member", clear_on_submit=True):
     name = st.text_input("Name (optional)")
     if st.form_submit_button("Add or update member"):
         try:
-            added = access.add_member(db, user, email, role, la_code, name)
+            added = rights.add_member(db, user, email, role, la_code, name)
             st.success(f"{added.label} can now sign in.")
         except (AccessDenied, ValueError) as problem:
             st.error(str(problem))
-members = access.members(db)["email"].tolist()
+members = rights.members(db)["email"].tolist()
 if members:
     left, right = st.columns([3, 1])
     leaving = left.selectbox("Remove a member", members, key="remove_email")
     if right.button("Remove", key="remove_member"):
         try:
-            access.remove_member(db, user, leaving)
+            rights.remove_member(db, user, leaving)
             st.success(f"{leaving} removed.")
             st.rerun()
         except (AccessDenied, ValueError) as problem:
@@ -50,7 +53,7 @@ if members:
 
 st.header("Sharing")
 st.caption("An authority set to anonymous appears to its peers as a letter; it and the chair still see its name.")
-settings = access.sharing(db)
+settings = rights.sharing(db)
 network = engine.network_members(db)
 left, middle, right = st.columns([2, 2, 1])
 chosen = left.selectbox("Authority", network, format_func=reference.authority_name, key="sharing_la")
@@ -58,7 +61,7 @@ current = settings.get(chosen, Sharing.NAMED) if chosen else Sharing.NAMED
 setting = middle.radio("Peers see it", [value.value for value in Sharing], index=list(Sharing).index(current),
                        horizontal=True, key="sharing_value")
 if right.button("Save", key="save_sharing") and chosen:
-    access.set_sharing(db, user, chosen, setting)
+    rights.set_sharing(db, user, chosen, setting)
     st.success(f"{reference.authority_name(chosen)} is now shared {setting}.")
 
 st.header("Custom peer groups")
@@ -77,7 +80,7 @@ with st.form("add_group", clear_on_submit=True):
 st.header("Audit log")
 st.caption("Every stored or superseded return, every pack generated and every membership change. The log can be "
            "read and exported here but never edited.")
-log = access.audit_log(db, user)
+log = rights.audit_log(db, user)
 st.dataframe(log, hide_index=True, key="audit_table")
 st.download_button("Export the audit log (CSV)", exports.to_csv_bytes(log), "audit_log.csv", "text/csv",
                    key="audit_download")
@@ -88,5 +91,5 @@ st.caption(f"A consistent copy of the database, taken while the dashboard runs, 
 if st.button("Back up now", key="backup"):
     target = db.backup(backup_dir)
     with db.transaction(changes_data=False) as cursor:
-        access.record(cursor, user, "backup taken", detail={"file": str(target)})
+        rights.record(cursor, user, "backup taken", detail={"file": str(target)})
     st.success(f"Saved {target}")

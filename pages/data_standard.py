@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from benchmark import templates
+from benchmark.intake import templates
 from pages import ui
 
 st.title("Data standard")

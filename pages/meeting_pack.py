@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from benchmark import groups, pack_render, packs, reference, service
-from benchmark.disclosure import AUDIENCES
-from benchmark.standard import THEMES
+from benchmark import reference, service
+from benchmark.analysis import groups
+from benchmark.intake.standard import THEMES
+from benchmark.outputs import pack_render, packs
+from benchmark.outputs.disclosure import AUDIENCES
 from pages import ui
 
 AUDIENCE_LABELS = {

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from benchmark import charts, reference, service
-from benchmark.standard import THEMES
+from benchmark import reference, service
+from benchmark.intake.standard import THEMES
+from benchmark.outputs import charts
 from pages import ui
 
 db = ui.database()

@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from benchmark import charts, service, views
-from benchmark.access import User
+from benchmark import service
+from benchmark.access.network import network_name
+from benchmark.access.rights import User
+from benchmark.analysis.metrics import CATALOGUE
 from benchmark.db import Database
-from benchmark.metrics import CATALOGUE
-from benchmark.network import network_name
+from benchmark.intake.standard import THEMES
+from benchmark.outputs import charts, views
 from benchmark.periods import Period
-from benchmark.standard import THEMES
 from pages import ui
 
 VIEWS = ("Returns tracker", "Tartan rug")

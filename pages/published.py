@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from benchmark import charts, published, reference, service
+from benchmark import reference, service
+from benchmark.analysis import published
+from benchmark.outputs import charts
 from pages import ui
 
 db = ui.database()

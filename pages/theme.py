@@ -5,12 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from benchmark import charts, engine, groups, reference, service, views
-from benchmark.access import User
+from benchmark import reference, service
+from benchmark.access.rights import User
+from benchmark.analysis import engine, groups
+from benchmark.analysis.metrics import METRICS, Metric, metrics_for_theme
 from benchmark.db import Database
-from benchmark.metrics import METRICS, Metric, metrics_for_theme
+from benchmark.intake.standard import THEMES
+from benchmark.outputs import charts, views
 from benchmark.periods import Period
-from benchmark.standard import THEMES
 from pages import ui
 
 GROUP_LABELS = {"network": "Whole network", "neighbours": "Statistical neighbours", "region": "Region"}

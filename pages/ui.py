@@ -10,10 +10,12 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
-from benchmark import engine, exports, reference, service
-from benchmark.access import User
+from benchmark import reference, service
+from benchmark.access.network import SYNTHETIC_LABEL, is_demo
+from benchmark.access.rights import User
+from benchmark.analysis import engine
 from benchmark.db import Database, open_database
-from benchmark.network import SYNTHETIC_LABEL, is_demo
+from benchmark.outputs import exports
 from benchmark.periods import Period
 
 

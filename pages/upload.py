@@ -5,8 +5,9 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from benchmark import reference, returns, service, templates
-from benchmark.standard import STANDARD_VERSION, THEMES
+from benchmark import reference, service
+from benchmark.intake import returns, templates
+from benchmark.intake.standard import STANDARD_VERSION, THEMES
 from pages import ui
 
 db = ui.database()

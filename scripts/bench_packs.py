@@ -31,9 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmark import engine, pack_render, packs  # noqa: E402
+from benchmark.analysis import engine  # noqa: E402
 from benchmark.db import close_database, open_database  # noqa: E402
-from benchmark.demo import load_demo  # noqa: E402
+from benchmark.intake.demo import load_demo  # noqa: E402
+from benchmark.outputs import pack_render, packs  # noqa: E402
 from benchmark.periods import Period  # noqa: E402
 
 LATEST = Period.parse("2026-27 Q2")

@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmark import reference
 from benchmark.db import close_database, open_database
-from benchmark.demo import load_demo
+from benchmark.intake.demo import load_demo
+from benchmark.intake.returns import store_file
+from benchmark.intake.standard import columns
+from benchmark.intake.validation import validate
 from benchmark.periods import Period, period_range
-from benchmark.returns import store_file
-from benchmark.standard import columns
-from benchmark.validation import validate
 
 TODAY = dt.date(2026, 11, 23)  # fixed, so the run does not depend on the clock (current quarter 2026-27 Q3)
 LAST_QUARTER = Period(2026, 2)

@@ -2,7 +2,7 @@
 
 Builds, once, a temporary DuckDB file holding 153 authorities x 40 consecutive quarters (ending
 2026-27 Q2) x 3 themes of plausible random figures, stored the way a network stores them: one
-combined return file per theme (6,120 rows each) through `benchmark.returns.store_file`. Then, in
+combined return file per theme (6,120 rows each) through `benchmark.intake.returns.store_file`. Then, in
 the same run, times
 
   * the full `engine.scorecard(db)`: every metric, every authority, every quarter, with ranks,
@@ -37,11 +37,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmark import engine, reference  # noqa: E402
+from benchmark import reference  # noqa: E402
+from benchmark.analysis import engine  # noqa: E402
 from benchmark.db import Database, close_database, open_database  # noqa: E402
+from benchmark.intake.returns import store_file  # noqa: E402
+from benchmark.intake.standard import THEMES, columns  # noqa: E402
 from benchmark.periods import Period, period_range  # noqa: E402
-from benchmark.returns import store_file  # noqa: E402
-from benchmark.standard import THEMES, columns  # noqa: E402
 
 TODAY = dt.date(2026, 11, 23)
 LAST = Period.parse("2026-27 Q2")

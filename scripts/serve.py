@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def warm_up() -> None:
-    from benchmark import charts, engine, service  # noqa: F401  (imported for their import time)
+    from benchmark import service  # noqa: F401  (imported for their import time)
+    from benchmark.analysis import engine
     from benchmark.db import DatabaseBusy, open_database
 
     try:

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from benchmark.standard import columns
+from benchmark.intake.standard import columns
 
 
 def _messy(name: str, position: int) -> str:

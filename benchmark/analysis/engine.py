@@ -1,0 +1,423 @@
+"""The benchmark engine: every figure a page, the command line or a pack shows comes from here.
+
+`metric_values` turns the current returns into one long table of metric values; `scorecard`
+adds, for every metric, quarter and authority, the network statistics (rank, band, medians,
+funnel position, neighbours, rolling four quarters and the 8-quarter trend); `compare` is one
+metric in one quarter for one peer group.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from benchmark import reference
+from benchmark.analysis import stats
+from benchmark.analysis.groups import custom_group_members
+from benchmark.analysis.metrics import CATALOGUE, METRICS, POPULATION, Method, Metric, get_metric
+from benchmark.analysis.published import published_comparator
+from benchmark.db import Database
+from benchmark.intake.standard import VALUE_FIELDS, Kind
+from benchmark.periods import Period
+
+TREND_QUARTERS = 8
+ROLLING_QUARTERS = 4
+TOP_BOTTOM_SHARE = 0.2
+SN_COUNT = 10
+
+
+def network_members(db: Database) -> list[str]:
+    """The authorities in the network: every authority that has stored a return."""
+    rows = db.cursor().execute("SELECT DISTINCT la_code FROM return_rows ORDER BY la_code").fetchall()
+    return [row[0] for row in rows]
+
+
+def periods_with_data(db: Database) -> list[Period]:
+    rows = db.cursor().execute("SELECT DISTINCT period_index FROM return_rows ORDER BY 1").fetchall()
+    return [Period.from_index(row[0]) for row in rows]
+
+
+def _current_wide(db: Database) -> pd.DataFrame:
+    """One row per authority and quarter, one column per field of the standard (NaN = not available)."""
+    numeric = [name for name, spec in VALUE_FIELDS.items() if spec.kind is not Kind.DATE]
+    dates = [name for name, spec in VALUE_FIELDS.items() if spec.kind is Kind.DATE]
+    selects = [f"max(value) FILTER (WHERE field = '{name}') AS {name}" for name in numeric]
+    selects += [f"max(date_value) FILTER (WHERE field = '{name}') AS {name}" for name in dates]
+    wide = db.frame(
+        f"SELECT la_code, period_index, {', '.join(selects)} FROM current_values GROUP BY ALL ORDER BY ALL"
+    )
+    years = wide["period_index"].map(lambda index: Period.from_index(index).end.year)
+    wide[POPULATION] = [
+        reference.population_for(la, year) for la, year in zip(wide["la_code"], years, strict=True)
+    ]
+    wide[POPULATION] = wide[POPULATION].astype(float)
+    return wide
+
+
+def _months_between(earlier: pd.Series, period_index: pd.Series) -> np.ndarray:
+    """Whole months from each date to the end of its quarter."""
+    ends = period_index.map(lambda index: Period.from_index(index).end)
+    dates = pd.to_datetime(earlier)
+    end_dates = pd.to_datetime(ends)
+    months = (end_dates.dt.year - dates.dt.year) * 12 + end_dates.dt.month - dates.dt.month
+    months -= (end_dates.dt.day < dates.dt.day).astype(int)
+    return months.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _one_metric(wide: pd.DataFrame, metric: Metric) -> pd.DataFrame:
+    denominator = (
+        wide[metric.denominator].to_numpy(dtype=float) if metric.denominator else np.full(len(wide), np.nan)
+    )
+    low = high = np.full(len(wide), np.nan)
+    if metric.method is Method.AGE_MONTHS:
+        numerator = _months_between(wide[metric.numerator[0]], wide["period_index"])
+    else:
+        parts = wide[list(metric.numerator)]
+        numerator = parts.sum(axis=1, min_count=len(metric.numerator)).to_numpy(dtype=float)
+    if metric.method in (Method.AGE_MONTHS, Method.VALUE):
+        value = numerator
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(denominator > 0, numerator / denominator, np.nan) * metric.multiplier
+        if metric.method is Method.PROPORTION:
+            low, high = stats.wilson_interval(numerator, denominator)
+        elif metric.method is Method.RATE:
+            low, high = stats.poisson_interval(numerator, denominator)
+        low, high = low * metric.multiplier, high * metric.multiplier
+    return pd.DataFrame({
+        "metric": metric.id,
+        "la_code": wide["la_code"].to_numpy(),
+        "period_index": wide["period_index"].to_numpy(),
+        "value": value,
+        "numerator": numerator,
+        "denominator": denominator,
+        "ci_low": low,
+        "ci_high": high,
+    })
+
+
+_cache_lock = threading.Lock()
+_cache: dict[tuple[str, str], tuple[int, pd.DataFrame]] = {}
+_building: dict[tuple[str, str], threading.Lock] = {}
+
+
+def cached(db: Database, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """Keep one computed table per database until its data version moves on (an upload). A table
+    being built is built once: other threads asking for it meanwhile wait for that build."""
+    version = db.data_version
+    key = (str(db.path), name)
+    with _cache_lock:
+        hit = _cache.get(key)
+        building = _building.setdefault(key, threading.Lock())
+    if hit and hit[0] == version:
+        return hit[1]
+    with building:
+        with _cache_lock:
+            hit = _cache.get(key)
+        if hit and hit[0] == version:
+            return hit[1]
+        table = build()
+        with _cache_lock:
+            _cache[key] = (version, table)
+    return table
+
+
+def warm(db: Database) -> None:
+    """Build the tables every page reads, so that the first visitor after a restart need not wait."""
+    scorecard(db)
+
+
+def metric_values(db: Database) -> pd.DataFrame:
+    """Every metric for every authority and quarter with a return: value, numerator, denominator, CI."""
+
+    def build() -> pd.DataFrame:
+        wide = _current_wide(db)
+        frames = [_one_metric(wide, metric) for metric in CATALOGUE]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    return cached(db, "metric_values", build)
+
+
+@dataclass(frozen=True)
+class PeerGroup:
+    """A set of authorities compared with each other; `key` is what URLs and the CLI use."""
+
+    key: str
+    label: str
+    members: tuple[str, ...]
+
+
+def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
+    """Rank, band, median, mean, top/bottom 20% and funnel position within each (metric, quarter)."""
+    values = values.reset_index(drop=True)
+    # One whole number per (metric, quarter): grouping on it is far quicker than on text.
+    groups = pd.factorize(values["metric"])[0].astype(np.int64) * 1_000_000 + values["period_index"].to_numpy()
+    metric_ids = values["metric"].to_numpy()
+    polarity = np.array([METRICS[metric_id].polarity.value for metric_id in values["metric"].unique()], dtype=object)
+    polarity = pd.Series(polarity, index=values["metric"].unique()).reindex(metric_ids).to_numpy()
+    methods = pd.Series({metric.id: metric.method for metric in CATALOGUE}).reindex(metric_ids).to_numpy()
+    funnelled = np.isin(methods, [Method.PROPORTION, Method.RATE])
+    kinds = np.where(methods == Method.RATE, "rate", "proportion")
+    funnel = stats.funnel_position(values["numerator"], values["denominator"], kinds, groups)
+    funnel[~funnelled] = None
+    by_group = values["value"].groupby(groups)
+    return values.assign(
+        rank=stats.competition_rank(values["value"], polarity, groups),
+        group_reported=by_group.transform("count").to_numpy(),
+        group_median=by_group.transform("median").to_numpy(),
+        group_mean=by_group.transform("mean").to_numpy(),
+        quartile_band=stats.quartile_bands(values["value"], polarity, groups),
+        top_bottom_20=stats.top_bottom_20(values["value"], polarity, groups),
+        funnel=funnel,
+    )
+
+
+@dataclass(frozen=True)
+class _Cubes:
+    """Values laid out as arrays [metric, authority, consecutive quarter] (NaN where missing), so
+    neighbours, rolling quarters and trends are array operations rather than joins."""
+
+    metrics: list[str]
+    authorities: list[str]
+    first_period: int
+    value: np.ndarray
+    numerator: np.ndarray
+    denominator: np.ndarray
+
+    @classmethod
+    def build(cls, values: pd.DataFrame) -> _Cubes:
+        metrics = sorted(values["metric"].unique())
+        authorities = sorted(values["la_code"].unique())
+        first = int(values["period_index"].min())
+        shape = (len(metrics), len(authorities), int(values["period_index"].max()) - first + 1)
+        where = cls._positions(values, metrics, authorities, first)
+        arrays = []
+        for column in ("value", "numerator", "denominator"):
+            cube = np.full(shape, np.nan)
+            cube[where] = values[column].to_numpy(dtype=float)
+            arrays.append(cube)
+        return cls(metrics, authorities, first, *arrays)
+
+    @staticmethod
+    def _positions(rows: pd.DataFrame, metrics: list[str], authorities: list[str],
+                   first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (
+            pd.Index(metrics).get_indexer(rows["metric"]),
+            pd.Index(authorities).get_indexer(rows["la_code"]),
+            rows["period_index"].to_numpy(dtype=np.int64) - first,
+        )
+
+    def at(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self._positions(rows, self.metrics, self.authorities, self.first_period)
+
+
+def _neighbour_comparators(cubes: _Cubes) -> dict[str, np.ndarray]:
+    """Mean and median of each authority's statistical neighbours that reported, with the count."""
+    position = {code: index for index, code in enumerate(cubes.authorities)}
+    neighbours = reference.statistical_neighbours()
+    table = np.full((len(cubes.authorities), SN_COUNT), -1)
+    for row, code in enumerate(cubes.authorities):
+        for column, (neighbour, _) in enumerate(neighbours.get(code, [])[:SN_COUNT]):
+            table[row, column] = position.get(neighbour, -1)
+    padded = np.concatenate([cubes.value, np.full(cubes.value[:, :1].shape, np.nan)], axis=1)
+    around = padded[:, table, :]  # [metric, authority, neighbour, quarter]; -1 picks the NaN pad
+    reported = (~np.isnan(around)).sum(axis=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: no neighbour reported
+        return {"sn_mean": np.nanmean(around, axis=2), "sn_median": np.nanmedian(around, axis=2),
+                "sn_reported": reported}
+
+
+def _region_means(cubes: _Cubes) -> dict[str, np.ndarray]:
+    """Mean of the network's authorities in the same region, for each authority."""
+    regions = np.array([reference.authorities()[code].region_code for code in cubes.authorities])
+    means = np.full(cubes.value.shape, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a region with no value in a quarter
+        for region in set(regions):
+            members = regions == region
+            means[:, members, :] = np.nanmean(cubes.value[:, members, :], axis=1, keepdims=True)
+    return {"region_mean": means}
+
+
+def _rolling_and_trend(cubes: _Cubes) -> dict[str, np.ndarray]:
+    """Rolling four quarters and the 8-quarter trend at every quarter of every authority and metric.
+
+    On the full grid of consecutive quarters, so a missing quarter counts as missing rather than
+    being skipped over.
+    """
+    shape = cubes.value.shape
+    flat = (shape[0] * shape[1], shape[2])
+    value, numerator, denominator = (cube.reshape(flat) for cube in (cubes.value, cubes.numerator, cubes.denominator))
+    metrics = [METRICS[metric_id] for metric_id in cubes.metrics]
+    per_series = np.repeat(np.arange(len(metrics)), shape[1])
+    multiplier = np.array([metric.multiplier for metric in metrics])[per_series][:, None]
+    pooled = np.array([metric.method in (Method.PROPORTION, Method.RATE, Method.RATIO)
+                       for metric in metrics])[per_series][:, None]
+    usable = ~np.isnan(numerator) & (denominator > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled_value = (
+            stats.window_sum(np.where(usable, numerator, np.nan), ROLLING_QUARTERS)
+            / stats.window_sum(np.where(usable, denominator, np.nan), ROLLING_QUARTERS)
+            * multiplier
+        )
+        mean_value = stats.window_sum(value, ROLLING_QUARTERS) / stats.window_sum(~np.isnan(value), ROLLING_QUARTERS)
+    rolling = np.where(pooled, pooled_value, mean_value)
+    slope, pvalue, points = stats.rolling_linear_trend(value, TREND_QUARTERS)
+    polarity = np.array([metric.polarity.value for metric in metrics], dtype=object)[per_series][:, None]
+    trend = stats.trend_labels(slope, pvalue, points, np.broadcast_to(polarity, flat))
+    return {"rolling_4q": rolling.reshape(shape), "trend": trend.reshape(shape), "trend_slope": slope.reshape(shape)}
+
+
+def scorecard(db: Database) -> pd.DataFrame:
+    """Every metric, authority and quarter with all network statistics: the table every view reads."""
+
+    def build() -> pd.DataFrame:
+        values = metric_values(db)
+        values = values[values["la_code"].isin(network_members(db))]
+        if values.empty:
+            return pd.DataFrame(columns=[*values.columns, *SCORECARD_COLUMNS])
+        table = _group_statistics(values).rename(
+            columns={"group_median": "network_median", "group_mean": "network_mean",
+                     "group_reported": "network_reported"}
+        )
+        table["diff_from_median"] = table["value"] - table["network_median"]
+        codes = table["la_code"].unique()
+        cubes = _Cubes.build(table)
+        where = cubes.at(table)
+        comparators = {**_neighbour_comparators(cubes), **_rolling_and_trend(cubes), **_region_means(cubes)}
+        for name, cube in comparators.items():
+            table[name] = cube[where]
+        flags = table["metric"].map({metric.id: metric.flag_above for metric in CATALOGUE}).astype(float)
+        table["flag"] = (table["value"] > flags).where(flags.notna(), False)
+        labels = {index: Period.from_index(index).label for index in table["period_index"].unique()}
+        table["period"] = table["period_index"].map(labels)
+        table["la_name"] = table["la_code"].map({code: reference.authority_name(code) for code in codes})
+        return table
+
+    return cached(db, "scorecard", build)
+
+
+SCORECARD_COLUMNS = (
+    "rank", "network_reported", "network_median", "network_mean", "quartile_band", "top_bottom_20", "funnel",
+    "diff_from_median", "region_mean", "sn_mean", "sn_median", "sn_reported", "rolling_4q", "trend",
+    "trend_slope", "flag", "period", "la_name",
+)
+
+
+COMPARE_COLUMNS = (
+    "la_code", "la_name", "period", "metric", "value", "numerator", "denominator", "ci_low", "ci_high",
+    "rank", "group_reported", "quartile_band", "top_bottom_20", "funnel", "network_median", "network_mean",
+    "diff_from_median", "region_mean", "sn_mean", "sn_median", "sn_reported", "sn_closeness", "england",
+    "england_source",
+    "rolling_4q", "trend", "flag",
+)
+
+
+def peer_group(db: Database, key: str, for_la: str | None = None) -> PeerGroup:
+    """`network`, `neighbours` or `region` (both need an authority) or a custom group's name."""
+    members = network_members(db)
+    if key == "network":
+        return PeerGroup("network", "the whole network", tuple(members))
+    if key in ("neighbours", "region"):
+        if for_la is None:
+            raise ValueError(f"the {key} group needs an authority (--for)")
+        if key == "neighbours":
+            neighbours = [code for code, _ in reference.statistical_neighbours().get(for_la, [])]
+            return PeerGroup("neighbours", f"{reference.authority_name(for_la)} and its statistical neighbours",
+                             (for_la, *neighbours))
+        region = reference.authorities()[for_la].region_code
+        return PeerGroup("region", f"network members in {reference.authorities()[for_la].region_name}",
+                         tuple(la for la in members if reference.authorities()[la].region_code == region))
+    return PeerGroup(key, key, tuple(custom_group_members(db, key)))
+
+
+def compare(db: Database, period: Period, metric_id: str, group: str = "network",
+            for_la: str | None = None) -> pd.DataFrame:
+    """One metric in one quarter: a row for every authority of the peer group, with or without data.
+
+    Rank, band, top/bottom 20% and funnel are within the peer group; the network median and mean
+    are always the whole network's.
+    """
+    metric = get_metric(metric_id)
+    peers = peer_group(db, group, for_la)
+    table = scorecard(db)
+    network = table[(table["metric"] == metric.id) & (table["period_index"] == period.index)]
+    base = pd.DataFrame({"la_code": pd.Series(list(peers.members), dtype=object)})
+    base["la_name"] = base["la_code"].map(reference.authority_name)
+    rows = base.merge(network.drop(columns=["la_name"]).astype({"la_code": object}), on="la_code", how="left")
+    rows["metric"] = metric.id
+    rows["period"] = period.label
+    rows["period_index"] = period.index
+    if peers.key != "network":
+        regrouped = _group_statistics(rows[["metric", "period_index", "la_code", "value", "numerator", "denominator"]])
+        rows = rows.drop(columns=["rank", "quartile_band", "top_bottom_20", "funnel"], errors="ignore").merge(
+            regrouped[["la_code", "rank", "quartile_band", "top_bottom_20", "funnel", "group_reported"]],
+            on="la_code", how="left", suffixes=("_network", ""),
+        )
+    else:
+        rows["group_reported"] = rows["network_reported"]
+    if len(network):
+        rows["network_median"] = network["value"].median()
+        rows["network_mean"] = network["value"].mean()
+        rows["diff_from_median"] = rows["value"] - rows["network_median"]
+    neighbours = reference.statistical_neighbours()
+    rows["sn_closeness"] = rows["la_code"].map(
+        lambda la: "; ".join(f"{reference.authority_name(code)}: {label}" for code, label in neighbours.get(la, []))
+    )
+    rows["england"], rows["england_source"] = published_comparator(db, metric.id, period)
+    for column in COMPARE_COLUMNS:
+        if column not in rows:
+            rows[column] = None
+    rows["sn_reported"] = rows["sn_reported"].fillna(0).astype(int)
+    return rows.sort_values(["rank", "la_name"], na_position="last")[list(COMPARE_COLUMNS)].reset_index(drop=True)
+
+
+def authority_scorecard(db: Database, la_code: str, period: Period) -> pd.DataFrame:
+    """Every metric for one authority in one quarter, in catalogue order: the My authority view."""
+    table = scorecard(db)
+    order = {metric.id: position for position, metric in enumerate(CATALOGUE)}
+    mine = table[(table["la_code"] == la_code) & (table["period_index"] == period.index)]
+    base = pd.DataFrame({"metric": list(order)})
+    mine = base.merge(mine, on="metric", how="left")
+    mine["la_code"] = la_code
+    mine["period"] = period.label
+    return mine.sort_values("metric", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def series(db: Database, metric_id: str, la_code: str, last: Period, quarters: int = TREND_QUARTERS) -> pd.DataFrame:
+    """The last `quarters` quarters of one metric for an authority beside the network median and its
+    neighbours' mean, for the trend chart."""
+    table = scorecard(db)
+    first = last.shift(-(quarters - 1))
+    periods = pd.DataFrame({"period_index": range(first.index, last.index + 1)})
+    periods["period"] = periods["period_index"].map(lambda index: Period.from_index(index).label)
+    if not len(table):
+        return periods.assign(value=math.nan, network_median=math.nan, sn_mean=math.nan)
+    metric_rows = table[table["metric"] == metric_id]
+    medians = metric_rows.groupby("period_index")["network_median"].first()
+    mine = metric_rows[metric_rows["la_code"] == la_code].set_index("period_index")
+    periods["value"] = periods["period_index"].map(mine["value"])
+    periods["sn_mean"] = periods["period_index"].map(mine["sn_mean"])
+    periods["network_median"] = periods["period_index"].map(medians)
+    return periods
+
+
+def authority_trends(db: Database, la_code: str, last: Period, quarters: int = TREND_QUARTERS) -> dict[str, list]:
+    """Each metric's last `quarters` values for an authority (None where missing), for sparklines."""
+    table = scorecard(db)
+    wanted = range(last.index - quarters + 1, last.index + 1)
+    if not len(table):
+        return {}
+    rows = table[(table["la_code"] == la_code) & table["period_index"].isin(wanted)]
+    values = rows.pivot(index="metric", columns="period_index", values="value").reindex(columns=list(wanted))
+    return {
+        metric_id: [None if pd.isna(value) else round(float(value), METRICS[metric_id].decimals) for value in row]
+        for metric_id, row in zip(values.index, values.to_numpy(), strict=True)
+    }

@@ -1,0 +1,1 @@
+"""Returns in: the data standard, validation, storing returns, templates and the demo network."""

@@ -1,0 +1,257 @@
+"""The network's quarterly return, data standard version 1: the one definition of every field.
+
+Validation, the blank templates, docs/data-standard.md and the Data standard page are all
+generated from what is written here; nothing else lists the fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+STANDARD_VERSION = 1
+NOTES_MAX_CHARS = 1000
+MAX_NIGHTS_PER_QUARTER = 92  # the longest quarter has 92 nights
+NOT_AVAILABLE_MARKERS = ("", "c", "x", ":")
+
+
+class Kind(StrEnum):
+    """What a cell holds; each kind has one parser in benchmark.intake.validation."""
+
+    AUTHORITY = "authority"
+    PERIOD = "period"
+    TEXT = "text"
+    COUNT = "count"
+    MONEY = "money"
+    DAYS = "days"
+    DATE = "date"
+
+    @property
+    def describe(self) -> str:
+        return {
+            Kind.AUTHORITY: "DfE 3-digit code, ONS 9-character code or exact name",
+            Kind.PERIOD: "financial-year quarter, e.g. 2025-26 Q1",
+            Kind.TEXT: f"free text, at most {NOTES_MAX_CHARS:,} characters",
+            Kind.COUNT: "whole number, 0 or more",
+            Kind.MONEY: "pounds, 0 or more (pence allowed)",
+            Kind.DAYS: "calendar days, 0 or more",
+            Kind.DATE: "date, e.g. 2025-03-31 or 31/03/2025",
+        }[self]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: Kind
+    label: str
+    description: str
+    legal_basis: str = ""
+    required: bool = True
+    example: str = ""
+
+
+@dataclass(frozen=True)
+class Bound:
+    """`column` may not exceed the sum of `terms` (field, coefficient): a part and its whole."""
+
+    column: str
+    terms: tuple[tuple[str, int], ...]
+    reason: str
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.column, *(name for name, _ in self.terms))
+
+    def limit(self, values: dict[str, float | None]) -> float | None:
+        """The largest value `column` may take, or None when a term is not available."""
+        parts = [values.get(name) for name, _ in self.terms]
+        if any(part is None for part in parts):
+            return None
+        return sum(coefficient * part for (_, coefficient), part in zip(self.terms, parts, strict=True))
+
+
+def part_of(part: str, whole: str) -> Bound:
+    return Bound(part, ((whole, 1),), f"{part} counts some of {whole}, so it cannot be larger")
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    title: str
+    owner: str
+    description: str
+    fields: tuple[Field, ...]
+    bounds: tuple[Bound, ...] = field(default=())
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+COMMON_FIELDS = (
+    Field("la_code", Kind.AUTHORITY, "Authority",
+          "The authority making the return: DfE 3-digit code (202), ONS code (E09000007) or "
+          "its exact name (Camden). Stored as the 3-digit code.", example="202"),
+    Field("period", Kind.PERIOD, "Quarter",
+          "Financial-year quarter the figures cover. 2025-26 Q1 is April-June 2025; "
+          "2025/26 Q1 and Q1 2025-26 are also accepted.", example="2025-26 Q1"),
+    Field("notes", Kind.TEXT, "Notes",
+          "Anything the network should know when reading these figures (optional).",
+          required=False, example=""),
+)
+
+SHORT_BREAKS = Theme(
+    id="short_breaks",
+    title="Short breaks for disabled children",
+    owner="Disabled children's service / short breaks team",
+    description="Targeted and specialist short breaks arranged or funded by the authority.",
+    fields=(
+        Field("sb_children_total", Kind.COUNT, "Children receiving short breaks",
+              "Disabled children aged 0-17 who received at least one targeted or specialist "
+              "short break arranged or funded by the authority in the quarter.",
+              "Breaks for Carers of Disabled Children Regulations 2011, reg 3", example="412"),
+        Field("sb_children_overnight", Kind.COUNT, "of whom: overnight breaks",
+              "Of those, children with at least one overnight short break in the quarter.",
+              "Children Act 1989 s17(6) and s20(4); reg 4 of the 2011 Regulations", example="38"),
+        Field("sb_children_daytime", Kind.COUNT, "of whom: daytime breaks",
+              "Of those, children with at least one daytime short break in the quarter.",
+              "Breaks for Carers of Disabled Children Regulations 2011, reg 4", example="305"),
+        Field("sb_children_direct_payment", Kind.COUNT, "of whom: direct payments",
+              "Of those, children receiving breaks through a direct payment in the quarter.",
+              "Children and Families Act 2014 s49; Children Act 1989 s17A", example="120"),
+        Field("sb_nights_delivered", Kind.COUNT, "Overnight nights delivered",
+              "Overnight short-break nights delivered in the quarter (at most 92 per child "
+              "with an overnight break).",
+              "Care Planning Regulations 2010, reg 48 (s20 breaks: 17 nights in a row, 75 a year)",
+              example="410"),
+        Field("sb_spend_gbp", Kind.MONEY, "Gross spend (GBP)",
+              "Gross spend on short breaks in the quarter, in pounds.",
+              "Breaks for Carers of Disabled Children Regulations 2011, reg 3", example="1,250,000"),
+        Field("sb_assessments_completed", Kind.COUNT, "Assessments completed",
+              "Short-break assessments completed in the quarter.",
+              "Children Act 1989 s17 and Sch 2 para 3", example="64"),
+        Field("sb_assessment_days_median", Kind.DAYS, "Median days to assessment",
+              "Median calendar days from referral to completed short-break assessment, for "
+              "assessments completed in the quarter.",
+              "Working Together to Safeguard Children 2023 (assessment timeliness)", example="35"),
+        Field("sb_children_waiting", Kind.COUNT, "Children waiting for a service",
+              "Children assessed as eligible for short breaks and still waiting for a service "
+              "at the end of the quarter.",
+              "Breaks for Carers of Disabled Children Regulations 2011, reg 3", example="12"),
+        Field("sb_statement_reviewed", Kind.DATE, "Short breaks statement last reviewed",
+              "Date the short breaks services statement was last reviewed (not after the end "
+              "of the quarter).",
+              "Breaks for Carers of Disabled Children Regulations 2011, reg 5", example="2025-03-31"),
+    ),
+    bounds=(
+        part_of("sb_children_overnight", "sb_children_total"),
+        part_of("sb_children_daytime", "sb_children_total"),
+        part_of("sb_children_direct_payment", "sb_children_total"),
+        Bound("sb_nights_delivered", (("sb_children_overnight", MAX_NIGHTS_PER_QUARTER),),
+              f"a quarter has at most {MAX_NIGHTS_PER_QUARTER} nights for each child with an "
+              "overnight break (sb_children_overnight)"),
+    ),
+)
+
+ADVICE = Theme(
+    id="advice",
+    title="Social care advice into EHC needs assessments",
+    owner="DSCO / social care advice team",
+    description="Timeliness and quality of the social care advice and information given to "
+                "EHC needs assessments, and the EHC plans that follow.",
+    fields=(
+        Field("adv_requests", Kind.COUNT, "Advice requests received",
+              "Requests for social care advice and information received in the quarter.",
+              "SEND Regulations 2014, reg 6(1)(e)", example="48"),
+        Field("adv_returned", Kind.COUNT, "Advice provided",
+              "Social care advice provided in the quarter.",
+              "SEND Regulations 2014, reg 6(1)(e)", example="45"),
+        Field("adv_returned_6wk", Kind.COUNT, "of which: within 6 weeks",
+              "Of those provided, advice provided within 6 weeks of the request.",
+              "SEND Regulations 2014, reg 8(1)", example="37"),
+        Field("adv_late_exception", Kind.COUNT, "of the late: reg 8(2) exception",
+              "Of those provided after 6 weeks, advice where a reg 8(2) exception applied "
+              "(exceptional circumstances, family absent 4+ weeks, missed appointment).",
+              "SEND Regulations 2014, reg 8(2)", example="3"),
+        Field("adv_nil_returns", Kind.COUNT, "of which: nil returns",
+              "Of those provided, 'not known to social care' returns.",
+              "SEND Regulations 2014, reg 6(1)(e)", example="9"),
+        Field("adv_overdue_open", Kind.COUNT, "Requests open past 6 weeks",
+              "Requests still open and past 6 weeks at the end of the quarter.",
+              "SEND Regulations 2014, reg 8(1)", example="4"),
+        Field("adv_audited", Kind.COUNT, "Advice quality-assured",
+              "Social care advice returns quality-assured by the DSCO in the quarter.",
+              "SEND Code of Practice 2015, para 9.49; DSCO role (DfE/CDC 2021)", example="15"),
+        Field("adv_audited_good", Kind.COUNT, "of which: good or better",
+              "Of those audited, returns rated good or better.",
+              "SEND Code of Practice 2015, para 9.49", example="11"),
+        Field("ehcp_issued", Kind.COUNT, "Final EHC plans issued",
+              "Final EHC plans issued in the quarter.",
+              "SEND Regulations 2014, reg 13(2)", example="40"),
+        Field("ehcp_issued_20wk", Kind.COUNT, "of which: within 20 weeks",
+              "Of those, plans issued within 20 weeks of the request for assessment.",
+              "SEND Regulations 2014, reg 13(2)", example="21"),
+        Field("ehcp_with_sc_provision", Kind.COUNT, "of which: with social care provision",
+              "Of those, plans with social care provision in section H1 or H2.",
+              "Children and Families Act 2014 s37(2)(c); CSDPA 1970 s2", example="14"),
+    ),
+    bounds=(
+        part_of("adv_returned_6wk", "adv_returned"),
+        Bound("adv_late_exception", (("adv_returned", 1), ("adv_returned_6wk", -1)),
+              "adv_late_exception counts some of the advice provided after 6 weeks "
+              "(adv_returned minus adv_returned_6wk), so it cannot be larger"),
+        part_of("adv_nil_returns", "adv_returned"),
+        part_of("adv_audited_good", "adv_audited"),
+        part_of("ehcp_issued_20wk", "ehcp_issued"),
+        part_of("ehcp_with_sc_provision", "ehcp_issued"),
+    ),
+)
+
+TRANSITIONS = Theme(
+    id="transitions",
+    title="Transitions to adulthood (Preparing for Adulthood)",
+    owner="Transitions / Preparing for Adulthood team",
+    description="Young people open to children's social care moving to adult services.",
+    fields=(
+        Field("pfa_y9plus_reviews", Kind.COUNT, "Year 9+ EHC plan reviews",
+              "EHC plan annual reviews held in the quarter for young people in Year 9 or above.",
+              "SEND Regulations 2014, regs 20(6) and 21(6)", example="60"),
+        Field("pfa_y9plus_reviews_sc", Kind.COUNT, "of which: social care contribution",
+              "Of those, reviews with a social care contribution.",
+              "SEND Regulations 2014, reg 20(6); SEND Code of Practice 2015, ch 8", example="41"),
+        Field("pfa_turning_18_12m", Kind.COUNT, "Turning 18 within 12 months",
+              "Young people who will turn 18 within 12 months, at the end of the quarter.",
+              "Care Act 2014 s58", example="30"),
+        Field("pfa_referred_asc", Kind.COUNT, "of whom: referred to adult social care",
+              "Of those, young people already referred to adult social care.",
+              "Care Act 2014 s58", example="22"),
+        Field("pfa_turned_18", Kind.COUNT, "Turned 18 in the quarter",
+              "Young people who turned 18 in the quarter.",
+              "Care Act 2014 s58", example="9"),
+        Field("pfa_care_act_before_18", Kind.COUNT, "of whom: assessed before 18",
+              "Of those, young people with a Care Act s58 transition assessment completed "
+              "before their 18th birthday.",
+              "Care Act 2014 s58 and s59", example="6"),
+        Field("pfa_services_at_18", Kind.COUNT, "of whom: adult services at 18",
+              "Of those, young people with adult care and support in place on their birthday.",
+              "Care Act 2014 s66 (continuity of children's services until adult care starts)",
+              example="5"),
+    ),
+    bounds=(
+        part_of("pfa_y9plus_reviews_sc", "pfa_y9plus_reviews"),
+        part_of("pfa_referred_asc", "pfa_turning_18_12m"),
+        part_of("pfa_care_act_before_18", "pfa_turned_18"),
+        part_of("pfa_services_at_18", "pfa_turned_18"),
+    ),
+)
+
+THEMES: dict[str, Theme] = {theme.id: theme for theme in (SHORT_BREAKS, ADVICE, TRANSITIONS)}
+
+VALUE_FIELDS: dict[str, Field] = {f.name: f for theme in THEMES.values() for f in theme.fields}
+FIELD_THEME: dict[str, str] = {f.name: theme.id for theme in THEMES.values() for f in theme.fields}
+COMMON_FIELD_NAMES = tuple(f.name for f in COMMON_FIELDS)
+
+
+def columns(theme_id: str) -> tuple[Field, ...]:
+    """Every column of a theme file, in template order."""
+    return (*COMMON_FIELDS, *THEMES[theme_id].fields)

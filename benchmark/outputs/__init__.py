@@ -1,0 +1,1 @@
+"""Outputs: charts, disclosure control, exports, views and meeting packs."""

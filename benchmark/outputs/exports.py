@@ -1,0 +1,158 @@
+"""Tables that leave the engine for people: the audience decides what they may see.
+
+`network`: exact figures with every authority named, for the closed forum. `external`: counts of
+1-5 suppressed (with secondary suppression), rates hidden with their counts, other authorities
+as letters and the own authority named. Every outward table goes through `outward_comparison`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+
+import numpy as np
+import pandas as pd
+
+from benchmark.analysis import stats
+from benchmark.analysis.metrics import Method, Metric
+from benchmark.outputs import disclosure
+
+# Columns that name or point at other authorities: never in an external table.
+_IDENTIFYING = ("sn_closeness", "england_source")
+_DERIVED = ("value", "ci_low", "ci_high", "diff_from_median", "rolling_4q")
+# Averages over several authorities and positions among them: with the visible values they would
+# give a suppressed value back (n x mean - the rest; a median next to a hidden rank), so they are
+# hidden too wherever a table suppresses a value.
+_AGGREGATES = ("network_median", "network_mean", "region_mean", "sn_mean", "sn_median", "diff_from_median")
+_POSITIONS = ("rank", "quartile_band", "top_bottom_20", "funnel", "trend")
+
+
+def mask_names(texts: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """Free text (such as a neighbour list) with every hidden authority's name replaced by its letter."""
+    if not mapping:
+        return texts
+    pattern = re.compile("|".join(re.escape(name) for name in sorted(mapping, key=len, reverse=True)))
+    return texts.map(lambda text: pattern.sub(lambda match: mapping[match.group(0)], text)
+                     if isinstance(text, str) else text)
+
+
+def letter_names(la_names: list[str], own: str | None, seed: str) -> dict[str, str]:
+    """One letter per peer for one output, in an order that does not follow the alphabet or a rank."""
+    order = sorted(set(la_names), key=lambda name: hashlib.sha256(f"{seed}|{name}".encode()).hexdigest())
+    return disclosure.anonymise(order, own)
+
+
+def _suppression_plan(metric: Metric) -> tuple[list[str], dict[str, tuple[str, str | None]], list]:
+    """Which columns are counts, which values derive from them, and which counts add up."""
+    if metric.method is Method.PROPORTION:
+        counts = ["numerator", "denominator", "complement"]
+        rates = {column: ("numerator", "denominator") for column in _DERIVED}
+        return counts, rates, [("denominator", ["numerator", "complement"])]
+    if metric.method is Method.RATE:
+        return ["numerator"], {column: ("numerator", None) for column in _DERIVED}, []
+    if metric.method is Method.RATIO:
+        counts = ["denominator"] if metric.unit == "GBP" else ["numerator", "denominator"]
+        top = "denominator" if metric.unit == "GBP" else "numerator"
+        return counts, {column: (top, "denominator") for column in _DERIVED}, []
+    return [], {}, []
+
+
+def _rerank_visible(table: pd.DataFrame, hidden: np.ndarray, metric: Metric) -> pd.DataFrame:
+    """Where values are suppressed, positions are given among the visible values only and the
+    suppressed rows go last: a gap in the ranks, or a row's place between two visible values,
+    would otherwise pin a hidden value down."""
+    table = table.copy()
+    table[[column for column in _AGGREGATES if column in table]] = disclosure.SUPPRESSED
+    positions = [column for column in _POSITIONS if column in table]
+    table[positions] = table[positions].astype(object)
+    visible = pd.to_numeric(table["value"].where(~hidden), errors="coerce")
+    polarity = metric.polarity.value
+    table["rank"] = stats.competition_rank(visible, polarity)
+    table["quartile_band"] = stats.quartile_bands(visible, polarity)
+    table["top_bottom_20"] = stats.top_bottom_20(visible, polarity)
+    if "group_reported" in table:
+        table["group_reported"] = int(visible.notna().sum())
+    table = table.astype({"rank": object})
+    table.loc[hidden, positions] = disclosure.SUPPRESSED
+    return table
+
+
+def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_la: str | None = None,
+                       names: dict[str, str] | None = None) -> pd.DataFrame:
+    """A comparison table as the audience may see it; `names` maps authority names to letters."""
+    if audience not in disclosure.AUDIENCES:
+        raise ValueError(f"audience must be one of {', '.join(disclosure.AUDIENCES)}")
+    if audience == "network":
+        return frame.copy()
+    counts, rates, row_sums = _suppression_plan(metric)
+    table = frame.reset_index(drop=True).copy()
+    if counts:
+        if "complement" in counts:
+            table["complement"] = table["denominator"] - table["numerator"]
+        table[counts] = table[counts].astype(float)
+        table = disclosure.suppress(table, counts=counts, rates=rates, row_sums=row_sums).frame
+        table = table.drop(columns=["complement"], errors="ignore")
+        hidden = table["value"].astype(str) == disclosure.SUPPRESSED
+        if hidden.any():
+            # A row with a hidden cell shows none of its figures: a visible 0 beside a hidden
+            # denominator would give the hidden rate away.
+            figures = [column for column in (*counts, *_DERIVED) if column in table]
+            table[figures] = table[figures].astype(object)
+            table.loc[hidden, figures] = disclosure.SUPPRESSED
+            table = _rerank_visible(table, hidden.to_numpy(), metric)
+    is_own = (table["la_code"] == own_la).to_numpy()
+    if metric.method is Method.RATE:
+        # A rate's denominator is the authority's published population, and count / rate (or the
+        # interval) gives it back: for lettered authorities only the rate itself is shown.
+        for column in ("numerator", "denominator", "ci_low", "ci_high"):
+            kept = is_own | (table[column].astype(str) == disclosure.SUPPRESSED).to_numpy()
+            table[column] = table[column].astype(object).where(kept, None)
+    own_name = None
+    if own_la is not None and (table["la_code"] == own_la).any():
+        own_name = table.loc[table["la_code"] == own_la, "la_name"].iloc[0]
+    mapping = names or letter_names(table["la_name"].tolist(), own_name, metric.id)
+    table["la_name"] = table["la_name"].map(mapping)
+    table["la_code"] = np.where(is_own, table["la_code"], "")
+    # Order by rank, then by the name as shown: ordering by the real name would give the letters away.
+    order = np.lexsort((table["la_name"].astype(str), pd.to_numeric(table["rank"], errors="coerce").fillna(1e9)))
+    return table.iloc[order].drop(columns=[column for column in _IDENTIFYING if column in table])
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """Text a spreadsheet will never execute: a leading =, +, -, @ is quoted with an apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and value != "-":
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell (and column name) made safe; numbers stay numbers."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(safe_cell)
+    out.columns = [safe_cell(str(column)) for column in out.columns]
+    return out
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV for download: UTF-8 with a byte-order mark so Excel reads it, formula-safe."""
+    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """A workbook with one sheet per table, numbers as numbers and text formula-safe."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            sheet_name = re.sub(r"[\[\]:*?/\\]", " ", name)[:31]
+            safe_frame(frame).to_excel(writer, sheet_name=sheet_name, index=False)
+            worksheet = writer.sheets[sheet_name]
+            for column_cells in worksheet.columns:
+                width = max(len(str(cell.value or "")) for cell in column_cells[:200])
+                worksheet.column_dimensions[column_cells[0].column_letter].width = min(max(10, width + 2), 60)
+    return buffer.getvalue()

@@ -1,0 +1,476 @@
+"""Meeting packs rendered from one `Pack`: PDF for circulation, PowerPoint with native charts,
+and an Excel workbook with every table on its own sheet."""
+
+from __future__ import annotations
+
+import atexit
+import io
+import math
+import threading
+from collections.abc import Callable
+
+import kaleido
+import pandas as pd
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE
+from pptx.util import Inches, Pt
+
+from benchmark.analysis.metrics import METRICS
+from benchmark.intake.standard import THEMES
+from benchmark.outputs import charts, exports, views
+from benchmark.outputs.disclosure import SUPPRESSED
+from benchmark.outputs.packs import DISCUSSION_KINDS, OGL_ATTRIBUTION, SOURCES, MetricSection, Pack
+
+FORMATS = ("pdf", "pptx", "xlsx")
+TOC_LINES_PER_PAGE = 36
+Progress = Callable[[float, str], None]
+
+_renderer_lock = threading.Lock()
+_renderer_started = False
+
+
+def _start_renderer() -> None:
+    """Start the one Chromium renderer of this process (a few seconds, once)."""
+    global _renderer_started
+    with _renderer_lock:
+        if not _renderer_started:
+            kaleido.start_sync_server(silence_warnings=True)
+            atexit.register(kaleido.stop_sync_server, silence_warnings=True)
+            _renderer_started = True
+
+
+def _chart_png(figure: object, width: int, height: int) -> bytes:
+    """PNG of a plotly figure through the process's one Chromium renderer."""
+    _start_renderer()
+    return kaleido.calc_fig_sync(figure, {"format": "png", "width": width, "height": height, "scale": 1.2})
+
+
+def _chart_rows(section: MetricSection) -> pd.DataFrame:
+    """The rows a chart may draw: values that are numbers (suppressed ones are left out)."""
+    table = section.table
+    numeric = pd.to_numeric(table["value"].where(table["value"].astype(str) != SUPPRESSED), errors="coerce")
+    rows = table.assign(value=numeric)
+    for column in ("ci_low", "ci_high", "numerator", "denominator", "network_median", "sn_mean"):
+        rows[column] = pd.to_numeric(rows[column].where(rows[column].astype(str) != SUPPRESSED), errors="coerce")
+    return rows.dropna(subset=["value"])
+
+
+def _cell(value: object, decimals: int = 1) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{decimals}f}"
+    return str(value)
+
+
+def section_table(section: MetricSection) -> pd.DataFrame:
+    """The table printed beside a metric's chart, the same in every format."""
+    metric = section.metric
+    table = section.table
+    return pd.DataFrame({
+        "Authority": table["la_name"],
+        "Value": [_cell(value, metric.decimals) for value in table["value"]],
+        "Numerator": [_cell(value, 0) for value in table["numerator"]],
+        "Denominator": [_cell(value, 0) for value in table["denominator"]],
+        "95% CI": [
+            f"{_cell(low, metric.decimals)}-{_cell(high, metric.decimals)}" if metric.has_interval else ""
+            for low, high in zip(table["ci_low"], table["ci_high"], strict=True)
+        ],
+        "Rank": [views.rank_text(rank, reported) for rank, reported in zip(table["rank"], table["group_reported"],
+                                                                          strict=True)],
+        "Band": table["quartile_band"].fillna(""),
+        "Funnel": [views.funnel_text(metric, position) for position in table["funnel"]],
+    })
+
+
+def discussion_by_authority(pack: Pack) -> pd.DataFrame:
+    """The discussion list with one row per authority and the metrics for each reason."""
+    if pack.discussion.empty:
+        return pd.DataFrame()
+    names = {section.metric.id: section.metric.name for section in pack.sections}
+    frame = pack.discussion.assign(metric=pack.discussion["metric"].map(names))
+    wide = frame.pivot_table(index="la_name", columns="kind", values="metric", aggfunc="; ".join).fillna("")
+    wide = wide.reindex(columns=[kind for kind in DISCUSSION_KINDS if kind in wide.columns])
+    return wide.reset_index().rename(columns={"la_name": "Authority"})
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def _latin(text: object) -> str:
+    """The PDF core fonts are Latin-1: swap the few characters outside it."""
+    replaced = str(text).replace("\u2013", "-").replace("\u2014", "-").replace("\u2019", "'").replace("\u2018", "'")
+    return replaced.encode("latin-1", "replace").decode("latin-1")
+
+
+class _PackPDF(FPDF):
+    def __init__(self, pack: Pack) -> None:
+        super().__init__(orientation="landscape", format="A4")
+        self.pack = pack
+        self.set_auto_page_break(auto=True, margin=14)
+        self.set_margins(12, 12, 12)
+        self.set_title(_latin(pack.title))
+        self.set_author("DSCO benchmarking dashboard")
+
+    def footer(self) -> None:
+        self.set_y(-10)
+        self.set_font("Helvetica", size=8)
+        self.set_text_color(90, 90, 90)
+        label = " - SYNTHETIC DEMO DATA" if self.pack.synthetic else ""
+        self.cell(0, 5, _latin(f"{self.pack.title}{label}"), align="L")
+        self.set_x(-40)
+        self.cell(28, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+
+    def heading(self, text: str, level: int = 0) -> None:
+        self.start_section(_latin(text), level=level)
+        self.set_font("Helvetica", "B", 16 if level == 0 else 12)
+        self.set_text_color(18, 67, 109)
+        self.cell(0, 9, _latin(text), new_x="LMARGIN", new_y="NEXT")
+        self.set_text_color(61, 61, 61)
+
+    def paragraph(self, text: str, size: int = 9) -> None:
+        self.set_font("Helvetica", size=size)
+        self.multi_cell(0, 4.5, _latin(text), new_x="LMARGIN", new_y="NEXT")
+
+    def grid(self, frame: pd.DataFrame, widths: tuple[float, ...], size: float = 6.5,
+             styles: Callable[[int, int], tuple[int, int, int] | None] | None = None, x: float | None = None) -> None:
+        """A one-line-per-row table drawn cell by cell: fpdf2's wrapping tables cost about a
+        millisecond a cell, too slow for a pack's thousands of cells, and these cells never wrap."""
+        left = self.l_margin if x is None else x
+        height = size * 0.5
+
+        def fit(text: str, width: float) -> str:
+            while text and self.get_string_width(text) > width - 1.2:
+                text = text[:-1]
+            return text
+
+        def row(values: list[str], fills: list[tuple[int, int, int] | None], bold: bool) -> None:
+            if self.will_page_break(height):
+                self.add_page()
+                row(list(frame.columns), [(18, 67, 109)] * len(widths), True)
+            self.set_x(left)
+            self.set_font("Helvetica", "B" if bold else "", size)
+            for value, width, fill in zip(values, widths, fills, strict=True):
+                dark = fill is not None and (0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2]) < 150
+                self.set_text_color(*((255, 255, 255) if dark else (61, 61, 61)))
+                if fill:
+                    self.set_fill_color(*fill)
+                self.cell(width, height, _latin(fit(value, width)), border=1, fill=fill is not None)
+            self.ln(height)
+
+        self.set_draw_color(200, 200, 200)
+        row([str(column) for column in frame.columns], [(18, 67, 109)] * len(widths), True)
+        for position, record in enumerate(frame.itertuples(index=False)):
+            fills = [styles(position, column) if styles else None for column in range(len(frame.columns))]
+            row(["" if value is None else str(value) for value in record], fills, False)
+        self.set_text_color(61, 61, 61)
+
+    def frame_table(self, frame: pd.DataFrame, widths: tuple[float, ...] | None = None, size: float = 7) -> None:
+        """A table whose cells wrap (fpdf2's own): for the few tables with long text."""
+        self.set_font("Helvetica", size=size)
+        # fpdf2 fills body cells with whatever fill and text colours were set last.
+        self.set_fill_color(255, 255, 255)
+        self.set_text_color(61, 61, 61)
+        heading = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=(18, 67, 109))
+        with self.table(col_widths=widths, width=sum(widths) if widths else None, align="LEFT",
+                        headings_style=heading, line_height=size * 0.55, text_align="LEFT",
+                        first_row_as_headings=True) as table:
+            table.row([_latin(column) for column in frame.columns])
+            for record in frame.itertuples(index=False):
+                table.row([_latin("" if value is None else value) for value in record])
+
+
+def _band_fill(band: object, neutral: bool) -> tuple[int, int, int] | None:
+    colours = charts.NEUTRAL_BAND_COLOURS if neutral else charts.BAND_COLOURS
+    if band not in colours:
+        return None
+    code = colours[band].lstrip("#")
+    return tuple(int(code[i:i + 2], 16) for i in (0, 2, 4))
+
+
+def _contents(pdf: FPDF, outline: list) -> None:
+    pdf.set_xy(pdf.l_margin, pdf.t_margin)
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.set_text_color(18, 67, 109)
+    pdf.cell(0, 10, "Contents", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(61, 61, 61)
+    for section in outline:
+        pdf.set_font("Helvetica", "B" if section.level == 0 else "", 9 if section.level == 0 else 8)
+        pdf.set_x(pdf.l_margin + 6 * section.level)
+        link = pdf.add_link(page=section.page_number)
+        pdf.cell(230 - 6 * section.level, 4.6, section.name, link=link)
+        pdf.cell(0, 4.6, str(section.page_number), align="R", new_x="LMARGIN", new_y="NEXT")
+
+
+def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
+    """A4 landscape, page numbers, contents; charts rendered by one Chromium for the whole pack."""
+    # Chromium starts while the first pages are laid out; the charts wait for it.
+    threading.Thread(target=_start_renderer, name="pack-renderer", daemon=True).start()
+    pdf = _PackPDF(pack)
+    pdf.alias_nb_pages()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 24)
+    pdf.set_text_color(18, 67, 109)
+    pdf.multi_cell(0, 12, _latin(pack.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_text_color(61, 61, 61)
+    for line in pack.cover_lines:
+        pdf.set_font("Helvetica", "B" if line == pack.cover_lines[-1] and pack.synthetic else "", 12)
+        pdf.multi_cell(0, 7, _latin(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.add_page()
+    entries = 3 + 2 * len(pack.request.themes) + len(pack.sections) + len(pack.authority_pages)
+    # The placeholder keeps its pages for the contents and moves on to a fresh page itself.
+    pdf.insert_toc_placeholder(_contents, pages=math.ceil(entries / TOC_LINES_PER_PAGE))
+    pdf.heading("Returns tracker")
+    summary = pack.completeness
+    pdf.paragraph(f"{summary['returns_received']} of {summary['returns_expected']} theme returns received; "
+                  f"{summary['authorities_complete']} of {summary['authorities']} authorities returned every theme; "
+                  f"{summary['resubmissions']} resubmission(s).")
+    pdf.ln(2)
+    pdf.grid(pack.tracker.fillna(""), widths=(50, 70, 70, 70), size=7,
+             styles=lambda row, column: (251, 227, 214) if pack.tracker.iloc[row, column] == "missing" else None)
+    _rug_pages(pdf, pack)
+    pdf.add_page()
+    pdf.heading("For discussion")
+    pdf.paragraph("Built from the data: authorities in the top or bottom 20% of a metric (the network asks each for "
+                  "a short narrative), funnel-plot outliers beyond the 99.8% limits, metrics that worsened two "
+                  "quarters running, and short breaks statements not reviewed within 12 months.")
+    pdf.ln(2)
+    if pack.discussion.empty:
+        pdf.paragraph("Nothing stands out this quarter.")
+    else:
+        grouped = discussion_by_authority(pack)
+        reasons = len(grouped.columns) - 1
+        pdf.frame_table(grouped, widths=(36, *([237 / reasons] * reasons)), size=6)
+    total = len(pack.sections)
+    theme = None
+    for number, section in enumerate(pack.sections, start=1):
+        if progress:
+            progress(number / (total + 1), f"Chart {number} of {total}: {section.metric.name}")
+        pdf.add_page()
+        if section.metric.theme != theme:
+            theme = section.metric.theme
+            pdf.start_section(_latin(THEMES[theme].title), level=0)
+        _metric_page(pdf, pack, section)
+    for name, card in pack.authority_pages:
+        pdf.add_page()
+        pdf.heading(f"My authority: {name}")
+        columns = ["Metric", "Value", "Count", "Rank", "Band", "Top/bottom 20%", "Trend", "Network median",
+                   "Neighbours' mean", "Funnel"]
+        pdf.grid(card[columns], widths=(70, 20, 24, 18, 11, 24, 25, 24, 24, 33), size=6.5)
+    pdf.add_page()
+    pdf.heading("Definitions, sources and licence")
+    pdf.frame_table(pack.definitions[["Metric id", "Metric", "Calculation", "Polarity", "Legal basis"]],
+                    widths=(48, 62, 70, 30, 63), size=6.5)
+    pdf.ln(3)
+    pdf.paragraph(SOURCES)
+    pdf.paragraph(OGL_ATTRIBUTION)
+    if progress:
+        progress(1.0, "PDF ready")
+    return bytes(pdf.output())
+
+
+def _rug_pages(pdf: _PackPDF, pack: Pack) -> None:
+    text = views.rug_text(pack.rug_values, pack.rug_bands)
+    for theme_id in pack.request.themes:
+        columns = [section.metric.id for section in pack.sections if section.metric.theme == theme_id]
+        if not columns:
+            continue
+        pdf.add_page()
+        pdf.heading(f"Tartan rug: {THEMES[theme_id].title}")
+        pdf.paragraph("Each cell is the value with its quartile band: A is always the best quarter for the measure "
+                      "(dark blue), D the weakest (dark pink); neutral measures are banded by value in greys.", 8)
+        frame = text[columns].rename(columns=views.rug_headings(columns)).reset_index()
+        bands = pack.rug_bands[columns]
+        neutral = {metric_id for metric_id in columns if METRICS[metric_id].polarity.value == "neutral"}
+        width = (273 - 45) / len(columns)
+        pdf.grid(
+            frame, widths=(45, *([width] * len(columns))), size=6,
+            styles=lambda row, position, bands=bands, columns=columns, neutral=neutral: None if position == 0
+            else _band_fill(bands.iloc[row, position - 1], columns[position - 1] in neutral),
+        )
+
+
+def _metric_page(pdf: _PackPDF, pack: Pack, section: MetricSection) -> None:
+    metric = section.metric
+    pdf.heading(metric.name, level=1)
+    pdf.set_font("Helvetica", size=8)
+    pdf.multi_cell(0, 4, _latin(f"{metric.definition} {metric.polarity.label.capitalize()}. "
+                                f"Legal basis: {metric.legal_basis}."), new_x="LMARGIN", new_y="NEXT")
+    top = pdf.get_y() + 1
+    rows = _chart_rows(section)
+    if len(rows):
+        chosen = section.table.loc[section.table["la_code"] != "", "la_code"]
+        highlight = chosen.iloc[0] if pack.request.audience == "external" and len(chosen) else pack.request.own_la
+        figure = charts.bar_chart(rows, metric, highlight, f"{metric.name}, {pack.request.period}")
+        height = min(max(320, 22 * len(rows) + 110), 900)
+        image = _chart_png(figure, 620, height)
+        pdf.image(io.BytesIO(image), x=12, y=top, w=128, h=min(128 * height / 620, 178))
+    else:
+        pdf.set_xy(12, top)
+        pdf.cell(128, 6, "No values to chart.")
+    pdf.set_y(top)
+    table = section_table(section)
+    pdf.grid(table[["Authority", "Value", "Numerator", "Denominator", "Rank", "Band", "Funnel"]],
+             widths=(38, 14, 16, 18, 14, 9, 32), size=5.5, x=297 - 12 - 141)
+    if section.outliers:
+        pdf.set_x(144)
+        pdf.set_font("Helvetica", "B", 7)
+        pdf.multi_cell(0, 4, _latin("Beyond the 99.8% funnel limits: " + ", ".join(section.outliers)),
+                       new_x="LMARGIN", new_y="NEXT")
+
+
+# ---------------------------------------------------------------- PowerPoint
+
+
+PPTX_TABLE_ROWS = 14
+
+
+def _pptx_tables(deck: Presentation, title: str, lines: list[str], frame: pd.DataFrame, size: int = 9) -> None:
+    """A table over as many slides as it needs, PPTX_TABLE_ROWS rows a slide, never off the page."""
+    chunks = [frame.iloc[start:start + PPTX_TABLE_ROWS] for start in range(0, max(len(frame), 1), PPTX_TABLE_ROWS)]
+    for number, chunk in enumerate(chunks, start=1):
+        heading = title if len(chunks) == 1 else f"{title} ({number} of {len(chunks)})"
+        slide = _title_slide(deck, heading, lines if number == 1 else [])
+        rows, columns = len(chunk) + 1, len(chunk.columns)
+        shape = slide.shapes.add_table(rows, columns, Inches(0.4), Inches(2.0), Inches(12.5), Inches(0.33 * rows))
+        for column, name in enumerate(chunk.columns):
+            shape.table.cell(0, column).text = str(name)
+        for row, record in enumerate(chunk.itertuples(index=False), start=1):
+            for column, value in enumerate(record):
+                shape.table.cell(row, column).text = "" if value is None else str(value)
+        for table_row in shape.table.rows:
+            for cell in table_row.cells:
+                for paragraph in cell.text_frame.paragraphs:
+                    paragraph.font.size = Pt(size)
+
+
+def _title_slide(deck: Presentation, title: str, lines: list[str]) -> object:
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = title
+    slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(28)
+    box = slide.shapes.add_textbox(Inches(0.6), Inches(1.6), Inches(12), Inches(5)).text_frame
+    box.word_wrap = True
+    for number, line in enumerate(lines):
+        paragraph = box.paragraphs[0] if number == 0 else box.add_paragraph()
+        paragraph.text = line
+        paragraph.font.size = Pt(16)
+    return slide
+
+
+def render_pptx(pack: Pack, progress: Progress | None = None) -> bytes:
+    """One metric per slide with a native, editable bar chart, so chairs can add their own slides."""
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
+    _title_slide(deck, pack.title, pack.cover_lines)
+    _pptx_tables(deck, "Returns tracker", [
+        f"{pack.completeness['returns_received']} of {pack.completeness['returns_expected']} theme returns received; "
+        f"{pack.completeness['authorities_complete']} of {pack.completeness['authorities']} authorities complete."],
+        pack.tracker.fillna(""), 8)
+    _pptx_tables(deck, "For discussion", [f"{len(pack.discussion)} item(s) built from the data."],
+                 discussion_by_authority(pack), 7)
+    total = len(pack.sections)
+    for number, section in enumerate(pack.sections, start=1):
+        if progress:
+            progress(number / (total + 1), f"Slide {number} of {total}: {section.metric.name}")
+        _metric_slide(deck, pack, section)
+    _title_slide(deck, "Sources and licence", [SOURCES, OGL_ATTRIBUTION])
+    _pptx_tables(deck, "Definitions", [], pack.definitions[["Metric id", "Metric", "Calculation", "Polarity"]], 8)
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    if progress:
+        progress(1.0, "PowerPoint ready")
+    return buffer.getvalue()
+
+
+def _metric_slide(deck: Presentation, pack: Pack, section: MetricSection) -> None:
+    metric = section.metric
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = metric.name
+    slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(24)
+    rows = _chart_rows(section).sort_values("value")
+    data = CategoryChartData(number_format="0." + "0" * metric.decimals if metric.decimals else "0")
+    data.categories = list(rows["la_name"])
+    data.add_series(metric.name, [round(float(value), metric.decimals) for value in rows["value"]])
+    frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(0.4), Inches(1.3), Inches(8.2), Inches(6.0),
+                                   data)
+    chart = frame.chart
+    chart.has_legend = False
+    plot = chart.plots[0]
+    plot.has_data_labels = True
+    plot.data_labels.font.size = Pt(8)
+    plot.gap_width = 40
+    chart.category_axis.tick_labels.font.size = Pt(8)
+    series = plot.series[0]
+    series.format.fill.solid()
+    series.format.fill.fore_color.rgb = RGBColor(0xB3, 0xB3, 0xB3)
+    own = pack.request.own_la
+    for position, code in enumerate(rows["la_code"]):
+        if code and code == own:
+            point = series.points[position]
+            point.format.fill.solid()
+            point.format.fill.fore_color.rgb = RGBColor(0x12, 0x43, 0x6D)
+    notes = slide.shapes.add_textbox(Inches(8.8), Inches(1.4), Inches(4.2), Inches(5.8)).text_frame
+    notes.word_wrap = True
+    table = section.table
+    lines = [
+        f"Network median: {metric.format(_first(table['network_median']))}",
+        f"Network mean: {metric.format(_first(table['network_mean']))}",
+        f"Reported: {int(table['value'].notna().sum())} of {len(table)}",
+        f"Polarity: {metric.polarity.label}",
+        "Beyond 99.8% funnel limits: " + (", ".join(section.outliers) or "none"),
+        metric.definition,
+    ]
+    for number, line in enumerate(lines):
+        paragraph = notes.paragraphs[0] if number == 0 else notes.add_paragraph()
+        paragraph.text = line
+        paragraph.font.size = Pt(12 if number < 5 else 10)
+
+
+def _first(values: pd.Series) -> float | None:
+    present = pd.to_numeric(values, errors="coerce").dropna()
+    return float(present.iloc[0]) if len(present) else None
+
+
+# ---------------------------------------------------------------- Excel
+
+
+def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
+    """Every table on its own sheet, numbers as numbers, a definitions sheet; text formula-safe."""
+    cover = pd.DataFrame({"Pack": [*pack.cover_lines, SOURCES, OGL_ATTRIBUTION]})
+    columns = list(pack.rug_values.columns)
+    sheets = {
+        "Cover": cover,
+        "Tracker": pack.tracker,
+        "Tartan rug": pack.rug_values.rename(columns=views.rug_headings(columns)).reset_index(),
+        "Rug bands": pack.rug_bands.rename(columns=views.rug_headings(columns)).reset_index(),
+        "For discussion": pack.discussion,
+    }
+    for section in pack.sections:
+        table = views.comparison_download(section.table, section.metric).drop(
+            columns=["sn_closeness", "england_source"], errors="ignore")
+        sheets[section.metric.id[:31]] = table
+    for name, card in pack.authority_pages:
+        sheets[f"Scorecard {name}"[:31]] = card
+    sheets["Definitions"] = pack.definitions
+    if progress:
+        progress(1.0, "Workbook ready")
+    return exports.to_xlsx_bytes(sheets)
+
+
+RENDERERS = {"pdf": render_pdf, "pptx": render_pptx, "xlsx": render_xlsx}
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def render(pack: Pack, fmt: str, progress: Progress | None = None) -> bytes:
+    if fmt not in RENDERERS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    return RENDERERS[fmt](pack, progress)

@@ -1,0 +1,490 @@
+"""Every page of the dashboard through Streamlit's AppTest: with the demo network, with an empty
+database, with an authority chosen in the URL, and the upload journey through the file uploader.
+
+AppTest runs the app in this process, so the page's `open_database()` is this process's singleton
+for DSCO_DB: each test points DSCO_DB at its own file and the fixtures close it afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from benchmark import reference
+from benchmark.access.network import SYNTHETIC_LABEL
+from benchmark.access.rights import DEMO_USER
+from benchmark.analysis.metrics import METRICS, metrics_for_theme
+from benchmark.db import Database, close_database
+from benchmark.intake.standard import THEMES, VALUE_FIELDS
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+TIMEOUT = 120  # seconds per script run: the first run imports plotly and builds the engine's tables
+
+TITLES = {
+    "pages/overview.py": "Network overview",
+    "pages/my_authority.py": "My authority",
+    "pages/short_breaks.py": THEMES["short_breaks"].title,
+    "pages/advice.py": THEMES["advice"].title,
+    "pages/transitions.py": THEMES["transitions"].title,
+    "pages/published.py": "Published context",
+    "pages/meeting_pack.py": "Meeting pack",  # pages added to app.py's navigation by later issues
+    "pages/upload.py": "Upload a quarterly return",
+    "pages/data_standard.py": "Data standard",
+    "pages/administration.py": "Administration",  # only in a chair's navigation (the demo runs as chair)
+}
+PAGES = list(TITLES)
+THEME_PAGES = {"short_breaks": "pages/short_breaks.py", "advice": "pages/advice.py",
+               "transitions": "pages/transitions.py"}
+# Pages whose content depends on the chosen authority (an "Authority" selectbox).
+AUTHORITY_PAGES = ["pages/my_authority.py", *THEME_PAGES.values(), "pages/published.py"]
+LATEST = "2026-27 Q2"  # the demo network's latest quarter
+
+
+def open_page(page: str, *, local: bool = False, **query: str) -> AppTest:
+    """The app as a browser opens a link: app.py (who the visitor acts as, the navigation), then this
+    page with exactly these URL parameters. `local`: the no-sign-in setting that lets a database of
+    real (not demo) returns be shown, as a chair running the dashboard on their own machine would set."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if local:
+        at.secrets["dsco"] = {"allow_without_sign_in": True}
+    # A first run registers app.py's navigation: switching before it would run the page alone (MPA v1).
+    at.run()
+    at.query_params.clear()
+    at.query_params.update(query)
+    at.switch_page(page)
+    return at.run()
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [item.value for item in at.exception]
+    assert not at.error, [item.value for item in at.error]
+
+
+def texts(at: AppTest) -> str:
+    """Everything a reader sees as text: titles, captions, markdown, alerts, metric labels and values."""
+    parts = [item.value for kind in ("title", "subheader", "caption", "markdown", "info", "warning", "success")
+             for item in getattr(at, kind)]
+    parts += [f"{item.label} {item.value}" for item in at.metric]
+    return "\n".join(str(part) for part in parts)
+
+
+def tables_with(at: AppTest, column: str) -> list[pd.DataFrame]:
+    """The st.dataframe tables on the page that have `column` (keys are not exposed for dataframes)."""
+    frames = [item.value for item in at.dataframe]
+    return [frame for frame in frames if column in frame.columns or column in (frame.index.name, )]
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def chart_title(spec: dict) -> str:
+    title = spec.get("layout", {}).get("title", {})
+    return title.get("text", "") if isinstance(title, dict) else str(title)
+
+
+@pytest.fixture(scope="module")
+def empty_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("pages_empty") / "empty.duckdb"
+    yield path
+    close_database(path)
+
+
+@pytest.fixture
+def on_empty(empty_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DSCO_DB", str(empty_path))
+    return empty_path
+
+
+@pytest.fixture
+def writable_demo(demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
+    """This test's own copy of the demo network, already open: the page gets this very connection."""
+    monkeypatch.setenv("DSCO_DB", str(demo_db.path))
+    return demo_db
+
+
+def test_every_page_in_the_navigation_is_covered() -> None:
+    registered = re.findall(r"st\.Page\(\s*\"(pages/[a-z_]+\.py)\"", (ROOT / "app.py").read_text())
+    assert registered and sorted(registered) == sorted(PAGES)
+
+
+# --- every page with the demo network ---------------------------------------------------------------
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_with_demo_data(page: str, on_demo: Path) -> None:
+    at = open_page(page)
+    assert_clean(at)
+    assert [title.value for title in at.title] == [TITLES[page]]
+    assert any(SYNTHETIC_LABEL in warning.value for warning in at.warning), "demo data not marked synthetic"
+
+
+def test_overview_shows_tracker_and_rug(on_demo: Path) -> None:
+    at = open_page("pages/overview.py")
+    assert at.query_params["period"] == LATEST
+    tracker = tables_with(at, "Authority")[0]
+    assert len(tracker) == 33
+    city = tracker.set_index("Code").loc["201"]
+    assert city[THEMES["transitions"].title] == "missing"
+    assert city[THEMES["advice"].title].startswith("returned ")
+    metrics = {item.label: item.value for item in at.metric}
+    assert metrics["Missing returns"] == "3"
+    assert metrics["Resubmissions"] == "1"
+    assert [tab.label for tab in at.tabs] == ["Returns tracker", "Tartan rug"]
+    assert not [frame for frame in (item.value for item in at.dataframe) if frame.index.name == "Authority"], (
+        "the rug is built only when its tab is open")
+    at = open_page("pages/overview.py", tab="Tartan rug")
+    assert not tables_with(at, "Code"), "the tracker's tab is closed"
+    rug = [frame for frame in (item.value for item in at.dataframe) if frame.index.name == "Authority"]
+    assert rug and len(rug[0]) == 33
+    assert rug[0].loc["Camden"].str.contains(r"\([ABCD]\)$").any(), "rug cells carry the band letter"
+    assert "Advice in 6 weeks %" in rug[0].columns and "adv_6wk_pct" not in rug[0].columns, "headings are labels"
+
+
+@pytest.mark.parametrize("theme_id", THEME_PAGES)
+def test_theme_page_tabs_draw_ranking_funnel_trend_and_table(theme_id: str, on_demo: Path) -> None:
+    """One tab at a time is built (the Ranking tab by default); each tab is in the URL."""
+    theme_metrics = metrics_for_theme(theme_id)
+    metric = next((metric for metric in theme_metrics if metric.headline), theme_metrics[0])  # the page's default
+    at = open_page(THEME_PAGES[theme_id], la="202")
+    assert_clean(at)
+    assert [tab.label for tab in at.tabs] == ["Ranking", "Funnel plot", "Trend", "Table"]
+    assert [chart_title(spec) for spec in chart_specs(at)] == [f"{metric.name}, {LATEST}: Camden and whole network"]
+    assert not at.dataframe
+
+    funnel = open_page(THEME_PAGES[theme_id], la="202", view="Funnel plot")
+    assert_clean(funnel)
+    titles = [chart_title(spec) for spec in chart_specs(funnel)]
+    if metric.method.value in ("proportion", "rate"):
+        assert titles == [f"Funnel plot: {metric.name}, {LATEST}"]
+    else:
+        assert not titles and "No funnel plot" in funnel.info[0].value
+
+    trend = open_page(THEME_PAGES[theme_id], la="202", view="Trend")
+    assert_clean(trend)
+    assert [chart_title(spec) for spec in chart_specs(trend)] == [f"{metric.name}: Camden, last 8 quarters"]
+    behind = trend.dataframe[0].value
+    assert behind["Quarter"].tolist()[-1] == LATEST and len(behind) == 8
+    assert list(behind.columns) == ["Quarter", "Camden", "Network median", "Statistical neighbours' mean"]
+
+    table = open_page(THEME_PAGES[theme_id], la="202", view="Table")
+    assert_clean(table)
+    assert not chart_specs(table)
+    assert len(table.dataframe[0].value) == 33
+    assert [button.label for button in table.get("download_button")] == ["Download CSV", "Download Excel"]
+
+
+def test_data_standard_lists_every_field_and_metric(on_demo: Path) -> None:
+    at = open_page("pages/data_standard.py")
+    shown = texts(at)
+    missing = [name for name in VALUE_FIELDS if name not in shown]
+    assert not missing, f"fields not on the Data standard page: {missing}"
+    assert all(metric_id in shown for metric_id in METRICS)
+
+
+def test_published_context_has_chart_and_tables(on_demo: Path) -> None:
+    at = open_page("pages/published.py", la="202")
+    specs = chart_specs(at)
+    assert len(specs) == 1
+    assert "Camden" in chart_title(specs[0])
+    assert len(at.dataframe) == 2
+
+
+# --- every page with an empty database ----------------------------------------------------------------
+
+NEXT_STEPS = {
+    "pages/overview.py": "Upload",
+    "pages/my_authority.py": "Upload",
+    "pages/short_breaks.py": "Upload",
+    "pages/advice.py": "Upload",
+    "pages/transitions.py": "Upload",
+    "pages/published.py": "python -m benchmark published load",
+    "pages/meeting_pack.py": "Upload",
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_with_empty_database_says_what_to_do(page: str, on_empty: Path) -> None:
+    at = open_page(page)
+    assert_clean(at)
+    assert [title.value for title in at.title] == [TITLES[page]], "blank page"
+    assert not any(SYNTHETIC_LABEL in warning.value for warning in at.warning), "an empty database is not the demo"
+    if page in NEXT_STEPS:
+        assert at.info, "no next step shown"
+        assert NEXT_STEPS[page] in at.info[0].value
+        assert not at.get("plotly_chart")
+    elif page == "pages/upload.py":  # the page is itself the next step
+        assert len(at.file_uploader) == 1
+        assert "Nothing stored yet." in texts(at)
+    elif page == "pages/data_standard.py":  # the standard needs no data
+        assert "sb_children_total" in texts(at)
+    else:  # administration: members and groups are set up before any return arrives
+        assert at.dataframe
+
+
+@pytest.mark.parametrize("page", [page for page in NEXT_STEPS if page != "pages/published.py"])
+def test_empty_state_links_to_upload(page: str, on_empty: Path) -> None:
+    at = open_page(page)
+    links = [link.proto.page for link in at.get("page_link")]
+    assert any("upload" in link for link in links), links
+
+
+# --- an authority chosen in the URL ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", AUTHORITY_PAGES)
+def test_page_with_authority_from_url(page: str, on_demo: Path) -> None:
+    at = open_page(page, la="202")
+    assert_clean(at)
+    assert at.selectbox(key="select_la").value == "202"
+    assert at.query_params["la"] == "202"
+    assert "Camden" in texts(at)
+    # ...and a different choice really changes the page: Camden is then not the subject.
+    other = open_page(page, la="201")
+    assert "City of London" in texts(other)
+    assert "Camden" not in " ".join(item.value for item in other.caption)
+
+
+def test_overview_keeps_authority_in_url_and_lists_it(on_demo: Path) -> None:
+    at = open_page("pages/overview.py", la="202")
+    assert_clean(at)
+    assert at.query_params["la"] == "202"
+    assert "Camden" in tables_with(at, "Authority")[0]["Authority"].tolist()
+
+
+@pytest.mark.parametrize("page", ["pages/meeting_pack.py", "pages/upload.py", "pages/data_standard.py"])
+def test_pages_without_authority_keep_the_choice_in_url(page: str, on_demo: Path) -> None:
+    at = open_page(page, la="202", period="2025-26 Q4")
+    assert_clean(at)
+    assert at.query_params["la"] == "202"
+    assert at.query_params["period"] == "2025-26 Q4"
+
+
+def test_url_with_unknown_choices_falls_back(on_demo: Path) -> None:
+    at = open_page("pages/advice.py", la="999", period="1999-00 Q1", metric="no_such_metric", group="nobody",
+                   view="No such tab")
+    assert_clean(at)
+    assert at.query_params["metric"] == "adv_6wk_pct"
+    assert at.query_params["period"] == LATEST
+    assert at.query_params["group"] == "network"
+    assert at.query_params["la"] in reference.authorities()
+    assert "view" not in at.query_params, "an unknown tab is dropped from the address"
+    assert len(chart_specs(at)) == 1
+
+
+def test_url_selects_period_metric_and_authority(on_demo: Path) -> None:
+    at = open_page("pages/advice.py", la="202", metric="ehcp_20wk_pct", period="2025-26 Q4")
+    assert_clean(at)
+    assert at.selectbox(key="select_metric").value == "ehcp_20wk_pct"
+    assert at.selectbox(key="select_period").value == "2025-26 Q4"
+    assert chart_title(chart_specs(at)[0]) == (
+        "EHC plans issued within 20 weeks (%), 2025-26 Q4: Camden and whole network")
+
+
+# --- theme pages: changing the metric --------------------------------------------------------------------
+
+@pytest.mark.parametrize("theme_id", THEME_PAGES)
+def test_changing_metric_rerenders_and_updates_url(theme_id: str, on_demo: Path) -> None:
+    at = open_page(THEME_PAGES[theme_id], la="202")
+    first, second = metrics_for_theme(theme_id)[:2]
+    assert at.query_params["metric"] == first.id
+    at.selectbox(key="select_metric").select(second.id).run()
+    assert_clean(at)
+    assert at.query_params["metric"] == second.id
+    titles = [chart_title(spec) for spec in chart_specs(at)]
+    assert titles and all(second.name in title for title in titles), titles
+    assert not any(first.name in title for title in titles)
+    assert any(second.name in item.value for item in at.markdown)
+
+
+def bar_names(spec: dict) -> set[str]:
+    """The authorities drawn in a bar chart (names are on the y axis of the horizontal bars)."""
+    return {name for trace in spec["data"] for name in (trace.get("y") or []) if isinstance(name, str)}
+
+
+def test_hiding_an_authority_is_kept_in_url(on_demo: Path) -> None:
+    at = open_page("pages/advice.py", la="202")
+    assert {"Camden", "Westminster"} <= bar_names(chart_specs(at)[0])
+    at.multiselect(key="hide").select("Westminster").run()
+    assert_clean(at)
+    assert at.query_params["hide"] == "213"
+    shown = bar_names(chart_specs(at)[0])
+    assert "Camden" in shown and "Westminster" not in shown
+    # the link reopens the same view
+    again = open_page("pages/advice.py", la="202", hide="213")
+    assert again.multiselect(key="hide").value == ["Westminster"]
+    assert "Westminster" not in bar_names(chart_specs(again)[0])
+
+
+# --- My authority ----------------------------------------------------------------------------------------
+
+def test_my_authority_scorecard_for_each_theme(on_demo: Path) -> None:
+    at = open_page("pages/my_authority.py", la="202", period=LATEST)
+    assert_clean(at)
+    assert not at.info
+    assert [item.value for item in at.subheader] == [theme.title for theme in THEMES.values()]
+    cards = tables_with(at, "Metric")
+    assert [len(card) for card in cards] == [len(metrics_for_theme(theme_id)) for theme_id in THEMES]
+    assert (cards[1]["Value"] != "-").all()
+
+
+def test_my_authority_without_a_return_shows_info(tmp_db: Database, make_csv: Callable, example_row: Callable,
+                                                 today, monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmark.intake.returns import store_file
+
+    for la_code, period in (("202", LATEST), ("201", "2026-27 Q1")):
+        content = make_csv("advice", [example_row("advice", la_code, period)])
+        assert store_file(tmp_db, f"advice_{la_code}.csv", content, "test", today=today).stored
+    monkeypatch.setenv("DSCO_DB", str(tmp_db.path))
+    at = open_page("pages/my_authority.py", local=True, la="202", period="2026-27 Q1")
+    assert_clean(at)
+    assert at.selectbox(key="select_period").value == "2026-27 Q1"
+    assert len(at.info) == 1
+    assert "Camden has no return for 2026-27 Q1" in at.info[0].value
+    # the quarter it did return: figures, no info
+    at = open_page("pages/my_authority.py", local=True, la="202", period=LATEST)
+    assert_clean(at)
+    assert not at.info
+
+
+# --- Upload through the page --------------------------------------------------------------------------------
+
+def _submissions(db: Database) -> int:
+    return int(db.scalar("SELECT count(*) FROM submissions"))
+
+
+def test_upload_good_file_previews_then_stores_once(writable_demo: Database, make_csv: Callable,
+                                                    example_row: Callable) -> None:
+    db = writable_demo
+    content = make_csv("advice", [example_row("advice", "202", LATEST, adv_requests="61", notes="AppTest upload")])
+    before = _submissions(db)
+    at = open_page("pages/upload.py")
+    at.file_uploader(key="return_file").upload("camden_advice.csv", content, "text/csv")
+    at.run()
+    assert_clean(at)
+    assert any("valid" in item.value and "Ready to store" in item.value for item in at.success)
+    preview = tables_with(at, "Effect")
+    assert preview, "no preview table"
+    row = preview[0].iloc[0]
+    assert (row["Authority"], row["Quarter"]) == ("Camden", LATEST)
+    assert row["Effect"].startswith("replaces the return stored")
+    assert row["adv_requests"] == 61
+    assert _submissions(db) == before, "stored before the confirm step"
+
+    button = at.button(key="store_button")
+    button.click()
+    at.run()
+    assert_clean(at)
+    assert _submissions(db) == before + 1
+    stored = db.frame("SELECT * FROM submissions ORDER BY submission_id DESC LIMIT 1").iloc[0]
+    assert (stored["file_name"], stored["theme"], stored["submitted_by"]) == (
+        "camden_advice.csv", "advice", DEMO_USER.email)  # the demo runs as its chair
+    value = db.scalar("SELECT value FROM current_values WHERE la_code = '202' AND period = ? "
+                      "AND field = 'adv_requests'", [LATEST])
+    assert value == 61
+    assert any(f"stored as submission {stored['submission_id']}" in item.value for item in at.success)
+    assert f"Where it now sits, {LATEST}" in [item.value for item in at.subheader]
+    assert not at.button, "the store button is still offered after storing"
+
+    # A second click (the same button, as a double click delivers it) stores nothing more.
+    button.click()
+    at.run()
+    assert_clean(at)
+    assert _submissions(db) == before + 1
+
+
+def test_upload_same_file_in_new_session_is_not_stored_twice(writable_demo: Database, make_csv: Callable,
+                                                             example_row: Callable) -> None:
+    db = writable_demo
+    content = make_csv("advice", [example_row("advice", "202", LATEST, adv_requests="61")])
+    before = _submissions(db)
+    for _ in range(2):
+        at = open_page("pages/upload.py")
+        at.file_uploader(key="return_file").upload("camden_advice.csv", content, "text/csv")
+        at.run()
+        at.button(key="store_button").click()
+        at.run()
+        assert_clean(at)
+    assert _submissions(db) == before + 1
+    assert any("already stored; nothing changed" in item.value for item in at.success)
+
+
+def test_upload_bad_file_shows_errors_and_stores_nothing(writable_demo: Database, make_csv: Callable,
+                                                         example_row: Callable) -> None:
+    db = writable_demo
+    content = make_csv("advice", [example_row("advice", "202", LATEST, adv_requests="48.5")])
+    before = _submissions(db)
+    at = open_page("pages/upload.py")
+    at.file_uploader(key="return_file").upload("camden_advice.csv", content, "text/csv").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "Nothing has been stored" in at.error[0].value
+    errors = tables_with(at, "Problem")
+    assert errors, "no errors table"
+    problem = errors[0].iloc[0]
+    assert (int(problem["Row"]), problem["Column"], problem["Value"]) == (2, "adv_requests", "48.5")
+    assert "fraction" in problem["Problem"]
+    assert not at.button, "a store button is offered for a file with errors"
+    assert not tables_with(at, "Effect"), "a preview is shown for a file with errors"
+    assert _submissions(db) == before
+
+
+def test_upload_xlsx(writable_demo: Database, make_xlsx: Callable, example_row: Callable) -> None:
+    from benchmark.intake.standard import columns
+
+    names = [spec.name for spec in columns("transitions")]
+    row = example_row("transitions", "201", LATEST)
+    content = make_xlsx([names, [row[name] or None for name in names]])
+    at = open_page("pages/upload.py")
+    at.file_uploader(key="return_file").upload(
+        "city_transitions.xlsx", content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    at.run()
+    assert_clean(at)
+    preview = tables_with(at, "Effect")[0].iloc[0]
+    assert (preview["Authority"], preview["Effect"]) == ("City of London", "new return")
+
+
+def test_first_upload_into_empty_database_fills_the_pages(tmp_db: Database, make_csv: Callable,
+                                                         example_row: Callable,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DSCO_DB", str(tmp_db.path))
+    content = make_csv("advice", [example_row("advice", "202", LATEST), example_row("advice", "201", LATEST)])
+    at = open_page("pages/upload.py", local=True)
+    at.file_uploader(key="return_file").upload("two_boroughs.csv", content, "text/csv").run()
+    preview = tables_with(at, "Effect")[0]
+    assert preview["Effect"].tolist() == ["new return", "new return"]
+    at.button(key="store_button").click().run()
+    assert_clean(at)
+    assert _submissions(tmp_db) == 1
+    assert tables_with(at, "submission_id"), "the history does not list the new submission"
+    at.switch_page("pages/advice.py").run()
+    assert_clean(at)
+    assert not at.info or "not in this peer group" not in at.info[0].value
+    assert len(chart_specs(at)) == 1
+
+
+def test_preview_after_storing_does_not_claim_to_replace_itself(writable_demo: Database, make_csv: Callable,
+                                                               example_row: Callable) -> None:
+    content = make_csv("transitions", [example_row("transitions", "201", LATEST)])  # missing in the demo
+    at = open_page("pages/upload.py")
+    at.file_uploader(key="return_file").upload("city_transitions.csv", content, "text/csv").run()
+    assert tables_with(at, "Effect")[0]["Effect"].tolist() == ["new return"]
+    at.button(key="store_button").click().run()
+    assert_clean(at)
+    success = " ".join(item.value for item in at.success)
+    assert "stored as submission" in success and "replaces" not in success
+    effects = [effect for table in tables_with(at, "Effect") for effect in table["Effect"]]
+    assert not any(effect.startswith("replaces") for effect in effects), effects
+
+
+def test_zoom_in_the_url_draws_dots_instead_of_bars(on_demo: Path) -> None:
+    bars = open_page("pages/advice.py", la="202")
+    assert chart_specs(bars)[0]["data"][0]["type"] == "bar"
+    dots = open_page("pages/advice.py", la="202", zoom="true")
+    assert_clean(dots)
+    assert dots.toggle(key="zoom").value is True
+    assert chart_specs(dots)[0]["data"][0]["mode"] == "markers"

@@ -166,6 +166,11 @@ def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
     kinds = np.where(methods == Method.RATE, "rate", "proportion")
     funnel = stats.funnel_position(values["numerator"], values["denominator"], kinds, groups)
     funnel[~funnelled] = None
+    adjusted = stats.overdispersed_funnel(values["numerator"], values["denominator"], kinds, groups)
+    adjusted["position"][~funnelled] = None
+    small = stats.small_numbers(values["numerator"], values["denominator"], kinds) & funnelled
+    flags = stats.top_bottom_20(values["value"], polarity, groups)
+    flags[small] = None  # shown and ranked, but not judged
     by_group = values["value"].groupby(groups)
     return values.assign(
         rank=stats.competition_rank(values["value"], polarity, groups),
@@ -173,9 +178,20 @@ def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
         group_median=by_group.transform("median").to_numpy(),
         group_mean=by_group.transform("mean").to_numpy(),
         quartile_band=stats.quartile_bands(values["value"], polarity, groups),
-        top_bottom_20=stats.top_bottom_20(values["value"], polarity, groups),
+        top_bottom_20=flags,
         funnel=funnel,
+        funnel_adjusted=adjusted["position"],
+        funnel_z=np.where(funnelled, adjusted["z"], np.nan),
+        group_rate=np.where(funnelled, adjusted["target"], np.nan),
+        overdispersion_phi=np.where(funnelled, adjusted["phi"], np.nan),
+        overdispersion_tau2=np.where(funnelled, adjusted["tau2"], np.nan),
+        small_numbers=small,
     )
+
+
+# The columns `_group_statistics` works out within a peer group, recomputed when the group changes.
+GROUP_COLUMNS = ("rank", "group_reported", "quartile_band", "top_bottom_20", "funnel", "funnel_adjusted", "funnel_z",
+                 "group_rate", "overdispersion_phi", "overdispersion_tau2", "small_numbers")
 
 
 @dataclass(frozen=True)
@@ -272,7 +288,8 @@ def _rolling_and_trend(cubes: _Cubes) -> dict[str, np.ndarray]:
     slope, pvalue, points = stats.rolling_linear_trend(value, TREND_QUARTERS)
     polarity = np.array([metric.polarity.value for metric in metrics], dtype=object)[per_series][:, None]
     trend = stats.trend_labels(slope, pvalue, points, np.broadcast_to(polarity, flat))
-    return {"rolling_4q": rolling.reshape(shape), "trend": trend.reshape(shape), "trend_slope": slope.reshape(shape)}
+    return {"rolling_4q": rolling.reshape(shape), "trend": trend.reshape(shape), "trend_slope": slope.reshape(shape),
+            "trend_p": pvalue.reshape(shape)}
 
 
 def scorecard(db: Database) -> pd.DataFrame:
@@ -306,14 +323,16 @@ def scorecard(db: Database) -> pd.DataFrame:
 
 SCORECARD_COLUMNS = (
     "rank", "network_reported", "network_median", "network_mean", "quartile_band", "top_bottom_20", "funnel",
+    "funnel_adjusted", "funnel_z", "group_rate", "overdispersion_phi", "overdispersion_tau2", "small_numbers",
     "diff_from_median", "region_mean", "sn_mean", "sn_median", "sn_reported", "rolling_4q", "trend",
-    "trend_slope", "flag", "period", "la_name",
+    "trend_slope", "trend_p", "flag", "period", "la_name",
 )
 
 
 COMPARE_COLUMNS = (
     "la_code", "la_name", "period", "metric", "value", "numerator", "denominator", "ci_low", "ci_high",
-    "rank", "group_reported", "quartile_band", "top_bottom_20", "funnel", "network_median", "network_mean",
+    "rank", "group_reported", "quartile_band", "top_bottom_20", "funnel", "funnel_adjusted", "overdispersion_phi",
+    "overdispersion_tau2", "small_numbers", "network_median", "network_mean",
     "diff_from_median", "region_mean", "sn_mean", "sn_median", "sn_reported", "sn_closeness", "england",
     "england_source",
     "rolling_4q", "trend", "flag",
@@ -357,12 +376,13 @@ def compare(db: Database, period: Period, metric_id: str, group: str = "network"
     rows["period_index"] = period.index
     if peers.key != "network":
         regrouped = _group_statistics(rows[["metric", "period_index", "la_code", "value", "numerator", "denominator"]])
-        rows = rows.drop(columns=["rank", "quartile_band", "top_bottom_20", "funnel"], errors="ignore").merge(
-            regrouped[["la_code", "rank", "quartile_band", "top_bottom_20", "funnel", "group_reported"]],
-            on="la_code", how="left", suffixes=("_network", ""),
+        rows = rows.drop(columns=[column for column in GROUP_COLUMNS if column != "group_reported"],
+                         errors="ignore").merge(
+            regrouped[["la_code", *GROUP_COLUMNS]], on="la_code", how="left", suffixes=("_network", ""),
         )
     else:
         rows["group_reported"] = rows["network_reported"]
+    rows["small_numbers"] = rows["small_numbers"].fillna(False).astype(bool)
     if len(network):
         rows["network_median"] = network["value"].median()
         rows["network_mean"] = network["value"].mean()
@@ -377,6 +397,20 @@ def compare(db: Database, period: Period, metric_id: str, group: str = "network"
             rows[column] = None
     rows["sn_reported"] = rows["sn_reported"].fillna(0).astype(int)
     return rows.sort_values(["rank", "la_name"], na_position="last")[list(COMPARE_COLUMNS)].reset_index(drop=True)
+
+
+def group_scorecard(db: Database, peers: PeerGroup) -> pd.DataFrame:
+    """The scorecard rows of a peer group's members in every quarter, with rank, band, top/bottom
+    20% and funnel classes worked out within the group (the whole network's are kept as they are)."""
+    table = scorecard(db)
+    if not len(table):
+        return table
+    rows = table[table["la_code"].isin(peers.members)]
+    if peers.key == "network" or rows.empty:
+        return rows.assign(group_reported=rows["network_reported"], group_median=rows["network_median"])
+    regrouped = _group_statistics(rows[["metric", "period_index", "la_code", "value", "numerator", "denominator"]])
+    return rows.drop(columns=list(GROUP_COLUMNS), errors="ignore").reset_index(drop=True).join(
+        regrouped[[*GROUP_COLUMNS, "group_median"]])
 
 
 def authority_scorecard(db: Database, la_code: str, period: Period) -> pd.DataFrame:

@@ -109,7 +109,7 @@ CATALOGUE: tuple[Metric, ...] = (
             ("sb_children_total",), POPULATION, Method.RATE, PER_10K, N, 1,
             "Disabled children who received a targeted or specialist short break in the quarter, per 10,000 "
             "children aged 0-17 (ONS mid-year estimate, latest year not after the quarter).",
-            "Breaks for Carers of Disabled Children Regulations 2011, reg 3", short="Reach per 10k"),
+            "Breaks for Carers of Disabled Children Regulations 2011, reg 3", short="Reach per 10k", headline=True),
     _metric("sb_direct_payment_pct", "Short breaks through direct payments (%)", "short_breaks",
             ("sb_children_direct_payment",), "sb_children_total", Method.PROPORTION, "%", N, 1,
             "Of children receiving short breaks, the percentage receiving them through a direct payment.",
@@ -131,7 +131,7 @@ CATALOGUE: tuple[Metric, ...] = (
             ("sb_children_waiting",), POPULATION, Method.RATE, PER_10K, L, 1,
             "Children assessed as eligible and still waiting for a service at quarter end, per 10,000 "
             "children aged 0-17.",
-            "Breaks for Carers of Disabled Children Regulations 2011, reg 3", short="Waiting per 10k"),
+            "Breaks for Carers of Disabled Children Regulations 2011, reg 3", short="Waiting per 10k", headline=True),
     _metric("sb_assessment_days_median", "Median days to short-break assessment", "short_breaks",
             ("sb_assessment_days_median",), None, Method.VALUE, "days", L, 0,
             "Median calendar days from referral to completed short-break assessment, as reported.",
@@ -171,7 +171,7 @@ CATALOGUE: tuple[Metric, ...] = (
             ("ehcp_issued_20wk",), "ehcp_issued", Method.PROPORTION, "%", H, 1,
             "Of final EHC plans issued in the quarter, the percentage issued within 20 weeks of the request "
             "(DfE publishes the annual equivalent for England, regions and authorities).",
-            "SEND Regulations 2014, reg 13(2)", short="EHCPs in 20 weeks %"),
+            "SEND Regulations 2014, reg 13(2)", short="EHCPs in 20 weeks %", headline=True),
     _metric("ehcp_sc_provision_pct", "EHC plans with social care provision (%)", "advice",
             ("ehcp_with_sc_provision",), "ehcp_issued", Method.PROPORTION, "%", N, 1,
             "Of final EHC plans issued, the percentage with social care provision in section H1 or H2.",
@@ -180,7 +180,7 @@ CATALOGUE: tuple[Metric, ...] = (
     _metric("pfa_review_sc_pct", "Year 9+ reviews with a social care contribution (%)", "transitions",
             ("pfa_y9plus_reviews_sc",), "pfa_y9plus_reviews", Method.PROPORTION, "%", H, 1,
             "Of EHC plan annual reviews held for Year 9 and above, the percentage with a social care contribution.",
-            "SEND Regulations 2014, regs 20(6) and 21(6)", short="Y9+ reviews with SC %"),
+            "SEND Regulations 2014, regs 20(6) and 21(6)", short="Y9+ reviews with SC %", headline=True),
     _metric("pfa_referred_asc_pct", "Turning 18 within 12 months: referred to adult care (%)", "transitions",
             ("pfa_referred_asc",), "pfa_turning_18_12m", Method.PROPORTION, "%", H, 1,
             "Of young people turning 18 within 12 months, the percentage already referred to adult social care.",
@@ -194,7 +194,7 @@ CATALOGUE: tuple[Metric, ...] = (
             ("pfa_services_at_18",), "pfa_turned_18", Method.PROPORTION, "%", H, 1,
             "Of young people who turned 18 in the quarter, the percentage with adult care and support in place "
             "on their birthday.",
-            "Care Act 2014 s66", short="Services at 18 %"),
+            "Care Act 2014 s66", short="Services at 18 %", headline=True),
 )
 
 METRICS: dict[str, Metric] = {metric.id: metric for metric in CATALOGUE}

@@ -152,6 +152,136 @@ def funnel_limits(p0: float | npt.ArrayLike, denominators: npt.ArrayLike,
     }
 
 
+# A value resting on fewer cases than this (a proportion's denominator, a rate's count) is shown
+# with its count and interval but never judged: no top/bottom 20% flag, no discussion item.
+SMALL_NUMBERS_BELOW = 10
+# Overdispersion is estimated only from at least this many reporting authorities; fewer give no
+# usable spread, so their limits are the plain ones (tau2 = 0).
+OVERDISPERSION_MIN_AUTHORITIES = 5
+# The z-scores are winsorised at these percentiles before phi is estimated (Spiegelhalter 2005).
+WINSOR_PERCENTILES = (10, 90)
+FUNNEL_CLASSES = ("within", "above_95", "below_95", "above_99.8", "below_99.8")
+
+
+def small_numbers(numerator: npt.ArrayLike, denominator: npt.ArrayLike,
+                  kind: FunnelKind | npt.ArrayLike) -> np.ndarray:
+    """True where a value rests on fewer than SMALL_NUMBERS_BELOW cases: the denominator of a
+    proportion, the count of a rate. False where a figure is missing (there is no value to judge)."""
+    kinds = np.broadcast_to(np.asarray(kind, dtype=object), np.shape(numerator))
+    cases = np.where(kinds == "rate", _as_float(numerator), _as_float(denominator))
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(cases) & ~np.isnan(_as_float(numerator)) & (cases < SMALL_NUMBERS_BELOW)
+
+
+def _classify(z: np.ndarray) -> np.ndarray:
+    """Funnel class of a z-score: beyond 99.8% (|z| > 3.090232), beyond 95% (|z| > 1.959964), within."""
+    position = np.select(
+        [z > Z_998, z > Z_95, z < -Z_998, z < -Z_95],
+        ["above_99.8", "above_95", "below_99.8", "below_95"],
+        default="within",
+    ).astype(object)
+    position[np.isnan(z)] = None
+    return position
+
+
+def _transformed(x: np.ndarray, n: np.ndarray, kinds: np.ndarray,
+                 pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each value, its target and its standard error on the variance-stabilising scale.
+
+    Proportions on the arcsine-square-root scale: y = asin(sqrt(k/n)), target asin(sqrt(pooled)),
+    s = 1/(2 sqrt(n)). Rates as indirectly standardised ratios on the square-root scale: expected
+    E = n x pooled, y = sqrt(O/E), target 1, s = 1/(2 sqrt(E)), which copes with a count of 0.
+    """
+    rate = kinds == "rate"
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = n * pooled
+        y = np.where(rate, np.sqrt(x / expected), np.arcsin(np.sqrt(np.clip(x / n, 0, 1))))
+        target = np.where(rate, 1.0, np.arcsin(np.sqrt(np.clip(pooled, 0, 1))))
+        s = np.where(rate, 1 / (2 * np.sqrt(expected)), 1 / (2 * np.sqrt(n)))
+    # A network whose pooled rate is 0 expects nothing: every value is 0 and exactly on target.
+    nothing_expected = rate & (expected == 0) & (x == 0)
+    y = np.where(nothing_expected, 1.0, y)
+    s = np.where(nothing_expected, np.inf, s)
+    return y, target, s
+
+
+def overdispersed_funnel(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: FunnelKind | npt.ArrayLike,
+                         groups: npt.ArrayLike | None = None) -> dict[str, np.ndarray]:
+    """Funnel classes that allow for real variation between authorities (Spiegelhalter 2005,
+    "Handling over-dispersion of performance indicators"; as NHS-R's FunnelPlotR), per group.
+
+    z = (y - target)/s on the scale of `_transformed`; the z-scores are winsorised at their 10th and
+    90th percentiles (numpy's linear interpolation); phi = mean of the squared winsorised z; with I
+    reporting authorities and w = 1/s^2, tau2 = 0 if I x phi < I - 1, else
+    (I x phi - (I - 1)) / (sum w - sum w^2 / sum w). With fewer than OVERDISPERSION_MIN_AUTHORITIES
+    reporting, phi is NaN and tau2 = 0 (nothing to estimate it from). The adjusted z is
+    (y - target) / sqrt(s^2 + tau2), classed at 95% and 99.8% as `funnel_position`.
+
+    Returns per row: "position" (class or None), "z" (adjusted z), "phi", "tau2" (the group's,
+    NaN where the row has no group figure), "target" (the group's pooled rate, 0-1 or per unit).
+    """
+    x = _as_float(numerator)
+    n = _as_float(denominator)
+    kinds = np.broadcast_to(np.asarray(kind, dtype=object), x.shape)
+    for value in set(kinds.ravel().tolist()):
+        _check(value, FUNNEL_KINDS, "kind")
+    valid = ~np.isnan(x) & (n > 0) & (x >= 0)
+    codes = _group_codes(groups, len(x))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = (_per_group(np.where(valid, x, 0.0), codes) / _per_group(np.where(valid, n, 0.0), codes))[codes]
+    y, target, s = _transformed(np.where(valid, x, np.nan), np.where(valid, n, np.nan), kinds, pooled)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(valid, (y - target) / s, np.nan)
+    frame = pd.DataFrame({"code": codes, "z": z, "w": np.where(valid, 1 / s**2, np.nan)})
+    present = frame.dropna(subset=["z"])
+    by_group = present.groupby("code")
+    low = by_group["z"].quantile(WINSOR_PERCENTILES[0] / 100)
+    high = by_group["z"].quantile(WINSOR_PERCENTILES[1] / 100)
+    winsorised = present["z"].clip(low.reindex(present["code"]).to_numpy(), high.reindex(present["code"]).to_numpy())
+    reporting = by_group.size()
+    phi = (winsorised**2).groupby(present["code"]).mean()
+    w_sum = by_group["w"].sum()
+    w2_sum = (present["w"] ** 2).groupby(present["code"]).sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tau2 = ((reporting * phi - (reporting - 1)) / (w_sum - w2_sum / w_sum)).where(
+            reporting * phi >= reporting - 1, 0.0)
+    estimated = reporting >= OVERDISPERSION_MIN_AUTHORITIES
+    phi = phi.where(estimated)
+    tau2 = tau2.where(estimated, 0.0).fillna(0.0)
+    row_phi = phi.reindex(codes).to_numpy(dtype=float)
+    row_tau2 = tau2.reindex(codes).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        adjusted = np.where(valid, (y - target) / np.sqrt(s**2 + row_tau2), np.nan)
+    return {"position": _classify(adjusted), "z": adjusted, "phi": row_phi, "tau2": row_tau2,
+            "target": np.where(np.isnan(row_tau2), np.nan, pooled)}
+
+
+def adjusted_funnel_limits(p0: float, denominators: npt.ArrayLike, kind: FunnelKind,
+                           tau2: float) -> dict[str, np.ndarray]:
+    """The overdispersion-adjusted 95% and 99.8% limits around p0 for each denominator, back on the
+    scale of the values (0-1, or per unit of exposure), to draw the funnel: target +/- z x
+    sqrt(s^2 + tau2) on the scale of `overdispersed_funnel`, transformed back. With tau2 = 0
+    these are the exact-scale limits without any allowance. Same keys as `funnel_limits`."""
+    _check(kind, FUNNEL_KINDS, "kind")
+    n = _as_float(denominators)
+    n = np.where(n > 0, n, np.nan)
+    limits = {}
+    for side, sign in (("lower", -1), ("upper", 1)):
+        for level, z in (("95", Z_95), ("99.8", Z_998)):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                if kind == "rate":
+                    s = 1 / (2 * np.sqrt(n * p0))
+                    ratio_root = np.clip(1 + sign * z * np.sqrt(s**2 + tau2), 0, None)
+                    limit = ratio_root**2 * p0
+                else:
+                    s = 1 / (2 * np.sqrt(n))
+                    angle = np.clip(math.asin(math.sqrt(min(max(p0, 0.0), 1.0))) + sign * z * np.sqrt(s**2 + tau2),
+                                    0, math.pi / 2)
+                    limit = np.sin(angle) ** 2
+            limits[f"{side}_{level}"] = limit
+    return {key: limits[key] for key in ("lower_99.8", "lower_95", "upper_95", "upper_99.8")}
+
+
 def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: FunnelKind | npt.ArrayLike,
                     groups: npt.ArrayLike | None = None) -> np.ndarray:
     """Where each authority sits against the funnel around its group's pooled rate.
@@ -223,6 +353,33 @@ def quartile_bands(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
 
 
 TREND_SIGNIFICANCE = 0.05
+SIGNIFICANCE = TREND_SIGNIFICANCE  # changes between quarters are judged at the same level
+
+
+def p_value_text(pvalue: float) -> str:
+    """'p = 0.012', or 'p < 0.001' where three decimals would read as zero."""
+    return "p < 0.001" if pvalue < 0.001 else f"p = {pvalue:.3f}"
+
+
+def two_proportion_test(x1: float, n1: float, x2: float, n2: float) -> float:
+    """Two-sided p-value that two proportions differ only by chance: the pooled two-proportion z-test,
+    z = (p1 - p2) / sqrt(p (1 - p) (1/n1 + 1/n2)) with p = (x1 + x2) / (n1 + n2). NaN without data;
+    1 where both are 0% or both 100% (no variation to judge)."""
+    if not (n1 > 0 and n2 > 0):
+        return math.nan
+    pooled = (x1 + x2) / (n1 + n2)
+    spread = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
+    if spread <= 0:
+        return 1.0
+    return float(2 * stats.norm.sf(abs(x1 / n1 - x2 / n2) / math.sqrt(spread)))
+
+
+def poisson_rate_test(count1: float, exposure1: float, count2: float, exposure2: float) -> float:
+    """Two-sided p-value that two Poisson rates differ only by chance: the exact conditional test
+    (given the total count, count1 is binomial with p = exposure1 / (exposure1 + exposure2))."""
+    if not (exposure1 > 0 and exposure2 > 0) or count1 + count2 <= 0:
+        return math.nan if not (exposure1 > 0 and exposure2 > 0) else 1.0
+    return float(stats.binomtest(int(count1), int(count1 + count2), exposure1 / (exposure1 + exposure2)).pvalue)
 
 
 def _least_squares(n: np.ndarray, sx: np.ndarray, sy: np.ndarray, sxx: np.ndarray, sxy: np.ndarray,

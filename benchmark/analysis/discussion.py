@@ -1,0 +1,221 @@
+"""What stands out: the short, ranked list of items a regional forum discusses.
+
+An item is raised only on evidence, for an authority and a metric in the chosen quarter:
+- beyond the 99.8% funnel limits allowing for variation between authorities (overdispersion-
+  adjusted, Spiegelhalter 2005), or beyond the 95% limits on the same side this quarter and the last;
+- a worsening trend, significant at p < 0.05, over the last 8 quarters;
+- a short breaks services statement not reviewed in the last 12 months;
+- in the bottom 20% of the peer group for three quarters running.
+A value resting on small numbers (fewer than `stats.SMALL_NUMBERS_BELOW` cases) is never an item.
+
+Each item is one plain sentence with its figures and why it was raised. Items are ranked by the
+strength of their evidence, as a z-score: the adjusted funnel z beyond the limits; the Stouffer
+combination (|z1| + |z2|) / sqrt(2) of two quarters beyond 95%; the normal equivalent of a trend's
+p-value; for a statement, the 95% critical value (a lapse of a statutory duty is firm evidence);
+for three quarters in the bottom 20% alone, the quarter's adjusted funnel |z| (0 without a funnel).
+At most `DISCUSSION_LIMIT` items are shown, grouped by theme; the rest are counted.
+
+London's convention, the narrative requests (top or bottom 20% on a headline metric), is a list of
+its own: `narrative_requests`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import pandas as pd
+from scipy.stats import norm
+
+from benchmark import reference
+from benchmark.analysis import engine, stats
+from benchmark.analysis.metrics import METRICS, STATEMENT_STALE_MONTHS, Method, Metric
+from benchmark.db import Database
+from benchmark.intake.standard import THEMES
+from benchmark.periods import Period
+
+DISCUSSION_LIMIT = 15
+BOTTOM_RUN_QUARTERS = 3
+STATEMENT_METRIC = "sb_statement_age_months"
+
+BEYOND_998 = "beyond_99.8"
+BEYOND_95_TWICE = "beyond_95_twice"
+WORSENING_TREND = "worsening_trend"
+STATEMENT_OVERDUE = "statement_overdue"
+BOTTOM_20_RUNNING = "bottom_20_running"
+KINDS = (BEYOND_998, BEYOND_95_TWICE, WORSENING_TREND, STATEMENT_OVERDUE, BOTTOM_20_RUNNING)
+ITEM_COLUMNS = ("la_code", "la_name", "theme", "metric", "kind", "sentence", "strength")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an item was raised: `words` always, `figures` (such as a p-value) where the audience may
+    see figures; `quarters` are the period indexes the reason rests on."""
+
+    kind: str
+    strength: float
+    words: str
+    figures: str = ""
+    quarters: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Item:
+    la_code: str
+    la_name: str
+    theme: str
+    metric: str
+    figures: str  # " 47.0% (47 of 100) against a network rate of 70.2%"
+    reasons: tuple[Reason, ...]
+
+    @property
+    def strength(self) -> float:
+        return max(reason.strength for reason in self.reasons)
+
+    @property
+    def kind(self) -> str:
+        return self.reasons[0].kind
+
+    def sentence(self, name: str | None = None, figures: bool = True) -> str:
+        """One plain sentence; `figures=False` quotes no number (for an external audience)."""
+        parts = [reason.words + (reason.figures if figures else "") for reason in self.reasons]
+        reasons = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + ", and " + parts[-1]
+        what = _metric_words(METRICS[self.metric])
+        return f"{name or self.la_name}: {what}{self.figures if figures else ''}: {reasons}."
+
+    def keeping(self, kinds: set[str]) -> Item | None:
+        """The item with only the reasons of these kinds, or None if none is left."""
+        kept = tuple(reason for reason in self.reasons if reason.kind in kinds)
+        return replace(self, reasons=kept) if kept else None
+
+
+def _metric_words(metric: Metric) -> str:
+    """'Social care advice within 6 weeks (%)' -> 'social care advice within 6 weeks'; 'EHC ...' keeps its capitals."""
+    name = metric.name.removesuffix(" (%)")
+    return name[0].lower() + name[1:] if name[1:2].islower() else name
+
+
+def _figures(metric: Metric, row: dict, peers: engine.PeerGroup) -> str:
+    value = metric.format(row["value"])
+    if metric.method is Method.PROPORTION:
+        count = f" ({row['numerator']:,.0f} of {row['denominator']:,.0f})"
+    elif metric.method is Method.RATE:
+        count = f" (count {row['numerator']:,.0f})"
+    else:
+        count = ""
+    where = "a network" if peers.key == "network" else "a group"
+    if metric.method in (Method.PROPORTION, Method.RATE) and row["group_rate"] == row["group_rate"]:
+        against = f"{where} rate of {metric.format(row['group_rate'] * metric.multiplier)}"
+    else:
+        against = f"{where} median of {metric.format(row['group_median'])}"
+    return f" {value}{count} against {against}"
+
+
+def _side(position: object) -> str | None:
+    return position.split("_")[0] if isinstance(position, str) and position != "within" else None
+
+
+def _reasons(metric: Metric, row: dict, before: dict, period: Period) -> list[Reason]:
+    now, last = period.index, period.index - 1
+    reasons = []
+    position, previous = row.get("funnel_adjusted"), before.get((last, "funnel_adjusted"))
+    if position in ("above_99.8", "below_99.8"):
+        reasons.append(Reason(BEYOND_998, abs(row["funnel_z"]),
+                              f"{_side(position)} the 99.8% limits allowing for variation between authorities",
+                              quarters=(now,)))
+    elif _side(position) and _side(position) == _side(previous):
+        combined = (abs(row["funnel_z"]) + abs(before[(last, "funnel_z")])) / math.sqrt(2)
+        reasons.append(Reason(BEYOND_95_TWICE, combined,
+                              f"{_side(position)} the 95% limits allowing for variation between authorities "
+                              "this quarter and last", quarters=(last, now)))
+    if row.get("trend") == "worsening" and metric.method is not Method.AGE_MONTHS:
+        pvalue = row["trend_p"]
+        reasons.append(Reason(WORSENING_TREND, float(norm.isf(pvalue / 2)),
+                              f"worsening over the last {engine.TREND_QUARTERS} quarters",
+                              f" ({stats.p_value_text(pvalue)})",
+                              quarters=tuple(range(now - engine.TREND_QUARTERS + 1, now + 1))))
+    if metric.id == STATEMENT_METRIC and row.get("flag") is True:
+        reasons.append(Reason(STATEMENT_OVERDUE, stats.Z_95,
+                              f"the short breaks statement has not been reviewed in the last "
+                              f"{STATEMENT_STALE_MONTHS} months", quarters=(now,)))
+    run = tuple(range(now - BOTTOM_RUN_QUARTERS + 1, now + 1))
+    if row.get("top_bottom_20") == "bottom 20%" and all(
+            before.get((index, "top_bottom_20")) == "bottom 20%" for index in run[:-1]):
+        z = row.get("funnel_z")
+        reasons.append(Reason(BOTTOM_20_RUNNING, abs(z) if z == z and z is not None else 0.0,
+                              f"in the bottom 20% for {BOTTOM_RUN_QUARTERS} quarters", quarters=run))
+    return sorted(reasons, key=lambda reason: -reason.strength)
+
+
+def find_items(db: Database, period: Period, group: str = "network", for_la: str | None = None,
+               themes: tuple[str, ...] = tuple(THEMES), names: dict[str, str] | None = None) -> list[Item]:
+    """Every item for the quarter, strongest first; `names` maps codes to names as the reader sees them."""
+    peers = engine.peer_group(db, group, for_la)
+    table = engine.group_scorecard(db, peers)
+    if not len(table):
+        return []
+    wanted = [metric_id for metric_id, metric in METRICS.items() if metric.theme in themes]
+    rows = table[table["metric"].isin(wanted)
+                 & table["period_index"].between(period.index - BOTTOM_RUN_QUARTERS + 1, period.index)]
+    earlier = rows[rows["period_index"] < period.index].set_index(["la_code", "metric", "period_index"])
+    history = {key: record for key, record in zip(earlier.index, earlier.to_dict("records"), strict=True)}
+    now = rows[(rows["period_index"] == period.index) & rows["value"].notna() & ~rows["small_numbers"].astype(bool)]
+    items = []
+    for row in now.to_dict("records"):
+        metric = METRICS[row["metric"]]
+        before = {(index, column): history.get((row["la_code"], metric.id, index), {}).get(column)
+                  for index in range(period.index - BOTTOM_RUN_QUARTERS + 1, period.index)
+                  for column in ("funnel_adjusted", "funnel_z", "top_bottom_20")}
+        reasons = _reasons(metric, row, before, period)
+        if reasons:
+            name = (names or {}).get(row["la_code"]) or reference.authority_name(row["la_code"])
+            items.append(Item(row["la_code"], name, metric.theme, metric.id, _figures(metric, row, peers),
+                              tuple(reasons)))
+    return rank(items)
+
+
+def rank(items: list[Item]) -> list[Item]:
+    """Strongest evidence first; more reasons, then name and metric, break ties."""
+    return sorted(items, key=lambda item: (-item.strength, -len(item.reasons), item.la_name, item.metric))
+
+
+def shortlist(items: list[Item], limit: int = DISCUSSION_LIMIT) -> tuple[list[Item], int]:
+    """The strongest `limit` items grouped by theme (strongest first within a theme), and how many
+    were left out."""
+    shown = rank(items)[:limit]
+    order = {theme_id: position for position, theme_id in enumerate(THEMES)}
+    shown = sorted(shown, key=lambda item: order[item.theme])  # stable: strength order kept within a theme
+    return shown, max(len(items) - limit, 0)
+
+
+def as_frame(items: list[Item], figures: bool = True) -> pd.DataFrame:
+    """Items as rows of the JSON contract: la_code, la_name, theme, metric, kind, sentence, strength."""
+    return pd.DataFrame(
+        [{"la_code": item.la_code, "la_name": item.la_name, "theme": item.theme, "metric": item.metric,
+          "kind": item.kind, "sentence": item.sentence(figures=figures), "strength": round(item.strength, 2)}
+         for item in items],
+        columns=list(ITEM_COLUMNS),
+    )
+
+
+def left_out_text(left_out: int, where: str) -> str:
+    """'3 more items were left out: ...' (empty when nothing was)."""
+    if not left_out:
+        return ""
+    return f"{left_out} more item{'s were' if left_out != 1 else ' was'} left out: the full table is {where}."
+
+
+def narrative_requests(table: pd.DataFrame) -> pd.DataFrame:
+    """London's convention: authorities asked for a short narrative because they are in the top or
+    bottom 20% on a headline metric (never on small numbers). `table` is a comparison table with
+    la_name, metric, top_bottom_20 (and small_numbers)."""
+    headline = table["metric"].map(lambda metric_id: METRICS[metric_id].headline)
+    flagged = table["top_bottom_20"].isin(["top 20%", "bottom 20%"])
+    if "small_numbers" in table:
+        flagged &= table["small_numbers"].astype(str) != "True"
+    rows = table[headline & flagged]
+    return pd.DataFrame({
+        "Authority": rows["la_name"].to_numpy(),
+        "Metric": [METRICS[metric_id].name for metric_id in rows["metric"]],
+        "Position": rows["top_bottom_20"].to_numpy(),
+    }).sort_values(["Authority", "Metric"]).reset_index(drop=True)

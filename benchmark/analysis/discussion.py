@@ -96,7 +96,8 @@ def _metric_words(metric: Metric) -> str:
 
 
 def _figures(metric: Metric, row: dict, peers: engine.PeerGroup) -> str:
-    value = metric.format(row["value"])
+    short = metric.method is Method.RATE  # "per 10,000" is in the metric's name already
+    value = metric.format(row["value"], short=short)
     if metric.method is Method.PROPORTION:
         count = f" ({row['numerator']:,.0f} of {row['denominator']:,.0f})"
     elif metric.method is Method.RATE:
@@ -105,7 +106,7 @@ def _figures(metric: Metric, row: dict, peers: engine.PeerGroup) -> str:
         count = ""
     where = "a network" if peers.key == "network" else "a group"
     if metric.method in (Method.PROPORTION, Method.RATE) and row["group_rate"] == row["group_rate"]:
-        against = f"{where} rate of {metric.format(row['group_rate'] * metric.multiplier)}"
+        against = f"{where} rate of {metric.format(row['group_rate'] * metric.multiplier, short=short)}"
     else:
         against = f"{where} median of {metric.format(row['group_median'])}"
     return f" {value}{count} against {against}"

@@ -24,8 +24,9 @@ _DERIVED = ("value", "ci_low", "ci_high", "diff_from_median", "rolling_4q")
 # Averages over several authorities and positions among them: with the visible values they would
 # give a suppressed value back (n x mean - the rest; a median next to a hidden rank), so they are
 # hidden too wherever a table suppresses a value.
-_AGGREGATES = ("network_median", "network_mean", "region_mean", "sn_mean", "sn_median", "diff_from_median")
-_POSITIONS = ("rank", "quartile_band", "top_bottom_20", "funnel", "trend")
+_AGGREGATES = ("network_median", "network_mean", "region_mean", "sn_mean", "sn_median", "diff_from_median",
+               "overdispersion_phi", "overdispersion_tau2")
+_POSITIONS = ("rank", "quartile_band", "top_bottom_20", "funnel", "funnel_adjusted", "small_numbers", "trend")
 
 
 def mask_names(texts: pd.Series, mapping: dict[str, str]) -> pd.Series:
@@ -71,6 +72,8 @@ def _rerank_visible(table: pd.DataFrame, hidden: np.ndarray, metric: Metric) -> 
     table["rank"] = stats.competition_rank(visible, polarity)
     table["quartile_band"] = stats.quartile_bands(visible, polarity)
     table["top_bottom_20"] = stats.top_bottom_20(visible, polarity)
+    if "small_numbers" in table:  # small numbers are never flagged
+        table.loc[table["small_numbers"].astype(str) == "True", "top_bottom_20"] = None
     if "group_reported" in table:
         table["group_reported"] = int(visible.notna().sum())
     table = table.astype({"rank": object})

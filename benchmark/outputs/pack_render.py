@@ -19,13 +19,27 @@ from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.util import Inches, Pt
 
+from benchmark.analysis import stats
 from benchmark.analysis.metrics import METRICS
+from benchmark.analysis.summary import METHODS as SUMMARY_METHODS
 from benchmark.intake.standard import THEMES
 from benchmark.outputs import charts, exports, views
 from benchmark.outputs.disclosure import SUPPRESSED
-from benchmark.outputs.packs import DISCUSSION_KINDS, OGL_ATTRIBUTION, SOURCES, MetricSection, Pack
+from benchmark.outputs.packs import METHODS, OGL_ATTRIBUTION, SOURCES, MetricSection, Pack
 
 FORMATS = ("pdf", "pptx", "xlsx")
+DISCUSSION_RULES = (
+    "Raised only on evidence: beyond the 99.8% funnel limits allowing for variation between authorities, or "
+    "beyond the 95% limits this quarter and last; a worsening trend over the last 8 quarters (p < 0.05); a short "
+    "breaks statement not reviewed in 12 months; the bottom 20% three quarters running. Never on small numbers. "
+    "Strongest evidence first within each theme."
+)
+WITHHELD_NOTE = ("c: withheld for this audience, because a value in the metric's table is suppressed and the "
+                 "network's figure would let it be worked back.")
+OUTLIERS_LABEL = "Beyond the 99.8% limits allowing for variation between authorities"
+SMALL_MARK = "*"  # beside a value resting on small numbers, explained under each table
+SMALL_NOTE = (f"* small numbers: fewer than {stats.SMALL_NUMBERS_BELOW} cases; shown with the count and interval "
+              "but not flagged or discussed.")
 TOC_LINES_PER_PAGE = 36
 Progress = Callable[[float, str], None]
 
@@ -73,7 +87,8 @@ def section_table(section: MetricSection) -> pd.DataFrame:
     table = section.table
     return pd.DataFrame({
         "Authority": table["la_name"],
-        "Value": [_cell(value, metric.decimals) for value in table["value"]],
+        "Value": [_cell(value, metric.decimals) + (SMALL_MARK if str(small) == "True" else "")
+                  for value, small in zip(table["value"], table["small_numbers"], strict=True)],
         "Numerator": [_cell(value, 0) for value in table["numerator"]],
         "Denominator": [_cell(value, 0) for value in table["denominator"]],
         "95% CI": [
@@ -83,19 +98,18 @@ def section_table(section: MetricSection) -> pd.DataFrame:
         "Rank": [views.rank_text(rank, reported) for rank, reported in zip(table["rank"], table["group_reported"],
                                                                           strict=True)],
         "Band": table["quartile_band"].fillna(""),
-        "Funnel": [views.funnel_text(metric, position) for position in table["funnel"]],
+        "Funnel": [views.funnel_text(metric, position) for position in table["funnel_adjusted"]],
     })
 
 
-def discussion_by_authority(pack: Pack) -> pd.DataFrame:
-    """The discussion list with one row per authority and the metrics for each reason."""
-    if pack.discussion.empty:
-        return pd.DataFrame()
-    names = {section.metric.id: section.metric.name for section in pack.sections}
-    frame = pack.discussion.assign(metric=pack.discussion["metric"].map(names))
-    wide = frame.pivot_table(index="la_name", columns="kind", values="metric", aggfunc="; ".join).fillna("")
-    wide = wide.reindex(columns=[kind for kind in DISCUSSION_KINDS if kind in wide.columns])
-    return wide.reset_index().rename(columns={"la_name": "Authority"})
+def discussion_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Discussion items as people read them: theme, authority and the sentence, in the list's order."""
+    return pd.DataFrame({
+        "Theme": [THEMES[theme].title for theme in frame["theme"]],
+        "Authority": frame["la_name"].to_numpy(),
+        "What stands out": frame["sentence"].to_numpy(),
+        "Strength": frame["strength"].to_numpy(),
+    })
 
 
 # ---------------------------------------------------------------- PDF
@@ -221,8 +235,9 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
     for line in pack.cover_lines:
         pdf.set_font("Helvetica", "B" if line == pack.cover_lines[-1] and pack.synthetic else "", 12)
         pdf.multi_cell(0, 7, _latin(line), new_x="LMARGIN", new_y="NEXT")
+    _summary_page(pdf, pack)
     pdf.add_page()
-    entries = 3 + 2 * len(pack.request.themes) + len(pack.sections) + len(pack.authority_pages)
+    entries = 5 + 2 * len(pack.request.themes) + len(pack.sections) + len(pack.authority_pages)
     # The placeholder keeps its pages for the contents and moves on to a fresh page itself.
     pdf.insert_toc_placeholder(_contents, pages=math.ceil(entries / TOC_LINES_PER_PAGE))
     pdf.heading("Returns tracker")
@@ -234,18 +249,7 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
     pdf.grid(pack.tracker.fillna(""), widths=(50, 70, 70, 70), size=7,
              styles=lambda row, column: (251, 227, 214) if pack.tracker.iloc[row, column] == "missing" else None)
     _rug_pages(pdf, pack)
-    pdf.add_page()
-    pdf.heading("For discussion")
-    pdf.paragraph("Built from the data: authorities in the top or bottom 20% of a metric (the network asks each for "
-                  "a short narrative), funnel-plot outliers beyond the 99.8% limits, metrics that worsened two "
-                  "quarters running, and short breaks statements not reviewed within 12 months.")
-    pdf.ln(2)
-    if pack.discussion.empty:
-        pdf.paragraph("Nothing stands out this quarter.")
-    else:
-        grouped = discussion_by_authority(pack)
-        reasons = len(grouped.columns) - 1
-        pdf.frame_table(grouped, widths=(36, *([237 / reasons] * reasons)), size=6)
+    _discussion_pages(pdf, pack)
     total = len(pack.sections)
     theme = None
     for number, section in enumerate(pack.sections, start=1):
@@ -267,11 +271,72 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
     pdf.frame_table(pack.definitions[["Metric id", "Metric", "Calculation", "Polarity", "Legal basis"]],
                     widths=(48, 62, 70, 30, 63), size=6.5)
     pdf.ln(3)
+    pdf.paragraph("How the numbers are worked out. " + METHODS)
     pdf.paragraph(SOURCES)
     pdf.paragraph(OGL_ATTRIBUTION)
     if progress:
         progress(1.0, "PDF ready")
     return bytes(pdf.output())
+
+
+SUMMARY_WIDTHS = (78, 42, 62, 62, 29)
+
+
+def _summary_page(pdf: _PackPDF, pack: Pack) -> None:
+    """How the network is doing: the first page after the cover."""
+    pdf.add_page()
+    pdf.heading("How the network is doing")
+    pdf.paragraph(f"{pack.request.period} ({pack.request.period.months}), {pack.group_label}. Each headline "
+                  f"metric's network figure, how it has changed, and what stands out. {SUMMARY_METHODS}", 8)
+    if pack.summary and any(entry.hidden for theme in pack.summary.themes for entry in theme.metrics):
+        pdf.paragraph(WITHHELD_NOTE, 8)
+    for theme in pack.summary.themes if pack.summary else []:
+        pdf.ln(1)
+        _subheading(pdf, f"{theme.title}: {theme.returns_received} of {theme.returns_expected} returns received")
+        table = pack.summary.table()
+        rows = table[table["Theme"] == theme.title].drop(columns=["Theme"])
+        if len(rows):
+            pdf.grid(rows, widths=SUMMARY_WIDTHS, size=8)
+            pdf.ln(1)
+        for sentence in theme.items:
+            pdf.set_font("Helvetica", size=8)
+            pdf.multi_cell(0, 4.2, _latin(f"- {sentence}"), new_x="LMARGIN", new_y="NEXT", align="L")
+        if not theme.items:
+            pdf.paragraph("Nothing stands out for discussion in this theme.", 8)
+
+
+def _subheading(pdf: _PackPDF, text: str) -> None:
+    """A heading within a page, left out of the contents."""
+    pdf.set_font("Helvetica", "B", 10)
+    pdf.set_text_color(18, 67, 109)
+    pdf.cell(0, 7, _latin(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(61, 61, 61)
+
+
+def _discussion_pages(pdf: _PackPDF, pack: Pack) -> None:
+    """The short ranked list, grouped by theme, then London's narrative requests."""
+    pdf.add_page()
+    pdf.heading("For discussion")
+    pdf.paragraph(DISCUSSION_RULES, 8)
+    pdf.ln(1)
+    if pack.discussion.empty:
+        pdf.paragraph("Nothing stands out this quarter.")
+    for theme_id in dict.fromkeys(pack.discussion["theme"]):
+        _subheading(pdf, THEMES[theme_id].title)
+        for sentence in pack.discussion.loc[pack.discussion["theme"] == theme_id, "sentence"]:
+            pdf.set_font("Helvetica", size=9)
+            pdf.multi_cell(0, 4.6, _latin(f"- {sentence}"), new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.ln(1)
+    if pack.left_out_text:
+        pdf.paragraph(pack.left_out_text, 8)
+    pdf.add_page()
+    pdf.heading("Narrative requests", 1)
+    pdf.paragraph("London's convention: each authority in the top or bottom 20% of the peer group on a headline "
+                  "metric is asked for a short narrative (never on small numbers).", 8)
+    if pack.narrative_requests.empty:
+        pdf.paragraph("None this quarter.", 8)
+    else:
+        pdf.grid(pack.narrative_requests, widths=(60, 110, 30), size=7)
 
 
 def _rug_pages(pdf: _PackPDF, pack: Pack) -> None:
@@ -317,10 +382,14 @@ def _metric_page(pdf: _PackPDF, pack: Pack, section: MetricSection) -> None:
     table = section_table(section)
     pdf.grid(table[["Authority", "Value", "Numerator", "Denominator", "Rank", "Band", "Funnel"]],
              widths=(38, 14, 16, 18, 14, 9, 32), size=5.5, x=297 - 12 - 141)
+    if (table["Value"].str.endswith(SMALL_MARK)).any():
+        pdf.set_x(144)
+        pdf.set_font("Helvetica", size=6.5)
+        pdf.multi_cell(0, 3.5, _latin(SMALL_NOTE), new_x="LMARGIN", new_y="NEXT")
     if section.outliers:
         pdf.set_x(144)
         pdf.set_font("Helvetica", "B", 7)
-        pdf.multi_cell(0, 4, _latin("Beyond the 99.8% funnel limits: " + ", ".join(section.outliers)),
+        pdf.multi_cell(0, 4, _latin(f"{OUTLIERS_LABEL}: " + ", ".join(section.outliers)),
                        new_x="LMARGIN", new_y="NEXT")
 
 
@@ -367,24 +436,37 @@ def render_pptx(pack: Pack, progress: Progress | None = None) -> bytes:
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
     _title_slide(deck, pack.title, pack.cover_lines)
+    _summary_slides(deck, pack)
     _pptx_tables(deck, "Returns tracker", [
         f"{pack.completeness['returns_received']} of {pack.completeness['returns_expected']} theme returns received; "
         f"{pack.completeness['authorities_complete']} of {pack.completeness['authorities']} authorities complete."],
         pack.tracker.fillna(""), 8)
-    _pptx_tables(deck, "For discussion", [f"{len(pack.discussion)} item(s) built from the data."],
-                 discussion_by_authority(pack), 7)
+    _pptx_tables(deck, "For discussion", [DISCUSSION_RULES, pack.left_out_text],
+                 discussion_table(pack.discussion).drop(columns=["Strength"]), 8)
+    _pptx_tables(deck, "Narrative requests", ["Top or bottom 20% on a headline metric (London's convention)."],
+                 pack.narrative_requests, 9)
     total = len(pack.sections)
     for number, section in enumerate(pack.sections, start=1):
         if progress:
             progress(number / (total + 1), f"Slide {number} of {total}: {section.metric.name}")
         _metric_slide(deck, pack, section)
-    _title_slide(deck, "Sources and licence", [SOURCES, OGL_ATTRIBUTION])
+    _title_slide(deck, "Methods, sources and licence", [METHODS, SOURCES, OGL_ATTRIBUTION])
     _pptx_tables(deck, "Definitions", [], pack.definitions[["Metric id", "Metric", "Calculation", "Polarity"]], 8)
     buffer = io.BytesIO()
     deck.save(buffer)
     if progress:
         progress(1.0, "PowerPoint ready")
     return buffer.getvalue()
+
+
+def _summary_slides(deck: Presentation, pack: Pack) -> None:
+    """How the network is doing: one table of the headline metrics, then the first items per theme."""
+    if pack.summary is None:
+        return
+    _pptx_tables(deck, "How the network is doing",
+                 [f"{pack.request.period}, {pack.group_label}. " + "; ".join(
+                     f"{theme.title}: {theme.returns_received} of {theme.returns_expected} returns"
+                     for theme in pack.summary.themes), SUMMARY_METHODS], pack.summary.table(), 9)
 
 
 def _metric_slide(deck: Presentation, pack: Pack, section: MetricSection) -> None:
@@ -422,7 +504,7 @@ def _metric_slide(deck: Presentation, pack: Pack, section: MetricSection) -> Non
         f"Network mean: {metric.format(_first(table['network_mean']))}",
         f"Reported: {int(table['value'].notna().sum())} of {len(table)}",
         f"Polarity: {metric.polarity.label}",
-        "Beyond 99.8% funnel limits: " + (", ".join(section.outliers) or "none"),
+        f"{OUTLIERS_LABEL}: " + (", ".join(section.outliers) or "none"),
         metric.definition,
     ]
     for number, line in enumerate(lines):
@@ -441,14 +523,17 @@ def _first(values: pd.Series) -> float | None:
 
 def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
     """Every table on its own sheet, numbers as numbers, a definitions sheet; text formula-safe."""
-    cover = pd.DataFrame({"Pack": [*pack.cover_lines, SOURCES, OGL_ATTRIBUTION]})
+    cover = pd.DataFrame({"Pack": [*pack.cover_lines, METHODS, SOURCES, OGL_ATTRIBUTION]})
     columns = list(pack.rug_values.columns)
     sheets = {
         "Cover": cover,
+        "Summary": pack.summary.table() if pack.summary else pd.DataFrame(),
         "Tracker": pack.tracker,
         "Tartan rug": pack.rug_values.rename(columns=views.rug_headings(columns)).reset_index(),
         "Rug bands": pack.rug_bands.rename(columns=views.rug_headings(columns)).reset_index(),
-        "For discussion": pack.discussion,
+        "For discussion": discussion_table(pack.discussion),
+        "All discussion items": discussion_table(pack.discussion_all),
+        "Narrative requests": pack.narrative_requests,
     }
     for section in pack.sections:
         table = views.comparison_download(section.table, section.metric).drop(

@@ -4,6 +4,7 @@ PowerPoint or Excel (benchmark/outputs/pack_render.py), so every format shows th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -11,8 +12,8 @@ import pandas as pd
 
 from benchmark import reference
 from benchmark.access.network import SYNTHETIC_LABEL, is_demo, network_name
-from benchmark.analysis import engine, tracker
-from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric, Polarity
+from benchmark.analysis import discussion, engine, stats, summary, tracker
+from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric
 from benchmark.db import Database
 from benchmark.intake.standard import THEMES
 from benchmark.outputs import exports, views
@@ -28,7 +29,17 @@ SOURCES = (
     "Population: ONS mid-year estimates, children aged 0-17. Statistical neighbours: DfE children's services "
     "statistical neighbour model, 2025. England comparator: DfE, Education, health and care plans (June 2025)."
 )
-DISCUSSION_KINDS = ("top 20%", "bottom 20%", "outlier", "worsened two quarters", "statement overdue")
+METHODS = (
+    "Intervals: Wilson score for percentages, exact (Garwood) Poisson for rates per 10,000. Funnel plots: "
+    "95% and 99.8% limits around the peer group's pooled rate, widened for the real variation between "
+    "authorities (overdispersion, Spiegelhalter 2005: z-scores on the arcsine-square-root scale for "
+    "percentages and the square-root scale of observed/expected for rates, winsorised at the 10th and 90th "
+    "percentiles; estimated only where at least "
+    f"{stats.OVERDISPERSION_MIN_AUTHORITIES} authorities report). Small numbers: a value resting on fewer "
+    f"than {stats.SMALL_NUMBERS_BELOW} cases is shown with its count and interval but never flagged or "
+    f"discussed. {summary.METHODS} Trends: least-squares slope over the last 8 quarters, p < 0.05."
+)
+DISCUSSION_WHERE = "on the 'All discussion items' sheet of the Excel pack"
 
 
 @dataclass(frozen=True)
@@ -71,9 +82,17 @@ class Pack:
     rug_values: pd.DataFrame  # numbers (or 'c'), authorities by shown name down, metric ids across
     rug_bands: pd.DataFrame
     sections: list[MetricSection]
-    discussion: pd.DataFrame
+    discussion: pd.DataFrame  # the shortlist: la_code, la_name, theme, metric, kind, sentence, strength
     authority_pages: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     definitions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    discussion_all: pd.DataFrame = field(default_factory=pd.DataFrame)
+    discussion_left_out: int = 0
+    narrative_requests: pd.DataFrame = field(default_factory=pd.DataFrame)
+    summary: summary.NetworkSummary | None = None
+
+    @property
+    def left_out_text(self) -> str:
+        return discussion.left_out_text(self.discussion_left_out, DISCUSSION_WHERE)
 
     @property
     def subtitle(self) -> str:
@@ -111,86 +130,68 @@ def _names(request: PackRequest, members: list[str], hidden: frozenset[str]) -> 
     return exports.letter_names(all_names, own, seed)
 
 
-def discussion(db: Database, period: Period, members: list[str], themes: tuple[str, ...]) -> pd.DataFrame:
-    """The chair's 'for discussion' list, built from the data: top/bottom 20%, 99.8% outliers,
-    metrics that worsened two quarters running, statements not reviewed within 12 months."""
-    table = engine.scorecard(db)
-    columns = ["kind", "la_code", "la_name", "metric", "detail"]
-    if not len(table):
-        return pd.DataFrame(columns=columns)
-    wanted = [metric.id for metric in CATALOGUE if metric.theme in themes]
-    rows = table[table["la_code"].isin(members) & table["metric"].isin(wanted)]
-    now = rows[rows["period_index"] == period.index]
-    items = []
-    for record in now.to_dict("records"):
-        metric = METRICS[record["metric"]]
-        value = metric.format(record["value"])
-        if isinstance(record.get("top_bottom_20"), str):
-            items.append((record["top_bottom_20"], record["la_code"], metric.id,
-                          f"{metric.name}: {value} (rank {record['rank']:.0f} of {record['network_reported']:.0f})"))
-        if record.get("funnel") in ("above_99.8", "below_99.8"):
-            items.append(("outlier", record["la_code"], metric.id,
-                          f"{metric.name}: {value}, {views.funnel_text(metric, record['funnel'])}"))
-        if record.get("flag") is True:
-            items.append(("statement overdue", record["la_code"], metric.id,
-                          f"Short breaks statement last reviewed {value} before the quarter's end"))
-    items += _worsened_twice(rows, period)
-    frame = pd.DataFrame(items, columns=["kind", "la_code", "metric", "detail"])
-    frame["la_name"] = frame["la_code"].map(reference.authority_name)
-    order = {kind: position for position, kind in enumerate(DISCUSSION_KINDS)}
-    frame = frame.sort_values(["kind", "la_name", "metric"], key=lambda s: s.map(order) if s.name == "kind" else s)
-    return frame[columns].reset_index(drop=True)
-
-
-def _worsened_twice(rows: pd.DataFrame, period: Period) -> list[tuple[str, str, str, str]]:
-    recent = rows[rows["period_index"].between(period.index - 2, period.index)]
-    wide = recent.pivot_table(index=["la_code", "metric"], columns="period_index", values="value")
-    items = []
-    if not {period.index - 2, period.index - 1, period.index} <= set(wide.columns):
+def _outward_items(db: Database, request: PackRequest, items: list[discussion.Item], members: list[str],
+                   names: dict[str, str], sections: list[MetricSection]) -> list[discussion.Item]:
+    """The discussion items an external audience may see: none whose value is suppressed this
+    quarter, and a reason resting on earlier quarters only where those quarters' outward tables
+    show the same (a bottom 20% place, a value beyond 95%); the names as that audience sees them."""
+    if request.audience != "external":
         return items
-    for (la_code, metric_id), values in wide.iterrows():
-        metric = METRICS[metric_id]
-        if metric.polarity is Polarity.NEUTRAL:
+    tables = {(section.metric.id, request.period.index): section.table for section in sections}
+
+    def outward_row(metric_id: str, index: int, name: str) -> pd.Series | None:
+        if (metric_id, index) not in tables:
+            table = engine.compare(db, Period.from_index(index), metric_id, request.group, request.own_la)
+            tables[(metric_id, index)] = exports.outward_comparison(
+                table[table["la_code"].isin(members)], METRICS[metric_id], "external", request.own_la, names)
+        table = tables[(metric_id, index)]
+        rows = table[table["la_name"] == name]
+        return rows.iloc[0] if len(rows) and rows["value"].iloc[0] != SUPPRESSED else None
+
+    kept = []
+    for item in items:
+        name = names.get(reference.authority_name(item.la_code), item.la_name)
+        if outward_row(item.metric, request.period.index, name) is None:
             continue
-        first, second, third = values[period.index - 2], values[period.index - 1], values[period.index]
-        sign = 1 if metric.polarity is Polarity.HIGHER else -1
-        if sign * (second - first) < 0 and sign * (third - second) < 0:
-            items.append(("worsened two quarters", la_code, metric_id,
-                          f"{metric.name}: {metric.format(first)}, {metric.format(second)}, "
-                          f"{metric.format(third)} over the last three quarters"))
-    return items
+        allowed = set()
+        for reason in item.reasons:
+            rows = [outward_row(item.metric, index, name) for index in reason.quarters] if reason.kind in (
+                discussion.BOTTOM_20_RUNNING, discussion.BEYOND_95_TWICE) else []
+            if reason.kind == discussion.BOTTOM_20_RUNNING:
+                shown = all(row is not None and row["top_bottom_20"] == "bottom 20%" for row in rows)
+            else:
+                shown = all(row is not None for row in rows)
+            if shown:
+                allowed.add(reason.kind)
+        outward = item.keeping(allowed)
+        if outward is not None:
+            kept.append(dataclasses.replace(outward, la_code="", la_name=name))
+    return discussion.rank(kept)
 
 
-def _outward_discussion(frame: pd.DataFrame, names: dict[str, str], audience: str,
-                        sections: list[MetricSection]) -> pd.DataFrame:
-    """The discussion list as the audience may see it. Externally it quotes no figure, and its
-    top/bottom 20% and outliers come from the suppressed tables, so nothing they hide reappears."""
-    out = frame.copy()
-    out["la_name"] = out["la_name"].map(names)
-    if audience != "external":
-        return out.drop(columns=["la_code"])
-    items = []
-    for section in sections:
-        table = section.table
-        for name, flag, position, value in zip(table["la_name"], table["top_bottom_20"], table["funnel"],
-                                               table["value"], strict=True):
-            if value == SUPPRESSED:
-                continue
-            if flag in ("top 20%", "bottom 20%"):
-                items.append((flag, name, section.metric.id, section.metric.name))
-            if position in ("above_99.8", "below_99.8"):
-                items.append(("outlier", name, section.metric.id,
-                              f"{section.metric.name}: {views.funnel_text(section.metric, position)}"))
-    suppressed = {(section.metric.id, name) for section in sections
-                  for name, value in zip(section.table["la_name"], section.table["value"], strict=True)
-                  if value == SUPPRESSED}
-    for kind, name, metric_id in zip(out["kind"], out["la_name"], out["metric"], strict=True):
-        if kind in ("worsened two quarters", "statement overdue") and (metric_id, name) not in suppressed:
-            items.append((kind, name, metric_id, f"{METRICS[metric_id].name}: {kind}"))
-    order = {kind: position for position, kind in enumerate(DISCUSSION_KINDS)}
-    result = pd.DataFrame(items, columns=["kind", "la_name", "metric", "detail"])
-    return result.sort_values(["kind", "la_name", "metric"],
-                              key=lambda s: s.map(order) if s.name == "kind" else s).reset_index(drop=True)
+def _discussion_lists(db: Database, request: PackRequest, members: list[str], names: dict[str, str],
+                      sections: list[MetricSection], hidden: frozenset[str]) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """(shortlist, every item, how many were left out of the shortlist), as the audience may see them:
+    figures only for the closed network, and no code for an authority shown as a letter."""
+    by_code = {code: names.get(reference.authority_name(code), reference.authority_name(code)) for code in members}
+    items = discussion.find_items(db, request.period, request.group, request.own_la, request.themes, by_code)
+    items = _outward_items(db, request, items, members, names, sections)
+    shown, left_out = discussion.shortlist(items)
+    figures = request.audience == "network"
+
+    def frame(chosen: list[discussion.Item]) -> pd.DataFrame:
+        table = discussion.as_frame(chosen, figures)
+        return table.assign(la_code=table["la_code"].where(~table["la_code"].isin(hidden), ""))
+
+    return frame(shown), frame(items), left_out
+
+
+def _narrative_requests(sections: list[MetricSection]) -> pd.DataFrame:
+    """London's narrative requests, from the (audience-safe) tables of the pack's headline metrics."""
+    tables = [section.table.assign(metric=section.metric.id) for section in sections if section.metric.headline]
+    if not tables:
+        return pd.DataFrame(columns=["Authority", "Metric", "Position"])
+    return discussion.narrative_requests(pd.concat(tables, ignore_index=True))
 
 
 def _outward_tracker(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
@@ -220,12 +221,18 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
                 sn_closeness=exports.mask_names(outward["sn_closeness"], letters).where(
                     ~outward["la_code"].isin(hidden), ""),
             )
-        outliers = outward.loc[outward["funnel"].isin(["above_99.8", "below_99.8"]), "la_name"].tolist()
+        outliers = outward.loc[outward["funnel_adjusted"].isin(["above_99.8", "below_99.8"]), "la_name"].tolist()
         sections.append(MetricSection(metric, outward.reset_index(drop=True), outliers))
     values, bands = _rug(sections)
     grid = tracker.tracker_grid(db, request.period)
     grid = grid[grid["la_code"].isin(members)]
     as_of = db.scalar("SELECT max(submitted_at) FROM submissions")
+    shortlist, everything, left_out = _discussion_lists(db, request, members, names, sections, hidden)
+    # Externally a pooled figure beside visible counts could give a suppressed one back.
+    withheld = frozenset(section.metric.id for section in sections if request.audience == "external"
+                         and (section.table["value"].astype(str) == SUPPRESSED).any())
+    overview = summary.network_summary(db, request.period, request.group, request.own_la, request.themes,
+                                       shortlist["sentence"].tolist(), shortlist["theme"].tolist(), withheld)
     pages = []
     for la_code in request.authority_pages:
         name = names.get(reference.authority_name(la_code), reference.authority_name(la_code))
@@ -249,10 +256,13 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         rug_values=values,
         rug_bands=bands,
         sections=sections,
-        discussion=_outward_discussion(discussion(db, request.period, members, request.themes), names,
-                                       request.audience, sections),
+        discussion=shortlist,
         authority_pages=pages,
         definitions=definitions(metrics),
+        discussion_all=everything,
+        discussion_left_out=left_out,
+        narrative_requests=_narrative_requests(sections),
+        summary=overview,
     )
 
 
@@ -286,7 +296,7 @@ def _external_card(sections: list[MetricSection], name: str) -> pd.DataFrame:
             "Band": row["quartile_band"] if isinstance(row["quartile_band"], str) else "",
             "Top/bottom 20%": row["top_bottom_20"] if isinstance(row["top_bottom_20"], str) else "",
             "Trend": "", "Network median": shown(row["network_median"]),
-            "Neighbours' mean": shown(row["sn_mean"]), "Funnel": views.funnel_text(metric, row["funnel"]),
+            "Neighbours' mean": shown(row["sn_mean"]), "Funnel": views.funnel_text(metric, row["funnel_adjusted"]),
         })
     return pd.DataFrame(rows)
 

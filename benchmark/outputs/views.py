@@ -79,7 +79,7 @@ def scorecard_view(db: Database, la_code: str, period: Period) -> pd.DataFrame:
             "Network median": metric.format(record.get("network_median"), short=True),
             "Neighbours' mean": metric.format(record.get("sn_mean"), short=True),
             "Neighbours reported": f"{int(reported) if _present(reported) else 0} of {engine.SN_COUNT}",
-            "Funnel": funnel_text(metric, record.get("funnel")),
+            "Funnel": funnel_text(metric, record.get("funnel_adjusted")),
             "Flag": "over 12 months" if record.get("flag") is True else "",
             "Polarity": metric.polarity.label,
             "neutral": metric.polarity is Polarity.NEUTRAL,

@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from benchmark import service
 from benchmark.access import rights
-from benchmark.analysis import groups, published, tracker
+from benchmark.analysis import discussion, groups, published, tracker
 from benchmark.analysis.groups import GroupError
 from benchmark.analysis.metrics import CATALOGUE, METRICS
 from benchmark.db import Database, DatabaseBusy, open_database
@@ -241,6 +241,30 @@ def cmd_pack(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discussion(args: argparse.Namespace) -> int:
+    database = open_database(args.db)
+    try:
+        request = packs.PackRequest(args.period, args.group, audience=args.audience, own_la=args.for_la)
+        pack = service.discussion(database, _actor(database, None), request)
+    except (ValueError, GroupError) as error:
+        return _fail(str(error))
+    items = pack.discussion_all if args.all else pack.discussion
+    if args.format == "json":
+        print(items.to_json(orient="records", indent=2, force_ascii=False))
+        return 0
+    print(f"For discussion, {args.period}, {pack.group_label}: {len(items)} item(s)")
+    for theme_id in dict.fromkeys(items["theme"]):
+        print(f"\n{THEMES[theme_id].title}")
+        for sentence in items.loc[items["theme"] == theme_id, "sentence"]:
+            print(f"  - {sentence}")
+    if not args.all and pack.discussion_left_out:
+        print("\n" + discussion.left_out_text(pack.discussion_left_out, "shown by `discussion --all`"))
+    print(f"\nNarrative requests (top or bottom 20% on a headline metric): {len(pack.narrative_requests)}")
+    for record in pack.narrative_requests.to_dict("records"):
+        print(f"  - {record['Authority']}: {record['Metric']}, {record['Position']}")
+    return 0
+
+
 def cmd_members(args: argparse.Namespace) -> int:
     database = open_database(args.db)
     actor = _actor(database, args.as_email)
@@ -350,6 +374,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--themes", help="comma-separated themes (default: all)")
     sub.add_argument("--pages", nargs="*", type=_authority, metavar="LA", help="authorities to give a page each")
     sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member")
+
+    sub = command("discussion", cmd_discussion, "What stands out: the short ranked discussion list for a quarter.")
+    sub.add_argument("--period", type=_period, required=True)
+    sub.add_argument("--group", default="network", help="network, neighbours, region or a custom group's name")
+    sub.add_argument("--for", dest="for_la", type=_authority, help="own authority (for neighbours, region, external)")
+    sub.add_argument("--audience", choices=AUDIENCES, default="network")
+    sub.add_argument("--format", choices=("text", "json"), default="text")
+    sub.add_argument("--all", action="store_true", help="every item, not only the shortlist")
 
     sub = command("members", cmd_members, "Network members: add EMAIL --role R [--la LA], remove EMAIL, list.")
     sub.add_argument("action", choices=("add", "remove", "list"))

@@ -14,7 +14,7 @@ import pandas as pd
 
 from benchmark import reference
 from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, record_all, sharing
-from benchmark.analysis import engine, tracker
+from benchmark.analysis import engine, summary, tracker
 from benchmark.db import Database
 from benchmark.intake import returns
 from benchmark.intake.validation import Problem, ValidationReport
@@ -202,3 +202,15 @@ def render_pack(db: Database, user: User | None, pack: packs.Pack, fmt: str,
                        "audience": request.audience, "themes": list(request.themes),
                        "pages": list(request.authority_pages), "bytes": len(content)})
     return content
+
+
+def network_summary(db: Database, user: User | None, period: Period) -> summary.NetworkSummary:
+    """How the network is doing this quarter, with authorities shared anonymously as letters."""
+    user = _require(user)
+    return summary.network_summary(db, period, names=letters_for(db, user, str(period)))
+
+
+def discussion(db: Database, user: User | None, request: packs.PackRequest) -> packs.Pack:
+    """The discussion list exactly as the pack for this request shows it (shortlist, full list,
+    narrative requests), for this user."""
+    return build_pack(db, user, request)

@@ -42,9 +42,9 @@ if not ui.no_data(db):
     request = packs.PackRequest(period, group, tuple(themes), audience, own, tuple(pages))
     pack = service.build_pack(db, user, request)
     st.subheader(f"For discussion ({len(pack.discussion)} items)")
-    st.caption("Built from the data: top and bottom 20% on each metric, funnel outliers beyond the 99.8% limits, "
-               "metrics that worsened two quarters running, and short breaks statements not reviewed in 12 months.")
-    st.dataframe(pack_render.discussion_by_authority(pack), hide_index=True, key="discussion_preview")
+    st.caption(f"{pack_render.DISCUSSION_RULES} {pack.left_out_text}")
+    st.dataframe(pack_render.discussion_table(pack.discussion), hide_index=True, key="discussion_preview",
+                 column_config={"What stands out": st.column_config.TextColumn("What stands out", width="large")})
     built = st.session_state.setdefault("built_packs", {})
     columns = st.columns(len(pack_render.FORMATS))
     for column, fmt in zip(columns, pack_render.FORMATS, strict=True):

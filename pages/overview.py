@@ -1,11 +1,13 @@
 """Network overview, the landing page: who has returned, and the tartan rug of every metric."""
 
+import pandas as pd
 import streamlit as st
 
 from benchmark import service
 from benchmark.access.network import network_name
 from benchmark.access.rights import User
 from benchmark.analysis.metrics import CATALOGUE
+from benchmark.analysis.summary import METHODS as SUMMARY_METHODS
 from benchmark.db import Database
 from benchmark.intake.standard import THEMES
 from benchmark.outputs import charts, views
@@ -49,6 +51,31 @@ def _rug(db: Database, user: User | None, period: Period) -> None:
     ui.downloads(text.reset_index(), f"tartan_rug_{period.label.replace(' ', '_')}", "rug")
 
 
+def _markdown_table(frame: pd.DataFrame) -> str:
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + " --- |" * len(frame.columns)]
+    lines += ["| " + " | ".join(str(value) for value in record) + " |" for record in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _summary(db: Database, user: User | None, period: Period) -> None:
+    """How the network is doing: headline figures, their changes and what stands out, per theme."""
+    overview = service.network_summary(db, user, period)
+    table = overview.table()
+    st.subheader(f"How the network is doing, {period}")
+    for theme in overview.themes:
+        with st.container(border=True):
+            st.markdown(f"**{theme.title}**: {theme.returns_received} of {theme.returns_expected} returns received")
+            rows = table[table["Theme"] == theme.title].drop(columns=["Theme"])
+            if len(rows):
+                st.markdown(_markdown_table(rows))
+            st.markdown("\n".join(f"- {sentence}" for sentence in theme.items) if theme.items else
+                        "Nothing stands out for discussion in this theme.")
+    st.caption(f"{SUMMARY_METHODS} What stands out is raised only on evidence (funnel limits allowing for variation "
+               "between authorities, significant trends, statements not reviewed, the bottom 20% three quarters "
+               "running), strongest first, the first few per theme; the Meeting pack page and `python -m benchmark "
+               "discussion --all` give the full list.")
+
+
 db = ui.database()
 st.title("Network overview")
 st.caption(network_name(db))
@@ -57,6 +84,7 @@ if not ui.no_data(db):
     with st.columns(3)[0]:
         period = ui.period_choice(db)
     user = ui.current_user()
+    _summary(db, user, period)
     summary = service.completeness(db, user, period)
     st.subheader(f"Returns for {period} ({period.months})")
     columns = st.columns(4)

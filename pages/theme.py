@@ -74,7 +74,7 @@ def theme_page(theme_id: str) -> None:
             _ranking(table, shown, metric, period, la_code, la_name, group)
     if funnel.open:
         with funnel:
-            _funnel(shown, metric, period, la_code)
+            _funnel(table, hidden, metric, period, la_code, GROUP_LABELS.get(group, f"Group: {group}"))
     if trend.open:
         with trend:
             _trend(db, user, metric, period, la_code, la_name, mine)
@@ -110,17 +110,23 @@ def _ranking(table: pd.DataFrame, shown: pd.DataFrame, metric: Metric, period: P
     )
 
 
-def _funnel(shown: pd.DataFrame, metric: Metric, period: Period, la_code: str) -> None:
-    figure = charts.funnel_chart(shown, metric, la_code, f"Funnel plot: {metric.name}, {period}")
-    if figure is None:
+def _funnel(table: pd.DataFrame, hidden: list[str], metric: Metric, period: Period, la_code: str,
+            group_label: str) -> None:
+    if not metric.has_interval:
         st.info("No funnel plot for this metric: it is not a count out of a total.", icon=":material/info:")
         return
+    plain = st.toggle("Show the plain limits (chance alone)", value=False, key="plain_limits",
+                      bind="query-params",
+                      help="Limits that ignore the real variation between authorities: most authorities with large "
+                           "denominators fall outside them.")
+    figure = charts.funnel_chart(table, metric, la_code, f"Funnel plot: {metric.name}, {period}",
+                                 group_label=group_label, plain=plain, hidden=tuple(hidden))
+    if figure is None:
+        st.info(f"No authority in {group_label.lower()} has reported this metric for {period}.",
+                icon=":material/info:")
+        return
     st.plotly_chart(figure, key="funnel_chart")
-    st.caption(
-        "Each dot is an authority, placed by its number of cases (across) and its value (up). The lines "
-        "are the limits within which 95% and 99.8% of authorities would fall by chance around the network "
-        "rate; authorities outside the 99.8% lines are named and are really different, not just small."
-    )
+    st.caption(views.funnel_caption(table, metric, group_label, plain))
 
 
 def _trend(db: Database, user: User | None, metric: Metric, period: Period, la_code: str, la_name: str,

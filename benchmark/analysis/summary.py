@@ -144,15 +144,16 @@ def _metric_summary(db: Database, metric: Metric, rows: pd.DataFrame, period: Pe
 
 def network_summary(db: Database, period: Period, group: str = "network", for_la: str | None = None,
                     themes: tuple[str, ...] = tuple(THEMES), items: list[str] | None = None,
-                    item_themes: list[str] | None = None, hidden_metrics: frozenset[str] = frozenset()
-                    ) -> NetworkSummary:
+                    item_themes: list[str] | None = None, hidden_metrics: frozenset[str] = frozenset(),
+                    names: dict[str, str] | None = None) -> NetworkSummary:
     """The one-page summary for a quarter and peer group. `items` (sentences, with their themes in
     `item_themes`) are the discussion items as the reader may see them; without them the peer
-    group's shortlist is used. `hidden_metrics` keep their figures back (an external audience)."""
+    group's shortlist is used, with authorities named as `names` says (code -> name).
+    `hidden_metrics` keep their figures back (an external audience)."""
     peers = engine.peer_group(db, group, for_la)
     members = [code for code in peers.members if code in set(engine.network_members(db))]
     if items is None:
-        shortlist, _ = discussion.shortlist(discussion.find_items(db, period, group, for_la, themes))
+        shortlist, _ = discussion.shortlist(discussion.find_items(db, period, group, for_la, themes, names))
         items = [item.sentence() for item in shortlist]
         item_themes = [item.theme for item in shortlist]
     table = engine.scorecard(db)

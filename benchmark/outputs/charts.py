@@ -120,20 +120,33 @@ def bar_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: st
                    margin={"l": round(NAME_WIDTH_PX * longest) + 16, "r": 60, "t": 90, "b": 60})
 
 
-def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: str) -> go.Figure | None:
+def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: str, *,
+                 group_label: str = "Network", plain: bool = False,
+                 hidden: tuple[str, ...] = ()) -> go.Figure | None:
     """Each authority's value against its own denominator, inside 95% and 99.8% limits around the
-    network rate; None for measures without a funnel (ratios, medians, ages)."""
+    peer group's pooled rate; None for measures without a funnel (ratios, medians, ages).
+
+    `table` is the whole peer group (its rate and overdispersion); authorities named in `hidden`
+    are left off the chart but still count. The limits allow for the variation between
+    authorities (Spiegelhalter 2005, tau2 from the table) unless `plain`; outliers beyond 99.8% are
+    named by the same class. Values on small numbers are open circles.
+    """
     if metric.method not in (Method.PROPORTION, Method.RATE):
         return None
-    rows = table.dropna(subset=["value", "denominator"])
-    rows = rows[rows["denominator"] > 0]
+    group = table.dropna(subset=["value", "denominator"])
+    group = group[group["denominator"] > 0]
+    rows = group[~group["la_name"].isin(hidden)]
     if rows.empty:
         return None
-    target = stats.network_rate(rows["numerator"], rows["denominator"])
+    kind = metric.method.value
+    target = stats.network_rate(group["numerator"], group["denominator"])
+    tau2 = float(pd.to_numeric(group["overdispersion_tau2"], errors="coerce").fillna(0.0).iloc[0])
     sizes = np.linspace(max(rows["denominator"].min() * 0.8, 1), rows["denominator"].max() * 1.1, 200)
-    limits = stats.funnel_limits(target, sizes, metric.method.value)
+    limits = (stats.funnel_limits(target, sizes, kind) if plain
+              else stats.adjusted_funnel_limits(target, sizes, kind, tau2))
     figure = go.Figure()
-    styles = {"95": ("dash", "95% limits"), "99.8": ("dot", "99.8% limits")}
+    which = "plain" if plain else "allowing for variation between authorities"
+    styles = {"95": ("dash", f"95% limits ({which})"), "99.8": ("dot", f"99.8% limits ({which})")}
     for level, (dash, name) in styles.items():
         for side in ("lower", "upper"):
             figure.add_trace(go.Scatter(
@@ -142,19 +155,28 @@ def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title:
                 showlegend=side == "upper", hoverinfo="skip",
             ))
     figure.add_hline(y=target * metric.multiplier, line_color=DARK_GREY,
-                     annotation_text=f"Network rate {metric.format(target * metric.multiplier)}")
+                     annotation_text=f"{group_label} rate {metric.format(target * metric.multiplier)}")
+    column = "funnel" if plain else "funnel_adjusted"
+    distance = pd.Series(np.abs(stats.overdispersed_funnel(group["numerator"], group["denominator"], kind)["z"]),
+                         index=group.index)
     others = rows[rows["la_code"] != chosen]
     # Name the outliers beyond 99.8%, the furthest few only, so that the names stay readable.
-    distance = ((others["value"] / metric.multiplier - target).abs()
-                / np.sqrt(target * (1 - min(target, 0.999999)) / others["denominator"]))
-    outside = others["funnel"].isin(["above_99.8", "below_99.8"]) & (
-        distance.rank(ascending=False, method="first") <= FUNNEL_LABELS)
-    figure.add_trace(go.Scatter(
-        x=others["denominator"], y=others["value"], mode="markers+text", name="Other authorities",
-        marker={"color": OTHER_GREY, "size": 9, "line": {"color": DARK_GREY, "width": 1}},
-        text=np.where(outside, others["la_name"], ""), textposition="top center",
-        customdata=others["la_name"], hovertemplate="%{customdata}: %{y:.1f} (n=%{x:,.0f})<extra></extra>",
-    ))
+    outside = others[column].isin(["above_99.8", "below_99.8"]) & (
+        distance.reindex(others.index).rank(ascending=False, method="first") <= FUNNEL_LABELS)
+    small = others["small_numbers"].astype(str) == "True"
+    for subset, name, symbol in ((~small, "Other authorities", "circle"),
+                                 (small, f"Small numbers (fewer than {stats.SMALL_NUMBERS_BELOW} cases)",
+                                  "circle-open")):
+        if not subset.any():
+            continue
+        points = others[subset]
+        figure.add_trace(go.Scatter(
+            x=points["denominator"], y=points["value"], mode="markers+text", name=name,
+            marker={"color": OTHER_GREY if symbol == "circle" else DARK_GREY, "size": 9, "symbol": symbol,
+                    "line": {"color": DARK_GREY, "width": 1}},
+            text=np.where(outside[subset], points["la_name"], ""), textposition="top center",
+            customdata=points["la_name"], hovertemplate="%{customdata}: %{y:.1f} (n=%{x:,.0f})<extra></extra>",
+        ))
     mine = rows[rows["la_code"] == chosen]
     if len(mine):
         figure.add_trace(go.Scatter(
@@ -168,7 +190,7 @@ def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title:
     )
     figure.update_xaxes(title=denominator_name)
     figure.update_yaxes(title=_axis_title(metric))
-    return _layout(figure, title, 460)
+    return _layout(figure, title, 480, margin={"l": 10, "r": 30, "t": 110, "b": 40})
 
 
 def trend_chart(series: pd.DataFrame, metric: Metric, la_name: str, title: str) -> go.Figure:

@@ -9,11 +9,12 @@ import math
 
 import pandas as pd
 
-from benchmark.analysis import engine
+from benchmark.analysis import engine, stats
 from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.db import Database
 from benchmark.periods import Period
 
+SMALL_NUMBERS = "small numbers"  # the mark beside a value resting on too few cases to judge
 FUNNEL_WORDS = {
     "within": "within expected range",
     "above_95": "above 95% limit",
@@ -39,6 +40,13 @@ def fraction_text(metric: Metric, numerator: object, denominator: object) -> str
     return ""
 
 
+def interval_text(metric: Metric, low: object, high: object) -> str:
+    """'61.2-78.9' for a value with an interval, '' for one without."""
+    if not (metric.has_interval and _present(low) and _present(high)):
+        return ""
+    return f"{metric.format(low, short=True)}-{metric.format(high, short=True)}"
+
+
 def funnel_text(metric: Metric, position: object) -> str:
     """The funnel position in words, with 'better'/'worse' where the measure has a polarity."""
     if not isinstance(position, str) or position not in FUNNEL_WORDS:
@@ -48,6 +56,38 @@ def funnel_text(metric: Metric, position: object) -> str:
         return words
     better = position.startswith("above") == (metric.polarity is Polarity.HIGHER)
     return f"{words} ({'better' if better else 'worse'})"
+
+
+def funnel_caption(table: pd.DataFrame, metric: Metric, group_label: str, plain: bool = False) -> str:
+    """What a funnel plot shows, in words: the method, phi, and how many fall outside each limit."""
+    rows = table[table["value"].notna()]
+    column = "funnel" if plain else "funnel_adjusted"
+    beyond_998 = int(rows[column].isin(["above_99.8", "below_99.8"]).sum())
+    beyond_95 = int(rows[column].isin(["above_95", "below_95", "above_99.8", "below_99.8"]).sum())
+    counts = (f"{beyond_998} of {len(rows)} authorities fall outside the 99.8% limits and {beyond_95} outside "
+              "the 95% limits")
+    where = f"around the pooled rate of {group_label.lower()}"
+    small = (f" Open circles rest on fewer than {stats.SMALL_NUMBERS_BELOW} cases (small numbers): shown, "
+             "but not judged.") if rows["small_numbers"].astype(str).eq("True").any() else ""
+    if plain:
+        return (f"Each dot is an authority, placed by its number of cases (across) and its value (up). These are "
+                f"the plain 95% and 99.8% limits {where}, which allow for chance alone: {counts}. Real councils "
+                f"differ for reasons the count model does not know, so switch the toggle off for the limits "
+                f"that allow for that.{small}")
+    phi = pd.to_numeric(rows["overdispersion_phi"], errors="coerce").dropna()
+    tau2 = pd.to_numeric(rows["overdispersion_tau2"], errors="coerce").fillna(0.0)
+    if phi.empty:
+        allowance = (f"with fewer than {stats.OVERDISPERSION_MIN_AUTHORITIES} authorities reporting, no allowance "
+                     "for variation between authorities can be estimated, so these are the limits for chance alone")
+    elif not (tau2 > 0).any():
+        allowance = (f"they allow for the variation between authorities, but there is no more of it than chance "
+                     f"would give (phi = {phi.iloc[0]:.2f}), so they are not widened")
+    else:
+        allowance = (f"they are widened to allow for the real variation between authorities (overdispersion "
+                     f"phi = {phi.iloc[0]:.2f}, Spiegelhalter 2005)")
+    return (f"Each dot is an authority, placed by its number of cases (across) and its value (up). The lines are "
+            f"the 95% and 99.8% limits {where}; {allowance}. {counts}; those outside the 99.8% limits are "
+            f"named.{small}")
 
 
 def rank_text(rank: object, reported: object) -> str:
@@ -71,6 +111,7 @@ def scorecard_view(db: Database, la_code: str, period: Period) -> pd.DataFrame:
             "Metric": metric.name,
             "Value": metric.format(record.get("value"), short=True),
             "Count": fraction_text(metric, record.get("numerator"), record.get("denominator")),
+            "95% interval": interval_text(metric, record.get("ci_low"), record.get("ci_high")),
             "Rank": rank_text(record.get("rank"), record.get("network_reported")),
             "Band": record.get("quartile_band") if isinstance(record.get("quartile_band"), str) else "",
             "Top/bottom 20%": record.get("top_bottom_20") if isinstance(record.get("top_bottom_20"), str) else "",
@@ -80,7 +121,8 @@ def scorecard_view(db: Database, la_code: str, period: Period) -> pd.DataFrame:
             "Neighbours' mean": metric.format(record.get("sn_mean"), short=True),
             "Neighbours reported": f"{int(reported) if _present(reported) else 0} of {engine.SN_COUNT}",
             "Funnel": funnel_text(metric, record.get("funnel_adjusted")),
-            "Flag": "over 12 months" if record.get("flag") is True else "",
+            "Flag": "over 12 months" if record.get("flag") is True else (
+                SMALL_NUMBERS if record.get("small_numbers") is True else ""),
             "Polarity": metric.polarity.label,
             "neutral": metric.polarity is Polarity.NEUTRAL,
         })

@@ -145,8 +145,9 @@ def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title:
     limits = (stats.funnel_limits(target, sizes, kind) if plain
               else stats.adjusted_funnel_limits(target, sizes, kind, tau2))
     figure = go.Figure()
-    which = "plain" if plain else "allowing for variation between authorities"
-    styles = {"95": ("dash", f"95% limits ({which})"), "99.8": ("dot", f"99.8% limits ({which})")}
+    # Short legend names (the caption says how the limits are worked out): long ones wrap over the title.
+    which = " (chance alone)" if plain else ""
+    styles = {"95": ("dash", f"95% limits{which}"), "99.8": ("dot", f"99.8% limits{which}")}
     for level, (dash, name) in styles.items():
         for side in ("lower", "upper"):
             figure.add_trace(go.Scatter(

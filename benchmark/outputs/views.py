@@ -66,7 +66,7 @@ def funnel_caption(table: pd.DataFrame, metric: Metric, group_label: str, plain:
     beyond_95 = int(rows[column].isin(["above_95", "below_95", "above_99.8", "below_99.8"]).sum())
     counts = (f"{beyond_998} of {len(rows)} authorities fall outside the 99.8% limits and {beyond_95} outside "
               "the 95% limits")
-    where = f"around the pooled rate of {group_label.lower()}"
+    where = f"around the pooled rate of the peer group ({group_label})"
     small = (f" Open circles rest on fewer than {stats.SMALL_NUMBERS_BELOW} cases (small numbers): shown, "
              "but not judged.") if rows["small_numbers"].astype(str).eq("True").any() else ""
     if plain:

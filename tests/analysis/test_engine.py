@@ -304,10 +304,12 @@ def test_quartile_bands_follow_lait_with_numpy_linear_quartiles(db: Database):
     assert {la: bands[la] for la in ("201", "204", "202", "206", "210")} == {
         "201": "A", "204": "A", "202": "B", "206": "C", "210": "D"}
     assert table.loc[["201", "204", "202", "206", "210"], "rank"].tolist() == [1, 2, 3, 4, 5]
-    # top/bottom 20%: ceil(5/5) = 1 each end
-    assert table.loc["201", "top_bottom_20"] == "top 20%"
+    # top/bottom 20%: ceil(5/5) = 1 each end; City's 6 of 6 rests on small numbers (fewer than 10 cases),
+    # so it keeps rank 1 and band A but is not flagged
+    assert table.loc["201", "small_numbers"] and pd.isna(table.loc["201", "top_bottom_20"])
     assert table.loc["210", "top_bottom_20"] == "bottom 20%"
     assert pd.isna(table.loc["202", "top_bottom_20"])
+    assert not table.loc[["202", "204", "206", "210"], "small_numbers"].any()
 
 
 def test_network_median_mean_and_difference_from_median(db: Database):
@@ -342,6 +344,42 @@ def test_funnel_position_against_the_pooled_network_rate(db: Database):
     assert table.loc["213", "funnel"] is None or pd.isna(table.loc["213", "funnel"])
 
 
+def test_funnel_adjusted_for_overdispersion_by_hand(db: Database):
+    """The same five authorities on the arcsine-square-root scale (Spiegelhalter 2005).
+
+    target = asin(sqrt(0.597222)) = 0.883244; y = asin(sqrt(p)): Camden 1.047198, Islington 0.991157,
+    Hackney 1.249046, Southwark 0.633052, City 1.570796; s = 1/(2 sqrt(n)): 0.111803, 0.079057,
+    0.070711, 0.05, 0.204124; z = 1.466448, 1.365002, 5.173223, -5.003837, 3.368306.
+    Sorted -5.003837, 1.365002, 1.466448, 3.368306, 5.173223: 10th percentile -5.003837 + 0.4 x 6.368839
+    = -2.456301; 90th 3.368306 + 0.6 x 1.804917 = 4.451256. Winsorised z^2 = 2.150470, 1.863230, 19.813680,
+    6.033415, 11.345485 (sum 41.206280): phi = 8.241256.
+    w = 4n = 80, 160, 200, 400, 24: sum 864; sum w^2 = 232,576, / 864 = 269.185185.
+    tau2 = (41.206280 - 4) / (864 - 269.185185) = 37.206280 / 594.814815 = 0.062551.
+    Adjusted z: Hackney 0.365802 / sqrt(0.005 + 0.062551) = 1.407441 (within, plain: above_99.8);
+    Southwark -0.250192 / sqrt(0.0025 + 0.062551) = -0.980948 (within, plain: below_99.8);
+    City 0.687552 / sqrt(0.041667 + 0.062551) = 2.129782 (above_95, still classed on small numbers).
+    """
+    table = by_la(engine.compare(db, P, "adv_6wk_pct"))
+    reporting = ["202", "206", "204", "210", "201"]
+    assert table.loc[reporting, "overdispersion_phi"].tolist() == pytest.approx([8.241256] * 5, abs=1e-5)
+    assert table.loc[reporting, "overdispersion_tau2"].tolist() == pytest.approx([0.062551] * 5, abs=1e-6)
+    assert table.loc[reporting, "funnel_adjusted"].tolist() == ["within", "within", "within", "within", "above_95"]
+    assert table.loc[["204", "210"], "funnel"].tolist() == ["above_99.8", "below_99.8"]  # the plain classes stay
+    assert pd.isna(table.loc["213", "funnel_adjusted"])  # Westminster's 'c': no value, no class
+
+
+def test_funnel_adjusted_within_a_peer_group_of_four(db: Database):
+    """Camden's neighbours in the network: Camden, Islington, Hackney, Southwark report (4 < 5), so no
+    overdispersion is estimated: phi missing, tau2 = 0. pooled = 123/210 = 0.585714, target 0.871538;
+    Southwark z = (0.633052 - 0.871538)/0.05 = -4.769722 (below_99.8), Hackney (1.249046 - 0.871538) /
+    0.070711 = 5.338767 (above_99.8), Camden 1.571147 and Islington 1.513070 (within)."""
+    table = by_la(engine.compare(db, P, "adv_6wk_pct", group="neighbours", for_la="202"))
+    mine = table.loc[["202", "206", "204", "210"]]
+    assert mine["overdispersion_phi"].isna().all()
+    assert mine["overdispersion_tau2"].tolist() == [0.0] * 4
+    assert mine["funnel_adjusted"].tolist() == ["within", "within", "above_99.8", "below_99.8"]
+
+
 def test_lower_is_better_measure_ranks_the_other_way(db: Database):
     # adv_overdue_per_10k = adv_overdue_open / population x 10,000:
     #   City 0/847 = 0; Westminster 1/29,834 = 0.335188; Hackney 3/54,191 = 0.553597;
@@ -357,9 +395,11 @@ def test_lower_is_better_measure_ranks_the_other_way(db: Database):
     # lower is better: A <= Q1, B <= Q2, C <= Q3, D above
     assert table.loc[order, "quartile_band"].tolist() == ["A", "A", "B", "C", "D", "D"]
     assert table.loc["202", "network_median"] == pytest.approx(0.557508, abs=1e-6)
-    # top/bottom 20%: ceil(6/5) = 2 at each end; top = the two lowest, bottom = the two highest
-    assert table.loc[order, "top_bottom_20"].tolist()[:2] == ["top 20%", "top 20%"]
-    assert table.loc[order, "top_bottom_20"].tolist()[4:] == ["bottom 20%", "bottom 20%"]
+    # top/bottom 20%: ceil(6/5) = 2 at each end; top = the two lowest, bottom = the two highest, but a rate
+    # resting on a count under 10 is small numbers and never flagged: only Southwark's 20 keeps its flag
+    assert table.loc[order, "small_numbers"].tolist() == [True, True, True, True, True, False]
+    assert table.loc[order[:5], "top_bottom_20"].isna().all()
+    assert table.loc["210", "top_bottom_20"] == "bottom 20%"
     # Southwark's high rate is "above" the funnel, which for this measure is the bad side.
     assert table.loc["210", "funnel"] == "above_99.8"
 

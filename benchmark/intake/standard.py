@@ -89,6 +89,7 @@ class Plausible:
     most: float | None = None
     per_child: float | None = None
     earliest: dt.date | None = None
+    shown_as: str = "{:,.0f}"  # how `most` reads, e.g. "£{:,.0f}"
 
     @property
     def describe(self) -> str:
@@ -96,7 +97,7 @@ class Plausible:
             per = "" if self.per_child == 1 else f"{self.per_child:g} x "
             return f"at most {per}the authority's children aged 0-17"
         if self.most is not None:
-            return f"at most {self.most:,.0f}"
+            return f"at most {self.shown_as.format(self.most)}"
         return f"not before {self.earliest:%d %B %Y}" if self.earliest else ""
 
 
@@ -107,10 +108,10 @@ PLAUSIBLE_BY_KIND = {
     Kind.COUNT: CHILDREN,
     Kind.MONEY: Plausible(
         "£50 million in one quarter is far beyond any authority's short-break spend: check for pence or a "
-        "misplaced decimal point", most=50_000_000),
+        "misplaced decimal point", most=50_000_000, shown_as="£{:,.0f}"),
     Kind.DAYS: Plausible(
         "a median of more than two years (730 days) is not a waiting time the standard can believe: check "
-        "the figure is in days", most=730),
+        "the figure is in days", most=730, shown_as="{:,.0f} days"),
     Kind.DATE: Plausible(
         "a date before 2000 is a typing error (the short breaks statement duty dates from 2011)",
         earliest=dt.date(2000, 1, 1)),

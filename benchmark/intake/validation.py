@@ -465,7 +465,7 @@ class _TableChecker:
         if rule is None:
             return None
         if rule.most is not None and value > rule.most:
-            return f"is larger than {rule.most:,.0f}, the most the standard accepts: {rule.reason}"
+            return f"is more than {rule.shown_as.format(rule.most)}, the most the standard accepts: {rule.reason}"
         if rule.per_child is not None and population and value > rule.per_child * population:
             limit = rule.per_child * population
             return (f"is larger than {limit:,.0f} ({reference.authority_name(la_code)} has {population:,} children "
@@ -599,7 +599,12 @@ def validate(file_name: str, content: bytes, *, today: dt.date | None = None,
                 report.error(Problem(None, None, None, "The file is empty."))
         if len(tables) > 1:
             # A workbook whose other theme sheets are left blank is a return of the themes with figures.
-            tables = [table for table in tables if len(table.rows) > 1] or tables[:1]
+            with_figures = [table for table in tables if len(table.rows) > 1]
+            if not with_figures:
+                report.error(Problem(None, None, None, sentence(
+                    f"the sheets {', '.join(repr(table.sheet) for table in tables)} have headers but no rows of "
+                    "figures: fill in the sheet of each theme you return")))
+            tables = with_figures
         checkers = []
         for table in tables:
             checker = _TableChecker(report, table, today, deadline)

@@ -423,9 +423,9 @@ def test_upload_bad_file_shows_errors_and_stores_nothing(writable_demo: Database
     at.file_uploader(key="return_file").upload("camden_advice.csv", content, "text/csv").run()
     assert not at.exception
     assert len(at.error) == 1 and "Nothing has been stored" in at.error[0].value
-    errors = tables_with(at, "Problem")
+    errors = [table.value for table in at.table if "Problem" in table.value.columns]
     assert errors, "no errors table"
-    problem = errors[0].iloc[0]
+    problem = errors[0].reset_index().iloc[0]
     assert (int(problem["Row"]), problem["Column"], problem["Value"]) == (2, "adv_requests", "48.5")
     assert "fraction" in problem["Problem"]
     assert not at.button, "a store button is offered for a file with errors"

@@ -602,7 +602,7 @@ def validate(file_name: str, content: bytes, *, today: dt.date | None = None,
             with_figures = [table for table in tables if len(table.rows) > 1]
             if not with_figures:
                 report.error(Problem(None, None, None, sentence(
-                    f"the sheets {', '.join(repr(table.sheet) for table in tables)} have headers but no rows of "
+                    f"the sheets {', '.join(repr(table.sheet) for table in tables)} each have a header but no rows of "
                     "figures: fill in the sheet of each theme you return")))
             tables = with_figures
         checkers = []

@@ -115,7 +115,7 @@ def test_import_stores_everything_or_says_what_was_refused(files, benchmark_cli,
     mixed = benchmark_cli("import", str(files["invalid"]), str(files["picture"]), str(files["camden"]), db=db_path)
     assert mixed.returncode == 1
     assert "refused: bad_advice.csv" in mixed.stdout and "refused: chart.png" in mixed.stdout
-    assert "row 3, column la_code, value 'Gotham'" in mixed.stdout
+    assert "row 3, column la_code: 'Gotham'" in mixed.stdout
     assert "stored: camden_advice.csv: identical to submission 1" in mixed.stdout  # the same bytes: harmless
     assert len(stored_submissions(db_path)) == 2
 

@@ -407,7 +407,7 @@ class _TableChecker:
             return cells[position].strip() if position is not None and position < len(cells) else ""
 
         self.row_failed = False
-        for name, position in self.positions.items():
+        for name, position in self.positions.items() if self.sheet is not None else ():
             if position < len(cells) and isinstance(cells[position], Uncalculated):
                 self.cell_error(file_row, name, cells[position],
                                 "is a formula saved without its value: open the workbook in Excel, let it "

@@ -412,6 +412,7 @@ class _TableChecker:
                 self.cell_error(file_row, name, cells[position],
                                 "is a formula saved without its value: open the workbook in Excel, let it "
                                 "calculate and save it again (or paste the values in place of the formulas)")
+                cells = [*cells[:position], "", *cells[position + 1:]]  # reported once, not again as text
         la_text = cell("la_code")
         la_code = reference.resolve_authority(la_text) if la_text else None
         if not la_text:

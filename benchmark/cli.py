@@ -51,19 +51,23 @@ def _fail(message: str) -> int:
 
 def _print_report(report_dict: dict) -> None:
     state = "valid" if report_dict["ok"] else "INVALID"
-    print(f"{report_dict['file']}: {state} ({report_dict['theme'] or 'theme not recognised'}, "
-          f"{report_dict['rows']} row(s))")
+    themes = ", ".join(report_dict["themes"]) or "theme not recognised"
+    print(f"{report_dict['file']}: {state} ({themes}, {report_dict['rows']} row(s))")
     for kind in ("errors", "warnings"):
         for problem in report_dict[kind]:
+            value = problem["value"]
             where = ", ".join(
                 part for part in (
+                    f"sheet '{problem['sheet']}'" if problem["sheet"] else "",
                     f"row {problem['row']}" if problem["row"] else "",
                     f"column {problem['column']}" if problem["column"] else "",
-                    f"value '{problem['value']}'" if problem["value"] not in (None, "") else "",
+                    f"value '{value}'" if value not in (None, "") and f"'{value}'" not in problem["message"] else "",
                 ) if part
             )
             label = "error" if kind == "errors" else "warning"
             print(f"  {label}: {where + ': ' if where else ''}{problem['message']}")
+        if report_dict[f"{kind}_not_shown"]:
+            print(f"  ...and {report_dict[f'{kind}_not_shown']:,} more {kind} not listed")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -336,7 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command("history", cmd_history, "List stored submissions, newest first.")
     sub.add_argument("--json", action="store_true")
 
-    sub = command("template", cmd_template, "Write blank CSV and .xlsx templates for each theme.", db=False)
+    sub = command("template", cmd_template, "Write blank CSV and .xlsx templates for each theme, and one workbook "
+                  "with a sheet per theme.", db=False)
     sub.add_argument("--out", default="templates", help="folder to write into (default: templates)")
 
     command("demo", cmd_demo, "Load the embedded synthetic demo network (33 London boroughs, 8 quarters).")

@@ -19,6 +19,11 @@ _PATTERNS = (
 _QUARTER_END = {1: (6, 30, 0), 2: (9, 30, 0), 3: (12, 31, 0), 4: (3, 31, 1)}
 
 
+# Returns start with 2015-16, the first full year of the SEND reforms' EHC plans; nothing older is
+# a quarter the network reports, and a year like 0001 would stretch every trend over 2,000 years.
+EARLIEST_START_YEAR = 2015
+
+
 class PeriodError(ValueError):
     """A period that is not a financial-year quarter in a form the standard accepts."""
 
@@ -44,6 +49,9 @@ class Period:
             )
         start = int(match["y1"])
         end = int(match["y2"])
+        if start < EARLIEST_START_YEAR:
+            raise PeriodError(f"'{text}' is before {EARLIEST_START_YEAR}-{(EARLIEST_START_YEAR + 1) % 100:02d} Q1, "
+                              "the first quarter the network's returns cover")
         expected_end = start + 1 if len(match["y2"]) == 4 else (start + 1) % 100
         if end != expected_end:
             raise PeriodError(
@@ -90,6 +98,12 @@ class Period:
     def months(self) -> str:
         """Plain words for the quarter, e.g. 'April-June 2025'."""
         return f"{self.start:%B}-{self.end:%B %Y}"
+
+    def check_reportable(self, today: dt.date | None = None) -> None:
+        """Refuse a quarter a return cannot cover: before the first quarter, or after the current one."""
+        latest = Period.current(today)
+        if self > latest:
+            raise PeriodError(f"{self} is in the future: the current quarter is {latest}")
 
     def shift(self, quarters: int) -> Period:
         return Period.from_index(self.index + quarters)

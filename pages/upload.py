@@ -13,8 +13,8 @@ from pages import ui
 db = ui.database()
 st.title("Upload a quarterly return")
 ui.banner(db)
-st.caption("One file per theme: CSV or the first sheet of an .xlsx, one row per authority and quarter. Nothing is "
-           "stored until you confirm, and a file with any error stores nothing.")
+st.caption("One file per theme (CSV or .xlsx), or one workbook with a sheet per theme; one row per authority and "
+           "quarter. Nothing is stored until you confirm, and a file with any error stores nothing.")
 
 with st.expander(f"Blank templates (data standard version {STANDARD_VERSION})", icon=":material/description:"):
     for theme_id, theme in THEMES.items():
@@ -26,6 +26,11 @@ with st.expander(f"Blank templates (data standard version {STANDARD_VERSION})", 
         right.download_button("Excel", templates.xlsx_template(theme_id), f"{stem}.xlsx",
                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                               key=f"template_xlsx_{theme_id}")
+    left, right = st.columns([2, 2])
+    left.write("All themes in one workbook: a sheet per theme, a Guidance sheet, lists to choose from")
+    right.download_button("Excel workbook", templates.workbook_template(), templates.WORKBOOK_FILE,
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key="template_workbook")
     st.page_link("pages/data_standard.py", label="What each column means", icon=":material/menu_book:")
 
 uploaded = st.file_uploader("Return file", type=["csv", "xlsx"], key="return_file",
@@ -41,12 +46,17 @@ def store(name: str, content: bytes, digest: str) -> None:
         stored[digest] = service.store(db, user, name, content)
 
 
-def problems_table(problems: list, last_column: str, key: str) -> None:
-    st.dataframe(
-        pd.DataFrame([problem.as_dict() for problem in problems]).rename(
-            columns={"row": "Row", "column": "Column", "value": "Value", "message": last_column}),
-        hide_index=True, key=key,
-    )
+def problems_table(problems: list, last_column: str, not_shown: int = 0) -> None:
+    """Every problem with its message wrapped in full (a static table, not a scrolling grid)."""
+    table = pd.DataFrame([problem.as_dict() for problem in problems]).rename(
+        columns={"sheet": "Sheet", "row": "Row", "column": "Column", "value": "Value", "message": last_column})
+    if table["Sheet"].isna().all():
+        table = table.drop(columns=["Sheet"])
+    table["Row"] = [("" if pd.isna(row) else str(int(row))) for row in table["Row"]]
+    st.table(table.fillna("").set_index("Row"))
+    if not_shown:
+        st.caption(f"...and {not_shown:,} more not listed: fix those above (often the same mistake repeated) "
+                   "and upload the file again.")
 
 
 def show_stored(result: returns.StoreResult) -> None:
@@ -54,12 +64,12 @@ def show_stored(result: returns.StoreResult) -> None:
     (st.success if result.stored else st.error)(result.message, icon=":material/inventory:")
     if result.report.warnings:
         st.caption(f"Stored with {len(result.report.warnings)} warning(s) to check:")
-        problems_table(result.report.warnings, "Check", "stored_warnings_table")
+        problems_table(result.report.warnings, "Check", result.report.warnings_not_shown)
     latest = max(row.period for row in result.report.rows)
     st.subheader(f"Where it now sits, {latest}")
     for la_code in sorted({row.la_code for row in result.report.rows if row.period == latest}):
         card = service.scorecard(db, user, la_code, latest)
-        card = card[card["Theme"] == result.report.theme]
+        card = card[card["Theme"].isin(result.report.themes)]
         st.markdown(f"**{reference.authority_name(la_code)}**")
         st.dataframe(card[["Metric", "Value", "Count", "Rank", "Band", "Network median", "Trend"]],
                      hide_index=True, key=f"sits_{la_code}")
@@ -76,17 +86,20 @@ if uploaded is not None:
             st.success(report.summary, icon=":material/check_circle:")
         else:
             st.error(report.summary, icon=":material/error:")
-            problems_table(report.errors, "Problem", "errors_table")
+            problems_table(report.errors, "Problem", report.errors_not_shown)
             st.caption("Row numbers are as your spreadsheet shows them (the header is row 1). Fix the file and "
                        "upload it again.")
         if report.warnings:
             st.warning(f"{len(report.warnings)} value(s) look unusual. They will be stored, but please check them.",
                        icon=":material/warning:")
-            problems_table(report.warnings, "Check", "warnings_table")
+            problems_table(report.warnings, "Check", report.warnings_not_shown)
         if report.ok:
             st.subheader("What will be stored")
-            st.dataframe(returns.preview(db, report).drop(columns=["la_code"]), hide_index=True,
-                         key="preview_table")
+            for part in report.parts():
+                if len(report.themes) > 1:
+                    st.markdown(f"**{THEMES[part.theme].title}** (sheet '{next(iter(part.sheets))}')")
+                st.dataframe(returns.preview(db, part).drop(columns=["la_code"]), hide_index=True,
+                             key=f"preview_table_{part.theme}")
             st.button("Store this return", type="primary", icon=":material/save:", key="store_button",
                       on_click=store, args=(uploaded.name, content, digest))
 

@@ -40,8 +40,8 @@ COMBINED_TARGET = 3.0
 
 
 def advice_row(rng: np.random.Generator, la_code: str, period: Period, notes: str = "") -> dict[str, object]:
-    """Plausible advice figures that respect every rule of the standard."""
-    requests = int(rng.integers(5, 400))
+    """Plausible advice figures that respect every rule of the standard (no more requests than children)."""
+    requests = int(rng.integers(5, min(400, reference.population_for(la_code, period.end.year) or 400)))
     returned = int(rng.binomial(requests, 0.95))
     on_time = int(rng.binomial(returned, 0.7))
     audited = int(rng.binomial(returned, 0.3))

@@ -23,12 +23,15 @@ from benchmark.reference import authority_name
 
 @dataclass
 class StoreResult:
-    """What happened to one file: stored, already there (same bytes), or refused."""
+    """What happened to one file: stored, already there (same bytes), or refused.
+
+    A workbook with a sheet per theme is stored as one submission per theme, all in one transaction."""
 
     report: ValidationReport
     status: str  # "stored", "duplicate" or "refused"
     submission_id: int | None = None
     replaced: list[tuple[str, str, int]] = field(default_factory=list)
+    submission_ids: list[int] = field(default_factory=list)
 
     @property
     def stored(self) -> bool:
@@ -42,7 +45,11 @@ class StoreResult:
         if self.status == "duplicate":
             return f"{name}: identical to submission {self.submission_id}, already stored; nothing changed."
         rows = len(self.report.rows)
-        text = f"{name}: stored as submission {self.submission_id} ({self.report.theme}, {rows} row(s))"
+        if len(self.submission_ids) > 1:
+            numbers = ", ".join(str(number) for number in self.submission_ids)
+            text = f"{name}: stored as submissions {numbers} ({', '.join(self.report.themes)}, {rows} row(s))"
+        else:
+            text = f"{name}: stored as submission {self.submission_id} ({', '.join(self.report.themes)}, {rows} row(s))"
         if self.replaced:
             replaced = ", ".join(f"{authority_name(la)} {period}" for la, period, _ in self.replaced)
             text += f"; replaces the earlier return for {replaced} (kept in the history)"
@@ -88,31 +95,41 @@ def store_file(db: Database, file_name: str, content: bytes, submitted_by: str, 
     if not report.ok:
         return StoreResult(report, "refused")
     digest = hashlib.sha256(content).hexdigest()
-    keys = [[row.la_code for row in report.rows], [row.period.index for row in report.rows]]
+    submission_ids: list[int] = []
+    duplicates: list[int] = []
+    replaced: list[tuple[str, str, int]] = []
     with db.transaction() as cursor:
-        current = cursor.execute(
-            f"SELECT k.la_code, c.period, c.submission_id, s.sha256 FROM {_KEYS} k "
-            "LEFT JOIN current_returns c ON c.la_code = k.la_code "
-            " AND c.period_index = k.period_index AND c.theme = ? "
-            "LEFT JOIN submissions s ON s.submission_id = c.submission_id",
-            [*keys, report.theme],
-        ).fetchall()
-        current_ids = {row[2] for row in current}
-        if len(current_ids) == 1 and all(row[3] == digest for row in current):
-            return StoreResult(report, "duplicate", submission_id=current[0][2])
-        submission_id = cursor.execute(
-            "INSERT INTO submissions (theme, file_name, sha256, content, row_count, standard_version, "
-            "submitted_at, submitted_by, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "RETURNING submission_id",
-            [report.theme, file_name, digest, content, len(report.rows), STANDARD_VERSION,
-             submitted_at or dt.datetime.now(), submitted_by,
-             json.dumps([warning.as_dict() for warning in report.warnings])],
-        ).fetchall()[0][0]
-        _insert_rows(cursor, submission_id, report)
-        replaced = [(la, period, previous) for la, period, previous, _ in current if previous is not None]
-        if audit is not None:
-            audit(cursor, submission_id, report, replaced)
-    return StoreResult(report, "stored", submission_id=submission_id, replaced=replaced)
+        for part in report.parts():
+            keys = [[row.la_code for row in part.rows], [row.period.index for row in part.rows]]
+            current = cursor.execute(
+                f"SELECT k.la_code, c.period, c.submission_id, s.sha256 FROM {_KEYS} k "
+                "LEFT JOIN current_returns c ON c.la_code = k.la_code "
+                " AND c.period_index = k.period_index AND c.theme = ? "
+                "LEFT JOIN submissions s ON s.submission_id = c.submission_id",
+                [*keys, part.theme],
+            ).fetchall()
+            current_ids = {row[2] for row in current}
+            if len(current_ids) == 1 and all(row[3] == digest for row in current):
+                duplicates.append(current[0][2])
+                continue
+            submission_id = cursor.execute(
+                "INSERT INTO submissions (theme, file_name, sha256, content, row_count, standard_version, "
+                "submitted_at, submitted_by, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "RETURNING submission_id",
+                [part.theme, file_name, digest, content, len(part.rows), STANDARD_VERSION,
+                 submitted_at or dt.datetime.now(), submitted_by,
+                 json.dumps([warning.as_dict() for warning in part.warnings])],
+            ).fetchall()[0][0]
+            _insert_rows(cursor, submission_id, part)
+            part_replaced = [(la, period, previous) for la, period, previous, _ in current if previous is not None]
+            if audit is not None:
+                audit(cursor, submission_id, part, part_replaced)
+            submission_ids.append(submission_id)
+            replaced += part_replaced
+    if not submission_ids:
+        return StoreResult(report, "duplicate", submission_id=duplicates[0])
+    return StoreResult(report, "stored", submission_id=submission_ids[0], replaced=replaced,
+                       submission_ids=submission_ids)
 
 
 def _insert_rows(cursor: duckdb.DuckDBPyConnection, submission_id: int, report: ValidationReport) -> None:
@@ -134,8 +151,16 @@ def _insert_rows(cursor: duckdb.DuckDBPyConnection, submission_id: int, report: 
 
 
 def preview(db: Database, report: ValidationReport) -> pd.DataFrame:
-    """What storing a valid report would write, one row per authority and quarter, saying which
-    earlier return it would replace."""
+    """What storing a valid report would write, one row per authority, quarter (and theme, for a
+    workbook), saying which earlier return it would replace."""
+    frames = [_preview_part(db, part) for part in report.parts()]
+    frames = [frame for frame in frames if not frame.empty]
+    if len(frames) <= 1:
+        return frames[0] if frames else pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)
+
+
+def _preview_part(db: Database, report: ValidationReport) -> pd.DataFrame:
     rows = pd.DataFrame([
         {"la_code": row.la_code, "Authority": authority_name(row.la_code), "Quarter": row.period.label,
          "period_index": row.period.index, **{name: value for name, value in row.values.items()},
@@ -154,6 +179,8 @@ def preview(db: Database, report: ValidationReport) -> pd.DataFrame:
         "new return" if pd.isna(when) else f"replaces the return stored {when:%d %b %Y %H:%M}"
         for when in rows.pop("submitted_at")
     ])
+    if len(report.themes) == 1 and report.sheets:
+        rows.insert(0, "Sheet", next(iter(report.sheets)))
     return rows.drop(columns=["period_index"])
 
 

@@ -6,6 +6,7 @@ generated from what is written here; nothing else lists the fields.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -13,6 +14,43 @@ STANDARD_VERSION = 1
 NOTES_MAX_CHARS = 1000
 MAX_NIGHTS_PER_QUARTER = 92  # the longest quarter has 92 nights
 NOT_AVAILABLE_MARKERS = ("", "c", "x", ":")
+GUIDANCE_SHEET = "Guidance"  # the sheet of a workbook that explains the columns; never read as data
+
+
+@dataclass(frozen=True)
+class InputLimit:
+    """A limit on a file as a whole: beyond it the file is refused before its figures are read."""
+
+    name: str
+    value: int
+    unit: str
+    reason: str
+
+    @property
+    def describe(self) -> str:
+        return f"{self.value:,} {self.unit}"
+
+
+# What a return file may be. A real return is far smaller; these keep a hostile or broken file from
+# tying up the server, and each is checked while the file is read, so refusing one is quick.
+MAX_FILE_BYTES = InputLimit(
+    "file size", 20 * 1024 * 1024, "bytes",
+    "the dashboard's upload limit (20 MB); a return of every English authority for every quarter is under 2 MB")
+MAX_ROWS = InputLimit(
+    "rows", 10_000, "rows of figures",
+    "153 authorities over every quarter since 2015-16 come to fewer than 8,000 rows per theme")
+MAX_COLUMNS = InputLimit(
+    "columns", 64, "columns",
+    "a theme has at most 14 columns; blank columns after the last one are not counted")
+MAX_CELL_CHARS = InputLimit(
+    "cell length", 32_767, "characters in one cell", "Excel's own limit for a cell")
+MAX_UNZIPPED_BYTES = InputLimit(
+    "unpacked workbook size", 64 * 1024 * 1024, "bytes once unpacked",
+    "a workbook of 10,000 rows unpacks to under 30 MB; more means a damaged or hostile file")
+MAX_SECONDS = InputLimit(
+    "time", 10, "seconds of checking",
+    "a return of the largest size allowed is checked in about a second")
+INPUT_LIMITS = (MAX_FILE_BYTES, MAX_ROWS, MAX_COLUMNS, MAX_CELL_CHARS, MAX_UNZIPPED_BYTES, MAX_SECONDS)
 
 
 class Kind(StrEnum):
@@ -40,6 +78,47 @@ class Kind(StrEnum):
 
 
 @dataclass(frozen=True)
+class Plausible:
+    """The range a value must fall in to be believed: a rule of the standard, with its reason.
+
+    `per_child` scales the largest value by the authority's children aged 0-17 (ONS mid-year
+    estimate), so a borough of 40,000 children and the Isles of Scilly get limits of their size.
+    """
+
+    reason: str
+    most: float | None = None
+    per_child: float | None = None
+    earliest: dt.date | None = None
+    shown_as: str = "{:,.0f}"  # how `most` reads, e.g. "£{:,.0f}"
+
+    @property
+    def describe(self) -> str:
+        if self.per_child is not None:
+            per = "" if self.per_child == 1 else f"{self.per_child:g} x "
+            return f"at most {per}the authority's children aged 0-17"
+        if self.most is not None:
+            return f"at most {self.shown_as.format(self.most)}"
+        return f"not before {self.earliest:%d %B %Y}" if self.earliest else ""
+
+
+CHILDREN = Plausible(
+    "a count of children or of their cases in one quarter cannot be larger than the number of children "
+    "aged 0-17 living in the authority (ONS mid-year estimate)", per_child=1)
+PLAUSIBLE_BY_KIND = {
+    Kind.COUNT: CHILDREN,
+    Kind.MONEY: Plausible(
+        "£50 million in one quarter is far beyond any authority's short-break spend: check for pence or a "
+        "misplaced decimal point", most=50_000_000, shown_as="£{:,.0f}"),
+    Kind.DAYS: Plausible(
+        "a median of more than two years (730 days) is not a waiting time the standard can believe: check "
+        "the figure is in days", most=730, shown_as="{:,.0f} days"),
+    Kind.DATE: Plausible(
+        "a date before 2000 is a typing error (the short breaks statement duty dates from 2011)",
+        earliest=dt.date(2000, 1, 1)),
+}
+
+
+@dataclass(frozen=True)
 class Field:
     name: str
     kind: Kind
@@ -48,6 +127,12 @@ class Field:
     legal_basis: str = ""
     required: bool = True
     example: str = ""
+    plausible_range: Plausible | None = None  # when the kind's usual range does not fit
+
+    @property
+    def plausible(self) -> Plausible | None:
+        """The range this field's values must fall in (None for codes, quarters and notes)."""
+        return self.plausible_range or PLAUSIBLE_BY_KIND.get(self.kind)
 
 
 @dataclass(frozen=True)
@@ -77,6 +162,7 @@ def part_of(part: str, whole: str) -> Bound:
 @dataclass(frozen=True)
 class Theme:
     id: str
+    sheet: str  # the sheet name in the one-workbook return; `id` in any case is read the same
     title: str
     owner: str
     description: str
@@ -102,6 +188,7 @@ COMMON_FIELDS = (
 
 SHORT_BREAKS = Theme(
     id="short_breaks",
+    sheet="Short breaks",
     title="Short breaks for disabled children",
     owner="Disabled children's service / short breaks team",
     description="Targeted and specialist short breaks arranged or funded by the authority.",
@@ -123,7 +210,9 @@ SHORT_BREAKS = Theme(
               "Overnight short-break nights delivered in the quarter (at most 92 per child "
               "with an overnight break).",
               "Care Planning Regulations 2010, reg 48 (s20 breaks: 17 nights in a row, 75 a year)",
-              example="410"),
+              example="410", plausible_range=Plausible(
+                  f"a quarter has at most {MAX_NIGHTS_PER_QUARTER} nights for each child aged 0-17 living in "
+                  "the authority (ONS mid-year estimate)", per_child=MAX_NIGHTS_PER_QUARTER)),
         Field("sb_spend_gbp", Kind.MONEY, "Gross spend (GBP)",
               "Gross spend on short breaks in the quarter, in pounds.",
               "Breaks for Carers of Disabled Children Regulations 2011, reg 3", example="1,250,000"),
@@ -155,6 +244,7 @@ SHORT_BREAKS = Theme(
 
 ADVICE = Theme(
     id="advice",
+    sheet="Advice",
     title="Social care advice into EHC needs assessments",
     owner="DSCO / social care advice team",
     description="Timeliness and quality of the social care advice and information given to "
@@ -209,6 +299,7 @@ ADVICE = Theme(
 
 TRANSITIONS = Theme(
     id="transitions",
+    sheet="Transitions",
     title="Transitions to adulthood (Preparing for Adulthood)",
     owner="Transitions / Preparing for Adulthood team",
     description="Young people open to children's social care moving to adult services.",

@@ -1,27 +1,28 @@
-"""Reading and validating a quarterly return file against the data standard.
+"""Validating a quarterly return file against the data standard.
 
 Files arrive as councils save them from Excel: a byte-order mark or Windows-1252, CRLF, odd
-header capitals, blank trailing rows and columns, `1,234` and ` 49`. All of that is accepted;
-anything else is reported with the spreadsheet row, the column, the value and the reason.
+header capitals, blank trailing rows and columns, `1,234` and ` 49`, a title row above the header,
+an instructions sheet before the data, or one workbook with a sheet per theme. All of that is
+accepted; anything else is reported in whole sentences naming the sheet, the spreadsheet row, the
+column, the value and the reason. Reading (and its limits) is in benchmark.intake.reading; checking
+is linear in the file's cells.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
-import io
+import itertools
 import re
-import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePath
-
-import openpyxl
 
 from benchmark import reference
+from benchmark.intake.reading import Deadline, FileRejected, Uncalculated, Workbook, bounded, csv_rows, file_kind
 from benchmark.intake.standard import (
+    COMMON_FIELDS,
     FIELD_THEME,
+    GUIDANCE_SHEET,
     NOT_AVAILABLE_MARKERS,
     NOTES_MAX_CHARS,
     THEMES,
@@ -40,22 +41,29 @@ PreviousLookup = Callable[[set[tuple[str, int]]], dict[tuple[str, int, str], flo
 JUMP_FACTOR = 5  # a count this many times last quarter's (or a fifth of it) earns a warning
 JUMP_MINIMUM = 10  # ...unless both are this small, where such swings are ordinary
 SHORT_BREAK_SHARE_WARNING = 0.05  # of all children aged 0-17
+MAX_REPORTED = 200  # problems listed in a report; the rest are counted, so a flood stays readable
+HEADER_SEARCH_ROWS = 10  # a header may sit below this many title or instruction rows at most
 
+# Digits with optional thousands separators and decimals; spaces only around the number, never inside.
 _NUMBER = re.compile(r"^\+?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_CURRENCY = "£$€"
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y", "%d/%m/%y")
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong (or worth a second look) in a file; `row` as a spreadsheet numbers it."""
+    """One thing wrong (or worth a second look) in a file, as a whole sentence; `row` as a
+    spreadsheet numbers it, `sheet` the workbook sheet it is on (None for a CSV)."""
 
     row: int | None
     column: str | None
     value: str | None
     message: str
+    sheet: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message}
+        return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
+                "message": self.message}
 
 
 @dataclass
@@ -65,46 +73,110 @@ class ParsedRow:
     period: Period
     notes: str | None
     values: dict[str, CellValue]
+    theme: str = ""
+    sheet: str | None = None
 
 
 @dataclass
 class ValidationReport:
     file_name: str
-    theme: str | None = None
+    theme: str | None = None  # the theme when the file holds one; see `themes` for a workbook
     rows: list[ParsedRow] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    errors_not_shown: int = 0
+    warnings_not_shown: int = 0
+    sheets: dict[str, str] = field(default_factory=dict)  # workbook sheet -> the theme it holds
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.errors_not_shown
+
+    @property
+    def themes(self) -> list[str]:
+        """Every theme the file holds, in the standard's order."""
+        found = {row.theme for row in self.rows} | set(self.sheets.values()) | ({self.theme} - {None})
+        return [theme_id for theme_id in THEMES if theme_id in found]
+
+    def error(self, problem: Problem) -> None:
+        if len(self.errors) < MAX_REPORTED:
+            self.errors.append(problem)
+        else:
+            self.errors_not_shown += 1
+
+    def warn(self, problem: Problem) -> None:
+        if len(self.warnings) < MAX_REPORTED:
+            self.warnings.append(problem)
+        else:
+            self.warnings_not_shown += 1
+
+    def parts(self) -> list[ValidationReport]:
+        """One report per theme, each stored as its own submission (a workbook holds several)."""
+        if len(self.themes) <= 1:
+            return [self]
+        parts = []
+        for theme_id in self.themes:
+            sheets = {sheet for sheet, held in self.sheets.items() if held == theme_id}
+            parts.append(ValidationReport(
+                self.file_name, theme_id, [row for row in self.rows if row.theme == theme_id],
+                warnings=[warning for warning in self.warnings if warning.sheet in sheets],
+                sheets={sheet: theme_id for sheet in sheets}))
+        return parts
 
     def as_dict(self) -> dict[str, object]:
         return {
             "file": self.file_name,
             "ok": self.ok,
             "theme": self.theme,
+            "themes": self.themes,
             "rows": len(self.rows),
             "errors": [problem.as_dict() for problem in self.errors],
+            "errors_not_shown": self.errors_not_shown,
             "warnings": [problem.as_dict() for problem in self.warnings],
+            "warnings_not_shown": self.warnings_not_shown,
         }
 
     @property
     def summary(self) -> str:
         """One plain sentence for the top of a report."""
-        theme = f"{THEMES[self.theme].title} return" if self.theme else "return"
+        themes = self.themes
+        if len(themes) == 1:
+            what = f"{THEMES[themes[0]].title} return"
+        elif themes:
+            what = f"return ({', '.join(THEMES[theme_id].title for theme_id in themes)})"
+        else:
+            what = "return"
         rows = f"{len(self.rows)} row{'s' * (len(self.rows) != 1)}"
         if self.ok:
-            extra = f", with {len(self.warnings)} warning(s) to check" if self.warnings else ""
-            return f"{self.file_name}: valid {theme}, {rows}{extra}. Ready to store."
-        return (
-            f"{self.file_name}: {len(self.errors)} problem(s) must be fixed before anything in "
-            f"this {theme} can be stored. Nothing has been stored."
-        )
+            extra = f", with {len(self.warnings) + self.warnings_not_shown} warning(s) to check" \
+                if self.warnings else ""
+            return f"{self.file_name}: valid {what}, {rows}{extra}. Ready to store."
+        count = len(self.errors) + self.errors_not_shown
+        more = f" (the first {len(self.errors)} are listed)" if self.errors_not_shown else ""
+        return (f"{self.file_name}: {count:,} problem(s) must be fixed before anything in this {what} can be "
+                f"stored{more}. Nothing has been stored.")
+
+    @property
+    def more_errors(self) -> str:
+        """The line that says how many problems are not listed, or ''."""
+        if not self.errors_not_shown:
+            return ""
+        return (f"...and {self.errors_not_shown:,} more problem(s) not listed: fix those above (often the same "
+                "mistake repeated) and check the file again.")
 
 
-class FileRejected(Exception):
-    """The file as a whole cannot be read as a return."""
+def sentence(text: str) -> str:
+    """A message as a whole sentence: capital first letter, full stop at the end."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def quoted(value: str, width: int = 60) -> str:
+    """A cell's value as a message quotes it: in quotes, cut short when long."""
+    return f"'{value}'" if len(value) <= width else f"'{value[:width - 3]}...'"
 
 
 def normalise_header(text: str) -> str:
@@ -112,53 +184,10 @@ def normalise_header(text: str) -> str:
     return re.sub(r"[\s\-]+", "_", text.replace("\ufeff", "").strip().lower()).strip("_")
 
 
-def _decode(content: bytes) -> str:
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return content.decode("utf-16")
-    if b"\x00" in content:
-        raise FileRejected("this is not a CSV or .xlsx file (it holds binary data)")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace")
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def read_table(file_name: str, content: bytes) -> list[list[str]]:
-    """The file's cells as text, header first: a CSV, or the first sheet of an .xlsx."""
-    suffix = PurePath(file_name).suffix.lower()
-    if not content.strip():
-        raise FileRejected("the file is empty")
-    if suffix == ".xls":
-        raise FileRejected("old-style .xls workbooks cannot be read: save it as .xlsx or CSV")
-    if content.startswith(b"PK\x03\x04"):
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-            raise FileRejected("this is not a CSV or .xlsx file (a zip archive of something else)") from None
-        sheet = workbook.worksheets[0]
-        table = [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-        workbook.close()
-        return table
-    if suffix == ".xlsx":
-        raise FileRejected("this is not a readable .xlsx workbook: open it in Excel and save it again as .xlsx or CSV")
-    if suffix not in ("", ".csv", ".txt"):
-        raise FileRejected(f"'{suffix}' files are not returns: upload a .csv or .xlsx file")
-    text = _decode(content)
-    first_line = text.lstrip().splitlines()[0] if text.strip() else ""
-    delimiter = max(",;\t", key=first_line.count)
-    return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+ALL_FIELDS: dict[str, Field] = {**{spec.name: spec for spec in COMMON_FIELDS}, **VALUE_FIELDS}
+# A heading people write instead of the column name: the field's label, as a header reads it.
+FIELD_BY_LABEL: dict[str, str] = {normalise_header(spec.label): spec.name for spec in ALL_FIELDS.values()}
+THEME_BY_SHEET: dict[str, str] = {normalise_header(theme.sheet): theme.id for theme in THEMES.values()}
 
 
 def _is_blank(cells: list[str]) -> bool:
@@ -170,11 +199,32 @@ def _suggest(name: str, choices: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def suggest_authorities(text: str, most: int = 3) -> list[str]:
+    """Authority names a near-miss may mean: names it starts or whose words it holds ('Richmond' ->
+    'Richmond upon Thames'), else names close in spelling ('Camdn' -> 'Camden')."""
+    key = " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower().replace("&", " and ")).split())
+    if not key:
+        return []
+    names = [authority.name for authority in reference.authorities().values()]
+    keys = {name: " ".join(re.sub(r"[^a-z0-9 ]", " ", name.lower()).split()) for name in names}
+    words = set(key.split())
+    containing = [name for name in names
+                  if keys[name].startswith(key) or (len(key) >= 4 and words <= set(keys[name].split()))]
+    if containing:
+        return sorted(containing, key=len)[:most]
+    close = difflib.get_close_matches(key, list(keys.values()), n=most, cutoff=0.75)
+    return [name for value in close for name in names if keys[name] == value][:most]
+
+
+def _one_of(names: list[str]) -> str:
+    quoted_names = [f"'{name}'" for name in names]
+    return quoted_names[0] if len(names) == 1 else ", ".join(quoted_names[:-1]) + f" or {quoted_names[-1]}"
+
+
 def _parse_number(text: str) -> float | None:
-    cleaned = text.replace("£", "").replace(" ", "")
-    if not _NUMBER.match(cleaned):
+    if not _NUMBER.match(text):
         return None
-    return float(cleaned.replace(",", ""))
+    return float(text.replace(",", ""))
 
 
 def _parse_date(text: str) -> dt.date | None:
@@ -188,8 +238,10 @@ def _parse_date(text: str) -> dt.date | None:
     return None
 
 
-def parse_value(spec: Field, text: str, period: Period | None) -> tuple[CellValue, str | None]:
-    """The stored value of one cell, or the plain-English reason it is refused."""
+def parse_value(spec: Field, text: str, period: Period | None,
+                latest: Period | None = None) -> tuple[CellValue, str | None]:
+    """The stored value of one cell, or the reason it is refused, to follow the quoted value
+    ("is negative: ..."). A date is compared with the row's quarter, else with the current one."""
     cleaned = text.strip()
     if cleaned.lower() in NOT_AVAILABLE_MARKERS:
         return None, None
@@ -197,107 +249,253 @@ def parse_value(spec: Field, text: str, period: Period | None) -> tuple[CellValu
         day = _parse_date(cleaned)
         if day is None:
             return None, "is not a date: write it like 2025-03-31 or 31/03/2025"
+        earliest = spec.plausible.earliest if spec.plausible else None
+        if earliest is not None and day < earliest:
+            return None, f"is before {earliest:%d %B %Y}: {spec.plausible.reason}"
         if period is not None and day > period.end:
             return None, (
                 f"is after the end of the quarter {period} ({period.end:%d %B %Y}): the statement "
                 "cannot have been reviewed later than the quarter being reported"
             )
+        if period is None and latest is not None and day > latest.end:
+            return None, f"is after the end of the current quarter {latest} ({latest.end:%d %B %Y})"
         return day, None
-    negative = cleaned.startswith("-") and _parse_number(cleaned[1:]) is not None
-    if negative:
+    sign = cleaned[:1] in ("-", "+") and cleaned[1:2] in _CURRENCY
+    currency = cleaned[int(sign):][:1] in _CURRENCY
+    if currency and spec.kind is not Kind.MONEY:
+        return None, (f"has a currency sign: {spec.name} is a count, not money; write the number alone "
+                      "(leave it blank if not available)")
+    digits = cleaned[:1] + cleaned[2:] if sign else cleaned[1:] if currency else cleaned
+    digits = digits.strip() if currency else digits
+    if digits.startswith("-") and _parse_number(digits[1:].strip()) is not None:
         return None, "is negative: it must be 0 or more"
-    number = _parse_number(cleaned)
+    number = _parse_number(digits)
     if number is None:
         what = {Kind.COUNT: "a whole number", Kind.MONEY: "an amount in pounds"}.get(spec.kind, "a number")
-        return None, f"is not a number: {spec.name} must be {what} (leave it blank if not available)"
+        inside = " with a space inside it" if re.fullmatch(r"[\d,.]+(?: +[\d,.]+)+", digits) else ""
+        return None, f"is not a number{inside}: {spec.name} must be {what} (leave it blank if not available)"
     if spec.kind is Kind.COUNT and not number.is_integer():
         return None, "is a fraction: a count must be a whole number"
     return number, None
 
 
-class _RowChecker:
-    """Checks the data rows of one file whose header is already understood."""
+@dataclass
+class Table:
+    """The non-blank rows of one CSV or one workbook sheet, header first."""
 
-    def __init__(self, report: ValidationReport, positions: dict[str, int], today: dt.date | None,
-                 previous: PreviousLookup | None) -> None:
+    sheet: str | None
+    rows: list[tuple[int, list[str]]]
+    expected_theme: str | None = None  # a workbook sheet named after a theme
+
+
+def _known_names(cells: list[str]) -> int:
+    return sum(1 for cell in cells if (name := normalise_header(cell)) in ALL_FIELDS or name in FIELD_BY_LABEL)
+
+
+def _header_at(rows: list[tuple[int, list[str]]]) -> int | None:
+    """Where the header is: the first of the top rows naming at least two columns of the standard
+    (so a title row or a line of instructions above it is skipped)."""
+    for position, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if _known_names(cells) >= 2:
+            return position
+    return None
+
+
+class _TableChecker:
+    """Checks one table (a CSV or a sheet): its header, then each row, in one pass over the cells."""
+
+    def __init__(self, report: ValidationReport, table: Table, today: dt.date | None, deadline: Deadline) -> None:
         self.report = report
-        self.positions = positions
+        self.sheet = table.sheet
+        self.table = table
         self.latest = Period.current(today)
-        self.previous = previous
+        self.deadline = deadline
         self.seen: dict[tuple[str, Period], int] = {}
-        self.theme = THEMES[report.theme]
+        self.rows: list[ParsedRow] = []
+        self.row_failed = False
+        self.theme_id: str | None = None
+        self.positions: dict[str, int] = {}
 
-    def error(self, row: int, column: str | None, value: str | None, message: str) -> None:
-        self.report.errors.append(Problem(row, column, value, message))
+    def error(self, row: int | None, column: str | None, value: str | None, message: str) -> None:
+        self.row_failed = True
+        self.report.error(Problem(row, column, value, sentence(message), self.sheet))
+
+    def cell_error(self, row: int, column: str, text: str, reason: str) -> None:
+        self.error(row, column, text, f"{quoted(text)} {reason}")
+
+    def run(self) -> None:
+        header_row, header = self.table.rows[0]
+        if not self.understand_header(header_row, header):
+            return
+        data = self.table.rows[1:]
+        if not data:
+            self.error(None, None, None, "the file has a header but no rows of figures" if self.sheet is None
+                       else f"sheet '{self.sheet}' has a header but no rows of figures")
+            return
+        self.check_unheaded_columns(header_row, header, data)
+        for count, (file_row, cells) in enumerate(data):
+            self.check(file_row, cells)
+            if count % 512 == 0:
+                self.deadline.check()
+
+    def understand_header(self, header_row: int, header_cells: list[str]) -> bool:
+        """Recognise the theme from the header; the position of each known column."""
+        header = [normalise_header(cell) for cell in header_cells]
+        named = [(position, name) for position, name in enumerate(header) if name]
+        votes = {theme_id: 0 for theme_id in THEMES}
+        for _, name in named:
+            theme_id = FIELD_THEME.get(name) or FIELD_THEME.get(FIELD_BY_LABEL.get(name, ""))
+            if theme_id:
+                votes[theme_id] += 1
+        best = max(votes, key=votes.get)
+        if votes[best] == 0:
+            where = f"sheet '{self.sheet}': the header" if self.sheet else "the header"
+            self.error(header_row, None, None, f"{where} has none of the columns of a return theme: start from a "
+                                               "template (python -m benchmark template)")
+            return False
+        expected_theme = self.table.expected_theme
+        if expected_theme and best != expected_theme:
+            self.error(header_row, None, self.sheet,
+                       f"sheet '{self.sheet}' holds {THEMES[best].title} columns, but a sheet of that name holds "
+                       f"{THEMES[expected_theme].title}: rename the sheet '{THEMES[best].sheet}' or move the figures")
+            return False
+        self.theme_id = best
+        expected = [spec.name for spec in columns(best)]
+        for position, name in named:
+            written = header_cells[position].strip()
+            if name in self.positions:
+                self.error(header_row, name, written, f"the column {name} appears twice in the header")
+            elif name in expected:
+                self.positions[name] = position
+            elif name in FIELD_THEME:
+                self.error(header_row, name, written,
+                           f"the heading is an unknown column for a {best} return: {name} belongs to the "
+                           f"{FIELD_THEME[name]} theme, which goes in its own {'sheet' if self.sheet else 'file'}")
+            elif name in FIELD_BY_LABEL:
+                field_name = FIELD_BY_LABEL[name]
+                self.error(header_row, name, written,
+                           f"the heading is an unknown column '{name}': '{written}' is the label of the column "
+                           f"{field_name}; write {field_name} as the heading")
+            else:
+                labels = {normalise_header(spec.label): spec.name for spec in columns(best)}
+                near_label = difflib.get_close_matches(name, list(labels), n=1, cutoff=0.8)
+                hint = (f" (it looks like the label of {labels[near_label[0]]}: write {labels[near_label[0]]} "
+                        "as the heading)") if near_label else _suggest(name, expected)
+                self.error(header_row, name, written, f"the heading is an unknown column '{name}'{hint}")
+        for spec in columns(best):
+            if spec.required and spec.name not in self.positions:
+                self.error(header_row, spec.name, None, f"the required column {spec.name} is missing ({spec.label})")
+        return True
+
+    def check_unheaded_columns(self, header_row: int, header: list[str], data: list[tuple[int, list[str]]]) -> None:
+        """Values under a blank heading, reported once per column: one pass over the cells."""
+        unheaded = {position for position, cell in enumerate(header) if not cell.strip()}
+        flagged: set[int] = set()
+        for _, cells in data:
+            for position in range(len(header), len(cells)):
+                if cells[position].strip():
+                    flagged.add(position)
+            for position in unheaded - flagged:
+                if position < len(cells) and cells[position].strip():
+                    flagged.add(position)
+        for position in sorted(flagged):
+            self.error(header_row, f"column {position + 1}", "", "this column holds values but has no heading")
 
     def check(self, file_row: int, cells: list[str]) -> None:
         def cell(name: str) -> str:
             position = self.positions.get(name)
             return cells[position].strip() if position is not None and position < len(cells) else ""
 
-        errors_before = len(self.report.errors)
+        self.row_failed = False
+        for name, position in self.positions.items() if self.sheet is not None else ():
+            if position < len(cells) and isinstance(cells[position], Uncalculated):
+                self.cell_error(file_row, name, cells[position],
+                                "is a formula saved without its value: open the workbook in Excel, let it "
+                                "calculate and save it again (or paste the values in place of the formulas)")
+                cells = [*cells[:position], "", *cells[position + 1:]]  # reported once, not again as text
         la_text = cell("la_code")
         la_code = reference.resolve_authority(la_text) if la_text else None
         if not la_text:
             self.error(file_row, "la_code", la_text, "the authority is missing")
         elif la_code is None:
-            names = [authority.name for authority in reference.authorities().values()]
-            self.error(file_row, "la_code", la_text,
-                       "is not an English authority: use the DfE 3-digit code (e.g. 202), the ONS "
-                       f"code (e.g. E09000007) or the exact name{_suggest(la_text, names)}")
-        period = self._period(file_row, cell("period"))
+            suggestions = suggest_authorities(la_text)
+            hint = f" Did you mean {_one_of(suggestions)}?" if suggestions else ""
+            self.cell_error(file_row, "la_code", la_text,
+                            "is not an English authority: use the DfE 3-digit code (e.g. 202), the ONS code "
+                            f"(e.g. E09000007) or the exact name.{hint}")
+        period, dated = self._period(file_row, cell("period"))
         notes = cell("notes") or None
         if notes and len(notes) > NOTES_MAX_CHARS:
             self.error(file_row, "notes", notes[:40] + "...",
-                       f"is {len(notes):,} characters long: notes may be at most {NOTES_MAX_CHARS:,}")
+                       f"the notes are {len(notes):,} characters long: notes may be at most {NOTES_MAX_CHARS:,}")
         values: dict[str, CellValue] = {}
         texts: dict[str, str] = {}
-        for spec in self.theme.fields:
+        population = reference.population_for(la_code, (dated or self.latest).end.year) if la_code else None
+        for spec in THEMES[self.theme_id].fields:
             if spec.name not in self.positions:
                 continue
             texts[spec.name] = cell(spec.name)
-            value, problem = parse_value(spec, texts[spec.name], period)
+            value, problem = parse_value(spec, texts[spec.name], dated, self.latest)
+            if problem is None and isinstance(value, float):
+                problem = self._implausible(spec, value, population, la_code)
             if problem:
-                self.error(file_row, spec.name, texts[spec.name], problem)
+                self.cell_error(file_row, spec.name, texts[spec.name], problem)
+                value = None
             values[spec.name] = value
-        for bound in self.theme.bounds:
+        for bound in THEMES[self.theme_id].bounds:
             limit = bound.limit(values)
             value = values.get(bound.column)
             # A negative limit comes from another broken bound on this row, already reported.
             if limit is not None and limit >= 0 and value is not None and value > limit:
-                self.error(file_row, bound.column, texts[bound.column],
-                           f"is larger than {limit:,.0f}: {bound.reason}")
+                self.cell_error(file_row, bound.column, texts[bound.column],
+                                f"is larger than {limit:,.0f}: {bound.reason}")
         if la_code and period:
             key = (la_code, period)
             if key in self.seen:
                 self.error(file_row, "period", cell("period"),
                            f"{reference.authority_name(la_code)} {period} appears twice in this "
-                           f"file (rows {self.seen[key]} and {file_row}): keep one row")
+                           f"{'sheet' if self.sheet else 'file'} (rows {self.seen[key]} and {file_row}): keep one row")
             else:
                 self.seen[key] = file_row
-        if la_code and period and len(self.report.errors) == errors_before:
-            self.report.rows.append(ParsedRow(file_row, la_code, period, notes, values))
+        if la_code and period and not self.row_failed:
+            self.rows.append(ParsedRow(file_row, la_code, period, notes, values, self.theme_id, self.sheet))
 
-    def _period(self, file_row: int, text: str) -> Period | None:
+    @staticmethod
+    def _implausible(spec: Field, value: float, population: int | None, la_code: str | None) -> str | None:
+        rule = spec.plausible
+        if rule is None:
+            return None
+        if rule.most is not None and value > rule.most:
+            return f"is more than {rule.shown_as.format(rule.most)}, the most the standard accepts: {rule.reason}"
+        if rule.per_child is not None and population and value > rule.per_child * population:
+            limit = rule.per_child * population
+            return (f"is larger than {limit:,.0f} ({reference.authority_name(la_code)} has {population:,} children "
+                    f"aged 0-17): {rule.reason}")
+        return None
+
+    def _period(self, file_row: int, text: str) -> tuple[Period | None, Period | None]:
+        """The row's quarter when it is valid, and the quarter other cells may be compared with
+        (also a quarter in the future, so a date is still checked in the same pass)."""
         if not text:
             self.error(file_row, "period", text, "the quarter is missing: write it like 2025-26 Q1")
-            return None
+            return None, None
         try:
             period = Period.parse(text)
         except PeriodError as error:
             self.error(file_row, "period", text, str(error))
-            return None
-        if period > self.latest:
-            self.error(file_row, "period", text,
-                       f"{period} is in the future: the current quarter is {self.latest}")
-            return None
-        return period
+            return None, None
+        try:
+            period.check_reportable(self.latest.end)
+        except PeriodError as error:
+            self.error(file_row, "period", text, str(error))
+            return None, None
+        return period, period
 
-    def warn_implausible(self) -> None:
-        in_file = {(row.la_code, row.period.index): row for row in self.report.rows}
-        wanted = {(row.la_code, row.period.index - 1) for row in self.report.rows} - set(in_file)
-        stored = self.previous(wanted) if self.previous is not None and wanted else {}
-        for row in self.report.rows:
+    def warn_implausible(self, previous: PreviousLookup | None) -> None:
+        in_file = {(row.la_code, row.period.index): row for row in self.rows}
+        wanted = {(row.la_code, row.period.index - 1) for row in self.rows} - set(in_file)
+        stored = previous(wanted) if previous is not None and wanted else {}
+        for row in self.rows:
             earlier = in_file.get((row.la_code, row.period.index - 1))
             for name, value in row.values.items():
                 if not isinstance(value, float) or VALUE_FIELDS[name].kind not in (Kind.COUNT, Kind.MONEY):
@@ -318,91 +516,124 @@ class _RowChecker:
             else:
                 direction = "5 times or more" if value > before else "a fifth or less of"
                 change = f"is {direction} last quarter's {before:,.0f} ({row.period.shift(-1)})"
-            self.report.warnings.append(Problem(row.file_row, name, f"{value:,.0f}",
-                                                f"{change}: please check it is right"))
+            self.report.warn(Problem(row.file_row, name, f"{value:,.0f}",
+                                     sentence(f"{name} {change}: please check it is right"), self.sheet))
 
     def _warn_share(self, row: ParsedRow) -> None:
         total = row.values.get("sb_children_total")
         population = reference.population_for(row.la_code, row.period.end.year)
         if isinstance(total, float) and population and total > SHORT_BREAK_SHARE_WARNING * population:
-            self.report.warnings.append(Problem(
+            self.report.warn(Problem(
                 row.file_row, "sb_children_total", f"{total:,.0f}",
-                f"is more than {SHORT_BREAK_SHARE_WARNING:.0%} of all {population:,} children aged "
-                f"0-17 in {reference.authority_name(row.la_code)}: please check it is right",
+                sentence(f"{total:,.0f} children is more than {SHORT_BREAK_SHARE_WARNING:.0%} of all {population:,} "
+                         f"children aged 0-17 in {reference.authority_name(row.la_code)}: please check it is right"),
+                self.sheet,
             ))
 
 
-def _understand_header(report: ValidationReport, table: list[list[str]], header_row: int) -> dict[str, int] | None:
-    """Recognise the theme from the header; the position of each known column."""
-    data = table[1:]
-    width = max(len(row) for row in table)
-    header = [normalise_header(cell) for cell in table[0]] + [""] * (width - len(table[0]))
-    positions: dict[str, int] = {}
-    named: list[tuple[int, str]] = []
-    for position, name in enumerate(header):
-        if name:
-            named.append((position, name))
-        elif any(position < len(row) and row[position].strip() for row in data):
-            report.errors.append(Problem(header_row, f"column {position + 1}", "",
-                                         "this column holds values but has no heading"))
-    theme_votes = {theme_id: sum(FIELD_THEME.get(name) == theme_id for _, name in named) for theme_id in THEMES}
-    best = max(theme_votes, key=theme_votes.get)
-    if theme_votes[best] == 0:
-        report.errors.append(Problem(header_row, None, None,
-                                     "the header has none of the columns of a return theme: start "
-                                     "from a template (python -m benchmark template)"))
-        return None
-    report.theme = best
-    expected = [spec.name for spec in columns(best)]
-    for position, name in named:
-        if name in positions:
-            report.errors.append(Problem(header_row, name, table[0][position].strip(),
-                                         f"the column {name} appears twice in the header"))
-        elif name in expected:
-            positions[name] = position
-        elif name in FIELD_THEME:
-            report.errors.append(Problem(header_row, name, table[0][position].strip(),
-                                         f"unknown column for a {best} return: {name} belongs to the "
-                                         f"{FIELD_THEME[name]} theme, which goes in its own file"))
-        else:
-            report.errors.append(Problem(header_row, name, table[0][position].strip(),
-                                         f"unknown column '{name}'{_suggest(name, expected)}"))
-    for spec in columns(best):
-        if spec.required and spec.name not in positions:
-            report.errors.append(Problem(header_row, spec.name, None,
-                                         f"required column {spec.name} is missing ({spec.label})"))
-    return positions
+def _non_blank(rows: Iterator[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
+    return [(number, cells) for number, cells in rows if not _is_blank(cells)]
+
+
+def _csv_tables(content: bytes, deadline: Deadline) -> list[Table]:
+    rows = _non_blank(bounded(csv_rows(content, deadline), deadline))
+    if not rows:
+        return []
+    return [Table(None, rows[_header_at(rows) or 0:])]
+
+
+def _workbook_tables(report: ValidationReport, content: bytes, deadline: Deadline) -> list[Table]:
+    """The visible sheets that hold a return: one per theme, a Guidance sheet and any sheet
+    without a header of the standard (instructions, working) ignored."""
+    book = Workbook(content, deadline)
+    tables: list[Table] = []
+    hidden: list[str] = []
+    for sheet in book.sheets:
+        name = normalise_header(sheet.name)
+        if name == normalise_header(GUIDANCE_SHEET):
+            continue
+        where = f"sheet '{sheet.name}': "
+        if not sheet.visible:
+            top = _non_blank(itertools.islice(bounded(book.rows(sheet), deadline, where), HEADER_SEARCH_ROWS * 10))
+            if _header_at(top) is not None:
+                hidden.append(sheet.name)
+            continue
+        rows = _non_blank(bounded(book.rows(sheet), deadline, where))
+        header = _header_at(rows)
+        expected_theme = THEME_BY_SHEET.get(name)
+        if header is None and expected_theme is None:
+            continue  # instructions or working: no header of the standard
+        tables.append(Table(sheet.name, rows[header or 0:], expected_theme))
+    hidden_list = ", ".join(f"'{name}'" for name in hidden)
+    if hidden and not tables:
+        report.error(Problem(None, None, None, sentence(
+            f"the return's figures are on hidden sheet(s) {hidden_list}, and hidden sheets are not read: unhide "
+            "the sheet in Excel (right-click a sheet tab, Unhide) or delete it and keep the figures on a visible "
+            "sheet"), hidden[0]))
+    elif hidden:
+        report.warn(Problem(None, None, None, sentence(
+            f"hidden sheet(s) {hidden_list} hold return columns but were not read: only visible sheets are; delete "
+            "them if they are old copies"), hidden[0]))
+    elif not tables:
+        names = ", ".join(f"'{sheet.name}'" for sheet in book.sheets)
+        report.error(Problem(None, None, None, sentence(
+            f"none of the sheets ({names}) has a header row with the columns of a return in its first "
+            f"{HEADER_SEARCH_ROWS} rows: put the data on a sheet whose first row is the template's header (python "
+            "-m benchmark template)")))
+    return tables
 
 
 def validate(file_name: str, content: bytes, *, today: dt.date | None = None,
              previous: PreviousLookup | None = None) -> ValidationReport:
-    """Check a whole file; the report holds the parsed rows only when there is no error at all."""
+    """Check a whole file; the report holds the parsed rows only when there is no error at all.
+
+    A workbook may hold one sheet per theme: each is checked on its own and the report holds them
+    all; one error anywhere means nothing in the workbook is stored."""
     report = ValidationReport(file_name)
+    deadline = Deadline()
     try:
-        table = read_table(file_name, content)
+        if file_kind(file_name, content) == "xlsx":
+            tables = _workbook_tables(report, content, deadline)
+        else:
+            tables = _csv_tables(content, deadline)
+            if not tables:
+                report.error(Problem(None, None, None, "The file is empty."))
+        if len(tables) > 1:
+            # A workbook whose other theme sheets are left blank is a return of the themes with figures.
+            with_figures = [table for table in tables if len(table.rows) > 1]
+            if not with_figures:
+                report.error(Problem(None, None, None, sentence(
+                    f"the sheets {', '.join(repr(table.sheet) for table in tables)} each have a header but no rows of "
+                    "figures: fill in the sheet of each theme you return")))
+            tables = with_figures
+        checkers = []
+        for table in tables:
+            checker = _TableChecker(report, table, today, deadline)
+            checker.run()
+            if checker.theme_id is not None:
+                checkers.append(checker)
     except FileRejected as rejection:
-        report.errors.append(Problem(None, None, None, str(rejection)))
+        rejected = ValidationReport(file_name)
+        rejected.error(Problem(None, None, None, sentence(str(rejection))))
+        return rejected
+    _themes_once(report, checkers)
+    report.sheets = {checker.sheet: checker.theme_id for checker in checkers if checker.sheet is not None}
+    themes = {checker.theme_id for checker in checkers}
+    report.theme = themes.pop() if len(themes) == 1 else None
+    if report.errors or report.errors_not_shown:
         return report
-    header_row = 1
-    while table and _is_blank(table[0]):
-        table.pop(0)
-        header_row += 1
-    if not table:
-        report.errors.append(Problem(None, None, None, "the file is empty"))
-        return report
-    positions = _understand_header(report, table, header_row)
-    if positions is None:
-        return report
-    checker = _RowChecker(report, positions, today, previous)
-    numbered = enumerate(table[1:], start=header_row + 1)
-    data_rows = [(number, cells) for number, cells in numbered if not _is_blank(cells)]
-    if not data_rows:
-        report.errors.append(Problem(None, None, None, "the file has a header but no rows of figures"))
-    for file_row, cells in data_rows:
-        checker.check(file_row, cells)
-    if report.errors:
-        report.rows.clear()
-    else:
-        checker.warn_implausible()
+    for checker in checkers:
+        report.rows.extend(checker.rows)
+        checker.warn_implausible(previous)
     return report
 
+
+def _themes_once(report: ValidationReport, checkers: list[_TableChecker]) -> None:
+    """A workbook holds each theme on one sheet only."""
+    first: dict[str, str | None] = {}
+    for checker in checkers:
+        if checker.theme_id in first:
+            report.error(Problem(None, None, None, sentence(
+                f"sheets '{first[checker.theme_id]}' and '{checker.sheet}' both hold the "
+                f"{THEMES[checker.theme_id].title} theme: a workbook has one sheet per theme"), checker.sheet))
+        first.setdefault(checker.theme_id, checker.sheet)

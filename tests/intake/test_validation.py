@@ -185,7 +185,7 @@ def test_unknown_authority(make_csv, example_row, today):
 def test_misspelt_authority_gets_a_suggestion(make_csv, example_row, today):
     error = only_error(validate("adv.csv", make_csv("advice", [example_row("advice", "Camdn")]), today=today))
     assert (error.row, error.column, error.value) == (2, "la_code", "Camdn")
-    assert "did you mean 'Camden'" in error.message
+    assert "Did you mean 'Camden'?" in error.message
 
 
 def test_missing_authority(make_csv, example_row, today):
@@ -393,7 +393,7 @@ def test_header_only_file(theme_id, make_csv, today):
     for content in (make_csv(theme_id, [], encoding="utf-8-sig", crlf=True), make_csv(theme_id, [], blank_rows=4)):
         report = validate("template.csv", content, today=today)
         assert not report.ok and report.theme == theme_id
-        assert [problem.message for problem in report.errors] == ["the file has a header but no rows of figures"]
+        assert [problem.message for problem in report.errors] == ["The file has a header but no rows of figures."]
 
 
 def _zip_of_something_else() -> bytes:
@@ -549,14 +549,16 @@ def test_as_dict_shape_for_an_invalid_and_a_warned_file(make_csv, example_row, t
     unreadable = validate("x.png", PNG, today=today).as_dict()
 
     for report in (invalid, warned, unreadable):
-        assert list(report) == ["file", "ok", "theme", "rows", "errors", "warnings"]
+        assert list(report) == ["file", "ok", "theme", "themes", "rows", "errors", "errors_not_shown", "warnings",
+                                "warnings_not_shown"]
         assert json.loads(json.dumps(report)) == report
         for problem in report["errors"] + report["warnings"]:
-            assert list(problem) == ["row", "column", "value", "message"]
+            assert list(problem) == ["sheet", "row", "column", "value", "message"]
             assert problem["row"] is None or isinstance(problem["row"], int)
             assert isinstance(problem["message"], str) and problem["message"]
-    assert invalid == {"file": "bad.csv", "ok": False, "theme": "advice", "rows": 0,
-                       "errors": [{"row": 2, "column": "la_code", "value": "Gotham",
-                                   "message": invalid["errors"][0]["message"]}], "warnings": []}
+    assert invalid == {"file": "bad.csv", "ok": False, "theme": "advice", "themes": ["advice"], "rows": 0,
+                       "errors": [{"sheet": None, "row": 2, "column": "la_code", "value": "Gotham",
+                                   "message": invalid["errors"][0]["message"]}], "errors_not_shown": 0,
+                       "warnings": [], "warnings_not_shown": 0}
     assert (warned["ok"], warned["rows"], warned["errors"], len(warned["warnings"])) == (True, 2, [], 1)
     assert (unreadable["ok"], unreadable["theme"], unreadable["rows"]) == (False, None, 0)

@@ -23,8 +23,9 @@ from benchmark.intake.returns import store_file
 from benchmark.intake.standard import THEMES, columns
 
 ROOT = Path(__file__).resolve().parents[2]
-REPORT_KEYS = ["file", "ok", "theme", "rows", "errors", "warnings"]
-PROBLEM_KEYS = ["row", "column", "value", "message"]
+REPORT_KEYS = ["file", "ok", "theme", "themes", "rows", "errors", "errors_not_shown", "warnings",
+               "warnings_not_shown"]
+PROBLEM_KEYS = ["sheet", "row", "column", "value", "message"]
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def test_validate_invalid_file_exits_1_and_names_the_cell(files, benchmark_cli, 
     process = benchmark_cli("validate", str(files["camden"]), str(files["invalid"]), db=db_path)
     assert process.returncode == 1
     assert "bad_advice.csv: INVALID" in process.stdout
-    assert "error: row 3, column la_code, value 'Gotham': is not an English authority" in process.stdout
+    assert "error: row 3, column la_code: 'Gotham' is not an English authority" in process.stdout
 
 
 def test_validate_json_shape(files, benchmark_cli, db_path):
@@ -95,8 +96,8 @@ def test_validate_json_shape(files, benchmark_cli, db_path):
         for problem in report["errors"] + report["warnings"]:
             assert list(problem) == PROBLEM_KEYS
     camden, invalid, picture = reports
-    assert camden == {"file": "camden_advice.csv", "ok": True, "theme": "advice", "rows": 1, "errors": [],
-                      "warnings": []}
+    assert camden == {"file": "camden_advice.csv", "ok": True, "theme": "advice", "themes": ["advice"], "rows": 1,
+                      "errors": [], "errors_not_shown": 0, "warnings": [], "warnings_not_shown": 0}
     assert (invalid["ok"], invalid["theme"], invalid["rows"]) == (False, "advice", 0)
     assert [(p["row"], p["column"], p["value"]) for p in invalid["errors"]] == [(3, "la_code", "Gotham")]
     assert (picture["ok"], picture["theme"], picture["errors"][0]["row"]) == (False, None, None)
@@ -114,7 +115,7 @@ def test_import_stores_everything_or_says_what_was_refused(files, benchmark_cli,
     mixed = benchmark_cli("import", str(files["invalid"]), str(files["picture"]), str(files["camden"]), db=db_path)
     assert mixed.returncode == 1
     assert "refused: bad_advice.csv" in mixed.stdout and "refused: chart.png" in mixed.stdout
-    assert "row 3, column la_code, value 'Gotham'" in mixed.stdout
+    assert "row 3, column la_code: 'Gotham'" in mixed.stdout
     assert "stored: camden_advice.csv: identical to submission 1" in mixed.stdout  # the same bytes: harmless
     assert len(stored_submissions(db_path)) == 2
 
@@ -158,7 +159,7 @@ def test_template_writes_csv_and_xlsx_and_a_filled_in_template_validates(benchma
 
     assert process.returncode == 0, process.stderr
     written = sorted(path.name for path in out.iterdir())
-    assert sorted(path.suffix for path in out.iterdir()) == [".csv"] * 3 + [".xlsx"] * 3
+    assert sorted(path.suffix for path in out.iterdir()) == [".csv"] * 3 + [".xlsx"] * 4  # a workbook of all three
     assert all(any(theme_id in name for name in written) for theme_id in THEMES)
     assert sorted(Path(line).name for line in process.stdout.split()) == written
 
@@ -179,7 +180,7 @@ def test_template_writes_csv_and_xlsx_and_a_filled_in_template_validates(benchma
     reports = json.loads(process.stdout)
     assert [report["ok"] for report in reports[:6]] == [True] * 6, reports[:6]
     assert [report["rows"] for report in reports[:6]] == [1] * 6
-    assert [report["ok"] for report in reports[6:]] == [False] * 6  # a blank template has no figures
+    assert [report["ok"] for report in reports[6:]] == [False] * 7  # a blank template has no figures
     assert all("header but no rows" in report["errors"][0]["message"] for report in reports[6:])
     assert process.returncode == 1
 

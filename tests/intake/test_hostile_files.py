@@ -1,0 +1,370 @@
+"""Issue 11, findings 5-9: hostile and broken files are refused with one clear sentence, store
+nothing, and never raise. Each file is built here, as small as the finding allows; the big ones are
+refused by a limit before their figures are read (timings are in scripts/bench_validation.py).
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import io
+import zipfile
+
+import openpyxl
+import pytest
+
+from benchmark import reference
+from benchmark.intake import reading, validation
+from benchmark.intake.reading import Deadline
+from benchmark.intake.returns import store_file
+from benchmark.intake.standard import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_FILE_BYTES,
+    MAX_ROWS,
+    MAX_UNZIPPED_BYTES,
+    columns,
+)
+from benchmark.intake.validation import MAX_REPORTED, validate
+from benchmark.periods import Period, PeriodError
+
+ADVICE = [spec.name for spec in columns("advice")]
+ADVICE_ROW = "Camden,2025-26 Q1,,48,45,37,3,9,4,15,11,40,21,14"
+
+
+def advice_csv(*rows: str, header: str = ",".join(ADVICE)) -> bytes:
+    return ("\r\n".join([header, *rows]) + "\r\n").encode()
+
+
+def refusal(report) -> str:
+    """The one file-level reason of a refused report: a single line, a whole sentence."""
+    assert not report.ok and report.rows == []
+    assert len(report.errors) == 1, report.errors
+    message = report.errors[0].message
+    assert "\n" not in message and "Traceback" not in message
+    assert message[0].isupper() and message.endswith("."), message
+    return message
+
+
+def workbook(*sheets: tuple[str, list[list[object]]], hidden: tuple[str, ...] = ()) -> bytes:
+    """An .xlsx with these sheets in order (name, rows from A1)."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets:
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        if name in hidden:
+            sheet.sheet_state = "hidden"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+ADVICE_FIGURES = [48, 45, 37, 3, 9, 4, 15, 11, 40, 21, 14]
+
+
+# --- finding 5: limits on size, rows, columns, cells, unpacked size and time -------------------
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading(today):
+    content = advice_csv(ADVICE_ROW) + b" " * MAX_FILE_BYTES.value
+    message = refusal(validate("big.csv", content, today=today))
+    assert f"{len(content):,} bytes" in message and f"{MAX_FILE_BYTES.value:,}" in message
+
+
+def test_twenty_thousand_columns_are_refused_at_the_header(today):
+    header = ",".join(ADVICE + [f"extra_{number}" for number in range(20_000)])
+    content = advice_csv(*[ADVICE_ROW] * 200, header=header)
+    message = refusal(validate("wide.csv", content, today=today))
+    assert "Row 1 has 20,014 columns" in message and f"at most {MAX_COLUMNS.value} columns" in message
+
+
+def test_blank_columns_after_the_last_heading_do_not_count(make_csv, example_row, today):
+    report = validate("blank.csv", make_csv("advice", [example_row("advice")], blank_columns=5_000), today=today)
+    assert report.ok, report.errors
+
+
+def test_a_flood_of_duplicate_rows_is_refused_by_the_row_limit(today):
+    content = advice_csv(*[ADVICE_ROW] * (MAX_ROWS.value + 5))
+    message = refusal(validate("flood.csv", content, today=today))
+    assert f"More than {MAX_ROWS.value:,} rows of figures" in message
+
+
+def test_a_flood_of_blank_rows_is_refused(today):
+    content = advice_csv(ADVICE_ROW, *[","] * (reading.MAX_BLANK_ROWS + 1))
+    assert "blank rows" in refusal(validate("blank.csv", content, today=today))
+
+
+def test_errors_are_capped_and_the_rest_counted(today):
+    # 1,000 fractions, and the same authority and quarter 999 times more: 1,999 problems.
+    rows = [f"Camden,2025-26 Q1,,{number}.5,45,37,3,9,4,15,11,40,21,14" for number in range(1_000)]
+    report = validate("bad.csv", advice_csv(*rows), today=today)
+    assert len(report.errors) == MAX_REPORTED and report.errors_not_shown == 1_999 - MAX_REPORTED
+    assert "1,999 problem(s)" in report.summary and f"the first {MAX_REPORTED} are listed" in report.summary
+    assert "1,799 more problem(s) not listed" in report.more_errors
+    assert report.as_dict()["errors_not_shown"] == 1_799
+
+
+def test_a_cell_longer_than_excel_allows_is_refused(today):
+    content = advice_csv(f"Camden,2025-26 Q1,{'n' * (MAX_CELL_CHARS.value + 1)},48,45,37,3,9,4,15,11,40,21,14")
+    message = refusal(validate("long.csv", content, today=today))
+    assert "Row 2, column 3 holds 32,768 characters" in message and "Excel's own limit" in message
+
+
+def test_a_notes_cell_beyond_the_csv_field_limit_is_a_reason_not_a_traceback(today):
+    content = advice_csv(f'Camden,2025-26 Q1,"{"n" * 131_073}",48,45,37,3,9,4,15,11,40,21,14')
+    message = refusal(validate("notes.csv", content, today=today))
+    assert "more than 131,072 characters" in message and "Row 2" in message
+
+
+def test_a_workbook_that_unpacks_too_large_is_refused_before_reading(today):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b" " * (MAX_UNZIPPED_BYTES.value + 1))
+    assert len(buffer.getvalue()) < 200_000  # a zip bomb: tiny packed, huge unpacked
+    message = refusal(validate("bomb.xlsx", buffer.getvalue(), today=today))
+    assert "unpacks to" in message and f"{MAX_UNZIPPED_BYTES.value:,}" in message
+
+
+def test_a_million_row_sheet_stops_at_the_row_limit(today):
+    rows = [ADVICE] + [[n] for n in range(MAX_ROWS.value + 10)]
+    message = refusal(validate("sparse.xlsx", workbook(("Return", rows)), today=today))
+    assert f"Sheet 'Return': more than {MAX_ROWS.value:,} rows of figures" in message
+
+
+def test_checking_that_runs_out_of_time_is_refused(today, monkeypatch):
+    monkeypatch.setattr(validation, "Deadline", lambda: Deadline(0))
+    message = refusal(validate("slow.csv", advice_csv(*[ADVICE_ROW] * 600), today=today))
+    assert "Checking took more than 0 seconds" in message
+
+
+# --- finding 6: quarters from 2015-16 to the current quarter -----------------------------------
+
+
+@pytest.mark.parametrize("written", ["0000-01 Q1", "0001-02 Q1", "2014-15 Q4", "Q1 1999/00"])
+def test_an_ancient_quarter_is_refused_and_nothing_crashes(written, make_csv, example_row, today):
+    with pytest.raises(PeriodError, match="before 2015-16 Q1"):
+        Period.parse(written)
+    report = validate("old.csv", make_csv("advice", [example_row("advice", period=written)]), today=today)
+    assert [(problem.row, problem.column, problem.value) for problem in report.errors] == [(2, "period", written)]
+    assert "the first quarter the network's returns cover" in report.errors[0].message
+
+
+def test_the_first_quarter_is_accepted(make_csv, example_row, today):
+    report = validate("first.csv", make_csv("advice", [example_row("advice", period="2015-16 Q1")]), today=today)
+    assert report.ok, report.errors
+
+
+def test_an_ancient_quarter_on_the_command_line_is_a_reason(benchmark_cli, tmp_path):
+    process = benchmark_cli("compare", "--period", "0000-01 Q1", "--metric", "ehcp_20wk_pct",
+                            db=tmp_path / "x.duckdb")
+    assert process.returncode == 2 and "before 2015-16 Q1" in process.stderr and "Traceback" not in process.stderr
+
+
+# --- finding 7: plausibility ranges, rules of the standard -------------------------------------
+
+
+@pytest.mark.parametrize(("column", "written", "reason"), [
+    ("adv_requests", "100000000000000000000000000", "children aged 0-17"),
+    ("adv_requests", "1e26", "is not a number"),
+    ("ehcp_issued", "1,000,000", "children aged 0-17"),
+])
+def test_counts_beyond_the_child_population_are_errors(column, written, reason, make_csv, example_row, today):
+    report = validate("adv.csv", make_csv("advice", [example_row("advice", **{column: written})]), today=today)
+    problems = [problem for problem in report.errors if problem.column == column]
+    assert problems and reason in problems[0].message and not report.ok
+
+
+def test_the_count_limit_is_each_authoritys_own_population(make_csv, example_row, today):
+    scilly = reference.population_for("420", 2025)
+    assert scilly < 1_000
+    rows = [example_row("advice", "420", adv_requests=str(scilly + 1), adv_returned="0", adv_returned_6wk="0",
+                        adv_late_exception="0", adv_nil_returns="0"),
+            example_row("advice", "202", adv_requests=str(scilly + 1))]
+    report = validate("adv.csv", make_csv("advice", rows), today=today)
+    assert [(problem.row, problem.column) for problem in report.errors] == [(2, "adv_requests")]
+    assert f"Isles of Scilly has {scilly:,} children aged 0-17" in report.errors[0].message
+
+
+@pytest.mark.parametrize(("column", "written", "words"), [
+    ("sb_spend_gbp", "£50,000,001", "more than £50,000,000"),
+    ("sb_assessment_days_median", "731", "more than 730 days"),
+    ("sb_statement_reviewed", "0001-01-01", "is before 01 January 2000"),
+    ("sb_statement_reviewed", "31/12/1999", "is before 01 January 2000"),
+    ("sb_nights_delivered", "99999999", "92 nights for each child aged 0-17"),
+])
+def test_money_days_dates_and_nights_have_stated_bounds(column, written, words, make_csv, example_row, today):
+    row = example_row("short_breaks", sb_children_overnight="c", **{column: written})
+    report = validate("sb.csv", make_csv("short_breaks", [row]), today=today)
+    problem = next(problem for problem in report.errors if problem.column == column)
+    assert words in problem.message and problem.value == written
+
+
+def test_the_bounds_themselves_are_accepted(make_csv, example_row, today):
+    row = example_row("short_breaks", sb_spend_gbp="£50,000,000", sb_assessment_days_median="730",
+                      sb_statement_reviewed="2000-01-01")
+    assert validate("sb.csv", make_csv("short_breaks", [row]), today=today).ok
+
+
+def test_each_range_is_a_rule_of_the_standard_in_the_docs():
+    from benchmark.intake.standard import VALUE_FIELDS
+    from benchmark.intake.templates import standard_markdown
+
+    document = standard_markdown()
+    for spec in VALUE_FIELDS.values():
+        assert spec.plausible is not None, spec.name
+        assert spec.plausible.reason in document and spec.plausible.describe in document
+
+
+# --- finding 8: silent wrong data --------------------------------------------------------------
+
+
+def test_a_formula_without_its_saved_value_is_an_error(today):
+    rows = [ADVICE, ["Camden", "2025-26 Q1", None, "=40+8", *ADVICE_FIGURES[1:]]]
+    report = validate("formula.xlsx", workbook(("Return", rows)), today=today)
+    assert [(p.sheet, p.row, p.column, p.value) for p in report.errors] == [
+        ("Return", 2, "adv_requests", "=40+8")]
+    assert "formula saved without its value" in report.errors[0].message
+
+
+def test_a_hidden_first_sheet_is_not_read_instead_of_the_visible_one(today):
+    hidden = [ADVICE, ["Camden", "2025-26 Q1", None, 999, 998, *ADVICE_FIGURES[2:]]]
+    visible = [ADVICE, ["Camden", "2025-26 Q1", None, 72, 65, *ADVICE_FIGURES[2:]]]
+    report = validate("two.xlsx", workbook(("Old", hidden), ("Return", visible), hidden=("Old",)), today=today)
+    assert report.ok, report.errors
+    assert (report.rows[0].values["adv_requests"], report.rows[0].values["adv_returned"]) == (72.0, 65.0)
+    assert "Hidden sheet(s) 'Old'" in report.warnings[0].message
+
+
+def test_figures_only_on_a_hidden_sheet_are_an_error(today):
+    hidden = [ADVICE, ["Camden", "2025-26 Q1", None, *ADVICE_FIGURES]]
+    content = workbook(("Cover", [["Quarterly return"]]), ("Data", hidden), hidden=("Data",))
+    message = refusal(validate("hidden.xlsx", content, today=today))
+    assert "hidden sheet(s) 'Data'" in message and "Unhide" in message
+
+
+@pytest.mark.parametrize(("written", "words"), [("7 2", "with a space inside it"), ("£72", "has a currency sign"),
+                                                ("$72", "has a currency sign"), ("1 234", "with a space inside it")])
+def test_a_space_inside_a_number_or_a_currency_sign_in_a_count_is_an_error(written, words, make_csv, example_row,
+                                                                           today):
+    report = validate("adv.csv", make_csv("advice", [example_row("advice", adv_overdue_open=written)]), today=today)
+    assert [(p.row, p.column, p.value) for p in report.errors] == [(2, "adv_overdue_open", written)]
+    assert words in report.errors[0].message
+
+
+@pytest.mark.parametrize(("written", "value"), [(" 49", 49.0), ("1,234", 1234.0), (" 1,234 ", 1234.0)])
+def test_spaces_around_and_thousands_separators_stay_accepted(written, value, make_csv, example_row, today):
+    row = example_row("short_breaks", sb_children_total=written, sb_children_daytime="c",
+                      sb_children_direct_payment="c")
+    report = validate("sb.csv", make_csv("short_breaks", [row]), today=today)
+    assert report.ok, report.errors
+    assert report.rows[0].values["sb_children_total"] == value
+
+
+def test_a_file_mixing_utf8_and_windows_1252_is_refused(today):
+    content = advice_csv("Camden,2025-26 Q1,café,48,45,37,3,9,4,15,11,40,21,14") + \
+        "Islington,2025-26 Q1,£100 spent,48,45,37,3,9,4,15,11,40,21,14\r\n".encode("cp1252")
+    message = refusal(validate("mixed.csv", content, today=today))
+    assert "mixes two encodings" in message and "line 2 is UTF-8 but line 3 is not" in message
+
+
+def test_a_byte_in_neither_encoding_is_refused(today):
+    content = advice_csv("Camden,2025-26 Q1,cafX,48,45,37,3,9,4,15,11,40,21,14").replace(b"cafX", b"caf\x81")
+    assert "0x81" in refusal(validate("odd.csv", content, today=today))
+
+
+# --- finding 9: every decoding or parsing failure is a reason, never a traceback ---------------
+
+
+def test_odd_length_utf16_is_a_reason(today):
+    content = advice_csv(ADVICE_ROW).decode().encode("utf-16")[:-1]
+    assert len(content) % 2 == 1
+    message = refusal(validate("u16.csv", content, today=today))
+    assert "says it is UTF-16" in message and "cut short or damaged" in message
+
+
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-16"])
+def test_utf32_and_utf16_with_a_byte_order_mark_are_read(encoding, today):
+    content = advice_csv(ADVICE_ROW).decode().encode(encoding)
+    assert content.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF16_LE))
+    report = validate("wide.csv", content, today=today)
+    assert report.ok, report.errors
+    assert report.rows[0].la_code == "202"
+
+
+def test_corrupt_sheet_xml_is_a_reason(today):
+    content = workbook(("Return", [ADVICE, ["Camden", "2025-26 Q1", None, *ADVICE_FIGURES]]))
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as damaged:
+        for item in source.infolist():
+            data = source.read(item)
+            damaged.writestr(item, data.replace(b"</sheetData>", b"<row></sheetData>")
+                             if item.filename.endswith("sheet1.xml") else data)
+    message = refusal(validate("broken.xlsx", buffer.getvalue(), today=today))
+    assert "sheet 'Return' cannot be read" in message and "save it again" in message
+
+
+def test_xml_entities_are_refused(today):
+    content = workbook(("Return", [ADVICE]))
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as hostile:
+        for item in source.infolist():
+            data = source.read(item)
+            hostile.writestr(item, b'<!DOCTYPE x [<!ENTITY a "aaaa">]>' + data
+                             if item.filename.endswith("sheet1.xml") else data)
+    assert "declares XML entities" in refusal(validate("entities.xlsx", buffer.getvalue(), today=today))
+
+
+def test_instructions_sheet_first_and_a_title_row_above_the_header(today):
+    instructions = [["How to fill in this return"], ["Put one row per quarter on the Data sheet."]]
+    data = [["Camden: social care advice return"], [], ADVICE, ["Camden", "2025-26 Q1", None, *ADVICE_FIGURES]]
+    report = validate("council.xlsx", workbook(("Instructions", instructions), ("Data", data)), today=today)
+    assert report.ok, report.errors
+    assert [(row.sheet, row.file_row, row.la_code) for row in report.rows] == [("Data", 4, "202")]
+
+
+def test_a_title_row_above_the_header_of_a_csv(today):
+    content = b"DSCO return for Camden,,,\r\n" + advice_csv(ADVICE_ROW)
+    report = validate("titled.csv", content, today=today)
+    assert report.ok, report.errors
+    assert report.rows[0].file_row == 3
+
+
+def test_a_workbook_with_no_return_on_any_sheet_says_what_to_do(today):
+    content = workbook(("Instructions", [["Read me"]]), ("Sheet2", [["totals", 5]]))
+    message = refusal(validate("none.xlsx", content, today=today))
+    assert "'Instructions', 'Sheet2'" in message and "python -m benchmark template" in message
+
+
+# --- and none of them stores anything ----------------------------------------------------------
+
+
+HOSTILE = {
+    "wide.csv": advice_csv(ADVICE_ROW, header=",".join(ADVICE + [f"x{n}" for n in range(100)])),
+    "flood.csv": advice_csv(*[ADVICE_ROW] * (MAX_ROWS.value + 1)),
+    "old.csv": advice_csv(ADVICE_ROW.replace("2025-26", "0001-02")),
+    "huge.csv": advice_csv(ADVICE_ROW.replace(",48,", ",100000000000000000000000000,")),
+    "space.csv": advice_csv(ADVICE_ROW.replace(",48,", ",4 8,")),
+    "pound.csv": advice_csv(ADVICE_ROW.replace(",48,", ",£48,")),
+    "mixed.csv": advice_csv("Camden,2025-26 Q1,café,48,45,37,3,9,4,15,11,40,21,14") + "£".encode("cp1252"),
+    "u16.csv": advice_csv(ADVICE_ROW).decode().encode("utf-16")[:-1],
+    "notes.csv": advice_csv(f'Camden,2025-26 Q1,"{"n" * 131_073}",48,45,37,3,9,4,15,11,40,21,14'),
+    "formula.xlsx": workbook(("Return", [ADVICE, ["Camden", "2025-26 Q1", None, "=1+1", *ADVICE_FIGURES[1:]]])),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_a_hostile_file_stores_nothing(name, tmp_db, today):
+    result = store_file(tmp_db, name, HOSTILE[name], "uploader@example.org", today=today)
+    assert result.status == "refused" and "Nothing has been stored" in result.message
+    assert all(problem.message.endswith((".", "?")) for problem in result.report.errors)
+    assert tmp_db.scalar("SELECT count(*) FROM submissions") == 0
+    assert tmp_db.scalar("SELECT count(*) FROM return_rows") == 0
+
+
+def test_the_dates_used_here_are_still_in_range(today):
+    assert today >= dt.date(2025, 7, 1)  # 2025-26 Q1 rows above must not be "in the future"

@@ -1,12 +1,14 @@
-"""The dashboard's bar chart: which bars carry a value label, and where the reference lines' labels sit."""
+"""The dashboard's charts: which bars carry a value label, where the reference lines' labels sit, and
+what the funnel plot draws (adjusted or plain limits, the group's rate, small numbers) and says."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
+from benchmark.analysis import stats
 from benchmark.analysis.metrics import METRICS
-from benchmark.outputs import charts
+from benchmark.outputs import charts, views
 
 METRIC = METRICS["adv_6wk_pct"]
 
@@ -57,3 +59,78 @@ def test_reference_line_labels_sit_on_their_outer_sides(median: float, neighbour
     # A label on the left of its line ends at the line (anchored right), and the other way round.
     assert sides == {"Network": {"left": "right", "right": "left"}[median_side],
                      "Neighbour": {"left": "right", "right": "left"}[neighbours_side]}
+
+
+# --- the funnel plot --------------------------------------------------------------------------------------
+
+FUNNEL_METRIC = METRICS["adv_6wk_pct"]
+
+
+def funnel_table(numerators: list[float], denominators: list[float]) -> pd.DataFrame:
+    """A peer group's comparison table with the engine's funnel columns, authority i called "Authority i"."""
+    adjusted = stats.overdispersed_funnel(numerators, denominators, "proportion")
+    count = len(numerators)
+    return pd.DataFrame({
+        "la_code": [str(index) for index in range(1, count + 1)],
+        "la_name": [f"Authority {index}" for index in range(1, count + 1)],
+        "numerator": numerators, "denominator": denominators,
+        "value": [100 * top / bottom for top, bottom in zip(numerators, denominators, strict=True)],
+        "funnel": stats.funnel_position(numerators, denominators, "proportion"),
+        "funnel_adjusted": adjusted["position"], "overdispersion_phi": adjusted["phi"],
+        "overdispersion_tau2": adjusted["tau2"],
+        "small_numbers": stats.small_numbers(numerators, denominators, "proportion"),
+    })
+
+
+def limit_lines(figure: object) -> dict[str, object]:
+    return {trace.name: trace for trace in figure.data if trace.mode == "lines" and trace.showlegend}
+
+
+def test_funnel_draws_the_adjusted_limits_around_the_groups_rate() -> None:
+    """The overdispersed network of tests/analysis/test_overdispersion.py (20, 40, 50, 60, 80 of 100,
+    tau2 = 0.029788) plus one authority of 6 cases: the upper 95% line is the back-transformed adjusted
+    limit, the centre line is labelled with the group, the small one is an open circle."""
+    table = funnel_table([20, 40, 50, 60, 80, 3], [100, 100, 100, 100, 100, 6])
+    figure = charts.funnel_chart(table, FUNNEL_METRIC, "1", "title", group_label="Statistical neighbours")
+    line = limit_lines(figure)["95% limits"]
+    expected = stats.adjusted_funnel_limits(253 / 506, list(line.x), "proportion",
+                                            float(table["overdispersion_tau2"].iloc[0]))
+    assert list(line.y) == pytest.approx(list(expected["upper_95"] * 100))
+    assert [annotation.text for annotation in figure.layout.annotations] == ["Statistical neighbours rate 50.0%"]
+    small = next(trace for trace in figure.data if trace.name.startswith("Small numbers"))
+    assert list(small.customdata) == ["Authority 6"] and small.marker.symbol == "circle-open"
+
+
+def test_funnel_toggle_draws_the_plain_limits_and_names_their_outliers() -> None:
+    table = funnel_table([20, 40, 50, 60, 80], [100] * 5)
+    figure = charts.funnel_chart(table, FUNNEL_METRIC, "3", "title", plain=True)
+    line = limit_lines(figure)["99.8% limits (chance alone)"]
+    assert list(line.y) == pytest.approx(list(stats.funnel_limits(0.5, list(line.x), "proportion")["upper_99.8"]
+                                              * 100))
+    others = next(trace for trace in figure.data if trace.name == "Other authorities")
+    assert sorted(text for text in others.text if text) == ["Authority 1", "Authority 5"]
+    adjusted = charts.funnel_chart(table, FUNNEL_METRIC, "3", "title")
+    others = next(trace for trace in adjusted.data if trace.name == "Other authorities")
+    assert not [text for text in others.text if text], "no one is beyond the adjusted 99.8% limits"
+
+
+def test_hidden_authorities_leave_the_chart_but_count_in_the_rate() -> None:
+    table = funnel_table([20, 40, 50, 60, 80], [100] * 5)
+    figure = charts.funnel_chart(table, FUNNEL_METRIC, "3", "title", hidden=("Authority 5",))
+    others = next(trace for trace in figure.data if trace.name == "Other authorities")
+    assert "Authority 5" not in list(others.customdata)
+    assert figure.layout.annotations[0].text == "Network rate 50.0%", "the rate is still the whole group's"
+
+
+def test_funnel_caption_states_the_method_phi_and_counts() -> None:
+    table = funnel_table([20, 40, 50, 60, 80], [100] * 5)
+    caption = views.funnel_caption(table, FUNNEL_METRIC, "Whole network")
+    assert "allow for the real variation between authorities (overdispersion phi = 10.33, Spiegelhalter 2005)" \
+        in caption.replace("widened to allow", "allow")
+    assert "0 of 5 authorities fall outside the 99.8% limits and 0 outside the 95% limits" in caption
+    plain = views.funnel_caption(table, FUNNEL_METRIC, "Whole network", plain=True)
+    assert "2 of 5 authorities fall outside the 99.8% limits and 4 outside the 95% limits" in plain
+    four = funnel_table([20, 40, 60, 80], [100] * 4)
+    assert "with fewer than 5 authorities reporting, no allowance" in views.funnel_caption(four, FUNNEL_METRIC, "X")
+    calm = funnel_table([48, 49, 50, 51, 52], [100] * 5)
+    assert "no more of it than chance would give (phi = 0.06)" in views.funnel_caption(calm, FUNNEL_METRIC, "X")

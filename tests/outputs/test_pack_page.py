@@ -59,9 +59,12 @@ def test_page_renders_with_the_discussion_preview(on_demo: Path) -> None:
     assert f"For discussion ({len(expected.discussion)} items)" in subheaders
     preview = [frame.value for frame in at.dataframe if "Authority" in frame.value.columns]
     assert len(preview) == 1
-    wide = pack_render.discussion_by_authority(expected)
-    assert list(preview[0]["Authority"]) == list(wide["Authority"])
-    assert list(preview[0].columns) == list(wide.columns)
+    listed = pack_render.discussion_table(expected.discussion)
+    assert list(preview[0]["What stands out"]) == list(listed["What stands out"])
+    assert list(preview[0].columns) == list(listed.columns)
+    assert len(listed) <= 15
+    captions = " ".join(item.value for item in at.caption)
+    assert "Raised only on evidence" in captions and expected.left_out_text in captions
     assert {button.key for button in at.button} >= {"build_pdf", "build_pptx", "build_xlsx"}
     assert not at.get("download_button"), "nothing is built before a click"
 
@@ -80,8 +83,9 @@ def test_build_excel_offers_the_download(on_demo: Path) -> None:
     built = [value for key, value in at.session_state["built_packs"].items() if key[1] == "xlsx"]
     assert len(built) == 1
     book = openpyxl.load_workbook(io.BytesIO(built[0]))
-    assert book.sheetnames == ["Cover", "Tracker", "Tartan rug", "Rug bands", "For discussion",
-                               *(metric.id for metric in CATALOGUE), "Definitions"]
+    assert book.sheetnames == ["Cover", "Summary", "Tracker", "Tartan rug", "Rug bands", "For discussion",
+                               "All discussion items", "Narrative requests", *(metric.id for metric in CATALOGUE),
+                               "Definitions"]
 
 
 def test_no_theme_chosen_says_so(on_demo: Path) -> None:

@@ -28,7 +28,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE
 
 from benchmark import reference
-from benchmark.analysis import engine, stats, tracker
+from benchmark.analysis import discussion, engine, stats, tracker
 from benchmark.analysis.metrics import CATALOGUE, METRICS, Method, Metric, Polarity
 from benchmark.db import Database, close_database, open_database
 from benchmark.intake.returns import store_file
@@ -43,7 +43,8 @@ LATEST = Period.parse("2026-27 Q2")
 OWN = "202"  # Camden
 NOW = dt.datetime(2026, 11, 23, 9, 30)
 TODAY = dt.date(2026, 11, 23)
-FIXED_SHEETS = ["Cover", "Tracker", "Tartan rug", "Rug bands", "For discussion"]
+FIXED_SHEETS = ["Cover", "Summary", "Tracker", "Tartan rug", "Rug bands", "For discussion", "All discussion items",
+                "Narrative requests"]
 TABLE_ROWS = 14  # rows of a table on one slide
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LETTER = re.compile(r"^Authority [A-Z]{1,2}$")
@@ -144,10 +145,12 @@ def table_slides(rows: int) -> int:
 
 
 def deck_plan(pack: packs.Pack) -> dict[str, range]:
-    """Which slides (0-based) hold what: cover, returns tracker, for discussion, one per metric,
-    sources and licence, definitions; each table over as many slides as its rows need."""
-    sizes = [("cover", 1), ("tracker", table_slides(len(pack.tracker))),
-             ("discussion", table_slides(len(pack_render.discussion_by_authority(pack)))),
+    """Which slides (0-based) hold what: cover, summary, returns tracker, for discussion, narrative
+    requests, one per metric, sources and licence, definitions; each table over as many slides as its rows need."""
+    sizes = [("cover", 1), ("summary", table_slides(len(pack.summary.table()))),
+             ("tracker", table_slides(len(pack.tracker))),
+             ("discussion", table_slides(len(pack.discussion))),
+             ("narrative", table_slides(len(pack.narrative_requests))),
              ("metrics", len(pack.sections)), ("sources", 1), ("definitions", table_slides(len(pack.definitions)))]
     plan, start = {}, 0
     for name, size in sizes:
@@ -256,7 +259,8 @@ def pdf_row(metric_id: str, record: dict) -> str:
     def cell(value: object, places: int) -> str:
         return f"{value:,.{places}f}" if present(value) else "-"
 
-    return " ".join([record["la_name"], cell(record["value"], decimals), cell(record["numerator"], 0),
+    small = pack_render.SMALL_MARK if record["small_numbers"] else ""
+    return " ".join([record["la_name"], cell(record["value"], decimals) + small, cell(record["numerator"], 0),
                      cell(record["denominator"], 0), views.rank_text(record["rank"], record["group_reported"])])
 
 
@@ -352,10 +356,11 @@ def test_pdf_page_numbers(network_pdf: RenderedPdf) -> None:
 
 def test_pdf_contents_lists_every_section_with_its_page(network_pdf: RenderedPdf) -> None:
     outline = network_pdf.outline()
-    expected = ["Returns tracker", "For discussion", "My authority: Camden", "Definitions, sources and licence",
+    expected = ["How the network is doing", "Returns tracker", "For discussion", "Narrative requests",
+                "My authority: Camden", "Definitions, sources and licence",
                 *(metric.name for metric in CATALOGUE)]
     assert not [title for title in expected if title not in outline], list(outline)
-    contents = network_pdf.texts[1]
+    contents = network_pdf.texts[2]
     assert "Contents" in contents
     lines = set(contents.splitlines())
     wrong = [title for title, page in outline.items() if f"{title} {page + 1}" not in lines]
@@ -399,22 +404,23 @@ def test_pdf_names_the_funnel_outliers(network_pdf: RenderedPdf, compared: dict[
     checked = 0
     for metric in CATALOGUE:
         table = compared[metric.id]
-        outliers = table.loc[table["funnel"].isin(["above_99.8", "below_99.8"]), "la_name"].tolist()
+        outliers = table.loc[table["funnel_adjusted"].isin(["above_99.8", "below_99.8"]), "la_name"].tolist()
         page = flat(network_pdf.page_of(metric.name))
         if outliers:
             checked += 1
-            assert "Beyond the 99.8% funnel limits: " + ", ".join(outliers) in page, metric.id
+            assert f"{pack_render.OUTLIERS_LABEL}: " + ", ".join(outliers) in page, metric.id
         else:
-            assert "Beyond the 99.8% funnel limits" not in page, metric.id
-    assert checked >= 5
+            assert pack_render.OUTLIERS_LABEL not in page, metric.id
+    assert checked >= 2
 
 
 def test_pdf_discussion_and_my_authority_pages(network_pdf: RenderedPdf, network_pack: packs.Pack,
                                                compared: dict[str, pd.DataFrame]) -> None:
     discussion = flat(network_pdf.page_of("For discussion"))
-    first = packs.DISCUSSION_KINDS[0]
-    assert f"Authority {first}" in discussion
-    assert network_pack.discussion["la_name"].sort_values().iloc[0] in discussion
+    assert 0 < len(network_pack.discussion) <= 15
+    assert [sentence for sentence in network_pack.discussion["sentence"] if flat(sentence) not in discussion] == []
+    assert network_pack.left_out_text in discussion
+    assert THEMES["advice"].title in discussion
     mine = network_pdf.page_of("My authority: Camden")
     for metric_id in ("adv_6wk_pct", "sb_reach_per_10k"):
         camden = compared[metric_id].set_index("la_code").loc[OWN]
@@ -443,7 +449,9 @@ def test_pdf_definitions_sources_and_licence(network_pdf: RenderedPdf) -> None:
 
 
 def test_pdf_has_no_blank_page(network_pdf: RenderedPdf) -> None:
-    assert network_pdf.outline()["Returns tracker"] == 2, "the tracker starts on page 3, after cover and contents"
+    outline = network_pdf.outline()
+    assert outline["How the network is doing"] == 1, "the summary is the first page after the cover"
+    assert outline["Returns tracker"] == 3, "the tracker starts on page 4, after cover, summary and contents"
     total = len(network_pdf.texts)
     blank = [number for number, text in enumerate(network_pdf.texts, start=1)
              if not [line for line in text.splitlines() if line.strip() and f"Page {number} of {total}" not in line]]
@@ -502,7 +510,8 @@ def test_pptx_slide_count(network_deck: Presentation, network_pack: packs.Pack) 
     plan = deck_plan(network_pack)
     # 33 authorities on the tracker, 20 definitions: the tables take several slides each
     assert (len(plan["tracker"]), len(plan["metrics"]), len(plan["definitions"])) == (3, len(CATALOGUE), 2)
-    assert len(network_deck.slides) == plan["definitions"].stop == 1 + 3 + len(plan["discussion"]) + 20 + 1 + 2
+    assert len(network_deck.slides) == plan["definitions"].stop == (
+        1 + len(plan["summary"]) + 3 + len(plan["discussion"]) + len(plan["narrative"]) + 20 + 1 + 2)
     slides = list(network_deck.slides)
     titles = [slide.shapes.title.text for slide in slides]
     assert titles[0] == network_pack.title
@@ -511,7 +520,9 @@ def test_pptx_slide_count(network_deck: Presentation, network_pack: packs.Pack) 
     assert [titles[number] for number in plan["discussion"]] == table_titles("For discussion",
                                                                               len(plan["discussion"]))
     assert [titles[number] for number in plan["metrics"]] == [metric.name for metric in CATALOGUE]
-    assert titles[plan["sources"][0]] == "Sources and licence"
+    assert titles[plan["sources"][0]] == "Methods, sources and licence"
+    assert [titles[number] for number in plan["summary"]] == table_titles("How the network is doing",
+                                                                          len(plan["summary"]))
     assert [titles[number] for number in plan["definitions"]] == ["Definitions (1 of 2)", "Definitions (2 of 2)"]
     texts = [" ".join(slide_texts(slide)) for slide in slides]
     assert network_pack.network_name in texts[0] and "Synthetic" in texts[0]
@@ -565,7 +576,8 @@ def test_pptx_tables_show_every_row_on_the_slide(network_deck: Presentation, net
         return found
 
     assert rows("tracker") == list(network_pack.tracker["Authority"]) and len(network_pack.tracker) == 33
-    assert rows("discussion") == list(pack_render.discussion_by_authority(network_pack)["Authority"])
+    assert rows("discussion") == [THEMES[theme].title for theme in network_pack.discussion["theme"]]
+    assert rows("summary") == list(network_pack.summary.table()["Theme"])
     assert rows("definitions") == [metric.id for metric in CATALOGUE]
     richmond = network_pack.tracker.set_index("Authority").loc["Richmond upon Thames"]
     assert (richmond == "missing").sum() == 2, "the authority the old one-slide table cut off"
@@ -741,7 +753,9 @@ def test_external_comparison_ranks_among_the_visible_values(compared: dict[str, 
         assert list(table["quartile_band"][visible]) == list(stats.quartile_bands(shown[visible],
                                                                                   metric.polarity.value))
         flags = [flag if isinstance(flag, str) else None for flag in table["top_bottom_20"][visible]]
-        assert flags == list(stats.top_bottom_20(shown[visible], metric.polarity.value)), metric.id
+        expected = stats.top_bottom_20(shown[visible], metric.polarity.value)
+        expected[(table["small_numbers"][visible].astype(str) == "True").to_numpy()] = None  # never flagged
+        assert flags == list(expected), metric.id
         reranked += ranks != list(real["rank"][visible])
     assert suppressed_metrics >= 10 and reranked, "some hidden value ranked above a visible one"
 
@@ -808,51 +822,42 @@ def _hidden_rows(pack: packs.Pack) -> set[tuple[str, str]]:
             for name in section.table.loc[_hidden_mask(section.table), "la_name"]}
 
 
-def test_external_discussion_quotes_no_suppressed_value(external_pack: packs.Pack, network_pack: packs.Pack,
-                                                        compared: dict[str, pd.DataFrame],
-                                                        external_identity: dict[str, str]) -> None:
+def test_external_discussion_quotes_no_figure_and_no_suppressed_value(external_pack: packs.Pack,
+                                                                      network_pack: packs.Pack) -> None:
     hidden = _hidden_rows(external_pack)
     assert hidden
-    leaks, figures = [], []
-    for record in external_pack.discussion.to_dict("records"):
-        metric = METRICS[record["metric"]]
-        detail = record["detail"]
-        assert detail.startswith(metric.name), detail
-        if (record["la_name"], metric.id) in hidden:
-            value = compared[metric.id].set_index("la_name").loc[external_identity[record["la_name"]], "value"]
-            if metric.format(value, short=True) in detail:
-                leaks.append(detail)
-        rest = detail.removeprefix(metric.name)
-        for words in views.FUNNEL_WORDS.values():
-            rest = rest.replace(words, "")
-        if re.search(r"\d", rest):
-            figures.append(detail)
-    assert not leaks, f"{len(leaks)} suppressed values quoted, e.g. {leaks[:3]}"
+    listed = external_pack.discussion_all
+    assert len(external_pack.discussion) <= discussion.DISCUSSION_LIMIT and len(listed)
+    revealed = [(name, metric) for name, metric in zip(listed["la_name"], listed["metric"], strict=True)
+                if (name, metric) in hidden]
+    assert not revealed, f"{len(revealed)} items about suppressed values, e.g. {revealed[:3]}"
+    figures = []
+    for record in listed.to_dict("records"):
+        assert LETTER.match(record["la_name"]) or record["la_name"] == "Camden", record["la_name"]
+        assert record["la_code"] in ("", OWN)
+        rest = record["sentence"].removeprefix(record["la_name"] + ": ")
+        rest = rest.replace(discussion._metric_words(METRICS[record["metric"]]), "")
+        if re.search(r"\d", re.sub(r"99\.8%|95%|20%|\d+ quarters|\d+ months", "", rest)):
+            figures.append(record["sentence"])
     assert not figures, f"{len(figures)} figures quoted, e.g. {figures[:3]}"
-    quoted = [detail for detail, metric_id in zip(network_pack.discussion["detail"], network_pack.discussion["metric"],
-                                                  strict=True)
-              if re.search(r"\d", detail.removeprefix(METRICS[metric_id].name))]
-    assert quoted, "the network list quotes figures, so the check above can catch one"
+    assert network_pack.discussion["sentence"].str.contains(" against a network ").all(), (
+        "the network list quotes figures, so the check above can catch one")
 
 
 def test_external_discussion_reveals_no_hidden_position(external_pack: packs.Pack) -> None:
-    hidden = _hidden_rows(external_pack)
-    listed = external_pack.discussion
-    revealed = [(kind, name, metric) for kind, name, metric in zip(listed["kind"], listed["la_name"],
-                                                                   listed["metric"], strict=True)
-                if (name, metric) in hidden]
-    assert not revealed, f"{len(revealed)} hidden values named, e.g. {revealed[:3]}"
-    expected = set()
-    for section in external_pack.sections:
-        table = section.table[~_hidden_mask(section.table)]
-        for name, flag, position in zip(table["la_name"], table["top_bottom_20"], table["funnel"], strict=True):
-            if flag in ("top 20%", "bottom 20%"):
-                expected.add((flag, name, section.metric.id))
-            if position in ("above_99.8", "below_99.8"):
-                expected.add(("outlier", name, section.metric.id))
-    positional = listed[listed["kind"].isin(["top 20%", "bottom 20%", "outlier"])]
-    assert set(zip(positional["kind"], positional["la_name"], positional["metric"], strict=True)) == expected
-    assert {kind for kind, _, _ in expected} == {"top 20%", "bottom 20%", "outlier"}
+    """A place in the bottom 20% or beyond the limits is quoted only where the external table shows it."""
+    tables = {section.metric.id: section.table.set_index("la_name") for section in external_pack.sections}
+    checked = 0
+    for record in external_pack.discussion_all.to_dict("records"):
+        row = tables[record["metric"]].loc[record["la_name"]]
+        assert row["value"] != SUPPRESSED
+        if "bottom 20%" in record["sentence"]:
+            checked += 1
+            assert row["top_bottom_20"] == "bottom 20%", record["sentence"]
+        if "the 99.8% limits" in record["sentence"]:
+            checked += 1
+            assert row["funnel_adjusted"] in ("above_99.8", "below_99.8"), record["sentence"]
+    assert checked
 
 
 def test_external_rug_hides_the_band_of_a_suppressed_value(external_pack: packs.Pack) -> None:
@@ -973,57 +978,46 @@ def test_external_rate_does_not_give_the_population_back(external_xlsx: openpyxl
 # --------------------------------------------------------------------------- the discussion list
 
 
-def test_discussion_positions_match_the_engine(network_pack: packs.Pack, compared: dict[str, pd.DataFrame]) -> None:
-    listed = network_pack.discussion
-    for kind, column, values in (("top 20%", "top_bottom_20", {"top 20%"}),
-                                 ("bottom 20%", "top_bottom_20", {"bottom 20%"}),
-                                 ("outlier", "funnel", {"above_99.8", "below_99.8"})):
-        expected = {(name, metric_id) for metric_id, table in compared.items()
-                    for name in table.loc[table[column].isin(values), "la_name"]}
-        shown = set(zip(listed.loc[listed["kind"] == kind, "la_name"], listed.loc[listed["kind"] == kind, "metric"],
-                        strict=True))
-        assert shown == expected, (kind, shown ^ expected)
-        assert expected, f"the demo network has {kind} items"
-    top_6wk = listed[(listed["kind"] == "top 20%") & (listed["metric"] == "adv_6wk_pct")]
-    engine_rows = compared["adv_6wk_pct"].set_index("la_name")
-    assert len(top_6wk) and all(engine_rows.loc[name, "top_bottom_20"] == "top 20%" for name in top_6wk["la_name"])
+def test_pack_discussion_is_the_engines_ranked_shortlist(db: Database, network_pack: packs.Pack) -> None:
+    everything = discussion.find_items(db, LATEST)
+    shown, left_out = discussion.shortlist(everything)
+    assert len(network_pack.discussion) == len(shown) == discussion.DISCUSSION_LIMIT
+    assert network_pack.discussion.drop(columns=["la_code"]).equals(
+        discussion.as_frame(shown).drop(columns=["la_code"]))
+    assert len(network_pack.discussion_all) == len(everything) == len(shown) + left_out
+    assert network_pack.discussion_left_out == left_out > 0
+    assert network_pack.left_out_text.startswith(f"{left_out} more items were left out")
+    themes = list(network_pack.discussion["theme"])
+    assert themes == sorted(themes, key=list(THEMES).index), "grouped by theme"
+    strongest = network_pack.discussion_all["strength"].max()
+    assert strongest in set(network_pack.discussion["strength"])
 
 
-def test_discussion_statement_overdue_matches_the_engine(network_pack: packs.Pack,
-                                                          compared: dict[str, pd.DataFrame]) -> None:
-    table = compared["sb_statement_age_months"]
-    expected = set(table.loc[table["value"] > 12, "la_name"])
-    listed = network_pack.discussion
-    shown = set(listed.loc[listed["kind"] == "statement overdue", "la_name"])
-    assert shown == expected and expected
-    assert set(table.loc[table["flag"].eq(True), "la_name"]) == expected
+def test_pack_discussion_rests_on_the_engines_evidence(network_pack: packs.Pack,
+                                                       compared: dict[str, pd.DataFrame]) -> None:
+    """Every item: not small numbers; beyond 99.8% as the engine's adjusted class says; a statement item
+    only where the engine flags the statement."""
+    listed = network_pack.discussion_all
+    assert set(listed["kind"]) >= {discussion.BEYOND_998, discussion.WORSENING_TREND, discussion.BOTTOM_20_RUNNING}
+    for record in listed.to_dict("records"):
+        row = compared[record["metric"]].set_index("la_name").loc[record["la_name"]]
+        assert not row["small_numbers"], record["sentence"]
+        beyond = row["funnel_adjusted"] in ("above_99.8", "below_99.8")
+        assert ("the 99.8% limits" in record["sentence"]) == beyond, record["sentence"]
+        assert ("has not been reviewed" in record["sentence"]) == bool(row["flag"]), record["sentence"]
+        assert record["sentence"].startswith(record["la_name"] + ": ")
 
 
-def test_discussion_worsened_two_quarters_matches_the_engine(db: Database, network_pack: packs.Pack) -> None:
-    expected = set()
-    for metric in CATALOGUE:
-        if metric.polarity is Polarity.NEUTRAL:
-            continue
-        series = [engine.compare(db, LATEST.shift(-back), metric.id).set_index("la_name")["value"]
-                  for back in (2, 1, 0)]
-        sign = 1 if metric.polarity is Polarity.HIGHER else -1
-        for name in series[0].index:
-            first, second, third = (float(values.get(name, math.nan)) for values in series)
-            if sign * (second - first) < 0 and sign * (third - second) < 0:
-                expected.add((name, metric.id))
-    listed = network_pack.discussion[network_pack.discussion["kind"] == "worsened two quarters"]
-    assert set(zip(listed["la_name"], listed["metric"], strict=True)) == expected and expected
-
-
-def test_discussion_by_authority_has_one_row_per_authority(network_pack: packs.Pack) -> None:
-    wide = pack_render.discussion_by_authority(network_pack)
-    listed = network_pack.discussion
-    assert list(wide["Authority"]) == sorted(listed["la_name"].unique())
-    assert list(wide.columns[1:]) == [kind for kind in packs.DISCUSSION_KINDS if kind in set(listed["kind"])]
-    names = {section.metric.id: section.metric.name for section in network_pack.sections}
-    record = listed.iloc[0]
-    cell = wide.set_index("Authority").loc[record["la_name"], record["kind"]]
-    assert names[record["metric"]] in cell.split("; ")
+def test_pack_narrative_requests_follow_londons_convention(network_pack: packs.Pack,
+                                                            compared: dict[str, pd.DataFrame]) -> None:
+    expected = sorted((name, METRICS[metric_id].name, flag) for metric_id, table in compared.items()
+                      if METRICS[metric_id].headline
+                      for name, flag, small in zip(table["la_name"], table["top_bottom_20"], table["small_numbers"],
+                                                   strict=True)
+                      if flag in ("top 20%", "bottom 20%") and not small)
+    requests = network_pack.narrative_requests
+    assert sorted(zip(requests["Authority"], requests["Metric"], requests["Position"], strict=True)) == expected
+    assert expected
 
 
 # --------------------------------------------------------------------------- formula injection

@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2026, 11, 23)
 P = Period.parse("2026-27 Q2")
 ROW_KEYS = {"la_code", "la_name", "value", "numerator", "denominator", "ci_low", "ci_high", "rank",
-            "quartile_band", "network_median", "sn_mean", "sn_median", "sn_reported", "funnel"}
+            "quartile_band", "network_median", "sn_mean", "sn_median", "sn_reported", "funnel", "funnel_adjusted",
+            "overdispersion_phi", "overdispersion_tau2", "small_numbers"}
 FUNNEL = {"within", "above_95", "below_95", "above_99.8", "below_99.8", None}
 
 
@@ -148,6 +149,13 @@ def test_compare_json_rows(out: dict):
     # neighbours that reported: Islington 70, Southwark 35, Hackney 90 -> mean 65, median 70, 3 of 10
     assert (camden["sn_mean"], camden["sn_median"], camden["sn_reported"]) == (65.0, 70.0, 3)
     assert by_la["210"]["funnel"] == "below_99.8"
+    # allowing for the variation between the five (phi = 8.241256, tau2 = 0.062551: see test_engine.py)
+    assert by_la["210"]["funnel_adjusted"] == "within"
+    assert by_la["210"]["overdispersion_phi"] == pytest.approx(8.241256, abs=1e-5)
+    assert by_la["210"]["overdispersion_tau2"] == pytest.approx(0.062551, abs=1e-6)
+    # City of London's 6 of 6 rests on small numbers: ranked, but not flagged
+    assert (by_la["201"]["small_numbers"], by_la["201"]["rank"], by_la["201"]["top_bottom_20"]) == (True, 1, None)
+    assert all(row["small_numbers"] is False for code, row in by_la.items() if code != "201")
     # Lambeth, a member with no return for the quarter, is listed with nulls
     lambeth = by_la["208"]
     assert lambeth["la_name"] == "Lambeth"

@@ -19,9 +19,11 @@ from streamlit.testing.v1 import AppTest
 from benchmark import reference
 from benchmark.access.network import SYNTHETIC_LABEL
 from benchmark.access.rights import DEMO_USER
+from benchmark.analysis import summary
 from benchmark.analysis.metrics import METRICS, metrics_for_theme
-from benchmark.db import Database, close_database
+from benchmark.db import Database, close_database, open_database
 from benchmark.intake.standard import THEMES, VALUE_FIELDS
+from benchmark.periods import Period
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -145,6 +147,40 @@ def test_overview_shows_tracker_and_rug(on_demo: Path) -> None:
     assert rug and len(rug[0]) == 33
     assert rug[0].loc["Camden"].str.contains(r"\([ABCD]\)$").any(), "rug cells carry the band letter"
     assert "Advice in 6 weeks %" in rug[0].columns and "adv_6wk_pct" not in rug[0].columns, "headings are labels"
+
+
+def test_overview_opens_with_how_the_network_is_doing(on_demo: Path) -> None:
+    at = open_page("pages/overview.py")
+    assert_clean(at)
+    assert next(item.value for item in at.subheader) == f"How the network is doing, {LATEST}"
+    db = open_database(on_demo)
+    overview = summary.network_summary(db, Period.parse(LATEST))
+    shown = texts(at)
+    for theme in overview.themes:
+        assert f"**{theme.title}**: {theme.returns_received} of {theme.returns_expected} returns received" in shown
+        assert theme.items and all(f"- {sentence}" in shown for sentence in theme.items)
+    for record in overview.table().to_dict("records"):
+        assert f"| {record['Metric']} | {record['This quarter']} | {record['Change from last quarter']} |" in shown
+    assert "two-proportion z-test" in shown and "discussion --all" in shown
+
+
+def test_funnel_tab_states_the_adjustment_and_offers_the_plain_limits(on_demo: Path) -> None:
+    at = open_page("pages/short_breaks.py", la="202", view="Funnel plot")
+    assert_clean(at)
+    caption = texts(at)
+    assert "widened to allow for the real variation between authorities (overdispersion phi =" in caption
+    assert re.search(r"\d+ of 32 authorities fall outside the 99\.8% limits", caption)
+    spec = chart_specs(at)[0]
+    assert {trace.get("name") for trace in spec["data"]} >= {"95% limits", "99.8% limits"}
+    assert any(item.get("text", "").startswith("Whole network rate") for item in spec["layout"]["annotations"])
+    plain = open_page("pages/short_breaks.py", la="202", view="Funnel plot", plain_limits="true")
+    assert_clean(plain)
+    assert "plain 95% and 99.8% limits" in texts(plain)
+    names = {trace.get("name") for trace in chart_specs(plain)[0]["data"]}
+    assert "99.8% limits (chance alone)" in names
+    group = open_page("pages/advice.py", la="202", view="Funnel plot", group="neighbours")
+    annotations = chart_specs(group)[0]["layout"]["annotations"]
+    assert any(item.get("text", "").startswith("Statistical neighbours rate") for item in annotations)
 
 
 @pytest.mark.parametrize("theme_id", THEME_PAGES)

@@ -45,8 +45,8 @@ MAX_REPORTED = 200  # problems listed in a report; the rest are counted, so a fl
 HEADER_SEARCH_ROWS = 10  # a header may sit below this many title or instruction rows at most
 
 # Digits with optional thousands separators and decimals; spaces only around the number, never inside.
-_NUMBER = re.compile(r"^\+?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
-_CURRENCY = "£$€"
+_NUMBER = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_CURRENCY_SIGNS = {"£", "$", "€"}
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y", "%d/%m/%y")
 
 
@@ -260,14 +260,15 @@ def parse_value(spec: Field, text: str, period: Period | None,
         if period is None and latest is not None and day > latest.end:
             return None, f"is after the end of the current quarter {latest} ({latest.end:%d %B %Y})"
         return day, None
-    sign = cleaned[:1] in ("-", "+") and cleaned[1:2] in _CURRENCY
-    currency = cleaned[int(sign):][:1] in _CURRENCY
+    sign, rest = (cleaned[0], cleaned[1:].lstrip()) if cleaned[0] in "+-" else ("", cleaned)
+    currency = rest[:1] in _CURRENCY_SIGNS
     if currency and spec.kind is not Kind.MONEY:
         return None, (f"has a currency sign: {spec.name} is a count, not money; write the number alone "
                       "(leave it blank if not available)")
-    digits = cleaned[:1] + cleaned[2:] if sign else cleaned[1:] if currency else cleaned
-    digits = digits.strip() if currency else digits
-    if digits.startswith("-") and _parse_number(digits[1:].strip()) is not None:
+    if currency and rest[0] != "£":
+        return None, f"is not in pounds: {spec.name} is an amount in pounds (£)"
+    digits = rest[1:].lstrip() if currency else rest
+    if sign == "-" and _parse_number(digits) is not None:
         return None, "is negative: it must be 0 or more"
     number = _parse_number(digits)
     if number is None:

@@ -188,6 +188,16 @@ def test_the_count_limit_is_each_authoritys_own_population(make_csv, example_row
     assert f"Isles of Scilly has {scilly:,} children aged 0-17" in report.errors[0].message
 
 
+@pytest.mark.parametrize(("written", "ok"), [("£72", True), ("-£72", False), ("$72", False), ("€72", False),
+                                             ("-", False), ("+", False), ("+72", True)])
+def test_signs_around_money(written, ok, make_csv, example_row, today):
+    report = validate("sb.csv", make_csv("short_breaks", [example_row("short_breaks", sb_spend_gbp=written)]),
+                      today=today)
+    assert report.ok is ok, report.errors
+    if not ok:
+        assert [(p.column, p.value) for p in report.errors] == [("sb_spend_gbp", written)]
+
+
 @pytest.mark.parametrize(("column", "written", "words"), [
     ("sb_spend_gbp", "£50,000,001", "more than £50,000,000"),
     ("sb_assessment_days_median", "731", "more than 730 days"),

@@ -316,6 +316,7 @@ class _TableChecker:
         self.row_failed = False
         self.theme_id: str | None = None
         self.positions: dict[str, int] = {}
+        self.value_columns: list[tuple[Field, int]] = []  # the theme's figures present, with their position
 
     def error(self, row: int | None, column: str | None, value: str | None, message: str) -> None:
         self.row_failed = True
@@ -383,6 +384,8 @@ class _TableChecker:
                 hint = (f" (it looks like the label of {labels[near_label[0]]}: write {labels[near_label[0]]} "
                         "as the heading)") if near_label else _suggest(name, expected)
                 self.error(header_row, name, written, f"the heading is an unknown column '{name}'{hint}")
+        self.value_columns = [(spec, self.positions[spec.name]) for spec in THEMES[best].fields
+                              if spec.name in self.positions]
         for spec in columns(best):
             if spec.required and spec.name not in self.positions:
                 self.error(header_row, spec.name, None, f"the required column {spec.name} is missing ({spec.label})")
@@ -432,11 +435,9 @@ class _TableChecker:
         values: dict[str, CellValue] = {}
         texts: dict[str, str] = {}
         population = reference.population_for(la_code, (dated or self.latest).end.year) if la_code else None
-        for spec in THEMES[self.theme_id].fields:
-            if spec.name not in self.positions:
-                continue
-            texts[spec.name] = cell(spec.name)
-            value, problem = parse_value(spec, texts[spec.name], dated, self.latest)
+        for spec, position in self.value_columns:
+            texts[spec.name] = text = cells[position].strip() if position < len(cells) else ""
+            value, problem = parse_value(spec, text, dated, self.latest)
             if problem is None and isinstance(value, float):
                 problem = self._implausible(spec, value, population, la_code)
             if problem:

@@ -14,6 +14,8 @@ import datetime as dt
 import difflib
 import itertools
 import re
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -595,7 +597,13 @@ def validate(file_name: str, content: bytes, *, today: dt.date | None = None,
     deadline = Deadline()
     try:
         if file_kind(file_name, content) == "xlsx":
-            tables = _workbook_tables(report, content, deadline)
+            try:
+                tables = _workbook_tables(report, content, deadline)
+            except (ValueError, KeyError, IndexError, EOFError, RuntimeError, OSError, zlib.error,
+                    zipfile.BadZipFile) as error:
+                # Whatever else a damaged or hostile archive raises while it is unpacked and read.
+                raise FileRejected(f"the workbook is damaged ({type(error).__name__}: {str(error)[:80]}); open it "
+                                   "in Excel and save it again") from None
         else:
             tables = _csv_tables(content, deadline)
             if not tables:

@@ -317,6 +317,29 @@ def test_corrupt_sheet_xml_is_a_reason(today):
     assert "sheet 'Return' cannot be read" in message and "save it again" in message
 
 
+@pytest.mark.parametrize("damage", ["cut", "flipped", "style"])
+def test_a_damaged_archive_is_a_reason(damage, today):
+    content = workbook(("Return", [ADVICE, ["Camden", "2025-26 Q1", None, *ADVICE_FIGURES]]))
+    if damage == "cut":
+        content = content[: len(content) // 2]
+    elif damage == "flipped":
+        source = zipfile.ZipFile(io.BytesIO(content))
+        info = source.getinfo("xl/worksheets/sheet1.xml")
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 20
+        content = content[:start] + bytes(255 - byte for byte in content[start:start + 40]) + content[start + 40:]
+    else:
+        source = zipfile.ZipFile(io.BytesIO(content))
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as damaged:
+            for item in source.infolist():
+                data = source.read(item)
+                damaged.writestr(item, data.replace(b'<c r="D2"', b'<c s="bold" r="D2"')
+                                 if item.filename.endswith("sheet1.xml") else data)
+        content = buffer.getvalue()
+    message = refusal(validate("damaged.xlsx", content, today=today))
+    assert "damaged" in message or "not a CSV or .xlsx" in message
+
+
 def test_xml_entities_are_refused(today):
     content = workbook(("Return", [ADVICE]))
     source = zipfile.ZipFile(io.BytesIO(content))

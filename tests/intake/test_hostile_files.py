@@ -340,6 +340,19 @@ def test_a_damaged_archive_is_a_reason(damage, today):
     assert "damaged" in message or "not a CSV or .xlsx" in message
 
 
+def test_a_sheet_padded_with_millions_of_elements_is_refused(today):
+    content = workbook(("Return", [ADVICE, ["Camden", "2025-26 Q1", None, *ADVICE_FIGURES]]))
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as padded:
+        for item in source.infolist():
+            data = source.read(item)
+            padded.writestr(item.filename, data.replace(b"</sheetData>", b"</sheetData>" + b"<x/>" * 100_001)
+                            if item.filename.endswith("sheet1.xml") else data)
+    assert "more than 100,000 parts that are not rows" in refusal(validate("padded.xlsx", buffer.getvalue(),
+                                                                           today=today))
+
+
 def test_xml_entities_are_refused(today):
     content = workbook(("Return", [ADVICE]))
     source = zipfile.ZipFile(io.BytesIO(content))

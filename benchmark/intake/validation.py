@@ -189,6 +189,7 @@ def normalise_header(text: str) -> str:
 ALL_FIELDS: dict[str, Field] = {**{spec.name: spec for spec in COMMON_FIELDS}, **VALUE_FIELDS}
 # A heading people write instead of the column name: the field's label, as a header reads it.
 FIELD_BY_LABEL: dict[str, str] = {normalise_header(spec.label): spec.name for spec in ALL_FIELDS.values()}
+_JUMP_CHECKED = frozenset(name for name, spec in VALUE_FIELDS.items() if spec.kind in (Kind.COUNT, Kind.MONEY))
 THEME_BY_SHEET: dict[str, str] = {normalise_header(theme.sheet): theme.id for theme in THEMES.values()}
 
 
@@ -262,6 +263,8 @@ def parse_value(spec: Field, text: str, period: Period | None,
         if period is None and latest is not None and day > latest.end:
             return None, f"is after the end of the current quarter {latest} ({latest.end:%d %B %Y})"
         return day, None
+    if cleaned.isascii() and cleaned.isdigit():  # most cells: a plain whole number
+        return float(cleaned), None
     sign, rest = (cleaned[0], cleaned[1:].lstrip()) if cleaned[0] in "+-" else ("", cleaned)
     currency = rest[:1] in _CURRENCY_SIGNS
     if currency and spec.kind is not Kind.MONEY:
@@ -502,7 +505,7 @@ class _TableChecker:
         for row in self.rows:
             earlier = in_file.get((row.la_code, row.period.index - 1))
             for name, value in row.values.items():
-                if not isinstance(value, float) or VALUE_FIELDS[name].kind not in (Kind.COUNT, Kind.MONEY):
+                if not isinstance(value, float) or name not in _JUMP_CHECKED:
                     continue
                 if earlier is not None:
                     before = earlier.values.get(name)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
 import re
 import time
@@ -21,7 +20,7 @@ from pathlib import PurePath
 from xml.etree import ElementTree
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
-from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
 from benchmark.intake.standard import (
     MAX_CELL_CHARS,
@@ -214,8 +213,8 @@ class Workbook:
             relations = self._parse("xl/_rels/workbook.xml.rels", "the workbook's list of parts")
             targets = {rel.get("Id"): rel.get("Target", "") for rel in relations.iter(_PACKAGE_RELATIONSHIP)}
         properties = book.find(f"{_MAIN}workbookPr")
-        self.epoch = dt.datetime(1904, 1, 1) if properties is not None and properties.get("date1904") in (
-            "1", "true") else None
+        date1904 = properties is not None and properties.get("date1904") in ("1", "true")
+        self.epoch = MAC_EPOCH if date1904 else WINDOWS_EPOCH
         self.sheets = []
         for sheet in book.iter(f"{_MAIN}sheet"):
             target = targets.get(sheet.get(_RELATIONSHIP), "")
@@ -234,13 +233,11 @@ class Workbook:
     def _parse(self, path: str, what: str) -> ElementTree.Element:
         with self._open(path, what) as part:
             data = part.read()
-        if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-            raise FileRejected(f"the workbook is not as Excel saves it ({what} declares XML entities)")
+        _refuse_entities(data, what)
         try:
             return ElementTree.fromstring(data)
         except ElementTree.ParseError as error:
-            raise FileRejected(f"the workbook is damaged: {what} cannot be read ({error}); open it in Excel and "
-                               "save it again") from None
+            raise _damaged(what, error) from None
 
     def _date_styles(self) -> set[int]:
         """Indexes of the cell styles that show a number as a date."""
@@ -275,14 +272,12 @@ class Workbook:
             inside = False
             others = 0
             while chunk := part.read(1 << 16):
-                if b"<!DOCTYPE" in chunk or b"<!ENTITY" in chunk:
-                    raise FileRejected(f"the workbook is not as Excel saves it ({what} declares XML entities)")
+                _refuse_entities(chunk, what)
                 try:
                     parser.feed(chunk)
                     events = list(parser.read_events())
                 except ElementTree.ParseError as error:
-                    raise FileRejected(f"the workbook is damaged: {what} cannot be read ({error}); open it in Excel "
-                                       "and save it again") from None
+                    raise _damaged(what, error) from None
                 for event, element in events:
                     if element.tag == tag:
                         inside = event == "start"
@@ -323,8 +318,7 @@ class Workbook:
             return raw
         if int(cell.get("s", "0")) in self._dates:
             try:
-                return from_excel(number, self.epoch).date().isoformat() if self.epoch else \
-                    from_excel(number).date().isoformat()
+                return from_excel(number, self.epoch).date().isoformat()
             except (ValueError, OverflowError):
                 return raw
         return str(int(number)) if number.is_integer() and abs(number) < 1e15 else raw
@@ -351,6 +345,16 @@ class Workbook:
             if position == len(cells):
                 cells.append(self._text(cell))
         return cells
+
+
+def _refuse_entities(xml: bytes, what: str) -> None:
+    """Excel never declares XML entities; a part that does is built to blow up the parser."""
+    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
+        raise FileRejected(f"the workbook is not as Excel saves it ({what} declares XML entities)")
+
+
+def _damaged(what: str, error: Exception) -> FileRejected:
+    return FileRejected(f"the workbook is damaged: {what} cannot be read ({error}); open it in Excel and save it again")
 
 
 def _column_index(letters: str) -> int:

@@ -560,17 +560,16 @@ def _workbook_tables(report: ValidationReport, content: bytes, deadline: Deadlin
         if name == normalise_header(GUIDANCE_SHEET):
             continue
         where = f"sheet '{sheet.name}': "
+        # The top of each sheet first: a working or instructions sheet is never read to its end.
+        top = _non_blank(itertools.islice(bounded(book.rows(sheet), deadline, where), HEADER_SEARCH_ROWS))
+        expected_theme = THEME_BY_SHEET.get(name)
+        if _header_at(top) is None and (expected_theme is None or not sheet.visible):
+            continue  # no header of the standard
         if not sheet.visible:
-            top = _non_blank(itertools.islice(bounded(book.rows(sheet), deadline, where), HEADER_SEARCH_ROWS * 10))
-            if _header_at(top) is not None:
-                hidden.append(sheet.name)
+            hidden.append(sheet.name)
             continue
         rows = _non_blank(bounded(book.rows(sheet), deadline, where))
-        header = _header_at(rows)
-        expected_theme = THEME_BY_SHEET.get(name)
-        if header is None and expected_theme is None:
-            continue  # instructions or working: no header of the standard
-        tables.append(Table(sheet.name, rows[header or 0:], expected_theme))
+        tables.append(Table(sheet.name, rows[_header_at(rows) or 0:], expected_theme))
     hidden_list = ", ".join(f"'{name}'" for name in hidden)
     if hidden and not tables:
         report.error(Problem(None, None, None, sentence(

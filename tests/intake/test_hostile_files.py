@@ -380,6 +380,13 @@ def test_a_title_row_above_the_header_of_a_csv(today):
     assert report.rows[0].file_row == 3
 
 
+def test_a_long_working_sheet_beside_the_return_is_not_read(today):
+    working = [["workings"], *[[number, number * 2] for number in range(MAX_ROWS.value + 10)]]
+    data = [ADVICE, ["Camden", "2025-26 Q1", None, *ADVICE_FIGURES]]
+    report = validate("council.xlsx", workbook(("Working", working), ("Return", data)), today=today)
+    assert report.ok, report.errors
+
+
 def test_a_workbook_with_no_return_on_any_sheet_says_what_to_do(today):
     content = workbook(("Instructions", [["Read me"]]), ("Sheet2", [["totals", 5]]))
     message = refusal(validate("none.xlsx", content, today=today))

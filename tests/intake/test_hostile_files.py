@@ -152,6 +152,13 @@ def test_an_ancient_quarter_is_refused_and_nothing_crashes(written, make_csv, ex
     assert "the first quarter the network's returns cover" in report.errors[0].message
 
 
+def test_a_quarter_past_the_calendar_is_refused_not_a_crash(make_csv, example_row, today):
+    with pytest.raises(PeriodError, match="not a quarter a return can cover"):
+        Period.parse("9999-00 Q4")
+    report = validate("far.csv", make_csv("advice", [example_row("advice", period="9999-00 Q4")]), today=today)
+    assert [(problem.column, problem.value) for problem in report.errors] == [("period", "9999-00 Q4")]
+
+
 def test_the_first_quarter_is_accepted(make_csv, example_row, today):
     report = validate("first.csv", make_csv("advice", [example_row("advice", period="2015-16 Q1")]), today=today)
     assert report.ok, report.errors

@@ -19,9 +19,11 @@ _PATTERNS = (
 _QUARTER_END = {1: (6, 30, 0), 2: (9, 30, 0), 3: (12, 31, 0), 4: (3, 31, 1)}
 
 
-# Returns start with 2015-16, the first full year of the SEND reforms' EHC plans; nothing older is
-# a quarter the network reports, and a year like 0001 would stretch every trend over 2,000 years.
+# Returns start with 2015-16, the first full financial year of EHC plans (the SEND reforms began in
+# September 2014); nothing older is a quarter the network reports, and a year like 0001 would stretch
+# every trend over 2,000 years.
 EARLIEST_START_YEAR = 2015
+LATEST_START_YEAR = 9998
 
 
 class PeriodError(ValueError):
@@ -52,6 +54,8 @@ class Period:
         if start < EARLIEST_START_YEAR:
             raise PeriodError(f"'{text}' is before {EARLIEST_START_YEAR}-{(EARLIEST_START_YEAR + 1) % 100:02d} Q1, "
                               "the first quarter the network's returns cover")
+        if start > LATEST_START_YEAR:  # the calendar (datetime) ends in 9999
+            raise PeriodError(f"'{text}' is not a quarter a return can cover")
         expected_end = start + 1 if len(match["y2"]) == 4 else (start + 1) % 100
         if end != expected_end:
             raise PeriodError(
@@ -100,7 +104,7 @@ class Period:
         return f"{self.start:%B}-{self.end:%B %Y}"
 
     def check_reportable(self, today: dt.date | None = None) -> None:
-        """Refuse a quarter a return cannot cover: before the first quarter, or after the current one."""
+        """Refuse a quarter after the current one (`parse` already refuses those before 2015-16)."""
         latest = Period.current(today)
         if self > latest:
             raise PeriodError(f"{self} is in the future: the current quarter is {latest}")

@@ -53,7 +53,7 @@ def problems_table(problems: list, last_column: str, not_shown: int = 0) -> None
     if table["Sheet"].isna().all():
         table = table.drop(columns=["Sheet"])
     table["Row"] = [("" if pd.isna(row) else str(int(row))) for row in table["Row"]]
-    st.table(table.fillna("").set_index("Row"))
+    st.table(table.fillna("").set_index([name for name in ("Sheet", "Row") if name in table.columns]))
     if not_shown:
         st.caption(f"...and {not_shown:,} more not listed: fix those above (often the same mistake repeated) "
                    "and upload the file again.")

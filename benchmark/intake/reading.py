@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
 import re
 import time
@@ -21,7 +20,7 @@ from pathlib import PurePath
 from xml.etree import ElementTree
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
-from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
 from benchmark.intake.standard import (
     MAX_CELL_CHARS,
@@ -43,6 +42,8 @@ _PACKAGE_RELATIONSHIP = "{http://schemas.openxmlformats.org/package/2006/relatio
 # it means two encodings are mixed.
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _CELL_REFERENCE = re.compile(r"([A-Z]{1,3})(\d+)$")
+MAX_SHARED_STRINGS = 1_000_000  # far more than 10,000 rows of 64 columns can use
+MAX_OTHER_ELEMENTS = 100_000  # settings, merged cells, validations around the rows: a few hundred in a return
 
 
 class FileRejected(Exception):
@@ -212,8 +213,8 @@ class Workbook:
             relations = self._parse("xl/_rels/workbook.xml.rels", "the workbook's list of parts")
             targets = {rel.get("Id"): rel.get("Target", "") for rel in relations.iter(_PACKAGE_RELATIONSHIP)}
         properties = book.find(f"{_MAIN}workbookPr")
-        self.epoch = dt.datetime(1904, 1, 1) if properties is not None and properties.get("date1904") in (
-            "1", "true") else None
+        date1904 = properties is not None and properties.get("date1904") in ("1", "true")
+        self.epoch = MAC_EPOCH if date1904 else WINDOWS_EPOCH
         self.sheets = []
         for sheet in book.iter(f"{_MAIN}sheet"):
             target = targets.get(sheet.get(_RELATIONSHIP), "")
@@ -232,13 +233,11 @@ class Workbook:
     def _parse(self, path: str, what: str) -> ElementTree.Element:
         with self._open(path, what) as part:
             data = part.read()
-        if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-            raise FileRejected(f"the workbook is not as Excel saves it ({what} declares XML entities)")
+        _refuse_entities(data, what)
         try:
             return ElementTree.fromstring(data)
         except ElementTree.ParseError as error:
-            raise FileRejected(f"the workbook is damaged: {what} cannot be read ({error}); open it in Excel and "
-                               "save it again") from None
+            raise _damaged(what, error) from None
 
     def _date_styles(self) -> set[int]:
         """Indexes of the cell styles that show a number as a date."""
@@ -253,13 +252,46 @@ class Workbook:
                 if is_date_format(formats.get(int(style.get("numFmtId", "0")), ""))}
 
     def _shared_strings(self) -> list[str]:
+        """The workbook's table of texts, read as a stream (a hostile table of millions of tiny
+        texts must not become a tree of millions of elements)."""
         if self._strings is None:
             self._strings = []
             if "xl/sharedStrings.xml" in self.archive.namelist():
-                strings = self._parse("xl/sharedStrings.xml", "its shared strings")
-                self._strings = ["".join(text.text or "" for text in item.iter(f"{_MAIN}t"))
-                                 for item in strings.iter(f"{_MAIN}si")]
+                for item in self._stream("xl/sharedStrings.xml", "its shared strings", f"{_MAIN}si"):
+                    self._strings.append("".join(text.text or "" for text in item.iter(f"{_MAIN}t")))
+                    if len(self._strings) > MAX_SHARED_STRINGS:
+                        raise FileRejected(f"the workbook holds more than {MAX_SHARED_STRINGS:,} different texts: "
+                                           "it is not a return")
         return self._strings
+
+    def _stream(self, path: str, what: str, tag: str) -> Iterator[ElementTree.Element]:
+        """Each `tag` element of an XML part as it is read, cleared once used."""
+        with self._open(path, what) as part:
+            parser = ElementTree.XMLPullParser(events=("start", "end"))
+            parent: ElementTree.Element | None = None
+            inside = False
+            others = 0
+            while chunk := part.read(1 << 16):
+                _refuse_entities(chunk, what)
+                try:
+                    parser.feed(chunk)
+                    events = list(parser.read_events())
+                except ElementTree.ParseError as error:
+                    raise _damaged(what, error) from None
+                for event, element in events:
+                    if element.tag == tag:
+                        inside = event == "start"
+                        if event == "end":
+                            yield element
+                            (parent if parent is not None else element).clear()
+                    elif event == "start" and parent is None:
+                        parent = element if element.tag in (f"{_MAIN}sheetData", f"{_MAIN}sst") else None
+                    elif event == "end" and not inside:
+                        others += 1  # kept in memory until the part is read: a hostile part has millions
+                        if others > MAX_OTHER_ELEMENTS:
+                            raise FileRejected(f"the workbook is not as Excel saves it ({what} holds more than "
+                                               f"{MAX_OTHER_ELEMENTS:,} parts that are not rows)")
+                self.deadline.check()
 
     def _text(self, cell: ElementTree.Element) -> str:
         kind = cell.get("t", "n")
@@ -286,37 +318,18 @@ class Workbook:
             return raw
         if int(cell.get("s", "0")) in self._dates:
             try:
-                return from_excel(number, self.epoch).date().isoformat() if self.epoch else \
-                    from_excel(number).date().isoformat()
+                return from_excel(number, self.epoch).date().isoformat()
             except (ValueError, OverflowError):
                 return raw
         return str(int(number)) if number.is_integer() and abs(number) < 1e15 else raw
 
     def rows(self, sheet: SheetInfo) -> Iterator[tuple[int, list[str]]]:
         """The sheet's rows as text, numbered as Excel numbers them."""
-        what = f"sheet '{sheet.name}'"
-        with self._open(sheet.path, what) as part:
-            parser = ElementTree.XMLPullParser(events=("start", "end"))
-            number = 0
-            sheet_data: ElementTree.Element | None = None
-            while chunk := part.read(1 << 16):
-                if b"<!DOCTYPE" in chunk or b"<!ENTITY" in chunk:
-                    raise FileRejected(f"the workbook is not as Excel saves it ({what} declares XML entities)")
-                try:
-                    parser.feed(chunk)
-                    events = list(parser.read_events())
-                except ElementTree.ParseError as error:
-                    raise FileRejected(f"the workbook is damaged: {what} cannot be read ({error}); open it in Excel "
-                                       "and save it again") from None
-                for event, element in events:
-                    if element.tag == f"{_MAIN}sheetData" and event == "start":
-                        sheet_data = element
-                    elif element.tag == f"{_MAIN}row" and event == "end":
-                        number = int(element.get("r", number + 1)) if str(element.get("r", "")).isdigit() \
-                            else number + 1
-                        yield number, self._row_cells(element, number)
-                        (sheet_data if sheet_data is not None else element).clear()
-                self.deadline.check()
+        number = 0
+        for row in self._stream(sheet.path, f"sheet '{sheet.name}'", f"{_MAIN}row"):
+            written = row.get("r", "")
+            number = int(written) if written.isdigit() else number + 1
+            yield number, self._row_cells(row, number)
 
     def _row_cells(self, row: ElementTree.Element, number: int) -> list[str]:
         cells: list[str] = []
@@ -332,6 +345,16 @@ class Workbook:
             if position == len(cells):
                 cells.append(self._text(cell))
         return cells
+
+
+def _refuse_entities(xml: bytes, what: str) -> None:
+    """Excel never declares XML entities; a part that does is built to blow up the parser."""
+    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
+        raise FileRejected(f"the workbook is not as Excel saves it ({what} declares XML entities)")
+
+
+def _damaged(what: str, error: Exception) -> FileRejected:
+    return FileRejected(f"the workbook is damaged: {what} cannot be read ({error}); open it in Excel and save it again")
 
 
 def _column_index(letters: str) -> int:

@@ -149,10 +149,13 @@ class Bound:
 
     def limit(self, values: dict[str, float | None]) -> float | None:
         """The largest value `column` may take, or None when a term is not available."""
-        parts = [values.get(name) for name, _ in self.terms]
-        if any(part is None for part in parts):
-            return None
-        return sum(coefficient * part for (_, coefficient), part in zip(self.terms, parts, strict=True))
+        total = 0.0
+        for name, coefficient in self.terms:
+            part = values.get(name)
+            if part is None:
+                return None
+            total += coefficient * part
+        return total
 
 
 def part_of(part: str, whole: str) -> Bound:

@@ -14,6 +14,8 @@ import datetime as dt
 import difflib
 import itertools
 import re
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -45,8 +47,8 @@ MAX_REPORTED = 200  # problems listed in a report; the rest are counted, so a fl
 HEADER_SEARCH_ROWS = 10  # a header may sit below this many title or instruction rows at most
 
 # Digits with optional thousands separators and decimals; spaces only around the number, never inside.
-_NUMBER = re.compile(r"^\+?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
-_CURRENCY = "£$€"
+_NUMBER = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_CURRENCY_SIGNS = {"£", "$", "€"}
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y", "%d/%m/%y")
 
 
@@ -187,6 +189,7 @@ def normalise_header(text: str) -> str:
 ALL_FIELDS: dict[str, Field] = {**{spec.name: spec for spec in COMMON_FIELDS}, **VALUE_FIELDS}
 # A heading people write instead of the column name: the field's label, as a header reads it.
 FIELD_BY_LABEL: dict[str, str] = {normalise_header(spec.label): spec.name for spec in ALL_FIELDS.values()}
+_JUMP_CHECKED = frozenset(name for name, spec in VALUE_FIELDS.items() if spec.kind in (Kind.COUNT, Kind.MONEY))
 THEME_BY_SHEET: dict[str, str] = {normalise_header(theme.sheet): theme.id for theme in THEMES.values()}
 
 
@@ -260,14 +263,17 @@ def parse_value(spec: Field, text: str, period: Period | None,
         if period is None and latest is not None and day > latest.end:
             return None, f"is after the end of the current quarter {latest} ({latest.end:%d %B %Y})"
         return day, None
-    sign = cleaned[:1] in ("-", "+") and cleaned[1:2] in _CURRENCY
-    currency = cleaned[int(sign):][:1] in _CURRENCY
+    if cleaned.isascii() and cleaned.isdigit():  # most cells: a plain whole number
+        return float(cleaned), None
+    sign, rest = (cleaned[0], cleaned[1:].lstrip()) if cleaned[0] in "+-" else ("", cleaned)
+    currency = rest[:1] in _CURRENCY_SIGNS
     if currency and spec.kind is not Kind.MONEY:
         return None, (f"has a currency sign: {spec.name} is a count, not money; write the number alone "
                       "(leave it blank if not available)")
-    digits = cleaned[:1] + cleaned[2:] if sign else cleaned[1:] if currency else cleaned
-    digits = digits.strip() if currency else digits
-    if digits.startswith("-") and _parse_number(digits[1:].strip()) is not None:
+    if currency and rest[0] != "£":
+        return None, f"is not in pounds: {spec.name} is an amount in pounds (£)"
+    digits = rest[1:].lstrip() if currency else rest
+    if sign == "-" and _parse_number(digits) is not None:
         return None, "is negative: it must be 0 or more"
     number = _parse_number(digits)
     if number is None:
@@ -315,6 +321,7 @@ class _TableChecker:
         self.row_failed = False
         self.theme_id: str | None = None
         self.positions: dict[str, int] = {}
+        self.value_columns: list[tuple[Field, int]] = []  # the theme's figures present, with their position
 
     def error(self, row: int | None, column: str | None, value: str | None, message: str) -> None:
         self.row_failed = True
@@ -382,6 +389,8 @@ class _TableChecker:
                 hint = (f" (it looks like the label of {labels[near_label[0]]}: write {labels[near_label[0]]} "
                         "as the heading)") if near_label else _suggest(name, expected)
                 self.error(header_row, name, written, f"the heading is an unknown column '{name}'{hint}")
+        self.value_columns = [(spec, self.positions[spec.name]) for spec in THEMES[best].fields
+                              if spec.name in self.positions]
         for spec in columns(best):
             if spec.required and spec.name not in self.positions:
                 self.error(header_row, spec.name, None, f"the required column {spec.name} is missing ({spec.label})")
@@ -431,11 +440,9 @@ class _TableChecker:
         values: dict[str, CellValue] = {}
         texts: dict[str, str] = {}
         population = reference.population_for(la_code, (dated or self.latest).end.year) if la_code else None
-        for spec in THEMES[self.theme_id].fields:
-            if spec.name not in self.positions:
-                continue
-            texts[spec.name] = cell(spec.name)
-            value, problem = parse_value(spec, texts[spec.name], dated, self.latest)
+        for spec, position in self.value_columns:
+            texts[spec.name] = text = cells[position].strip() if position < len(cells) else ""
+            value, problem = parse_value(spec, text, dated, self.latest)
             if problem is None and isinstance(value, float):
                 problem = self._implausible(spec, value, population, la_code)
             if problem:
@@ -498,7 +505,7 @@ class _TableChecker:
         for row in self.rows:
             earlier = in_file.get((row.la_code, row.period.index - 1))
             for name, value in row.values.items():
-                if not isinstance(value, float) or VALUE_FIELDS[name].kind not in (Kind.COUNT, Kind.MONEY):
+                if not isinstance(value, float) or name not in _JUMP_CHECKED:
                     continue
                 if earlier is not None:
                     before = earlier.values.get(name)
@@ -553,17 +560,16 @@ def _workbook_tables(report: ValidationReport, content: bytes, deadline: Deadlin
         if name == normalise_header(GUIDANCE_SHEET):
             continue
         where = f"sheet '{sheet.name}': "
+        # The top of each sheet first: a working or instructions sheet is never read to its end.
+        top = _non_blank(itertools.islice(bounded(book.rows(sheet), deadline, where), HEADER_SEARCH_ROWS))
+        expected_theme = THEME_BY_SHEET.get(name)
+        if _header_at(top) is None and (expected_theme is None or not sheet.visible):
+            continue  # no header of the standard
         if not sheet.visible:
-            top = _non_blank(itertools.islice(bounded(book.rows(sheet), deadline, where), HEADER_SEARCH_ROWS * 10))
-            if _header_at(top) is not None:
-                hidden.append(sheet.name)
+            hidden.append(sheet.name)
             continue
         rows = _non_blank(bounded(book.rows(sheet), deadline, where))
-        header = _header_at(rows)
-        expected_theme = THEME_BY_SHEET.get(name)
-        if header is None and expected_theme is None:
-            continue  # instructions or working: no header of the standard
-        tables.append(Table(sheet.name, rows[header or 0:], expected_theme))
+        tables.append(Table(sheet.name, rows[_header_at(rows) or 0:], expected_theme))
     hidden_list = ", ".join(f"'{name}'" for name in hidden)
     if hidden and not tables:
         report.error(Problem(None, None, None, sentence(
@@ -593,7 +599,13 @@ def validate(file_name: str, content: bytes, *, today: dt.date | None = None,
     deadline = Deadline()
     try:
         if file_kind(file_name, content) == "xlsx":
-            tables = _workbook_tables(report, content, deadline)
+            try:
+                tables = _workbook_tables(report, content, deadline)
+            except (ValueError, KeyError, IndexError, EOFError, RuntimeError, OSError, zlib.error,
+                    zipfile.BadZipFile) as error:
+                # Whatever else a damaged or hostile archive raises while it is unpacked and read.
+                raise FileRejected(f"the workbook is damaged ({type(error).__name__}: {str(error)[:80]}); open it "
+                                   "in Excel and save it again") from None
         else:
             tables = _csv_tables(content, deadline)
             if not tables:

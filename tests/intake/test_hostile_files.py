@@ -152,6 +152,13 @@ def test_an_ancient_quarter_is_refused_and_nothing_crashes(written, make_csv, ex
     assert "the first quarter the network's returns cover" in report.errors[0].message
 
 
+def test_a_quarter_past_the_calendar_is_refused_not_a_crash(make_csv, example_row, today):
+    with pytest.raises(PeriodError, match="not a quarter a return can cover"):
+        Period.parse("9999-00 Q4")
+    report = validate("far.csv", make_csv("advice", [example_row("advice", period="9999-00 Q4")]), today=today)
+    assert [(problem.column, problem.value) for problem in report.errors] == [("period", "9999-00 Q4")]
+
+
 def test_the_first_quarter_is_accepted(make_csv, example_row, today):
     report = validate("first.csv", make_csv("advice", [example_row("advice", period="2015-16 Q1")]), today=today)
     assert report.ok, report.errors
@@ -186,6 +193,16 @@ def test_the_count_limit_is_each_authoritys_own_population(make_csv, example_row
     report = validate("adv.csv", make_csv("advice", rows), today=today)
     assert [(problem.row, problem.column) for problem in report.errors] == [(2, "adv_requests")]
     assert f"Isles of Scilly has {scilly:,} children aged 0-17" in report.errors[0].message
+
+
+@pytest.mark.parametrize(("written", "ok"), [("£72", True), ("-£72", False), ("$72", False), ("€72", False),
+                                             ("-", False), ("+", False), ("+72", True)])
+def test_signs_around_money(written, ok, make_csv, example_row, today):
+    report = validate("sb.csv", make_csv("short_breaks", [example_row("short_breaks", sb_spend_gbp=written)]),
+                      today=today)
+    assert report.ok is ok, report.errors
+    if not ok:
+        assert [(p.column, p.value) for p in report.errors] == [("sb_spend_gbp", written)]
 
 
 @pytest.mark.parametrize(("column", "written", "words"), [
@@ -307,6 +324,42 @@ def test_corrupt_sheet_xml_is_a_reason(today):
     assert "sheet 'Return' cannot be read" in message and "save it again" in message
 
 
+@pytest.mark.parametrize("damage", ["cut", "flipped", "style"])
+def test_a_damaged_archive_is_a_reason(damage, today):
+    content = workbook(("Return", [ADVICE, ["Camden", "2025-26 Q1", None, *ADVICE_FIGURES]]))
+    if damage == "cut":
+        content = content[: len(content) // 2]
+    elif damage == "flipped":
+        source = zipfile.ZipFile(io.BytesIO(content))
+        info = source.getinfo("xl/worksheets/sheet1.xml")
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 20
+        content = content[:start] + bytes(255 - byte for byte in content[start:start + 40]) + content[start + 40:]
+    else:
+        source = zipfile.ZipFile(io.BytesIO(content))
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as damaged:
+            for item in source.infolist():
+                data = source.read(item)
+                damaged.writestr(item, data.replace(b'<c r="D2"', b'<c s="bold" r="D2"')
+                                 if item.filename.endswith("sheet1.xml") else data)
+        content = buffer.getvalue()
+    message = refusal(validate("damaged.xlsx", content, today=today))
+    assert "damaged" in message or "not a CSV or .xlsx" in message
+
+
+def test_a_sheet_padded_with_millions_of_elements_is_refused(today):
+    content = workbook(("Return", [ADVICE, ["Camden", "2025-26 Q1", None, *ADVICE_FIGURES]]))
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as padded:
+        for item in source.infolist():
+            data = source.read(item)
+            padded.writestr(item.filename, data.replace(b"</sheetData>", b"</sheetData>" + b"<x/>" * 100_001)
+                            if item.filename.endswith("sheet1.xml") else data)
+    assert "more than 100,000 parts that are not rows" in refusal(validate("padded.xlsx", buffer.getvalue(),
+                                                                           today=today))
+
+
 def test_xml_entities_are_refused(today):
     content = workbook(("Return", [ADVICE]))
     source = zipfile.ZipFile(io.BytesIO(content))
@@ -332,6 +385,13 @@ def test_a_title_row_above_the_header_of_a_csv(today):
     report = validate("titled.csv", content, today=today)
     assert report.ok, report.errors
     assert report.rows[0].file_row == 3
+
+
+def test_a_long_working_sheet_beside_the_return_is_not_read(today):
+    working = [["workings"], *[[number, number * 2] for number in range(MAX_ROWS.value + 10)]]
+    data = [ADVICE, ["Camden", "2025-26 Q1", None, *ADVICE_FIGURES]]
+    report = validate("council.xlsx", workbook(("Working", working), ("Return", data)), today=today)
+    assert report.ok, report.errors
 
 
 def test_a_workbook_with_no_return_on_any_sheet_says_what_to_do(today):

@@ -19,7 +19,7 @@ from benchmark.db import Database, DatabaseBusy, open_database
 from benchmark.intake import returns, templates
 from benchmark.intake.demo import DemoRefused, load_demo
 from benchmark.intake.standard import THEMES, columns
-from benchmark.outputs import exports, packs
+from benchmark.outputs import packs
 from benchmark.outputs.disclosure import AUDIENCES
 from benchmark.periods import Period, PeriodError
 from benchmark.reference import resolve_authority
@@ -183,11 +183,10 @@ def _metric_id(text: str) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     database = open_database(args.db)
     try:
-        table = service.compare(database, _actor(database, None), args.period, args.metric, args.group,
-                                args.for_la)
+        table = service.outward_compare(database, _actor(database, None), args.period, args.metric, args.group,
+                                        args.for_la, args.audience)
     except (ValueError, GroupError) as error:
         return _fail(str(error))
-    table = exports.outward_comparison(table, METRICS[args.metric], args.audience, args.for_la)
     if args.format == "json":
         print(table.to_json(orient="records", indent=2, date_format="iso"))
     else:

@@ -15,10 +15,11 @@ import pandas as pd
 from benchmark import reference
 from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, record_all, sharing
 from benchmark.analysis import engine, tracker
+from benchmark.analysis.metrics import METRICS
 from benchmark.db import Database
 from benchmark.intake import returns
 from benchmark.intake.validation import Problem, ValidationReport
-from benchmark.outputs import exports, pack_render, packs, views
+from benchmark.outputs import disclosure, exports, pack_render, packs, views
 from benchmark.periods import Period
 
 
@@ -37,7 +38,8 @@ def hidden_authorities(db: Database, user: User) -> frozenset[str]:
 def letters_for(db: Database, user: User, seed: str) -> dict[str, str]:
     """Code -> display name for the hidden authorities, stable within one output."""
     hidden = sorted(hidden_authorities(db, user))
-    names = exports.letter_names([reference.authority_name(code) for code in hidden], None, seed)
+    names = exports.letter_names([reference.authority_name(code) for code in hidden], None, seed,
+                                 disclosure.lettering_key(db))
     return {code: names[reference.authority_name(code)] for code in hidden}
 
 
@@ -73,6 +75,20 @@ def compare(db: Database, user: User | None, period: Period, metric_id: str, gro
         _require_visible(db, user, for_la)
     table = engine.compare(db, period, metric_id, group, for_la)
     return _share(table, letters_for(db, user, f"{period}|{metric_id}"))
+
+
+def outward_compare(db: Database, user: User | None, period: Period, metric_id: str, group: str = "network",
+                    for_la: str | None = None, audience: str = "network") -> pd.DataFrame:
+    """`compare` as a table leaving its audience: for `external`, disclosure control with letters drawn
+    for this one output (quarter, metric, group and own authority)."""
+    table = compare(db, user, period, metric_id, group, for_la)
+    if audience != "external":
+        return exports.outward_comparison(table, METRICS[metric_id], audience, for_la)
+    own = reference.authority_name(for_la) if for_la in set(table["la_code"]) else None
+    names = exports.letter_names(table["la_name"].tolist(), own, f"{period}|{metric_id}|{group}|{for_la}",
+                                 disclosure.lettering_key(db))
+    return exports.outward_comparison(table, METRICS[metric_id], audience, for_la, names,
+                                      disclosure.withheld(db, period.index, metric_id))
 
 
 def series(db: Database, user: User | None, metric_id: str, la_code: str, last: Period) -> pd.DataFrame:

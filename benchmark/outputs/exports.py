@@ -1,15 +1,17 @@
 """Tables that leave the engine for people: the audience decides what they may see.
 
 `network`: exact figures with every authority named, for the closed forum. `external`: counts of
-1-5 suppressed (with secondary suppression), rates hidden with their counts, other authorities
-as letters and the own authority named. Every outward table goes through `outward_comparison`.
+1-5 suppressed (with secondary suppression, across metrics too), rates hidden with their counts, no
+rolling four quarters, other authorities as letters showing rounded values only, and the own authority
+named. Every outward table goes through `outward_comparison`; the rules are in
+benchmark/outputs/disclosure.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
+import secrets
 
 import numpy as np
 import pandas as pd
@@ -23,7 +25,7 @@ _IDENTIFYING = ("sn_closeness", "england_source")
 _DERIVED = ("value", "ci_low", "ci_high", "diff_from_median", "rolling_4q")
 # Averages over several authorities and positions among them: with the visible values they would
 # give a suppressed value back (n x mean - the rest; a median next to a hidden rank), so they are
-# hidden too wherever a table suppresses a value.
+# hidden too wherever a value of the metric and quarter is suppressed.
 _AGGREGATES = ("network_median", "network_mean", "region_mean", "sn_mean", "sn_median", "diff_from_median")
 _POSITIONS = ("rank", "quartile_band", "top_bottom_20", "funnel", "trend")
 
@@ -37,10 +39,41 @@ def mask_names(texts: pd.Series, mapping: dict[str, str]) -> pd.Series:
                      if isinstance(text, str) else text)
 
 
-def letter_names(la_names: list[str], own: str | None, seed: str) -> dict[str, str]:
-    """One letter per peer for one output, in an order that does not follow the alphabet or a rank."""
-    order = sorted(set(la_names), key=lambda name: hashlib.sha256(f"{seed}|{name}".encode()).hexdigest())
-    return disclosure.anonymise(order, own)
+def letter_names(la_names: list[str], own: str | None, seed: str, key: str) -> dict[str, str]:
+    """One letter per peer for one output (`seed` names the output, `key` is the database's secret,
+    see disclosure.lettering_key), in an order that follows neither the alphabet nor a rank."""
+    return disclosure.anonymise(disclosure.letter_order(la_names, seed, key), own)
+
+
+# What a lettered authority's row never shows: its counts (a count over a published population, or a
+# shared denominator, names it), its interval, and figures that point at its neighbours or region.
+_LETTERED_HIDDEN = ("numerator", "denominator", "ci_low", "ci_high", "sn_reported", "sn_mean", "sn_median",
+                    "region_mean", "rolling_4q", "sn_closeness")
+
+
+def mask_lettered(table: pd.DataFrame, metric: Metric, lettered: np.ndarray) -> pd.DataFrame:
+    """Rows of authorities shown as letters: the value rounded to the disclosure rules and nothing else
+    of theirs that identifies (a suppressed "c" stays, so the reader still sees it was suppressed)."""
+    if not lettered.any():
+        return table
+    table = table.copy()
+    for column in (*_LETTERED_HIDDEN, "value", "diff_from_median"):
+        if column in table:
+            table[column] = table[column].astype(object)
+    suppressed = (table["value"].astype(str) == disclosure.SUPPRESSED).to_numpy()
+    rows = lettered & ~suppressed
+    for column in _LETTERED_HIDDEN:
+        if column in table:
+            table.loc[lettered & (table[column].astype(str) != disclosure.SUPPRESSED).to_numpy(), column] = None
+    values = disclosure.rounded(table.loc[rows, "value"], metric)
+    table.loc[rows, "value"] = [None if np.isnan(value) else float(value) for value in values]
+    if "diff_from_median" in table:  # from the rounded value, or it would give the exact one back
+        median = disclosure.rounded(table.loc[rows, "network_median"], metric)
+        diffs = [None if np.isnan(diff) else float(diff) for diff in values - median]
+        table.loc[rows, "diff_from_median"] = table.loc[rows, "diff_from_median"].where(
+            table.loc[rows, "diff_from_median"].astype(str) == disclosure.SUPPRESSED, pd.Series(diffs, dtype=object,
+                                                                                                 index=table.index[rows]))
+    return table
 
 
 def _suppression_plan(metric: Metric) -> tuple[list[str], dict[str, tuple[str, str | None]], list]:
@@ -58,12 +91,11 @@ def _suppression_plan(metric: Metric) -> tuple[list[str], dict[str, tuple[str, s
     return [], {}, []
 
 
-def _rerank_visible(table: pd.DataFrame, hidden: np.ndarray, metric: Metric) -> pd.DataFrame:
-    """Where values are suppressed, positions are given among the visible values only and the
-    suppressed rows go last: a gap in the ranks, or a row's place between two visible values,
-    would otherwise pin a hidden value down."""
+def _rank_shown(table: pd.DataFrame, hidden: np.ndarray, metric: Metric) -> pd.DataFrame:
+    """Positions among the values as shown (rounded for letters), suppressed rows last: a gap in the
+    ranks, a row's place between two visible values or an order inside a rounded tie would otherwise
+    tell more than the values do."""
     table = table.copy()
-    table[[column for column in _AGGREGATES if column in table]] = disclosure.SUPPRESSED
     positions = [column for column in _POSITIONS if column in table]
     table[positions] = table[positions].astype(object)
     visible = pd.to_numeric(table["value"].where(~hidden), errors="coerce")
@@ -79,8 +111,12 @@ def _rerank_visible(table: pd.DataFrame, hidden: np.ndarray, metric: Metric) -> 
 
 
 def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_la: str | None = None,
-                       names: dict[str, str] | None = None) -> pd.DataFrame:
-    """A comparison table as the audience may see it; `names` maps authority names to letters."""
+                       names: dict[str, str] | None = None,
+                       withheld: frozenset[str] | None = None) -> pd.DataFrame:
+    """A comparison table as the audience may see it; `names` maps authority names to letters (random
+    letters when not given). `withheld`: the authorities whose value of this metric and quarter
+    disclosure.withheld hides in every external output (across metrics); any at all, even outside
+    this table's group, also hides the network's averages, which would give it back."""
     if audience not in disclosure.AUDIENCES:
         raise ValueError(f"audience must be one of {', '.join(disclosure.AUDIENCES)}")
     if audience == "network":
@@ -93,25 +129,31 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
         table[counts] = table[counts].astype(float)
         table = disclosure.suppress(table, counts=counts, rates=rates, row_sums=row_sums).frame
         table = table.drop(columns=["complement"], errors="ignore")
-        hidden = table["value"].astype(str) == disclosure.SUPPRESSED
-        if hidden.any():
-            # A row with a hidden cell shows none of its figures: a visible 0 beside a hidden
-            # denominator would give the hidden rate away.
-            figures = [column for column in (*counts, *_DERIVED) if column in table]
-            table[figures] = table[figures].astype(object)
-            table.loc[hidden, figures] = disclosure.SUPPRESSED
-            table = _rerank_visible(table, hidden.to_numpy(), metric)
+    hidden = (table["value"].astype(str) == disclosure.SUPPRESSED).to_numpy().copy()
+    hidden |= (table["la_code"].isin(withheld or ()) & table["value"].notna()).to_numpy()
+    if hidden.any() or withheld:
+        # A row with a hidden cell shows none of its figures: a visible 0 beside a hidden
+        # denominator would give the hidden rate away.
+        figures = [column for column in (*counts, *_DERIVED) if column in table]
+        table[figures] = table[figures].astype(object)
+        table.loc[hidden, figures] = disclosure.SUPPRESSED
+        table[[column for column in _AGGREGATES if column in table]] = disclosure.SUPPRESSED
+    # A visible quarter's rolling window holds the hidden quarters around it: never shown outward.
+    table["rolling_4q"] = None
     is_own = (table["la_code"] == own_la).to_numpy()
-    if metric.method is Method.RATE:
-        # A rate's denominator is the authority's published population, and count / rate (or the
-        # interval) gives it back: for lettered authorities only the rate itself is shown.
-        for column in ("numerator", "denominator", "ci_low", "ci_high"):
-            kept = is_own | (table[column].astype(str) == disclosure.SUPPRESSED).to_numpy()
-            table[column] = table[column].astype(object).where(kept, None)
+    table = _rank_shown(mask_lettered(table, metric, ~is_own), hidden, metric)
+    # A median is some authority's value, and an exact one gives its fraction back: rounded as a letter's.
+    for column in ("network_median", "network_mean", "region_mean", "sn_mean", "sn_median"):
+        numbers = pd.to_numeric(table[column], errors="coerce")
+        table[column] = table[column].astype(object).where(numbers.isna(), disclosure.rounded(numbers, metric))
+    if "diff_from_median" in table:
+        diff = pd.to_numeric(table["value"], errors="coerce") - pd.to_numeric(table["network_median"], errors="coerce")
+        table["diff_from_median"] = table["diff_from_median"].astype(object).where(
+            table["diff_from_median"].astype(str) == disclosure.SUPPRESSED, diff)
     own_name = None
     if own_la is not None and (table["la_code"] == own_la).any():
         own_name = table.loc[table["la_code"] == own_la, "la_name"].iloc[0]
-    mapping = names or letter_names(table["la_name"].tolist(), own_name, metric.id)
+    mapping = names or letter_names(table["la_name"].tolist(), own_name, metric.id, secrets.token_hex(16))
     table["la_name"] = table["la_name"].map(mapping)
     table["la_code"] = np.where(is_own, table["la_code"], "")
     # Order by rank, then by the name as shown: ordering by the real name would give the letters away.

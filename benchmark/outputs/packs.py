@@ -15,7 +15,7 @@ from benchmark.analysis import engine, tracker
 from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.db import Database
 from benchmark.intake.standard import THEMES
-from benchmark.outputs import exports, views
+from benchmark.outputs import disclosure, exports, views
 from benchmark.outputs.disclosure import AUDIENCES, SUPPRESSED
 from benchmark.periods import Period
 
@@ -97,18 +97,18 @@ class Pack:
         return lines
 
 
-def _names(request: PackRequest, members: list[str], hidden: frozenset[str]) -> dict[str, str]:
+def _names(request: PackRequest, members: list[str], hidden: frozenset[str], key: str) -> dict[str, str]:
     """Authority name -> name as the audience sees it, one mapping for the whole pack. In a network
     pack only the `hidden` authorities (shared anonymously) are letters; in an external pack all
     but the own authority are."""
     all_names = [reference.authority_name(code) for code in members]
-    seed = f"{request.period}|{request.group}"
+    seed = f"{request.period}|{request.group}|{request.audience}|{request.own_la}"
     if request.audience == "network":
         letters = exports.letter_names([reference.authority_name(code) for code in members if code in hidden],
-                                       None, seed)
+                                       None, seed, key)
         return {name: letters.get(name, name) for name in all_names}
     own = reference.authority_name(request.own_la) if request.own_la else None
-    return exports.letter_names(all_names, own, seed)
+    return exports.letter_names(all_names, own, seed, key)
 
 
 def discussion(db: Database, period: Period, members: list[str], themes: tuple[str, ...]) -> pd.DataFrame:
@@ -205,14 +205,16 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
     `hidden` authorities (shared anonymously with this reader) appear as letters."""
     peers = engine.peer_group(db, request.group, request.own_la)
     members = [code for code in peers.members if code in set(engine.network_members(db))]
-    names = _names(request, members, hidden)
+    names = _names(request, members, hidden, disclosure.lettering_key(db))
     metrics = [metric for metric in CATALOGUE if metric.theme in request.themes]
     sections = []
     for metric in metrics:
         table = engine.compare(db, request.period, metric.id, request.group, request.own_la)
         table = table[table["la_code"].isin(members)]
-        outward = exports.outward_comparison(table, metric, request.audience, request.own_la, names)
+        withheld = disclosure.withheld(db, request.period.index, metric.id) if request.audience == "external" else None
+        outward = exports.outward_comparison(table, metric, request.audience, request.own_la, names, withheld)
         if request.audience == "network":
+            outward = exports.mask_lettered(outward, metric, outward["la_code"].isin(hidden).to_numpy())
             letters = {name: shown for name, shown in names.items() if name != shown}
             outward = outward.assign(
                 la_name=outward["la_name"].map(names),

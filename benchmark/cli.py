@@ -264,12 +264,13 @@ def cmd_members(args: argparse.Namespace) -> int:
 
 def cmd_groups(args: argparse.Namespace) -> int:
     database = open_database(args.db)
+    actor = _actor(database, args.as_email)
     try:
         if args.action == "add":
-            codes = groups.save_group(database, args.name, args.members)
+            codes = service.save_group(database, actor, args.name, args.members)
             print(f"saved group '{args.name}': {', '.join(codes)}")
         elif args.action == "remove":
-            groups.delete_group(database, args.name)
+            service.delete_group(database, actor, args.name)
             print(f"removed group '{args.name}'")
     except GroupError as error:
         return _fail(str(error))
@@ -362,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("action", choices=("add", "remove", "list"))
     sub.add_argument("name", nargs="?", default="")
     sub.add_argument("members", nargs="*", metavar="LA")
+    sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member (a chair)")
 
     sub = command("docs", cmd_docs, "Regenerate docs/data-standard.md from the standard.", db=False)
     sub.add_argument("--out", default=str(DOCS_PATH))

@@ -16,8 +16,10 @@ import secrets
 import numpy as np
 import pandas as pd
 
-from benchmark.analysis import stats
+from benchmark import reference
+from benchmark.analysis import engine, stats
 from benchmark.analysis.metrics import Method, Metric
+from benchmark.db import Database
 from benchmark.outputs import disclosure
 
 # Columns that name or point at other authorities: never in an external table.
@@ -28,6 +30,11 @@ _DERIVED = ("value", "ci_low", "ci_high", "diff_from_median", "rolling_4q")
 # hidden too wherever a value of the metric and quarter is suppressed.
 _AGGREGATES = ("network_median", "network_mean", "region_mean", "sn_mean", "sn_median", "diff_from_median")
 _POSITIONS = ("rank", "quartile_band", "top_bottom_20", "funnel", "trend")
+
+
+# How a neighbour list names an anonymous authority: not by its letter, which would tie the letter's
+# figures to the one name DfE's public list leaves over.
+ANONYMOUS_NEIGHBOUR = "an authority sharing anonymously"
 
 
 def mask_names(texts: pd.Series, mapping: dict[str, str]) -> pd.Series:
@@ -91,7 +98,7 @@ def _suppression_plan(metric: Metric) -> tuple[list[str], dict[str, tuple[str, s
     return [], {}, []
 
 
-def _rank_shown(table: pd.DataFrame, hidden: np.ndarray, metric: Metric) -> pd.DataFrame:
+def rank_shown(table: pd.DataFrame, hidden: np.ndarray, metric: Metric) -> pd.DataFrame:
     """Positions among the values as shown (rounded for letters), suppressed rows last: a gap in the
     ranks, a row's place between two visible values or an order inside a rounded tie would otherwise
     tell more than the values do."""
@@ -141,7 +148,7 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
     # A visible quarter's rolling window holds the hidden quarters around it: never shown outward.
     table["rolling_4q"] = None
     is_own = (table["la_code"] == own_la).to_numpy()
-    table = _rank_shown(mask_lettered(table, metric, ~is_own), hidden, metric)
+    table = rank_shown(mask_lettered(table, metric, ~is_own), hidden, metric)
     # A median is some authority's value, and an exact one gives its fraction back: rounded as a letter's.
     for column in ("network_median", "network_mean", "region_mean", "sn_mean", "sn_median"):
         numbers = pd.to_numeric(table[column], errors="coerce")
@@ -159,6 +166,47 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
     # Order by rank, then by the name as shown: ordering by the real name would give the letters away.
     order = np.lexsort((table["la_name"].astype(str), pd.to_numeric(table["rank"], errors="coerce").fillna(1e9)))
     return table.iloc[order].drop(columns=[column for column in _IDENTIFYING if column in table])
+
+
+def hidden_reporting(db: Database, hidden: frozenset[str], metric_id: str, period_index: int) -> int:
+    """How many of the `hidden` authorities have a value of the metric in the quarter, network-wide."""
+    if not hidden:
+        return 0
+    table = engine.scorecard(db)
+    rows = table[(table["metric"] == metric_id) & (table["period_index"] == period_index)]
+    return int((rows["la_code"].isin(hidden) & rows["value"].notna()).sum())
+
+
+def shield_anonymous(table: pd.DataFrame, metric: Metric, hidden: frozenset[str],
+                     network_hidden_reporting: int) -> pd.DataFrame:
+    """A member's comparison table (before lettering) where the `hidden` authorities share anonymously.
+
+    Membership of the network, its regions and DfE's neighbour lists are public, so: a single letter
+    among named peers is named by elimination, and left out (positions are given without it); an
+    average over a public set that holds a hidden authority gives its value back against the named
+    values, so neighbours' and regional averages holding one, and network averages resting on one
+    hidden value, are not shown; the letters that stay show rounded values only (`mask_lettered`).
+    """
+    if not hidden or table.empty:
+        return table
+    table = table.copy()
+    neighbours = reference.statistical_neighbours()
+    authorities = reference.authorities()
+    hidden_regions = {authorities[code].region_code for code in hidden if code in authorities}
+    near = table["la_code"].map(lambda la: any(code in hidden for code, _ in neighbours.get(la, []))).to_numpy()
+    regional = table["la_code"].map(
+        lambda la: la in authorities and authorities[la].region_code in hidden_regions).to_numpy()
+    for columns, rows in ((("sn_mean", "sn_median"), near), (("region_mean",), regional)):
+        for column in columns:
+            table[column] = table[column].astype(object).where(~rows, None)
+    if network_hidden_reporting == 1:
+        for column in ("network_median", "network_mean", "diff_from_median"):
+            table[column] = None
+    lettered = table["la_code"].isin(hidden).to_numpy()
+    if (lettered & table["value"].notna().to_numpy()).sum() < 2:
+        table = rank_shown(table[~lettered].reset_index(drop=True), np.zeros((~lettered).sum(), dtype=bool), metric)
+        return table
+    return mask_lettered(table, metric, lettered)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -214,8 +214,9 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         withheld = disclosure.withheld(db, request.period.index, metric.id) if request.audience == "external" else None
         outward = exports.outward_comparison(table, metric, request.audience, request.own_la, names, withheld)
         if request.audience == "network":
-            outward = exports.mask_lettered(outward, metric, outward["la_code"].isin(hidden).to_numpy())
-            letters = {name: shown for name, shown in names.items() if name != shown}
+            outward = exports.shield_anonymous(outward, metric, hidden, exports.hidden_reporting(
+                db, hidden, metric.id, request.period.index))
+            letters = {name: exports.ANONYMOUS_NEIGHBOUR for name, shown in names.items() if name != shown}
             outward = outward.assign(
                 la_name=outward["la_name"].map(names),
                 la_code=outward["la_code"].where(~outward["la_code"].isin(hidden), ""),

@@ -63,7 +63,7 @@ def network_path(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     close_database(demo_build.path)
     path = copy_database(demo_build.path, tmp_path_factory.mktemp("access_pages") / "demo.duckdb")
     db = open_database(path)
-    chair = rights.add_member(db, rights.DEMO_USER, CHAIR, "chair", None)
+    chair = rights.add_member(db, rights.local_operator("test"), CHAIR, "chair", None)
     rights.add_member(db, chair, UPLOADER, "uploader", "202")
     rights.set_sharing(db, chair, "206", "anonymous")
     yield path
@@ -224,7 +224,7 @@ def test_administration_is_not_for_an_uploader(on_network: Path) -> None:
 @pytest.fixture
 def chair_network(demo_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
     """This test's own demo copy (the page writes), with a chair and Camden's uploader."""
-    chair = rights.add_member(demo_db, rights.DEMO_USER, CHAIR, "chair", None)
+    chair = rights.add_member(demo_db, rights.local_operator("test"), CHAIR, "chair", None)
     rights.add_member(demo_db, chair, UPLOADER, "uploader", "202")
     monkeypatch.setenv("DSCO_DB", str(demo_db.path))
     monkeypatch.setenv("DSCO_BACKUP_DIR", str(tmp_path / "backups"))

@@ -202,7 +202,7 @@ def validate(db: Database, user: User | None, file_name: str, content: bytes,
     user = _require(user)
     report = returns.validate_against(db, file_name, content, today)
     if report.ok:
-        _permission_check(user)(report)
+        _store_check(db, user)(report)
     return report
 
 
@@ -226,18 +226,23 @@ def store(db: Database, user: User | None, file_name: str, content: bytes, *,
         ]
         record_all(cursor, user, entries)
 
+    return returns.store_file(db, file_name, content, user.email, submitted_at=submitted_at, today=today,
+                              check=_store_check(db, user), audit=audit)
+
+
+def _store_check(db: Database, user: User) -> returns.ReportCheck:
+    """The demo stores nothing (real returns must never be served as synthetic ones without sign-in);
+    elsewhere the user stores only what they may."""
     permitted = _permission_check(user)
 
     def check(report: ValidationReport) -> None:
-        if is_demo(db):  # real returns must never be served as synthetic ones without sign-in
+        if is_demo(db):
             report.errors.append(Problem(None, None, None, DEMO_REFUSAL))
             report.rows.clear()
             report.warnings.clear()
             return
         permitted(report)
-
-    return returns.store_file(db, file_name, content, user.email, submitted_at=submitted_at, today=today,
-                              check=check, audit=audit)
+    return check
 
 
 DEMO_REFUSAL = ("this is the synthetic demo database, which is served without sign-in: it stores no returns. "

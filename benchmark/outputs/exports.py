@@ -198,10 +198,10 @@ def shield_anonymous(table: pd.DataFrame, metric: Metric, hidden: frozenset[str]
         lambda la: la in authorities and authorities[la].region_code in hidden_regions).to_numpy()
     for columns, rows in ((("sn_mean", "sn_median"), near), (("region_mean",), regional)):
         for column in columns:
-            table[column] = table[column].astype(object).where(~rows, None)
+            table[column] = table[column].where(~rows, np.nan)
     if network_hidden_reporting == 1:
         for column in ("network_median", "network_mean", "diff_from_median"):
-            table[column] = None
+            table[column] = np.nan
     lettered = table["la_code"].isin(hidden).to_numpy()
     if (lettered & table["value"].notna().to_numpy()).sum() < 2:
         table = rank_shown(table[~lettered].reset_index(drop=True), np.zeros((~lettered).sum(), dtype=bool), metric)

@@ -288,7 +288,7 @@ def test_compare_neighbours_group_letters_a_hidden_neighbour(anonymous: Anonymou
     ranks = sorted(int(rank) for rank in table["rank"].dropna())
     assert ranks == list(range(1, len(ranks) + 1)) or len(set(ranks)) < len(ranks)  # no gap where Camden was
     hackney = table[table["la_code"] == "204"].iloc[0]
-    assert hackney["sn_mean"] is None and hackney["sn_median"] is None
+    assert pd.isna(hackney["sn_mean"]) and pd.isna(hackney["sn_median"])
     assert "an authority sharing anonymously" in hackney["sn_closeness"]
 
 

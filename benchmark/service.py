@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from benchmark import reference
@@ -100,18 +101,45 @@ def outward_compare(db: Database, user: User | None, period: Period, metric_id: 
 def series(db: Database, user: User | None, metric_id: str, la_code: str, last: Period) -> pd.DataFrame:
     user = _require(user)
     _require_visible(db, user, la_code)
-    return engine.series(db, metric_id, la_code, last)
+    series = engine.series(db, metric_id, la_code, last)
+    hidden = hidden_authorities(db, user)
+    if _near_hidden(la_code, hidden):  # the neighbours' mean holds a hidden neighbour's value
+        series["sn_mean"] = float("nan")
+    lone = [exports.hidden_reporting(db, hidden, metric_id, index) == 1 for index in series["period_index"]]
+    series.loc[lone, "network_median"] = float("nan")
+    return series
+
+
+def _near_hidden(la_code: str, hidden: frozenset[str]) -> bool:
+    """Whether one of the authority's (public) statistical neighbours is hidden from this reader."""
+    return any(code in hidden for code, _ in reference.statistical_neighbours().get(la_code, []))
 
 
 def scorecard(db: Database, user: User | None, la_code: str, period: Period) -> pd.DataFrame:
     user = _require(user)
     _require_visible(db, user, la_code)
-    return views.scorecard_view(db, la_code, period)
+    card = views.scorecard_view(db, la_code, period)
+    hidden = hidden_authorities(db, user)
+    if _near_hidden(la_code, hidden):
+        card["Neighbours' mean"] = "-"
+    lone = [exports.hidden_reporting(db, hidden, metric_id, period.index) == 1 for metric_id in card["metric_id"]]
+    card.loc[lone, "Network median"] = "-"
+    return card
 
 
 def rug(db: Database, user: User | None, period: Period) -> tuple[pd.DataFrame, pd.DataFrame]:
     user = _require(user)
     values, bands = views.rug(db, period)
+    hidden = hidden_authorities(db, user) & set(engine.network_members(db))
+    names = {reference.authority_name(code): code for code in hidden}
+    if len(hidden) == 1:  # one letter among named members would be named by elimination
+        values, bands = values.drop(index=list(names)), bands.drop(index=list(names))
+    elif hidden:  # letters show rounded values only, as in every comparison table
+        smallest = min(reference.population_for(code, period.end.year) or 10_000 for code in hidden)
+        rows = values.index.isin(list(names))
+        for metric_id in values.columns:
+            numbers = disclosure.rounded(values.loc[rows, metric_id], METRICS[metric_id], smallest)
+            values.loc[rows, metric_id] = [None if np.isnan(number) else float(number) for number in numbers]
     letters = {reference.authority_name(code): name for code, name in letters_for(db, user, str(period)).items()}
     if letters:
         values = values.rename(index=letters).sort_index()

@@ -40,18 +40,27 @@ class Rules:
     """The disclosure rules, defined once: every outward table, pack and download follows them."""
 
     threshold: int = 5  # counts of 1 to `threshold` are suppressed
-    # A lettered authority's value is shown rounded to these steps. A rate per 10,000 in whole
-    # numbers fits a whole count for every population above 10,000 children, so trying the published
-    # populations pins nothing; a whole percentage no longer gives its fraction (22/30) back.
+    # A lettered authority's value is shown rounded to these steps; a whole percentage no longer gives
+    # its fraction (22/30) back. A rate per 10,000 moves by 10,000 / population for each child, so a
+    # rate rounded to a step at least that wide fits a whole count for every population a letter could
+    # stand for, and trying the published populations pins nothing: the step is the first of
+    # `rate_steps` at least 10,000 / the smallest such population (1 where all have 10,000 children or
+    # more; 20 for a London network, whose City of London has under 1,000).
     percent_step: float = 1.0
-    rate_step: float = 1.0
+    rate_steps: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
 
-    def step(self, metric: Metric) -> float:
+    def step(self, metric: Metric, smallest_population: float | None = None) -> float:
         if metric.method is Method.RATE:
-            return self.rate_step
+            needed = 10_000 / smallest_population if smallest_population else 0.0
+            return next((step for step in self.rate_steps if step >= needed), self.rate_steps[-1])
         if metric.unit == "%":
             return self.percent_step
         return 10.0 ** -metric.decimals
+
+    @property
+    def rate_step(self) -> float:
+        """The step for populations of 10,000 children or more."""
+        return self.rate_steps[0]
 
 
 RULES = Rules()
@@ -268,9 +277,11 @@ def _determined(relations: list[_Relation], hidden: np.ndarray) -> list[Cell]:
 # ------------------------------------------------------------------ across metrics, for every output
 
 
-def rounded(values: object, metric: Metric, rules: Rules = RULES) -> np.ndarray:
-    """Values rounded to the step the rules set for the metric (NaN stays NaN)."""
-    step = rules.step(metric)
+def rounded(values: object, metric: Metric, smallest_population: float | None = None,
+            rules: Rules = RULES) -> np.ndarray:
+    """Values rounded to the step the rules set for the metric (NaN stays NaN); for a rate, given the
+    smallest population among the authorities the values could belong to."""
+    step = rules.step(metric, smallest_population)
     numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
     decimals = max(0, -int(np.floor(np.log10(step)))) if step < 1 else 0
     return np.round(np.round(numbers / step) * step, decimals)

@@ -21,6 +21,7 @@ from benchmark.analysis import engine, stats
 from benchmark.analysis.metrics import Method, Metric
 from benchmark.db import Database
 from benchmark.outputs import disclosure
+from benchmark.periods import Period
 
 # Columns that name or point at other authorities: never in an external table.
 _IDENTIFYING = ("sn_closeness", "england_source")
@@ -58,6 +59,14 @@ _LETTERED_HIDDEN = ("numerator", "denominator", "ci_low", "ci_high", "sn_reporte
                     "region_mean", "rolling_4q", "sn_closeness")
 
 
+def _smallest_population(rows: pd.DataFrame) -> float | None:
+    """The smallest published population among these rows' authorities in their quarter."""
+    populations = [reference.population_for(code, Period.parse(label).end.year)
+                   for code, label in zip(rows["la_code"], rows["period"], strict=True) if code]
+    present = [population for population in populations if population]
+    return float(min(present)) if present else None
+
+
 def mask_lettered(table: pd.DataFrame, metric: Metric, lettered: np.ndarray) -> pd.DataFrame:
     """Rows of authorities shown as letters: the value rounded to the disclosure rules and nothing else
     of theirs that identifies (a suppressed "c" stays, so the reader still sees it was suppressed)."""
@@ -72,10 +81,11 @@ def mask_lettered(table: pd.DataFrame, metric: Metric, lettered: np.ndarray) -> 
     for column in _LETTERED_HIDDEN:
         if column in table:
             table.loc[lettered & (table[column].astype(str) != disclosure.SUPPRESSED).to_numpy(), column] = None
-    values = disclosure.rounded(table.loc[rows, "value"], metric)
+    smallest = _smallest_population(table.loc[lettered]) if metric.method is Method.RATE else None
+    values = disclosure.rounded(table.loc[rows, "value"], metric, smallest)
     table.loc[rows, "value"] = [None if np.isnan(value) else float(value) for value in values]
     if "diff_from_median" in table:  # from the rounded value, or it would give the exact one back
-        median = disclosure.rounded(table.loc[rows, "network_median"], metric)
+        median = disclosure.rounded(table.loc[rows, "network_median"], metric, smallest)
         diffs = [None if np.isnan(diff) else float(diff) for diff in values - median]
         table.loc[rows, "diff_from_median"] = table.loc[rows, "diff_from_median"].where(
             table.loc[rows, "diff_from_median"].astype(str) == disclosure.SUPPRESSED, pd.Series(diffs, dtype=object,
@@ -148,11 +158,13 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
     # A visible quarter's rolling window holds the hidden quarters around it: never shown outward.
     table["rolling_4q"] = None
     is_own = (table["la_code"] == own_la).to_numpy()
+    smallest = _smallest_population(table.loc[~is_own]) if metric.method is Method.RATE else None
     table = rank_shown(mask_lettered(table, metric, ~is_own), hidden, metric)
     # A median is some authority's value, and an exact one gives its fraction back: rounded as a letter's.
     for column in ("network_median", "network_mean", "region_mean", "sn_mean", "sn_median"):
         numbers = pd.to_numeric(table[column], errors="coerce")
-        table[column] = table[column].astype(object).where(numbers.isna(), disclosure.rounded(numbers, metric))
+        shown = disclosure.rounded(numbers, metric, smallest)
+        table[column] = table[column].astype(object).where(numbers.isna(), shown)
     if "diff_from_median" in table:
         diff = pd.to_numeric(table["value"], errors="coerce") - pd.to_numeric(table["network_median"], errors="coerce")
         table["diff_from_median"] = table["diff_from_median"].astype(object).where(

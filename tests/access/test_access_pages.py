@@ -166,8 +166,10 @@ def test_uploader_sees_the_overview_with_islington_as_a_letter(on_network: Path)
     assert grid.loc[grid["Authority"] == letter[0], "Code"].tolist() == [""]
     assert "206" not in grid["Code"].tolist()
     text = rug(signed_in(UPLOADER, tab="Tartan rug"))
-    assert len(text) == 33 and "Islington" not in text.index and "Camden" in text.index
-    assert letters(text.index) == letter, "the tracker and the rug give Islington different letters"
+    # Islington is the only anonymous member: one letter among 32 named rows of figures would be Islington,
+    # so the rug leaves it out (the tracker's letter shows only which returns arrived)
+    assert len(text) == 32 and "Islington" not in text.index and "Camden" in text.index
+    assert not letters(text.index)
 
 
 def test_uploader_cannot_open_islington_by_url_but_the_chair_can(on_network: Path) -> None:

@@ -350,29 +350,40 @@ def _in_span(rows: list[np.ndarray], quantity: np.ndarray) -> bool:
     return np.linalg.matrix_rank(np.vstack([known, quantity])) == np.linalg.matrix_rank(known)
 
 
-def _withheld_in_row(values: np.ndarray, plan: _ThemePlan, threshold: int) -> list[str]:
-    """The metrics to hide for one authority and quarter: primary (a count of 1-5 of their own) and
-    secondary (one more metric each time the shown ones would add up to a hidden count)."""
+def _withheld_in_rows(values: np.ndarray, plan: _ThemePlan, threshold: int) -> list[list[str]]:
+    """The metrics to hide for each authority and quarter (rows of `values`, the theme's count fields):
+    primary (a count of 1-5 of their own) and secondary (one more metric each time the shown ones would
+    add up to a hidden count). Rows alike in what is missing and what is small share one decision."""
+    quantities = np.array(plan.sensitive)
+    missing = (np.isnan(values).astype(float) @ (quantities != 0).T) > 0
+    totals = np.nan_to_num(values) @ quantities.T
+    small = ~missing & (totals > 0.5) & (totals < threshold + 0.5)
+    position = {tuple(quantity): k for k, quantity in enumerate(plan.sensitive)}
+    own = [[position[tuple(quantity)] for quantity in exposure.own] for exposure in plan.metrics]
+    available = np.column_stack([~missing[:, columns].any(axis=1) if plan.metrics[m].shown
+                                 else np.zeros(len(values), dtype=bool) for m, columns in enumerate(own)])
+    decided: dict[tuple, list[str]] = {}
+    result = []
+    for row_available, row_small in zip(available, small, strict=True):
+        key = (tuple(row_available), tuple(row_small.nonzero()[0]))
+        if key not in decided:
+            decided[key] = _decide(plan, own, row_available, set(key[1]))
+        result.append(decided[key])
+    return result
 
-    def value(quantity: np.ndarray) -> float:
-        used = quantity != 0
-        return float("nan") if np.isnan(values[used]).any() else float(quantity[used] @ values[used])
 
-    def small(quantity: np.ndarray) -> bool:
-        number = value(quantity)
-        return 0 < number <= threshold
-
-    available = [exposure for exposure in plan.metrics
-                 if exposure.shown and not any(np.isnan(value(quantity)) for quantity in exposure.own)]
-    hidden = [exposure for exposure in available if any(small(quantity) for quantity in exposure.own)]
-    visible = [exposure for exposure in available if exposure not in hidden]
-    secrets_ = [quantity for quantity in plan.sensitive if small(quantity)]
+def _decide(plan: _ThemePlan, own: list[list[int]], available: np.ndarray, small: set[int]) -> list[str]:
+    exposures = [exposure for exposure, present in zip(plan.metrics, available, strict=True) if present]
+    positions = {exposure.metric.id: columns for exposure, columns in zip(plan.metrics, own, strict=True)}
+    hidden = [exposure for exposure in exposures if small & set(positions[exposure.metric.id])]
+    visible = [exposure for exposure in exposures if exposure not in hidden]
+    secret = [plan.sensitive[k] for k in sorted(small)]
     # Least useful first: a headline metric is the last to go, later catalogue entries before earlier.
     order = {exposure.metric.id: k for k, exposure in enumerate(plan.metrics)}
     candidates = sorted(visible, key=lambda exposure: (exposure.metric.headline, -order[exposure.metric.id]))
     while True:
         shown = [quantity for exposure in visible for quantity in exposure.shown]
-        exposed = next((quantity for quantity in secrets_ if _in_span(shown, quantity)), None)
+        exposed = next((quantity for quantity in secret if _in_span(shown, quantity)), None)
         if exposed is None:
             return [exposure.metric.id for exposure in hidden]
         chosen = next((exposure for exposure in candidates if exposure in visible and not _in_span(
@@ -397,9 +408,9 @@ def withheld_metrics(db: Database, rules: Rules = RULES) -> pd.DataFrame:
             plan = _theme_plan(str(theme_id))
             wide = part.pivot_table(index=["la_code", "period_index"], columns="field", values="value",
                                     aggfunc="first").reindex(columns=list(plan.fields))
-            for (la_code, period_index), values in zip(wide.index, wide.to_numpy(dtype=float), strict=True):
-                rows += [(la_code, int(period_index), metric_id)
-                         for metric_id in _withheld_in_row(values, plan, rules.threshold)]
+            decisions = _withheld_in_rows(wide.to_numpy(dtype=float), plan, rules.threshold)
+            for (la_code, period_index), metric_ids in zip(wide.index, decisions, strict=True):
+                rows += [(la_code, int(period_index), metric_id) for metric_id in metric_ids]
         return pd.DataFrame(rows, columns=["la_code", "period_index", "metric"])
 
     return engine.cached(db, "withheld_metrics", build)

@@ -352,3 +352,30 @@ def test_population_attack_pins_nobody_in_the_excel_pack_even_across_its_rate_sh
 
 def test_rates_of_population_metrics_have_no_count_denominator():
     assert {metric.denominator for metric in RATES} == {POPULATION}
+
+
+# --------------------------------------------------------------------------- a small, partial network
+
+
+def test_three_authorities_one_theme_one_quarter(tmp_db: Database, make_csv, example_row, today) -> None:
+    """Three authorities, advice only, one quarter; two have 1 and 3 late advice with an exception: the
+    "6 weeks or with an exception" figure would give it back beside "within 6 weeks", so it goes."""
+    rows = [example_row("advice", code, "2025-26 Q1", adv_returned="30", adv_returned_6wk="22",
+                        adv_late_exception=late) for code, late in (("202", "1"), ("206", "3"), ("204", "0"))]
+    assert service.store(tmp_db, rights.local_operator("test"), "advice.csv", make_csv("advice", rows),
+                         today=today).stored
+    period = Period.parse("2025-26 Q1")
+    assert disclosure.withheld(tmp_db, period.index, "adv_6wk_incl_exceptions_pct") == {"202", "206"}
+    assert disclosure.withheld(tmp_db, period.index, "adv_6wk_pct") == frozenset()
+    operator = rights.local_operator("test")
+    for code in ("202", "206", "204"):
+        shown = {}
+        for metric in CATALOGUE:  # short breaks and transitions: nobody reported them
+            table = service.outward_compare(tmp_db, operator, period, metric.id, for_la=code, audience="external")
+            assert len(table) == 3 and table["rolling_4q"].isna().all()
+            own = table[table["la_code"] == code].iloc[0]
+            shown[metric.id] = (number(own["numerator"]), number(own["denominator"]))
+        assert cross_metric_attack(shown) == {}, code
+    hidden = service.outward_compare(tmp_db, operator, period, "adv_6wk_incl_exceptions_pct", for_la="202",
+                                     audience="external")
+    assert hidden.loc[hidden["la_code"] == "202", "value"].tolist() == [SUPPRESSED]

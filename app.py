@@ -47,9 +47,10 @@ if visit.state == "not_member":
     st.stop()
 if visit.state == "refused":
     st.title("DSCO network benchmarking")
-    st.error("This database holds real returns, and no sign-in is configured, so the dashboard will not show them. "
-             "Configure sign-in in .streamlit/secrets.toml (see the README), or, only on a machine nobody else can "
-             "reach, set allow_without_sign_in = true under [dsco] there.", icon=":material/lock:")
+    st.error("Without sign-in the dashboard serves only the synthetic demo (`python -m benchmark demo`), and this "
+             "database is not it. Configure sign-in in .streamlit/secrets.toml (see the README), or, only on a "
+             "machine nobody else can reach, set allow_without_sign_in = true under [dsco] there.",
+             icon=":material/lock:")
     st.stop()
 
 with st.sidebar:

@@ -19,7 +19,7 @@ from benchmark.db import Database, DatabaseBusy, open_database
 from benchmark.intake import returns, templates
 from benchmark.intake.demo import DemoRefused, load_demo
 from benchmark.intake.standard import THEMES, columns
-from benchmark.outputs import exports, packs
+from benchmark.outputs import packs
 from benchmark.outputs.disclosure import AUDIENCES
 from benchmark.periods import Period, PeriodError
 from benchmark.reference import resolve_authority
@@ -187,11 +187,10 @@ def _metric_id(text: str) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     database = open_database(args.db)
     try:
-        table = service.compare(database, _actor(database, None), args.period, args.metric, args.group,
-                                args.for_la)
+        table = service.outward_compare(database, _actor(database, None), args.period, args.metric, args.group,
+                                        args.for_la, args.audience)
     except (ValueError, GroupError) as error:
         return _fail(str(error))
-    table = exports.outward_comparison(table, METRICS[args.metric], args.audience, args.for_la)
     if args.format == "json":
         print(table.to_json(orient="records", indent=2, date_format="iso"))
     else:
@@ -293,12 +292,13 @@ def cmd_members(args: argparse.Namespace) -> int:
 
 def cmd_groups(args: argparse.Namespace) -> int:
     database = open_database(args.db)
+    actor = _actor(database, args.as_email)
     try:
         if args.action == "add":
-            codes = groups.save_group(database, args.name, args.members)
+            codes = service.save_group(database, actor, args.name, args.members)
             print(f"saved group '{args.name}': {', '.join(codes)}")
         elif args.action == "remove":
-            groups.delete_group(database, args.name)
+            service.delete_group(database, actor, args.name)
             print(f"removed group '{args.name}'")
     except GroupError as error:
         return _fail(str(error))
@@ -400,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("action", choices=("add", "remove", "list"))
     sub.add_argument("name", nargs="?", default="")
     sub.add_argument("members", nargs="*", metavar="LA")
+    sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member (a chair)")
 
     sub = command("docs", cmd_docs, "Regenerate docs/data-standard.md from the standard.", db=False)
     sub.add_argument("--out", default=str(DOCS_PATH))

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from benchmark import reference
-from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, record_all, sharing
-from benchmark.analysis import engine, summary, tracker
+from benchmark.access.network import is_demo
+from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, record_all, require_chair, sharing
+from benchmark.analysis import engine, groups, summary, tracker
+from benchmark.analysis.metrics import METRICS
 from benchmark.db import Database
 from benchmark.intake import returns
+from benchmark.intake.standard import columns
 from benchmark.intake.validation import Problem, ValidationReport
-from benchmark.outputs import exports, pack_render, packs, views
+from benchmark.outputs import disclosure, exports, pack_render, packs, views
 from benchmark.periods import Period
 
 
@@ -37,7 +42,8 @@ def hidden_authorities(db: Database, user: User) -> frozenset[str]:
 def letters_for(db: Database, user: User, seed: str) -> dict[str, str]:
     """Code -> display name for the hidden authorities, stable within one output."""
     hidden = sorted(hidden_authorities(db, user))
-    names = exports.letter_names([reference.authority_name(code) for code in hidden], None, seed)
+    names = exports.letter_names([reference.authority_name(code) for code in hidden], None, seed,
+                                 disclosure.lettering_key(db))
     return {code: names[reference.authority_name(code)] for code in hidden}
 
 
@@ -49,8 +55,8 @@ def _share(frame: pd.DataFrame, letters: dict[str, str], name_column: str = "la_
     out.loc[hidden, name_column] = out.loc[hidden, "la_code"].map(letters)
     out.loc[hidden, "la_code"] = ""
     if "sn_closeness" in out:
-        out["sn_closeness"] = exports.mask_names(out["sn_closeness"], {
-            reference.authority_name(code): letter for code, letter in letters.items()})
+        out["sn_closeness"] = exports.mask_names(out["sn_closeness"], dict.fromkeys(
+            (reference.authority_name(code) for code in letters), exports.ANONYMOUS_NEIGHBOUR))
         out.loc[hidden, "sn_closeness"] = ""
     return out
 
@@ -72,24 +78,68 @@ def compare(db: Database, user: User | None, period: Period, metric_id: str, gro
     if for_la is not None:
         _require_visible(db, user, for_la)
     table = engine.compare(db, period, metric_id, group, for_la)
+    hidden = hidden_authorities(db, user)
+    table = exports.shield_anonymous(table, METRICS[metric_id], hidden,
+                                     exports.hidden_reporting(db, hidden, metric_id, period.index))
     return _share(table, letters_for(db, user, f"{period}|{metric_id}"))
+
+
+def outward_compare(db: Database, user: User | None, period: Period, metric_id: str, group: str = "network",
+                    for_la: str | None = None, audience: str = "network") -> pd.DataFrame:
+    """`compare` as a table leaving its audience: for `external`, disclosure control with letters drawn
+    for this one output (quarter, metric, group and own authority)."""
+    table = compare(db, user, period, metric_id, group, for_la)
+    if audience != "external":
+        return exports.outward_comparison(table, METRICS[metric_id], audience, for_la)
+    own = reference.authority_name(for_la) if for_la in set(table["la_code"]) else None
+    names = exports.letter_names(table["la_name"].tolist(), own, f"{period}|{metric_id}|{group}|{for_la}",
+                                 disclosure.lettering_key(db))
+    return exports.outward_comparison(table, METRICS[metric_id], audience, for_la, names,
+                                      disclosure.withheld(db, period.index, metric_id))
 
 
 def series(db: Database, user: User | None, metric_id: str, la_code: str, last: Period) -> pd.DataFrame:
     user = _require(user)
     _require_visible(db, user, la_code)
-    return engine.series(db, metric_id, la_code, last)
+    series = engine.series(db, metric_id, la_code, last)
+    hidden = hidden_authorities(db, user)
+    if _near_hidden(la_code, hidden):  # the neighbours' mean holds a hidden neighbour's value
+        series["sn_mean"] = float("nan")
+    lone = [exports.hidden_reporting(db, hidden, metric_id, index) == 1 for index in series["period_index"]]
+    series.loc[lone, "network_median"] = float("nan")
+    return series
+
+
+def _near_hidden(la_code: str, hidden: frozenset[str]) -> bool:
+    """Whether one of the authority's (public) statistical neighbours is hidden from this reader."""
+    return any(code in hidden for code, _ in reference.statistical_neighbours().get(la_code, []))
 
 
 def scorecard(db: Database, user: User | None, la_code: str, period: Period) -> pd.DataFrame:
     user = _require(user)
     _require_visible(db, user, la_code)
-    return views.scorecard_view(db, la_code, period)
+    card = views.scorecard_view(db, la_code, period)
+    hidden = hidden_authorities(db, user)
+    if _near_hidden(la_code, hidden):
+        card["Neighbours' mean"] = "-"
+    lone = [exports.hidden_reporting(db, hidden, metric_id, period.index) == 1 for metric_id in card["metric_id"]]
+    card.loc[lone, "Network median"] = "-"
+    return card
 
 
 def rug(db: Database, user: User | None, period: Period) -> tuple[pd.DataFrame, pd.DataFrame]:
     user = _require(user)
     values, bands = views.rug(db, period)
+    hidden = hidden_authorities(db, user) & set(engine.network_members(db))
+    names = {reference.authority_name(code): code for code in hidden}
+    if len(hidden) == 1:  # one letter among named members would be named by elimination
+        values, bands = values.drop(index=list(names)), bands.drop(index=list(names))
+    elif hidden:  # letters show rounded values only, as in every comparison table
+        smallest = min(reference.population_for(code, period.end.year) or 10_000 for code in hidden)
+        rows = values.index.isin(list(names))
+        for metric_id in values.columns:
+            numbers = disclosure.rounded(values.loc[rows, metric_id], METRICS[metric_id], smallest)
+            values.loc[rows, metric_id] = [None if np.isnan(number) else float(number) for number in numbers]
     letters = {reference.authority_name(code): name for code, name in letters_for(db, user, str(period)).items()}
     if letters:
         values = values.rename(index=letters).sort_index()
@@ -123,10 +173,37 @@ def history(db: Database, user: User | None) -> pd.DataFrame:
 
 
 def original_file(db: Database, user: User | None, submission_id: int) -> tuple[str, bytes]:
-    """The exact file a submission stored, for those who may see that submission."""
+    """The exact file a submission stored, for those who may see that submission. A file that also
+    holds other authorities' rows (a chair's collated file) gives a member only its own rows, as CSV:
+    the rest would show an anonymous authority's figures under its name."""
+    user = _require(user)
     if submission_id not in set(history(db, user)["submission_id"]):
         raise AccessDenied("That submission is not one you can see.")
-    return returns.original_file(db, submission_id)
+    name, content = returns.original_file(db, submission_id)
+    others = db.scalar("SELECT count(*) FROM return_rows WHERE submission_id = ? AND la_code <> ?",
+                       [submission_id, user.la_code])
+    if user.is_chair or not others:
+        return name, content
+    return f"{Path(name).stem}-{user.la_code}-own-rows.csv", _own_rows_csv(db, submission_id, user.la_code)
+
+
+def _own_rows_csv(db: Database, submission_id: int, la_code: str) -> bytes:
+    """One authority's rows of a stored submission, in the data standard's columns, as stored."""
+    theme = db.scalar("SELECT theme FROM submissions WHERE submission_id = ?", [submission_id])
+    rows = db.frame("SELECT period_index, period, notes FROM return_rows WHERE submission_id = ? AND la_code = ? "
+                    "ORDER BY period_index", [submission_id, la_code])
+    values = db.frame("SELECT period_index, field, value, date_value FROM return_values "
+                      "WHERE submission_id = ? AND la_code = ?", [submission_id, la_code])
+    records = []
+    for row in rows.itertuples():
+        record = {"la_code": la_code, "period": row.period, "notes": row.notes or ""}
+        for value in values[values["period_index"] == row.period_index].itertuples():
+            if pd.notna(value.date_value):
+                record[value.field] = pd.Timestamp(value.date_value).date().isoformat()
+            elif pd.notna(value.value):
+                record[value.field] = str(int(value.value)) if float(value.value).is_integer() else str(value.value)
+        records.append(record)
+    return exports.to_csv_bytes(pd.DataFrame(records, columns=[spec.name for spec in columns(theme)]))
 
 
 def _permission_check(user: User) -> returns.ReportCheck:
@@ -153,7 +230,7 @@ def validate(db: Database, user: User | None, file_name: str, content: bytes,
     user = _require(user)
     report = returns.validate_against(db, file_name, content, today)
     if report.ok:
-        _permission_check(user)(report)
+        _store_check(db, user)(report)
     return report
 
 
@@ -178,7 +255,55 @@ def store(db: Database, user: User | None, file_name: str, content: bytes, *,
         record_all(cursor, user, entries)
 
     return returns.store_file(db, file_name, content, user.email, submitted_at=submitted_at, today=today,
-                              check=_permission_check(user), audit=audit)
+                              check=_store_check(db, user), audit=audit)
+
+
+def _store_check(db: Database, user: User) -> returns.ReportCheck:
+    """The demo stores nothing (real returns must never be served as synthetic ones without sign-in);
+    elsewhere the user stores only what they may."""
+    permitted = _permission_check(user)
+
+    def check(report: ValidationReport) -> None:
+        if is_demo(db):
+            report.errors.append(Problem(None, None, None, DEMO_REFUSAL))
+            report.rows.clear()
+            report.warnings.clear()
+            return
+        permitted(report)
+    return check
+
+
+DEMO_REFUSAL = ("this is the synthetic demo database, which is served without sign-in: it stores no returns. "
+                "Store real returns in a database of their own (--db, or DSCO_DB) with sign-in configured.")
+
+
+def save_group(db: Database, user: User | None, name: str, members: list[str]) -> list[str]:
+    """Create or replace a custom peer group (chair only); recorded in the audit log."""
+    user = _require(user)
+    require_chair(user, "manage peer groups")
+
+    def audit(cursor: object, cleaned: str, codes: list[str]) -> None:
+        record(cursor, user, "group saved", detail={"group": cleaned, "members": codes})
+
+    return groups.save_group(db, name, members, audit=audit)
+
+
+def delete_group(db: Database, user: User | None, name: str) -> None:
+    """Remove a custom peer group (chair only); recorded in the audit log."""
+    user = _require(user)
+    require_chair(user, "manage peer groups")
+    groups.delete_group(db, name, audit=lambda cursor: record(cursor, user, "group removed",
+                                                               detail={"group": name}))
+
+
+def backup(db: Database, user: User | None, directory: Path) -> Path:
+    """A consistent copy of the database (chair only); recorded in the audit log."""
+    user = _require(user)
+    require_chair(user, "take a backup")
+    target = db.backup(directory)
+    with db.transaction(changes_data=False) as cursor:
+        record(cursor, user, "backup taken", detail={"file": str(target)})
+    return target
 
 
 def build_pack(db: Database, user: User | None, request: packs.PackRequest) -> packs.Pack:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from benchmark import reference
+from benchmark import reference, service
 from benchmark.access import rights
 from benchmark.access.rights import AccessDenied, Role, Sharing
 from benchmark.analysis import engine, groups
@@ -20,6 +20,10 @@ ui.banner(db)
 if user is None or not user.is_chair:
     st.error("Only the network chair can use this page.")
     st.stop()
+if not user.may_administer:
+    st.info("Sign-in is off, so nobody here is the chair: this page is read-only. Members, sharing, peer groups "
+            "and backups change only with sign-in configured (see the README) or from the command line.",
+            icon=":material/lock:")
 
 authorities = sorted(reference.authorities(), key=reference.authority_name)
 
@@ -61,8 +65,11 @@ current = settings.get(chosen, Sharing.NAMED) if chosen else Sharing.NAMED
 setting = middle.radio("Peers see it", [value.value for value in Sharing], index=list(Sharing).index(current),
                        horizontal=True, key="sharing_value")
 if right.button("Save", key="save_sharing") and chosen:
-    rights.set_sharing(db, user, chosen, setting)
-    st.success(f"{reference.authority_name(chosen)} is now shared {setting}.")
+    try:
+        rights.set_sharing(db, user, chosen, setting)
+        st.success(f"{reference.authority_name(chosen)} is now shared {setting}.")
+    except AccessDenied as problem:
+        st.error(str(problem))
 
 st.header("Custom peer groups")
 for group_name, codes in groups.custom_groups(db).items():
@@ -72,9 +79,9 @@ with st.form("add_group", clear_on_submit=True):
     chosen_members = st.multiselect("Members", network, format_func=reference.authority_name)
     if st.form_submit_button("Save group"):
         try:
-            groups.save_group(db, group_name, chosen_members)
+            service.save_group(db, user, group_name, chosen_members)
             st.success(f"Saved {group_name}.")
-        except GroupError as problem:
+        except (AccessDenied, GroupError) as problem:
             st.error(str(problem))
 
 st.header("Audit log")
@@ -89,7 +96,7 @@ st.header("Backup")
 backup_dir = Path(os.environ.get("DSCO_BACKUP_DIR", str(db.path.parent / "backups")))
 st.caption(f"A consistent copy of the database, taken while the dashboard runs, saved under {backup_dir}.")
 if st.button("Back up now", key="backup"):
-    target = db.backup(backup_dir)
-    with db.transaction(changes_data=False) as cursor:
-        rights.record(cursor, user, "backup taken", detail={"file": str(target)})
-    st.success(f"Saved {target}")
+    try:
+        st.success(f"Saved {service.backup(db, user, backup_dir)}")
+    except AccessDenied as problem:
+        st.error(str(problem))

@@ -62,6 +62,8 @@ def problems_table(problems: list, last_column: str, not_shown: int = 0) -> None
 def show_stored(result: returns.StoreResult) -> None:
     """After the confirm step: what was stored and where each authority now sits."""
     (st.success if result.stored else st.error)(result.message, icon=":material/inventory:")
+    if not result.stored:
+        return
     if result.report.warnings:
         st.caption(f"Stored with {len(result.report.warnings)} warning(s) to check:")
         problems_table(result.report.warnings, "Check", result.report.warnings_not_shown)

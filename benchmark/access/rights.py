@@ -43,6 +43,9 @@ class User:
     role: Role
     la_code: str | None = None
     name: str = ""
+    # False for whoever uses the dashboard without sign-in: they see as the chair does but are nobody,
+    # so they may not change members, sharing, groups or backups (sign-in off means no chair).
+    may_administer: bool = True
 
     @property
     def is_chair(self) -> bool:
@@ -61,8 +64,10 @@ class User:
         return self.is_chair or la_code == self.la_code
 
 
-# Who acts when nobody signs in: the local demo, and the command line run by the server's operator.
-DEMO_USER = User("demo@localhost", Role.CHAIR, None, "Demo user")
+# Who acts when nobody signs in: the synthetic demo, and a local install that allows it without sign-in;
+# both see everything and administer nothing. The command line is run by the server's operator (below).
+DEMO_USER = User("demo@localhost", Role.CHAIR, None, "Demo user", may_administer=False)
+LOCAL_USER = User("local@localhost", Role.CHAIR, None, "Local user (no sign-in)", may_administer=False)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -97,15 +102,28 @@ def has_members(db: Database) -> bool:
     return bool(db.scalar("SELECT count(*) FROM members"))
 
 
-def _require_chair(actor: User, what: str) -> None:
+def require_chair(actor: User, what: str) -> None:
+    """The acting user must be the chair, signed in (or the server's operator at the command line)."""
     if not actor.is_chair:
         raise AccessDenied(f"Only the network chair can {what}.")
+    if not actor.may_administer:
+        raise AccessDenied(f"Sign-in is off, so nobody here is the chair: to {what}, configure sign-in "
+                           "(see the README) or use the command line on the server.")
+
+
+def require_administrator(actor: User, what: str) -> None:
+    """Changes that need a signed-in person (or the operator), even where the role would allow them."""
+    if not actor.may_administer:
+        raise AccessDenied(f"Sign-in is off, so nobody here may {what}: configure sign-in (see the README) "
+                           "or use the command line on the server.")
 
 
 def add_member(db: Database, actor: User, email: str, role: str, la_code: str | None, name: str = "") -> User:
-    """Add or change a member (chair only; the first member of an empty network must be a chair)."""
+    """Add or change a member (chair only; the first member of an empty network must be a chair, added
+    by the server's operator at the command line)."""
+    require_administrator(actor, "manage members")
     if has_members(db):
-        _require_chair(actor, "manage members")
+        require_chair(actor, "manage members")
     elif role != Role.CHAIR:
         raise AccessDenied("The first member of a network must be its chair.")
     address = normalise_email(email)
@@ -129,7 +147,7 @@ def add_member(db: Database, actor: User, email: str, role: str, la_code: str | 
 
 
 def remove_member(db: Database, actor: User, email: str) -> None:
-    _require_chair(actor, "manage members")
+    require_chair(actor, "manage members")
     address = normalise_email(email)
     with db.transaction() as cursor:
         removed = cursor.execute("DELETE FROM members WHERE email = ? RETURNING email", [address]).fetchall()
@@ -151,6 +169,7 @@ def set_sharing(db: Database, actor: User, la_code: str, setting: str) -> None:
         raise ValueError(f"'{la_code}' is not an English authority")
     if not (actor.is_chair or (actor.role is Role.DSCO and actor.la_code == code)):
         raise AccessDenied("Only the network chair or the authority's own DSCO can change its sharing.")
+    require_administrator(actor, "change an authority's sharing")
     la_code = code
     chosen = Sharing(setting)
     with db.transaction() as cursor:
@@ -182,7 +201,8 @@ def record_all(cursor: object, actor: User, entries: list[AuditEntry]) -> None:
 
 def audit_log(db: Database, actor: User) -> pd.DataFrame:
     """The audit log, newest first (chair only)."""
-    _require_chair(actor, "read the audit log")
+    if not actor.is_chair:
+        raise AccessDenied("Only the network chair can read the audit log.")
     return db.frame("SELECT audit_id, recorded_at, actor, action, la_code, on_behalf_of, detail FROM audit_log "
                     "ORDER BY audit_id DESC")
 
@@ -202,15 +222,16 @@ class Visit:
 def visit(db: Database, *, sign_in_configured: bool, logged_in: bool, email: str | None,
           email_verified: bool | None, allow_without_sign_in: bool, demo: bool) -> Visit:
     """Decide who a visitor acts as. With sign-in, only a member matched by a verified e-mail sees
-    data. Without it, the synthetic demo (or an empty database) runs as a demo chair, and real
-    returns are served only when the configuration explicitly allows it."""
+    data. Without it, only a database marked as the synthetic demo is served (to a demo visitor who
+    changes nothing of the network's); any other database, empty or not, only when the configuration
+    explicitly allows it, and then too nobody is the chair."""
     if sign_in_configured:
         if not logged_in:
             return Visit("sign_in")
         found = member(db, email) if email and email_verified is not False else None
         return Visit("member", found) if found else Visit("not_member")
-    if demo or not db.scalar("SELECT count(*) FROM submissions"):
+    if demo:
         return Visit("demo", DEMO_USER)
     if allow_without_sign_in:
-        return Visit("local", User("local@localhost", Role.CHAIR, None, "Local user (no sign-in)"))
+        return Visit("local", LOCAL_USER)
     return Visit("refused")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from benchmark import reference
 from benchmark.db import Database
 
@@ -12,8 +14,10 @@ class GroupError(ValueError):
     """A group name or membership that cannot be saved."""
 
 
-def save_group(db: Database, name: str, members: list[str]) -> list[str]:
-    """Create or replace a named group; members may be codes or names. Returns the 3-digit codes."""
+def save_group(db: Database, name: str, members: list[str],
+               audit: Callable[[object, str, list[str]], None] | None = None) -> list[str]:
+    """Create or replace a named group; members may be codes or names. Returns the 3-digit codes.
+    `audit(cursor, name, codes)` records the change inside the same transaction."""
     cleaned = " ".join(name.split())
     if not cleaned or cleaned.lower() in RESERVED_GROUPS:
         raise GroupError(f"'{name}' cannot be a group name: choose a name other than {', '.join(RESERVED_GROUPS)}")
@@ -28,12 +32,16 @@ def save_group(db: Database, name: str, members: list[str]) -> list[str]:
     with db.transaction() as cursor:
         cursor.execute("DELETE FROM peer_groups WHERE name = ?", [cleaned])
         cursor.execute("INSERT INTO peer_groups SELECT ?, unnest(?::VARCHAR[])", [cleaned, sorted(set(codes))])
+        if audit is not None:
+            audit(cursor, cleaned, sorted(set(codes)))
     return sorted(set(codes))
 
 
-def delete_group(db: Database, name: str) -> None:
+def delete_group(db: Database, name: str, audit: Callable[[object], None] | None = None) -> None:
     with db.transaction() as cursor:
         cursor.execute("DELETE FROM peer_groups WHERE name = ?", [name])
+        if audit is not None:
+            audit(cursor)
 
 
 def custom_groups(db: Database) -> dict[str, list[str]]:

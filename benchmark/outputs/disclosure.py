@@ -1,18 +1,69 @@
-"""Statistical disclosure control: the one gate every table that leaves the network goes through.
+"""Statistical disclosure control: the one gate every table that leaves its audience goes through.
 
 Follows published English children's-services tables: counts of 1 to 5 become "c", and more cells
 are hidden wherever the table's totals would let a hidden count be worked out from the visible ones.
+
+The threat model (README, "What each audience sees and why"): an external reader holds every external
+output for every quarter plus public data (ONS populations, DfE statistical neighbours, DfE
+publications, network membership); a network member holds everything the dashboard shows them.
+Neither may recover a suppressed count of 1-5, learn which authority a letter stands for, or learn an
+anonymous authority's figures. Hence, beyond one table's totals:
+- `withheld_metrics` suppresses per authority and quarter across every metric, so a hidden count is
+  never the difference of two shown ones (each "of which" of the data standard, shared denominators);
+  it depends on the data alone, so every output of a quarter hides the same cells;
+- rolling four quarters are never shown outward (a visible quarter's window holds the hidden ones);
+- a lettered authority's figures are shown only as values rounded to `RULES` (no counts, population,
+  interval, neighbour count or neighbour average), so a published population cannot pin it;
+- letters are drawn per output from a secret key (`lettering_key`), never from public names alone.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from benchmark.analysis.metrics import CATALOGUE, POPULATION, Method, Metric
+from benchmark.db import Database
+from benchmark.intake.standard import THEMES, Kind
+
 SUPPRESSED = "c"  # the EES symbol for a suppressed value
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The disclosure rules, defined once: every outward table, pack and download follows them."""
+
+    threshold: int = 5  # counts of 1 to `threshold` are suppressed
+    # A lettered authority's value is shown rounded to these steps; a whole percentage no longer gives
+    # its fraction (22/30) back. A rate per 10,000 moves by 10,000 / population for each child, so a
+    # rate rounded to a step at least that wide fits a whole count for every population a letter could
+    # stand for, and trying the published populations pins nothing: the step is the first of
+    # `rate_steps` at least 10,000 / the smallest such population (1 where all have 10,000 children or
+    # more; 20 for a London network, whose City of London has under 1,000).
+    percent_step: float = 1.0
+    rate_steps: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
+
+    def step(self, metric: Metric, smallest_population: float | None = None) -> float:
+        if metric.method is Method.RATE:
+            needed = 10_000 / smallest_population if smallest_population else 0.0
+            return next((step for step in self.rate_steps if step >= needed), self.rate_steps[-1])
+        if metric.unit == "%":
+            return self.percent_step
+        return 10.0 ** -metric.decimals
+
+    @property
+    def rate_step(self) -> float:
+        """The step for populations of 10,000 children or more."""
+        return self.rate_steps[0]
+
+
+RULES = Rules()
 
 AUDIENCES = ("network", "external")
 """Who a table is for. "network": members see exact figures with authorities named. "external": the
@@ -47,7 +98,7 @@ def suppress(
     rates: Mapping[str, tuple[str, str | None]] | None = None,
     row_sums: Sequence[tuple[str, Sequence[str]]] = (),
     total_row: Hashable | None = None,
-    threshold: int = 5,
+    threshold: int = RULES.threshold,
 ) -> SuppressedTable:
     """Hide small counts, every cell that would let one be recovered, and the rates built on them.
 
@@ -221,3 +272,176 @@ def _determined(relations: list[_Relation], hidden: np.ndarray) -> list[Cell]:
     rank = int((singular > singular.max() * max(system.shape) * np.finfo(float).eps).sum())
     free = basis[rank:]  # directions the hidden cells can move together without changing any sum
     return [cell for cell in unknowns if np.all(np.abs(free[:, column[cell]]) < 1e-9)]
+
+
+# ------------------------------------------------------------------ across metrics, for every output
+
+
+def rounded(values: object, metric: Metric, smallest_population: float | None = None,
+            rules: Rules = RULES) -> np.ndarray:
+    """Values rounded to the step the rules set for the metric (NaN stays NaN); for a rate, given the
+    smallest population among the authorities the values could belong to."""
+    step = rules.step(metric, smallest_population)
+    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
+    decimals = max(0, -int(np.floor(np.log10(step)))) if step < 1 else 0
+    return np.round(np.round(numbers / step) * step, decimals)
+
+
+@dataclass(frozen=True)
+class _MetricExposure:
+    """What a shown metric tells a reader about one authority's counts, as vectors over the theme's
+    count fields: `shown` are its numerator and denominator, `own` adds its complement."""
+
+    metric: Metric
+    shown: tuple[np.ndarray, ...]
+    own: tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class _ThemePlan:
+    fields: tuple[str, ...]
+    metrics: tuple[_MetricExposure, ...]
+    sensitive: tuple[np.ndarray, ...]  # every count a reader must not learn when it is 1-5
+
+
+def _theme_plan(theme_id: str) -> _ThemePlan:
+    theme = THEMES[theme_id]
+    fields = tuple(spec.name for spec in theme.fields if spec.kind is Kind.COUNT)
+    position = {name: k for k, name in enumerate(fields)}
+
+    def vector(terms: dict[str, int]) -> np.ndarray:
+        out = np.zeros(len(fields))
+        for name, coefficient in terms.items():
+            out[position[name]] += coefficient
+        return out
+
+    exposures = []
+    for metric in CATALOGUE:
+        if metric.theme != theme_id or metric.method in (Method.VALUE, Method.AGE_MONTHS):
+            continue
+        shown = []
+        numerator = None
+        if all(name in position for name in metric.numerator):
+            numerator = vector(dict.fromkeys(metric.numerator, 1))
+            shown.append(numerator)
+        denominator = None
+        if metric.denominator not in (None, POPULATION) and metric.denominator in position:
+            denominator = vector({metric.denominator: 1})
+            shown.append(denominator)
+        own = list(shown)
+        if metric.method is Method.PROPORTION and numerator is not None and denominator is not None:
+            own.append(denominator - numerator)
+        exposures.append(_MetricExposure(metric, tuple(shown), tuple(own)))
+    sensitive = [vector({name: 1}) for name in fields]
+    for bound in theme.bounds:  # each "of which": the part left over is a count of children too
+        terms = dict(bound.terms)
+        if set(bound.fields) <= set(position) and all(abs(c) == 1 for c in terms.values()):
+            sensitive.append(vector(terms) - vector({bound.column: 1}))
+    sensitive += [quantity for exposure in exposures for quantity in exposure.own]
+    unique = {tuple(quantity): quantity for quantity in sensitive if quantity.any()}
+    return _ThemePlan(fields, tuple(exposures), tuple(unique.values()))
+
+
+def _in_span(rows: list[np.ndarray], quantity: np.ndarray) -> bool:
+    """Whether a reader who knows the `rows` quantities can work `quantity` out by adding and subtracting."""
+    if not rows:
+        return False
+    known = np.vstack(rows)
+    return np.linalg.matrix_rank(np.vstack([known, quantity])) == np.linalg.matrix_rank(known)
+
+
+def _withheld_in_rows(values: np.ndarray, plan: _ThemePlan, threshold: int) -> list[list[str]]:
+    """The metrics to hide for each authority and quarter (rows of `values`, the theme's count fields):
+    primary (a count of 1-5 of their own) and secondary (one more metric each time the shown ones would
+    add up to a hidden count). Rows alike in what is missing and what is small share one decision."""
+    quantities = np.array(plan.sensitive)
+    missing = (np.isnan(values).astype(float) @ (quantities != 0).T) > 0
+    totals = np.nan_to_num(values) @ quantities.T
+    small = ~missing & (totals > 0.5) & (totals < threshold + 0.5)
+    position = {tuple(quantity): k for k, quantity in enumerate(plan.sensitive)}
+    own = [[position[tuple(quantity)] for quantity in exposure.own] for exposure in plan.metrics]
+    available = np.column_stack([~missing[:, columns].any(axis=1) if plan.metrics[m].shown
+                                 else np.zeros(len(values), dtype=bool) for m, columns in enumerate(own)])
+    decided: dict[tuple, list[str]] = {}
+    result = []
+    for row_available, row_small in zip(available, small, strict=True):
+        key = (tuple(row_available), tuple(row_small.nonzero()[0]))
+        if key not in decided:
+            decided[key] = _decide(plan, own, row_available, set(key[1]))
+        result.append(decided[key])
+    return result
+
+
+def _decide(plan: _ThemePlan, own: list[list[int]], available: np.ndarray, small: set[int]) -> list[str]:
+    exposures = [exposure for exposure, present in zip(plan.metrics, available, strict=True) if present]
+    positions = {exposure.metric.id: columns for exposure, columns in zip(plan.metrics, own, strict=True)}
+    hidden = [exposure for exposure in exposures if small & set(positions[exposure.metric.id])]
+    visible = [exposure for exposure in exposures if exposure not in hidden]
+    secret = [plan.sensitive[k] for k in sorted(small)]
+    # Least useful first: a headline metric is the last to go, later catalogue entries before earlier.
+    order = {exposure.metric.id: k for k, exposure in enumerate(plan.metrics)}
+    candidates = sorted(visible, key=lambda exposure: (exposure.metric.headline, -order[exposure.metric.id]))
+    while True:
+        shown = [quantity for exposure in visible for quantity in exposure.shown]
+        exposed = next((quantity for quantity in secret if _in_span(shown, quantity)), None)
+        if exposed is None:
+            return [exposure.metric.id for exposure in hidden]
+        chosen = next((exposure for exposure in candidates if exposure in visible and not _in_span(
+            [quantity for other in visible if other is not exposure for quantity in other.shown], exposed)),
+            next(exposure for exposure in candidates if exposure in visible))
+        visible.remove(chosen)
+        hidden.append(chosen)
+
+
+def withheld_metrics(db: Database, rules: Rules = RULES) -> pd.DataFrame:
+    """(la_code, period_index, metric) for every metric value no external output may show.
+
+    Decided per authority and quarter from the stored counts alone, so every output of a quarter (any
+    group, any own authority, table or pack) hides the same values and none can be set against another.
+    """
+    from benchmark.analysis import engine  # the engine's cache, keyed on the data version
+
+    def build() -> pd.DataFrame:
+        long = db.frame("SELECT la_code, period_index, theme, field, value FROM current_values")
+        rows = []
+        for theme_id, part in long.groupby("theme"):
+            plan = _theme_plan(str(theme_id))
+            wide = part.pivot_table(index=["la_code", "period_index"], columns="field", values="value",
+                                    aggfunc="first").reindex(columns=list(plan.fields))
+            decisions = _withheld_in_rows(wide.to_numpy(dtype=float), plan, rules.threshold)
+            for (la_code, period_index), metric_ids in zip(wide.index, decisions, strict=True):
+                rows += [(la_code, int(period_index), metric_id) for metric_id in metric_ids]
+        return pd.DataFrame(rows, columns=["la_code", "period_index", "metric"])
+
+    return engine.cached(db, "withheld_metrics", build)
+
+
+def withheld(db: Database, period_index: int, metric_id: str) -> frozenset[str]:
+    """Authorities whose value of this metric in this quarter no external output shows."""
+    table = withheld_metrics(db)
+    chosen = table[(table["period_index"] == period_index) & (table["metric"] == metric_id)]
+    return frozenset(chosen["la_code"])
+
+
+# ------------------------------------------------------------------ letters
+
+
+_KEY_SETTING = "lettering_key"
+
+
+def lettering_key(db: Database) -> str:
+    """The database's secret for drawing letters, made on first use: with letters drawn from public
+    names and a public seed alone, anyone with the code could redraw them and name every authority."""
+    key = db.setting(_KEY_SETTING)
+    if key is None:
+        with db.transaction(changes_data=False) as cursor:
+            cursor.execute("INSERT OR IGNORE INTO settings VALUES (?, ?)", [_KEY_SETTING, secrets.token_hex(32)])
+        key = db.setting(_KEY_SETTING)
+    return str(key)
+
+
+def letter_order(la_names: Sequence[str], seed: str, key: str) -> list[str]:
+    """The names in an order fixed by the key and the output (`seed`), unrelated to name or rank."""
+    def draw(name: str) -> str:
+        return hmac.new(key.encode(), f"{seed}|{name}".encode(), hashlib.sha256).hexdigest()
+    return sorted(set(la_names), key=draw)

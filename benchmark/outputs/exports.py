@@ -1,32 +1,42 @@
 """Tables that leave the engine for people: the audience decides what they may see.
 
 `network`: exact figures with every authority named, for the closed forum. `external`: counts of
-1-5 suppressed (with secondary suppression), rates hidden with their counts, other authorities
-as letters and the own authority named. Every outward table goes through `outward_comparison`.
+1-5 suppressed (with secondary suppression, across metrics too), rates hidden with their counts, no
+rolling four quarters, other authorities as letters showing rounded values only, and the own authority
+named. Every outward table goes through `outward_comparison`; the rules are in
+benchmark/outputs/disclosure.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
+import secrets
 
 import numpy as np
 import pandas as pd
 
-from benchmark.analysis import stats
+from benchmark import reference
+from benchmark.analysis import engine, stats
 from benchmark.analysis.metrics import Method, Metric
+from benchmark.db import Database
 from benchmark.outputs import disclosure
+from benchmark.periods import Period
 
 # Columns that name or point at other authorities: never in an external table.
 _IDENTIFYING = ("sn_closeness", "england_source")
 _DERIVED = ("value", "ci_low", "ci_high", "diff_from_median", "rolling_4q")
 # Averages over several authorities and positions among them: with the visible values they would
 # give a suppressed value back (n x mean - the rest; a median next to a hidden rank), so they are
-# hidden too wherever a table suppresses a value.
+# hidden too wherever a value of the metric and quarter is suppressed.
 _AGGREGATES = ("network_median", "network_mean", "region_mean", "sn_mean", "sn_median", "diff_from_median",
                "overdispersion_phi", "overdispersion_tau2")
 _POSITIONS = ("rank", "quartile_band", "top_bottom_20", "funnel", "funnel_adjusted", "small_numbers", "trend")
+
+
+# How a neighbour list names an anonymous authority: not by its letter, which would tie the letter's
+# figures to the one name DfE's public list leaves over.
+ANONYMOUS_NEIGHBOUR = "an authority sharing anonymously"
 
 
 def mask_names(texts: pd.Series, mapping: dict[str, str]) -> pd.Series:
@@ -38,10 +48,50 @@ def mask_names(texts: pd.Series, mapping: dict[str, str]) -> pd.Series:
                      if isinstance(text, str) else text)
 
 
-def letter_names(la_names: list[str], own: str | None, seed: str) -> dict[str, str]:
-    """One letter per peer for one output, in an order that does not follow the alphabet or a rank."""
-    order = sorted(set(la_names), key=lambda name: hashlib.sha256(f"{seed}|{name}".encode()).hexdigest())
-    return disclosure.anonymise(order, own)
+def letter_names(la_names: list[str], own: str | None, seed: str, key: str) -> dict[str, str]:
+    """One letter per peer for one output (`seed` names the output, `key` is the database's secret,
+    see disclosure.lettering_key), in an order that follows neither the alphabet nor a rank."""
+    return disclosure.anonymise(disclosure.letter_order(la_names, seed, key), own)
+
+
+# What a lettered authority's row never shows: its counts (a count over a published population, or a
+# shared denominator, names it), its interval, and figures that point at its neighbours or region.
+_LETTERED_HIDDEN = ("numerator", "denominator", "ci_low", "ci_high", "sn_reported", "sn_mean", "sn_median",
+                    "region_mean", "rolling_4q", "sn_closeness")
+
+
+def _smallest_population(rows: pd.DataFrame) -> float | None:
+    """The smallest published population among these rows' authorities in their quarter."""
+    populations = [reference.population_for(code, Period.parse(label).end.year)
+                   for code, label in zip(rows["la_code"], rows["period"], strict=True) if code]
+    present = [population for population in populations if population]
+    return float(min(present)) if present else None
+
+
+def mask_lettered(table: pd.DataFrame, metric: Metric, lettered: np.ndarray) -> pd.DataFrame:
+    """Rows of authorities shown as letters: the value rounded to the disclosure rules and nothing else
+    of theirs that identifies (a suppressed "c" stays, so the reader still sees it was suppressed)."""
+    if not lettered.any():
+        return table
+    table = table.copy()
+    for column in (*_LETTERED_HIDDEN, "value", "diff_from_median"):
+        if column in table:
+            table[column] = table[column].astype(object)
+    suppressed = (table["value"].astype(str) == disclosure.SUPPRESSED).to_numpy()
+    rows = lettered & ~suppressed
+    for column in _LETTERED_HIDDEN:
+        if column in table:
+            table.loc[lettered & (table[column].astype(str) != disclosure.SUPPRESSED).to_numpy(), column] = None
+    smallest = _smallest_population(table.loc[lettered]) if metric.method is Method.RATE else None
+    values = disclosure.rounded(table.loc[rows, "value"], metric, smallest)
+    table.loc[rows, "value"] = [None if np.isnan(value) else float(value) for value in values]
+    if "diff_from_median" in table:  # from the rounded value, or it would give the exact one back
+        median = disclosure.rounded(table.loc[rows, "network_median"], metric, smallest)
+        diffs = [None if np.isnan(diff) else float(diff) for diff in values - median]
+        table.loc[rows, "diff_from_median"] = table.loc[rows, "diff_from_median"].where(
+            table.loc[rows, "diff_from_median"].astype(str) == disclosure.SUPPRESSED, pd.Series(diffs, dtype=object,
+                                                                                                 index=table.index[rows]))
+    return table
 
 
 def _suppression_plan(metric: Metric) -> tuple[list[str], dict[str, tuple[str, str | None]], list]:
@@ -59,12 +109,11 @@ def _suppression_plan(metric: Metric) -> tuple[list[str], dict[str, tuple[str, s
     return [], {}, []
 
 
-def _rerank_visible(table: pd.DataFrame, hidden: np.ndarray, metric: Metric) -> pd.DataFrame:
-    """Where values are suppressed, positions are given among the visible values only and the
-    suppressed rows go last: a gap in the ranks, or a row's place between two visible values,
-    would otherwise pin a hidden value down."""
+def rank_shown(table: pd.DataFrame, hidden: np.ndarray, metric: Metric) -> pd.DataFrame:
+    """Positions among the values as shown (rounded for letters), suppressed rows last: a gap in the
+    ranks, a row's place between two visible values or an order inside a rounded tie would otherwise
+    tell more than the values do."""
     table = table.copy()
-    table[[column for column in _AGGREGATES if column in table]] = disclosure.SUPPRESSED
     positions = [column for column in _POSITIONS if column in table]
     table[positions] = table[positions].astype(object)
     visible = pd.to_numeric(table["value"].where(~hidden), errors="coerce")
@@ -82,8 +131,12 @@ def _rerank_visible(table: pd.DataFrame, hidden: np.ndarray, metric: Metric) -> 
 
 
 def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_la: str | None = None,
-                       names: dict[str, str] | None = None) -> pd.DataFrame:
-    """A comparison table as the audience may see it; `names` maps authority names to letters."""
+                       names: dict[str, str] | None = None,
+                       withheld: frozenset[str] | None = None) -> pd.DataFrame:
+    """A comparison table as the audience may see it; `names` maps authority names to letters (random
+    letters when not given). `withheld`: the authorities whose value of this metric and quarter
+    disclosure.withheld hides in every external output (across metrics); any at all, even outside
+    this table's group, also hides the network's averages, which would give it back."""
     if audience not in disclosure.AUDIENCES:
         raise ValueError(f"audience must be one of {', '.join(disclosure.AUDIENCES)}")
     if audience == "network":
@@ -96,30 +149,79 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
         table[counts] = table[counts].astype(float)
         table = disclosure.suppress(table, counts=counts, rates=rates, row_sums=row_sums).frame
         table = table.drop(columns=["complement"], errors="ignore")
-        hidden = table["value"].astype(str) == disclosure.SUPPRESSED
-        if hidden.any():
-            # A row with a hidden cell shows none of its figures: a visible 0 beside a hidden
-            # denominator would give the hidden rate away.
-            figures = [column for column in (*counts, *_DERIVED) if column in table]
-            table[figures] = table[figures].astype(object)
-            table.loc[hidden, figures] = disclosure.SUPPRESSED
-            table = _rerank_visible(table, hidden.to_numpy(), metric)
+    hidden = (table["value"].astype(str) == disclosure.SUPPRESSED).to_numpy().copy()
+    hidden |= (table["la_code"].isin(withheld or ()) & table["value"].notna()).to_numpy()
+    if hidden.any() or withheld:
+        # A row with a hidden cell shows none of its figures: a visible 0 beside a hidden
+        # denominator would give the hidden rate away.
+        figures = [column for column in (*counts, *_DERIVED) if column in table]
+        table[figures] = table[figures].astype(object)
+        table.loc[hidden, figures] = disclosure.SUPPRESSED
+        table[[column for column in _AGGREGATES if column in table]] = disclosure.SUPPRESSED
+    # A visible quarter's rolling window holds the hidden quarters around it: never shown outward.
+    table["rolling_4q"] = None
     is_own = (table["la_code"] == own_la).to_numpy()
-    if metric.method is Method.RATE:
-        # A rate's denominator is the authority's published population, and count / rate (or the
-        # interval) gives it back: for lettered authorities only the rate itself is shown.
-        for column in ("numerator", "denominator", "ci_low", "ci_high"):
-            kept = is_own | (table[column].astype(str) == disclosure.SUPPRESSED).to_numpy()
-            table[column] = table[column].astype(object).where(kept, None)
+    smallest = _smallest_population(table.loc[~is_own]) if metric.method is Method.RATE else None
+    table = rank_shown(mask_lettered(table, metric, ~is_own), hidden, metric)
+    # A median is some authority's value, and an exact one gives its fraction back: rounded as a letter's.
+    for column in ("network_median", "network_mean", "region_mean", "sn_mean", "sn_median"):
+        numbers = pd.to_numeric(table[column], errors="coerce")
+        shown = disclosure.rounded(numbers, metric, smallest)
+        table[column] = table[column].astype(object).where(numbers.isna(), shown)
+    if "diff_from_median" in table:
+        diff = pd.to_numeric(table["value"], errors="coerce") - pd.to_numeric(table["network_median"], errors="coerce")
+        table["diff_from_median"] = table["diff_from_median"].astype(object).where(
+            table["diff_from_median"].astype(str) == disclosure.SUPPRESSED, diff)
     own_name = None
     if own_la is not None and (table["la_code"] == own_la).any():
         own_name = table.loc[table["la_code"] == own_la, "la_name"].iloc[0]
-    mapping = names or letter_names(table["la_name"].tolist(), own_name, metric.id)
+    mapping = names or letter_names(table["la_name"].tolist(), own_name, metric.id, secrets.token_hex(16))
     table["la_name"] = table["la_name"].map(mapping)
     table["la_code"] = np.where(is_own, table["la_code"], "")
     # Order by rank, then by the name as shown: ordering by the real name would give the letters away.
     order = np.lexsort((table["la_name"].astype(str), pd.to_numeric(table["rank"], errors="coerce").fillna(1e9)))
     return table.iloc[order].drop(columns=[column for column in _IDENTIFYING if column in table])
+
+
+def hidden_reporting(db: Database, hidden: frozenset[str], metric_id: str, period_index: int) -> int:
+    """How many of the `hidden` authorities have a value of the metric in the quarter, network-wide."""
+    if not hidden:
+        return 0
+    table = engine.scorecard(db)
+    rows = table[(table["metric"] == metric_id) & (table["period_index"] == period_index)]
+    return int((rows["la_code"].isin(hidden) & rows["value"].notna()).sum())
+
+
+def shield_anonymous(table: pd.DataFrame, metric: Metric, hidden: frozenset[str],
+                     network_hidden_reporting: int) -> pd.DataFrame:
+    """A member's comparison table (before lettering) where the `hidden` authorities share anonymously.
+
+    Membership of the network, its regions and DfE's neighbour lists are public, so: a single letter
+    among named peers is named by elimination, and left out (positions are given without it); an
+    average over a public set that holds a hidden authority gives its value back against the named
+    values, so neighbours' and regional averages holding one, and network averages resting on one
+    hidden value, are not shown; the letters that stay show rounded values only (`mask_lettered`).
+    """
+    if not hidden or table.empty:
+        return table
+    table = table.copy()
+    neighbours = reference.statistical_neighbours()
+    authorities = reference.authorities()
+    hidden_regions = {authorities[code].region_code for code in hidden if code in authorities}
+    near = table["la_code"].map(lambda la: any(code in hidden for code, _ in neighbours.get(la, []))).to_numpy()
+    regional = table["la_code"].map(
+        lambda la: la in authorities and authorities[la].region_code in hidden_regions).to_numpy()
+    for columns, rows in ((("sn_mean", "sn_median"), near), (("region_mean",), regional)):
+        for column in columns:
+            table[column] = table[column].where(~rows, np.nan)
+    if network_hidden_reporting == 1:
+        for column in ("network_median", "network_mean", "diff_from_median"):
+            table[column] = np.nan
+    lettered = table["la_code"].isin(hidden).to_numpy()
+    if (lettered & table["value"].notna().to_numpy()).sum() < 2:
+        table = rank_shown(table[~lettered].reset_index(drop=True), np.zeros((~lettered).sum(), dtype=bool), metric)
+        return table
+    return mask_lettered(table, metric, lettered)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

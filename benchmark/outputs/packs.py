@@ -16,7 +16,7 @@ from benchmark.analysis import discussion, engine, stats, summary, tracker
 from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric
 from benchmark.db import Database
 from benchmark.intake.standard import THEMES
-from benchmark.outputs import exports, views
+from benchmark.outputs import disclosure, exports, views
 from benchmark.outputs.disclosure import AUDIENCES, SUPPRESSED
 from benchmark.periods import Period
 
@@ -116,18 +116,18 @@ class Pack:
         return lines
 
 
-def _names(request: PackRequest, members: list[str], hidden: frozenset[str]) -> dict[str, str]:
+def _names(request: PackRequest, members: list[str], hidden: frozenset[str], key: str) -> dict[str, str]:
     """Authority name -> name as the audience sees it, one mapping for the whole pack. In a network
     pack only the `hidden` authorities (shared anonymously) are letters; in an external pack all
     but the own authority are."""
     all_names = [reference.authority_name(code) for code in members]
-    seed = f"{request.period}|{request.group}"
+    seed = f"{request.period}|{request.group}|{request.audience}|{request.own_la}"
     if request.audience == "network":
         letters = exports.letter_names([reference.authority_name(code) for code in members if code in hidden],
-                                       None, seed)
+                                       None, seed, key)
         return {name: letters.get(name, name) for name in all_names}
     own = reference.authority_name(request.own_la) if request.own_la else None
-    return exports.letter_names(all_names, own, seed)
+    return exports.letter_names(all_names, own, seed, key)
 
 
 def _outward_items(db: Database, request: PackRequest, items: list[discussion.Item], members: list[str],
@@ -206,15 +206,18 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
     `hidden` authorities (shared anonymously with this reader) appear as letters."""
     peers = engine.peer_group(db, request.group, request.own_la)
     members = [code for code in peers.members if code in set(engine.network_members(db))]
-    names = _names(request, members, hidden)
+    names = _names(request, members, hidden, disclosure.lettering_key(db))
     metrics = [metric for metric in CATALOGUE if metric.theme in request.themes]
     sections = []
     for metric in metrics:
         table = engine.compare(db, request.period, metric.id, request.group, request.own_la)
         table = table[table["la_code"].isin(members)]
-        outward = exports.outward_comparison(table, metric, request.audience, request.own_la, names)
+        withheld = disclosure.withheld(db, request.period.index, metric.id) if request.audience == "external" else None
+        outward = exports.outward_comparison(table, metric, request.audience, request.own_la, names, withheld)
         if request.audience == "network":
-            letters = {name: shown for name, shown in names.items() if name != shown}
+            outward = exports.shield_anonymous(outward, metric, hidden, exports.hidden_reporting(
+                db, hidden, metric.id, request.period.index))
+            letters = {name: exports.ANONYMOUS_NEIGHBOUR for name, shown in names.items() if name != shown}
             outward = outward.assign(
                 la_name=outward["la_name"].map(names),
                 la_code=outward["la_code"].where(~outward["la_code"].isin(hidden), ""),

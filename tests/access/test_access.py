@@ -22,7 +22,9 @@ from browser_support import copy_database
 from benchmark import cli, reference, service
 from benchmark.access import rights
 from benchmark.access.rights import AccessDenied, Role, User
+from benchmark.analysis.metrics import METRICS
 from benchmark.db import Database, close_database, open_database
+from benchmark.outputs.disclosure import rounded
 from benchmark.outputs.packs import PackRequest
 from benchmark.periods import Period
 
@@ -56,7 +58,7 @@ class Network:
 @pytest.fixture
 def network(tmp_db: Database) -> Network:
     """A fresh database whose members are a chair, Camden's uploader and DSCO, and Islington's uploader."""
-    chair = rights.add_member(tmp_db, rights.DEMO_USER, CHAIR, "chair", None, "Network chair")
+    chair = rights.add_member(tmp_db, rights.local_operator("test"), CHAIR, "chair", None, "Network chair")
     return Network(
         tmp_db, chair,
         rights.add_member(tmp_db, chair, UPLOADER, "uploader", "202"),
@@ -229,7 +231,7 @@ def anonymous(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     close_database(demo_build.path)
     path = copy_database(demo_build.path, tmp_path_factory.mktemp("access_anonymous") / "demo.duckdb")
     db = open_database(path)
-    chair = rights.add_member(db, rights.DEMO_USER, CHAIR, "chair", None)
+    chair = rights.add_member(db, rights.local_operator("test"), CHAIR, "chair", None)
     peer = rights.add_member(db, chair, "dsco@hackney.gov.uk", "dsco", "204")
     camden = rights.add_member(db, chair, UPLOADER, "uploader", "202")
     city = rights.add_member(db, chair, "dsco@cityoflondon.gov.uk", "dsco", "201")
@@ -267,19 +269,27 @@ def test_compare_letters_hidden_authorities_for_a_peer(anonymous: Anonymous) -> 
     letters = letter_rows(table)
     assert len(letters) == 2 and letters["la_name"].nunique() == 2
     assert (letters["la_code"] == "").all() and (letters["sn_closeness"] == "").all()
-    # the same figures, only anonymised: the letters carry the hidden authorities' values
-    hidden_values = sorted(named.loc[named["la_code"].isin(HIDDEN), "value"].round(6))
-    assert sorted(letters["value"].round(6)) == hidden_values
+    # the same figures, anonymised: the letters carry the hidden authorities' values, rounded, and no
+    # count, population or neighbour figure that would tie them to a name
+    hidden_values = sorted(rounded(named.loc[named["la_code"].isin(HIDDEN), "value"], METRICS[METRIC]))
+    assert sorted(letters["value"]) == hidden_values
+    assert letters[["numerator", "denominator", "ci_low", "ci_high", "sn_mean", "sn_reported"]].isna().all().all()
     assert "Hackney" in table["la_name"].tolist()
 
 
 def test_compare_neighbours_group_letters_a_hidden_neighbour(anonymous: Anonymous) -> None:
+    """DfE's list of Hackney's ten neighbours is public: a letter beside nine named ones would be Camden.
+    So Camden is left out, ranks are given without it, and Hackney's neighbours' average (which holds
+    Camden's value) is not shown."""
     table = service.compare(anonymous.db, anonymous.peer, LATEST, METRIC, "neighbours", "204")
-    assert len(table) == 11  # Hackney and its ten statistical neighbours, Camden among them
+    assert len(table) == 10  # Hackney and nine of its ten statistical neighbours: not Camden
     assert_no_hidden_name(table["la_name"], "compare (neighbours)")
-    letters = letter_rows(table)
-    assert len(letters) == 1 and letters["la_code"].tolist() == [""] and letters["sn_closeness"].tolist() == [""]
-    assert "204" in table["la_code"].tolist()
+    assert letter_rows(table).empty and "204" in table["la_code"].tolist()
+    ranks = sorted(int(rank) for rank in table["rank"].dropna())
+    assert ranks == list(range(1, len(ranks) + 1)) or len(set(ranks)) < len(ranks)  # no gap where Camden was
+    hackney = table[table["la_code"] == "204"].iloc[0]
+    assert pd.isna(hackney["sn_mean"]) and pd.isna(hackney["sn_median"])
+    assert "an authority sharing anonymously" in hackney["sn_closeness"]
 
 
 def test_rug_tracker_and_completeness_letter_hidden_authorities(anonymous: Anonymous) -> None:
@@ -303,11 +313,15 @@ def test_rug_tracker_and_completeness_letter_hidden_authorities(anonymous: Anony
 def test_pack_letters_hidden_authorities_everywhere(anonymous: Anonymous) -> None:
     pack = service.build_pack(anonymous.db, anonymous.peer, PackRequest(LATEST))
     assert pack.sections
+    lettered = 0
     for section in pack.sections:
         assert_no_hidden_name(section.table["la_name"], f"pack section {section.metric.id}")
         assert not set(HIDDEN) & set(section.table["la_code"])
-        assert len(letter_rows(section.table)) == 2
+        # two letters, or none where only one of them reported (one letter would be named by elimination)
+        assert len(letter_rows(section.table)) in (0, 2), section.metric.id
+        lettered += len(letter_rows(section.table)) == 2
         assert_no_hidden_name(section.outliers, "pack outliers")
+    assert lettered >= 10
     assert_no_hidden_name(pack.tracker["Authority"], "pack tracker")
     assert len(letter_rows(pack.tracker, "Authority")) == 2
     assert_no_hidden_name(pack.rug_values.index, "pack rug")
@@ -322,7 +336,7 @@ def test_pack_sections_carry_no_neighbour_list_for_a_hidden_authority(anonymous:
     pack = service.build_pack(anonymous.db, anonymous.peer, PackRequest(LATEST))
     for section in pack.sections:
         hidden = letter_rows(section.table)
-        assert len(hidden) == 2
+        assert len(hidden) in (0, 2)
         assert (hidden["sn_closeness"].fillna("") == "").all(), hidden["sn_closeness"].tolist()
 
 
@@ -347,7 +361,9 @@ def test_hidden_authority_named_to_itself_and_the_chair(anonymous: Anonymous) ->
     db = anonymous.db
     own = service.compare(db, anonymous.camden, LATEST, METRIC)
     assert "Camden" in own["la_name"].tolist() and "202" in own["la_code"].tolist()
-    assert "City of London" not in own["la_name"].tolist() and len(letter_rows(own)) == 1
+    # City of London is the only authority Camden sees anonymously: a single letter among 32 named members
+    # would be City of London by elimination, so it is left out
+    assert "City of London" not in own["la_name"].tolist() and letter_rows(own).empty and len(own) == 32
     assert "Camden" in service.rug(db, anonymous.camden, LATEST)[0].index
     assert "Camden" in service.tracker_grid(db, anonymous.camden, LATEST)["la_name"].tolist()
     city = service.tracker_grid(db, anonymous.city, LATEST)
@@ -420,9 +436,11 @@ def test_member_rules(network: Network) -> None:
 def test_first_member_must_be_a_chair(tmp_db: Database) -> None:
     for role, la_code in (("uploader", "202"), ("dsco", "202")):
         with pytest.raises(AccessDenied, match="chair"):
-            rights.add_member(tmp_db, rights.DEMO_USER, f"{role}@camden.gov.uk", role, la_code)
+            rights.add_member(tmp_db, rights.local_operator("test"), f"{role}@camden.gov.uk", role, la_code)
+    with pytest.raises(AccessDenied, match="Sign-in is off"):  # a visitor without sign-in is nobody
+        rights.add_member(tmp_db, rights.DEMO_USER, CHAIR, "chair", None)
     assert not rights.has_members(tmp_db)
-    chair = rights.add_member(tmp_db, rights.DEMO_USER, CHAIR, "chair", None)
+    chair = rights.add_member(tmp_db, rights.local_operator("test"), CHAIR, "chair", None)
     assert chair.is_chair and rights.has_members(tmp_db)
     with pytest.raises(AccessDenied):  # from now on only a member who is chair manages members
         rights.add_member(tmp_db, User("someone@x.gov.uk", Role.DSCO, "202"), "x@camden.gov.uk", "dsco", "202")
@@ -550,13 +568,13 @@ def test_visit_with_sign_in(network: Network) -> None:
     assert not visit(db, logged_in=False).sees_data
 
 
-def test_visit_without_sign_in(network: Network, make_csv: Callable, example_row: Callable,
+def test_visit_without_sign_in(network: Network, tmp_db: Database, make_csv: Callable, example_row: Callable,
                                today: dt.date) -> None:
     db = network.db
     unsigned = {"sign_in_configured": False, "logged_in": False, "email": None, "email_verified": None}
-    empty = visit(db, **unsigned)
-    assert (empty.state, empty.user) == ("demo", rights.DEMO_USER)
-    assert visit(db, **unsigned, demo=True).user == rights.DEMO_USER
+    empty = visit(tmp_db, **unsigned)  # an empty database is not the demo: nobody may act as its chair
+    assert empty == rights.Visit("refused") and not empty.sees_data
+    assert visit(tmp_db, **unsigned, demo=True).user == rights.DEMO_USER
     assert service.store(db, network.uploader, "c.csv", make_csv("advice", [example_row("advice", "202", QUARTER)]),
                          today=today).stored
     refused = visit(db, **unsigned)
@@ -564,6 +582,7 @@ def test_visit_without_sign_in(network: Network, make_csv: Callable, example_row
     assert visit(db, **unsigned, demo=True).state == "demo"
     local = visit(db, **unsigned, allow_without_sign_in=True)
     assert local.state == "local" and local.user is not None and local.user.is_chair
+    assert not local.user.may_administer and not rights.DEMO_USER.may_administer  # sign-in off: no chair
 
 
 # --- the command line ------------------------------------------------------------------------------------
@@ -578,6 +597,7 @@ def test_cli_members_import_and_pack_as_a_member(demo_db: Database, tmp_path: Pa
                                                  example_row: Callable, capsys: pytest.CaptureFixture,
                                                  benchmark_cli: Callable) -> None:
     db = str(demo_db.path)
+    demo_db.set_setting("demo", "false")  # a real network's database: the demo stores no returns
     code, out, err = run_cli(capsys, "members", "add", CHAIR, "--role", "chair", "--db", db)
     assert code == 0, err
     code, out, err = run_cli(capsys, "members", "add", UPLOADER, "--role", "uploader", "--la", "202", "--db", db)

@@ -16,6 +16,7 @@ from benchmark.analysis.metrics import METRICS
 from benchmark.analysis.tracker import completeness, tracker, tracker_grid
 from benchmark.db import Database, close_database, open_database
 from benchmark.intake.returns import store_file
+from benchmark.outputs.disclosure import lettering_key
 from benchmark.outputs.exports import letter_names, outward_comparison
 from benchmark.periods import Period
 
@@ -194,8 +195,9 @@ def test_70_of_72_hides_the_numerator_and_its_rate(outward_db: Database):
     # 72 - 70 = 2 late: 2 is hidden, so one more cell must go; the numerator (70) and every figure
     # derived from it
     assert islington["numerator"] == "c"
-    for column in ("value", "ci_low", "ci_high", "diff_from_median", "rolling_4q"):
+    for column in ("value", "ci_low", "ci_high", "diff_from_median"):
         assert islington[column] == "c", column
+    assert islington["rolling_4q"] is None  # never shown outward: its window holds hidden quarters
     assert islington["la_name"].startswith("Authority ")
 
 
@@ -218,13 +220,16 @@ def test_rate_whose_numerator_is_suppressed_is_c(outward_db: Database):
 
 
 def test_letters_are_stable_within_one_output(outward_db: Database):
-    first = external(outward_db, "adv_6wk_pct")
-    again = external(outward_db, "adv_6wk_pct")
-    assert first["la_name"].tolist() == again["la_name"].tolist()
-    # one mapping used for every table of an output: a letter means the same authority throughout
+    # one mapping used for every table of an output: a letter means the same authority throughout;
+    # it is drawn from the output's name and the database's secret key, so the same output gets the
+    # same letters and nobody without the key can redraw them from the public names
     names = engine.compare(outward_db, P, "adv_6wk_pct")["la_name"].tolist()
-    mapping = letter_names(names, "Camden", "pack-2026-27-Q2")
-    assert mapping == letter_names(list(reversed(names)), "Camden", "pack-2026-27-Q2")
+    key = lettering_key(outward_db)
+    assert key == lettering_key(outward_db) and len(key) == 64
+    mapping = letter_names(names, "Camden", "pack-2026-27-Q2", key)
+    assert mapping == letter_names(list(reversed(names)), "Camden", "pack-2026-27-Q2", key)
+    assert mapping != letter_names(names, "Camden", "pack-2026-27-Q2", "a guessed key")
+    assert mapping != letter_names(names, "Camden", "pack-2026-27-Q3", key)  # another output, other letters
     assert mapping["Camden"] == "Camden"
     assert len(set(mapping.values())) == len(mapping)
     tables = {}

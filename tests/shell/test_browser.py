@@ -26,7 +26,7 @@ from browser_support import (
 from playwright.sync_api import Browser, Page
 
 from benchmark.access.network import SYNTHETIC_LABEL
-from benchmark.db import close_database
+from benchmark.db import close_database, open_database
 from benchmark.intake.demo import LAST_QUARTER, MISSING_RETURNS
 from benchmark.intake.standard import THEMES
 
@@ -60,6 +60,23 @@ def server(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     database = copy_database(demo_build.path, folder / "demo.duckdb")
     log = folder / "streamlit.log"
     with streamlit_server(database, log) as url:
+        yield url, log
+
+
+@pytest.fixture(scope="module")
+def local_server(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """(base URL, log file) of a real server over a copy of the demo's returns as a real network's
+    database, served without sign-in as allowed on a machine nobody else reaches: the demo itself
+    stores no returns."""
+    close_database(demo_build.path)
+    folder = tmp_path_factory.mktemp("browser_local")
+    database = copy_database(demo_build.path, folder / "network.duckdb")
+    open_database(database).set_setting("demo", "false")
+    close_database(database)
+    secrets = folder / "secrets.toml"
+    secrets.write_text("[dsco]\nallow_without_sign_in = true\n", encoding="utf-8")
+    log = folder / "streamlit.log"
+    with streamlit_server(database, log, secrets=secrets) as url:
         yield url, log
 
 
@@ -111,8 +128,9 @@ def test_page_from_navigation(tour: Page, server: tuple[str, Path], link: str, s
     tour.screenshot(path=str(SCREENSHOTS / f"{slug}.png"), full_page=True)
 
 
-def test_upload_then_tracker(page: Page, server: tuple[str, Path], make_csv: Callable, example_row: Callable) -> None:
-    url, log = server
+def test_upload_then_tracker(page: Page, local_server: tuple[str, Path], make_csv: Callable,
+                             example_row: Callable) -> None:
+    url, log = local_server
     assert ("201", LAST_QUARTER, "transitions") in MISSING_RETURNS
     page.goto(url + "/")
     wait_rendered(page, "Network overview")

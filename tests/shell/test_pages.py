@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from benchmark import reference
 from benchmark.access.network import SYNTHETIC_LABEL
-from benchmark.access.rights import DEMO_USER
+from benchmark.access.rights import LOCAL_USER
 from benchmark.analysis import summary
 from benchmark.analysis.metrics import METRICS, metrics_for_theme
 from benchmark.db import Database, close_database, open_database
@@ -107,7 +107,10 @@ def on_empty(empty_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def writable_demo(demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
-    """This test's own copy of the demo network, already open: the page gets this very connection."""
+    """This test's own copy of the demo network's returns, already open (the page gets this very
+    connection), as a real network's database: the demo itself stores no returns. Open its pages with
+    `local=True`."""
+    demo_db.set_setting("demo", "false")
     monkeypatch.setenv("DSCO_DB", str(demo_db.path))
     return demo_db
 
@@ -247,7 +250,7 @@ NEXT_STEPS = {
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_with_empty_database_says_what_to_do(page: str, on_empty: Path) -> None:
-    at = open_page(page)
+    at = open_page(page, local=True)  # without sign-in, only the demo is served unless allowed
     assert_clean(at)
     assert [title.value for title in at.title] == [TITLES[page]], "blank page"
     assert not any(SYNTHETIC_LABEL in warning.value for warning in at.warning), "an empty database is not the demo"
@@ -266,7 +269,7 @@ def test_page_with_empty_database_says_what_to_do(page: str, on_empty: Path) -> 
 
 @pytest.mark.parametrize("page", [page for page in NEXT_STEPS if page != "pages/published.py"])
 def test_empty_state_links_to_upload(page: str, on_empty: Path) -> None:
-    at = open_page(page)
+    at = open_page(page, local=True)
     links = [link.proto.page for link in at.get("page_link")]
     assert any("upload" in link for link in links), links
 
@@ -390,6 +393,18 @@ def test_my_authority_without_a_return_shows_info(tmp_db: Database, make_csv: Ca
 
 # --- Upload through the page --------------------------------------------------------------------------------
 
+def test_demo_upload_validates_but_stores_nothing(on_demo: Path, make_csv: Callable, example_row: Callable) -> None:
+    """The demo is served without sign-in as synthetic: real returns stored in it would be served so too."""
+    at = open_page("pages/upload.py")
+    content = make_csv("advice", [example_row("advice", "202", LATEST, adv_requests="61")])
+    at.file_uploader(key="return_file").upload("camden_advice.csv", content, "text/csv")
+    at.run()
+    assert not at.exception
+    assert any("synthetic demo database" in str(row) for table in tables_with(at, "Problem")
+               for row in table["Problem"]), "the refusal is not explained"
+    assert not at.button, "a store button is offered in the demo"
+
+
 def _submissions(db: Database) -> int:
     return int(db.scalar("SELECT count(*) FROM submissions"))
 
@@ -399,7 +414,7 @@ def test_upload_good_file_previews_then_stores_once(writable_demo: Database, mak
     db = writable_demo
     content = make_csv("advice", [example_row("advice", "202", LATEST, adv_requests="61", notes="AppTest upload")])
     before = _submissions(db)
-    at = open_page("pages/upload.py")
+    at = open_page("pages/upload.py", local=True)
     at.file_uploader(key="return_file").upload("camden_advice.csv", content, "text/csv")
     at.run()
     assert_clean(at)
@@ -419,7 +434,7 @@ def test_upload_good_file_previews_then_stores_once(writable_demo: Database, mak
     assert _submissions(db) == before + 1
     stored = db.frame("SELECT * FROM submissions ORDER BY submission_id DESC LIMIT 1").iloc[0]
     assert (stored["file_name"], stored["theme"], stored["submitted_by"]) == (
-        "camden_advice.csv", "advice", DEMO_USER.email)  # the demo runs as its chair
+        "camden_advice.csv", "advice", LOCAL_USER.email)  # no sign-in: the local user
     value = db.scalar("SELECT value FROM current_values WHERE la_code = '202' AND period = ? "
                       "AND field = 'adv_requests'", [LATEST])
     assert value == 61
@@ -440,7 +455,7 @@ def test_upload_same_file_in_new_session_is_not_stored_twice(writable_demo: Data
     content = make_csv("advice", [example_row("advice", "202", LATEST, adv_requests="61")])
     before = _submissions(db)
     for _ in range(2):
-        at = open_page("pages/upload.py")
+        at = open_page("pages/upload.py", local=True)
         at.file_uploader(key="return_file").upload("camden_advice.csv", content, "text/csv")
         at.run()
         at.button(key="store_button").click()
@@ -455,7 +470,7 @@ def test_upload_bad_file_shows_errors_and_stores_nothing(writable_demo: Database
     db = writable_demo
     content = make_csv("advice", [example_row("advice", "202", LATEST, adv_requests="48.5")])
     before = _submissions(db)
-    at = open_page("pages/upload.py")
+    at = open_page("pages/upload.py", local=True)
     at.file_uploader(key="return_file").upload("camden_advice.csv", content, "text/csv").run()
     assert not at.exception
     assert len(at.error) == 1 and "Nothing has been stored" in at.error[0].value
@@ -475,7 +490,7 @@ def test_upload_xlsx(writable_demo: Database, make_xlsx: Callable, example_row: 
     names = [spec.name for spec in columns("transitions")]
     row = example_row("transitions", "201", LATEST)
     content = make_xlsx([names, [row[name] or None for name in names]])
-    at = open_page("pages/upload.py")
+    at = open_page("pages/upload.py", local=True)
     at.file_uploader(key="return_file").upload(
         "city_transitions.xlsx", content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     at.run()
@@ -542,7 +557,7 @@ def test_first_upload_into_empty_database_fills_the_pages(tmp_db: Database, make
 def test_preview_after_storing_does_not_claim_to_replace_itself(writable_demo: Database, make_csv: Callable,
                                                                example_row: Callable) -> None:
     content = make_csv("transitions", [example_row("transitions", "201", LATEST)])  # missing in the demo
-    at = open_page("pages/upload.py")
+    at = open_page("pages/upload.py", local=True)
     at.file_uploader(key="return_file").upload("city_transitions.csv", content, "text/csv").run()
     assert tables_with(at, "Effect")[0]["Effect"].tolist() == ["new return"]
     at.button(key="store_button").click().run()

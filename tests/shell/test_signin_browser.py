@@ -50,7 +50,7 @@ def database(demo_build, folder: Path) -> Path:
     close_database(demo_build.path)
     path = copy_database(demo_build.path, folder / "demo.duckdb")
     db = open_database(path)
-    chair = rights.add_member(db, rights.DEMO_USER, CHAIR, "chair", None)
+    chair = rights.add_member(db, rights.local_operator("test"), CHAIR, "chair", None)
     rights.add_member(db, chair, UPLOADER, "uploader", "202")
     rights.set_sharing(db, chair, "206", "anonymous")
     close_database(path)

@@ -3,10 +3,12 @@ one upload, checked sheet by sheet, and stored all or nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import openpyxl
 import pytest
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from benchmark import cli
 from benchmark.intake import templates
@@ -156,3 +158,18 @@ def test_a_per_theme_template_also_carries_the_excel_checks(theme_id):
     book = openpyxl.load_workbook(io.BytesIO(templates.xlsx_template(theme_id)))
     assert book.sheetnames == ["Return", GUIDANCE_SHEET]
     assert len(book["Return"].data_validations.dataValidation) == len(columns(theme_id))
+
+
+@pytest.mark.parametrize("mac_dates", [False, True], ids=["1900-dates", "1904-dates"])
+def test_dates_read_in_either_of_excels_date_systems(mac_dates, example_row, today):
+    book = openpyxl.Workbook()
+    if mac_dates:
+        book.epoch = CALENDAR_MAC_1904
+    row = {**example_row("short_breaks"), "sb_statement_reviewed": dt.datetime(2025, 3, 31)}
+    book.active.append([spec.name for spec in columns("short_breaks")])
+    book.active.append([row[spec.name] or None for spec in columns("short_breaks")])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = validate("dates.xlsx", buffer.getvalue(), today=today)
+    assert report.ok, report.errors
+    assert report.rows[0].values["sb_statement_reviewed"] == dt.date(2025, 3, 31)

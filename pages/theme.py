@@ -9,6 +9,7 @@ from benchmark import reference, service
 from benchmark.access.rights import User
 from benchmark.analysis import engine, groups
 from benchmark.analysis.metrics import METRICS, Metric, metrics_for_theme
+from benchmark.analysis.stats import SMALL_NUMBERS_BELOW
 from benchmark.db import Database
 from benchmark.intake.standard import THEMES
 from benchmark.outputs import charts, views
@@ -103,10 +104,12 @@ def _ranking(table: pd.DataFrame, shown: pd.DataFrame, metric: Metric, period: P
     values = ("" if charts.labels_every_bar(int(shown["value"].notna().sum())) else
               f" With this many bars only {la_name}'s value is written: hover over a bar, or open the Table tab, "
               "for the others.")
+    small = (f" {charts.SMALL_MARK} small numbers: fewer than {SMALL_NUMBERS_BELOW} cases, shown but not judged."
+             if table["small_numbers"].astype(str).eq("True").any() else "")
     st.caption(
         f"Each bar is one authority ({reported} of {len(table)} reported), sorted by value; {la_name} is dark "
         f"blue.{whiskers} The dashed line is the network median, the dotted line the mean of "
-        f"{la_name}'s statistical neighbours that reported ({metric.polarity.label}).{values}"
+        f"{la_name}'s statistical neighbours that reported ({metric.polarity.label}).{values}{small}"
     )
 
 

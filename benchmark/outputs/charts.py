@@ -22,6 +22,7 @@ DARK_GREY = "#3D3D3D"
 LIGHT_PURPLE = "#A285D1"
 OTHER_GREY = "#B3B3B3"
 FUNNEL_LABELS = 6  # outliers named on a funnel plot
+SMALL_MARK = "*"  # beside a value resting on small numbers; captions and packs say what it means
 # Bars that all carry a value label. Every regional network is smaller; at national scale (153 bars) the
 # labels are too small to read and are most of the chart's drawing time in the browser.
 BAR_LABELS_UP_TO = 40
@@ -73,7 +74,10 @@ def bar_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: st
     rows = table.dropna(subset=["value"]).sort_values("value", ascending=True)
     is_chosen = (rows["la_code"] == chosen).to_numpy()
     colours = np.where(is_chosen, DARK_BLUE, OTHER_GREY)
-    labels = [metric.format(value, short=True) for value in rows["value"]]
+    small = (rows["small_numbers"].astype(str) == "True").to_numpy() if "small_numbers" in rows else np.full(len(rows),
+                                                                                                          False)
+    labels = [metric.format(value, short=True) + (SMALL_MARK if is_small else "")
+              for value, is_small in zip(rows["value"], small, strict=True)]
     whiskers = (
         {"type": "data", "symmetric": False, "array": rows["ci_high"] - rows["value"],
          "arrayminus": rows["value"] - rows["ci_low"], "color": DARK_GREY, "thickness": 1}

@@ -37,7 +37,7 @@ DISCUSSION_RULES = (
 WITHHELD_NOTE = ("c: withheld for this audience, because a value in the metric's table is suppressed and the "
                  "network's figure would let it be worked back.")
 OUTLIERS_LABEL = "Beyond the 99.8% limits allowing for variation between authorities"
-SMALL_MARK = "*"  # beside a value resting on small numbers, explained under each table
+SMALL_MARK = charts.SMALL_MARK  # beside a value resting on small numbers, explained under each table
 SMALL_NOTE = (f"* small numbers: fewer than {stats.SMALL_NUMBERS_BELOW} cases; shown with the count and interval "
               "but not flagged or discussed.")
 TOC_LINES_PER_PAGE = 36

@@ -332,6 +332,20 @@ def test_pack_letters_hidden_authorities_everywhere(anonymous: Anonymous) -> Non
     assert "Hackney" in pack.tracker["Authority"].tolist()
 
 
+def test_summary_and_discussion_letter_hidden_authorities(anonymous: Anonymous) -> None:
+    overview = service.network_summary(anonymous.db, anonymous.peer, LATEST)
+    assert_no_hidden_name([sentence for theme in overview.themes for sentence in theme.items], "overview summary")
+    pack = service.discussion(anonymous.db, anonymous.peer, PackRequest(LATEST))
+    assert_no_hidden_name(pack.discussion_all["sentence"], "full discussion list")
+    assert not set(HIDDEN) & set(pack.discussion_all["la_code"])
+    lettered = letter_rows(pack.discussion_all)
+    assert len(lettered) and all(sentence.startswith(name + ": ") for name, sentence in
+                                 zip(lettered["la_name"], lettered["sentence"], strict=True)), "Camden has items"
+    assert_no_hidden_name([sentence for theme in pack.summary.themes for sentence in theme.items], "pack summary")
+    with pytest.raises(AccessDenied):
+        service.network_summary(anonymous.db, None, LATEST)
+
+
 def test_pack_sections_carry_no_neighbour_list_for_a_hidden_authority(anonymous: Anonymous) -> None:
     pack = service.build_pack(anonymous.db, anonymous.peer, PackRequest(LATEST))
     for section in pack.sections:

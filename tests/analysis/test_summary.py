@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from support import return_csv
 
 from benchmark.analysis import discussion, engine, summary, tracker
 from benchmark.analysis.metrics import METRICS
 from benchmark.db import Database
+from benchmark.intake.returns import store_file
 from benchmark.intake.standard import THEMES
 from benchmark.periods import Period
 
@@ -70,3 +72,28 @@ def test_demo_summary_agrees_with_the_engine(demo_db: Database) -> None:
     assert list(table.columns) == ["Theme", "Metric", "This quarter", "Change from last quarter",
                                    "Change from a year ago", "England"]
     assert table["Change from last quarter"].str.contains("chance|no change").all()
+
+
+def test_a_small_partial_network_summarises_without_error(tmp_db: Database, example_row, today) -> None:
+    """Three authorities, the advice theme only, one quarter: figures for advice, none elsewhere, no
+    like-for-like change, no overdispersion estimated (fewer than 5), and nothing judged on small numbers."""
+    rows = [example_row("advice", la, LATEST.label, adv_returned=returned, adv_returned_6wk=on_time,
+                        adv_late_exception=0, adv_nil_returns=1, adv_audited=2, adv_audited_good=1)
+            for la, returned, on_time in (("202", 20, 15), ("206", 40, 28), ("201", 6, 1))]
+    result = store_file(tmp_db, "advice.csv", return_csv("advice", rows), "test", today=today)
+    assert result.stored, result.report.errors
+    overview = summary.network_summary(tmp_db, LATEST)
+    by_theme = {theme.theme: theme for theme in overview.themes}
+    assert (by_theme["advice"].returns_received, by_theme["advice"].returns_expected) == (3, 3)
+    assert by_theme["short_breaks"].returns_received == 0
+    advice = next(entry for entry in by_theme["advice"].metrics if entry.metric.id == "adv_6wk_pct")
+    assert advice.value == pytest.approx(44 / 66 * 100) and advice.previous is None and advice.last_year is None
+    table = overview.table()
+    row = table[table["Metric"] == METRICS["adv_6wk_pct"].name].iloc[0]
+    assert row["Change from last quarter"] == "no like-for-like figures"
+    assert table[table["Theme"] == THEMES["short_breaks"].title]["This quarter"].str.startswith("-").all()
+    compared = engine.compare(tmp_db, LATEST, "adv_6wk_pct").set_index("la_code")
+    assert compared["overdispersion_phi"].isna().all() and (compared.loc[["202", "206", "201"],
+                                                                          "overdispersion_tau2"] == 0).all()
+    assert compared.loc["201", "small_numbers"] and pd.isna(compared.loc["201", "top_bottom_20"])
+    assert "201" not in {item.la_code for item in discussion.find_items(tmp_db, LATEST)}

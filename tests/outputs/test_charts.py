@@ -134,3 +134,9 @@ def test_funnel_caption_states_the_method_phi_and_counts() -> None:
     assert "with fewer than 5 authorities reporting, no allowance" in views.funnel_caption(four, FUNNEL_METRIC, "X")
     calm = funnel_table([48, 49, 50, 51, 52], [100] * 5)
     assert "no more of it than chance would give (phi = 0.06)" in views.funnel_caption(calm, FUNNEL_METRIC, "X")
+
+
+def test_bar_labels_mark_small_numbers() -> None:
+    table = comparison(3).assign(small_numbers=[True, False, False])
+    labels = value_labels(charts.bar_chart(table, METRIC, "1", "title"))
+    assert labels == {"Authority 1": "1.0%" + charts.SMALL_MARK, "Authority 2": "2.0%", "Authority 3": "3.0%"}

@@ -14,7 +14,7 @@ import pandas as pd
 
 from benchmark import reference
 from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, record_all, sharing
-from benchmark.analysis import engine, tracker
+from benchmark.analysis import engine, published_measures, tracker
 from benchmark.db import Database
 from benchmark.intake import returns
 from benchmark.intake.validation import Problem, ValidationReport
@@ -202,3 +202,40 @@ def render_pack(db: Database, user: User | None, pack: packs.Pack, fmt: str,
                        "audience": request.audience, "themes": list(request.themes),
                        "pages": list(request.authority_pages), "bytes": len(content)})
     return content
+
+
+def published_context(db: Database, user: User | None, la_code: str, theme_id: str | None = None) -> pd.DataFrame:
+    """The published measures for one authority (of a theme, or all), LAIT style, latest period."""
+    user = _require(user)
+    _require_visible(db, user, la_code)
+    return published_measures.comparisons(db, la_code, theme_id)
+
+
+def published_context_table(db: Database, user: User | None, la_code: str,
+                            theme_id: str | None = None) -> pd.DataFrame:
+    """The same comparisons as people read them, for pages."""
+    user = _require(user)
+    _require_visible(db, user, la_code)
+    return published_measures.context_table(db, la_code, theme_id)
+
+
+def published_trend(db: Database, user: User | None, measure_id: str, la_code: str) -> pd.DataFrame:
+    user = _require(user)
+    _require_visible(db, user, la_code)
+    return published_measures.trend(db, published_measures.get_measure(measure_id), la_code)
+
+
+def published_chart_frame(db: Database, user: User | None, measure_id: str, la_code: str) -> pd.DataFrame:
+    """A published series for the chosen authority, its region, England and the network authorities
+    the user may see by name (published figures are public, but a letter must not be unmasked)."""
+    user = _require(user)
+    _require_visible(db, user, la_code)
+    named = [code for code in choosable_authorities(db, user) if code != la_code]
+    return published_measures.chart_frame(db, published_measures.get_measure(measure_id), [la_code, *named])
+
+
+def reach_vs_cin(db: Database, user: User | None, period: Period) -> tuple[pd.DataFrame, str]:
+    """The joined short-break measure for every network authority, hidden ones as letters."""
+    user = _require(user)
+    frame, label = published_measures.reach_vs_cin(db, period)
+    return _share(frame, letters_for(db, user, f"{period}|reach_vs_cin")), label

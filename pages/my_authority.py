@@ -5,7 +5,7 @@ import streamlit as st
 from benchmark import reference, service
 from benchmark.intake.standard import THEMES
 from benchmark.outputs import charts
-from pages import ui
+from pages import context_ui, ui
 
 db = ui.database()
 st.title("My authority")
@@ -47,3 +47,6 @@ if not ui.no_data(db):
         )
     ui.downloads(card.drop(columns=["Last 8 quarters", "neutral"]),
                  f"scorecard_{la_code}_{period.label.replace(' ', '_')}", "scorecard")
+    st.subheader("Published context")
+    st.caption(f"{la_name}. {context_ui.READING}")
+    context_ui.context_table(db, ui.current_user(), la_code, None, key="context_all")

@@ -48,7 +48,7 @@ NAVIGATION = [
     ("Administration", "administration", "Administration", 0),  # a chair's page; the demo runs as chair
 ]
 # Tables each page shows with the default choices (st.dataframe, drawn by the data grid).
-TABLES = {"overview": 1, "my_authority": 3, "short_breaks": 0, "advice": 0, "transitions": 0, "published": 2,
+TABLES = {"overview": 1, "my_authority": 4, "short_breaks": 1, "advice": 1, "transitions": 1, "published": 3,
           "meeting_pack": 1, "upload": 1, "data_standard": 0, "administration": None}
 
 

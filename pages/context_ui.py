@@ -1,0 +1,85 @@
+"""The "Published context" tables shared by the theme pages and My authority: DfE's published
+measures for one authority beside its region, statistical neighbours and England (LAIT's columns)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from benchmark import reference, service
+from benchmark.access.rights import User
+from benchmark.analysis import published_measures
+from benchmark.db import Database
+from benchmark.outputs import charts
+from benchmark.periods import Period
+
+READING = (
+    "DfE's published figures for the latest year, LAIT style: the region and England as published, the mean and "
+    "median of the statistical neighbours that reported, and the rank of every authority in England that "
+    "reported. Band A is the best quarter for the measure's polarity; neutral measures are banded high to low in "
+    "grey, without a judgement. Symbols are DfE's: c suppressed, x not available, z not applicable, k below 0.5; "
+    "they are never counted as 0 or averaged."
+)
+
+
+def context_table(db: Database, user: User | None, la_code: str, theme_id: str | None, key: str) -> None:
+    """The comparisons table for one authority, bands shaded as on the tartan rug."""
+    table = service.published_context_table(db, user, la_code, theme_id)
+    if table.empty:
+        return
+    neutral = table.pop("neutral")
+    table = table.drop(columns=["measure"])
+    st.dataframe(
+        table.style.apply(lambda band: [charts.band_style(value, is_neutral) for value, is_neutral in
+                                        zip(band, neutral, strict=True)], subset=["Band"]),
+        hide_index=True, key=key,
+        column_config={"Measure": st.column_config.TextColumn("Measure", width="large", pinned=True)},
+    )
+    caveats = [f"**{measure.name}**: {measure.caveat}" for measure in published_measures.measures_for_theme(theme_id)
+               if measure.caveat]
+    for caveat in caveats:
+        st.caption(caveat)
+
+
+def published_context_section(db: Database, user: User | None, theme_id: str, la_code: str | None,
+                              period: Period | None) -> None:
+    """The section at the foot of a theme page: this theme's published measures for the chosen authority."""
+    if la_code is None:
+        return
+    st.subheader("Published context")
+    if not db.scalar("SELECT count(*) FROM published"):
+        st.info("No published statistics are loaded: `python -m benchmark published load data/published/*.csv`.",
+                icon=":material/info:")
+        return
+    la_name = reference.authority_name(la_code)
+    st.caption(f"{la_name}. {READING}")
+    context_table(db, user, la_code, theme_id, key=f"context_{theme_id}")
+    if theme_id == "short_breaks" and period is not None:
+        _reach(db, user, la_code, period)
+    releases = sorted({measure.publication for measure in published_measures.measures_for_theme(theme_id)})
+    st.caption(f"Sources: {'; '.join(releases)}. {published_measures.OGL}")
+    st.page_link("pages/published.py", label="Every published measure, by year", icon=":material/query_stats:")
+
+
+def _reach(db: Database, user: User | None, la_code: str, period: Period) -> None:
+    """The joined measure: short-break reach relative to CIN with a recorded disability."""
+    frame, label = service.reach_vs_cin(db, user, period)
+    st.markdown(f"**{published_measures.REACH_NAME}**")
+    st.caption(label)
+    mine = frame[frame["la_code"] == la_code]
+    shown = pd.DataFrame({
+        "Authority": frame["la_name"],
+        "Children receiving short breaks": frame["children"].map(
+            lambda count: "-" if pd.isna(count) else f"{count:,.0f}"),
+        "CIN with a recorded disability": frame["cin_shown"],
+        "Reach (%)": frame["value"].map(lambda share: "-" if pd.isna(share) else f"{share:.1f}%"),
+    })
+    if not mine.empty:
+        value = mine["value"].iloc[0]
+        reported = frame["value"].dropna()
+        median = reported.median() if not reported.empty else float("nan")
+        st.write(f"{reference.authority_name(la_code)}: "
+                 f"{'not available' if pd.isna(value) else f'{value:.1f}%'}; network median "
+                 f"{'-' if pd.isna(median) else f'{median:.1f}%'} ({len(reported)} of {len(frame)} authorities).")
+    with st.expander("Every network authority"):
+        st.dataframe(shown, hide_index=True, key="reach_table")

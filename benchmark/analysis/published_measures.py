@@ -410,3 +410,43 @@ def reach_vs_cin(db: Database, period: Period) -> tuple[pd.DataFrame, str]:
              "mixes two kinds of count, so read it as rough reach, not a rate; it can exceed 100% because short "
              "breaks reach children who are not children in need.")
     return frame.sort_values("value", ascending=False, na_position="last").reset_index(drop=True), label
+
+
+def latest_bands(db: Database, measure: PublishedMeasure) -> pd.DataFrame:
+    """The latest period of a measure for every area (as `measure_values`), with each authority's
+    quartile band among all reporting authorities in England."""
+    frame = measure_values(db, measure)
+    if frame.empty:
+        return frame.assign(band=None)
+    latest = frame[frame["period"] == frame["period"].max()].copy()
+    authorities = (latest["level"] == "Local authority") & latest["value"].notna()
+    latest["band"] = None
+    latest.loc[authorities, "band"] = stats.quartile_bands(latest.loc[authorities, "value"], measure.polarity.value)
+    return latest
+
+
+def area_grid(db: Database, theme_id: str, la_codes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A theme's measures across, the given authorities, their regions and England down: the text
+    shown (value or symbol) and each authority's quartile band among all of England's."""
+    la_codes = sorted(la_codes, key=reference.authority_name)
+    regions = sorted({reference.authorities()[code].region_code for code in la_codes})
+    areas = [("Local authority", code) for code in la_codes] + [("Regional", code) for code in regions]
+    areas.append(("National", "England"))
+    region_names = {authority.region_code: authority.region_name for authority in reference.authorities().values()}
+    names = [reference.authority_name(code) if level == "Local authority" else region_names.get(code, code)
+             for level, code in areas]
+    texts, bands = {"Area": names}, {"Area": [None] * len(names)}
+    for measure in measures_for_theme(theme_id):
+        latest = latest_bands(db, measure).set_index(["level", "code"])
+        shown, band = [], []
+        for area in areas:
+            if area in latest.index:
+                row = latest.loc[area]
+                shown.append(measure.format(row["value"], row["symbol"]))
+                band.append(row["band"])
+            else:
+                shown.append("x")
+                band.append(None)
+        texts[measure.short] = shown
+        bands[measure.short] = band
+    return pd.DataFrame(texts), pd.DataFrame(bands)

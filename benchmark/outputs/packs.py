@@ -11,7 +11,7 @@ import pandas as pd
 
 from benchmark import reference
 from benchmark.access.network import SYNTHETIC_LABEL, is_demo, network_name
-from benchmark.analysis import engine, tracker
+from benchmark.analysis import engine, published_measures, tracker
 from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.db import Database
 from benchmark.intake.standard import THEMES
@@ -58,6 +58,20 @@ class MetricSection:
 
 
 @dataclass
+class ContextPage:
+    """One theme's published DfE measures: `table` is text (values and EES symbols); `bands` (same
+    shape) the quartile band of a cell among all of England's authorities, `neutral` (same shape)
+    whether that band is a neutral measure's (grey, no judgement)."""
+
+    theme: str
+    title: str
+    table: pd.DataFrame
+    bands: pd.DataFrame
+    neutral: pd.DataFrame
+    notes: list[str]
+
+
+@dataclass
 class Pack:
     request: PackRequest
     title: str
@@ -74,6 +88,7 @@ class Pack:
     discussion: pd.DataFrame
     authority_pages: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     definitions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    context_pages: list[ContextPage] = field(default_factory=list)
 
     @property
     def subtitle(self) -> str:
@@ -253,6 +268,7 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
                                        request.audience, sections),
         authority_pages=pages,
         definitions=definitions(metrics),
+        context_pages=context_pages(db, request, members, hidden),
     )
 
 
@@ -302,3 +318,63 @@ def definitions(metrics: list[Metric]) -> pd.DataFrame:
          "Definition": metric.definition, "Legal basis": metric.legal_basis}
         for metric in metrics
     ])
+
+
+def context_pages(db: Database, request: PackRequest, members: list[str],
+                  hidden: frozenset[str] = frozenset()) -> list[ContextPage]:
+    """One page of published context per theme. Network audience: the peer group's authorities named,
+    with their regions and England. External: only the own authority beside its region, neighbours and
+    England (LAIT's columns), or England alone: a lettered authority's public figures would name it.
+    Authorities sharing anonymously are left out of a network page for the same reason."""
+    if not db.scalar("SELECT count(*) FROM published"):
+        return []
+    pages = []
+    for theme_id in request.themes:
+        measures = published_measures.measures_for_theme(theme_id)
+        if not measures:
+            continue
+        notes = []
+        if request.audience == "network":
+            named = [code for code in members if code not in hidden]
+            table, bands = published_measures.area_grid(db, theme_id, named)
+            neutral = pd.DataFrame({column: [column in {m.short for m in measures if m.polarity is Polarity.NEUTRAL}]
+                                    * len(table) for column in table.columns})
+            notes.append("Each authority's latest value as DfE published it, shaded by its quartile band among every "
+                         "reporting authority in England (A is the best quarter for the polarity; neutral measures "
+                         "banded high to low in greys). Symbols: c suppressed, x not available, z not applicable.")
+            if len(named) < len(members):
+                notes.append(f"{len(members) - len(named)} authority(ies) sharing anonymously are not listed: "
+                             "their public figures would name them.")
+            notes += [f"{m.short}: {m.name}, {m.when(period)}. {m.caveat}".strip()
+                      for m, period in zip(measures, _latest_periods(db, measures), strict=True)]
+        else:
+            # England's figures do not depend on the authority asked about: without an own authority,
+            # any authority's comparisons give them, and only the England column is kept.
+            full = published_measures.context_table(db, request.own_la or next(iter(reference.authorities())),
+                                                    theme_id)
+            rows_neutral = full.pop("neutral")
+            table = full.drop(columns=["measure", "Polarity"])
+            if request.own_la is None:
+                table = table[["Measure", "Period", "England"]]
+            bands = pd.DataFrame(None, index=table.index, columns=table.columns, dtype=object)
+            neutral = pd.DataFrame(False, index=table.index, columns=table.columns)
+            if "Band" in table:
+                bands["Band"] = table["Band"].where(table["Band"] != "-")
+                neutral["Band"] = rows_neutral
+            notes.append("Published figures for the latest year, LAIT style; rank among every reporting authority "
+                         "in England, band A the best quarter for the polarity. Other authorities are not listed: "
+                         "their public figures would name them.")
+            notes += [f"{m.name}: {m.caveat}" for m in measures if m.caveat]
+        releases = sorted({measure.publication for measure in measures})
+        notes.append(f"Sources: {'; '.join(releases)}. {published_measures.OGL}")
+        pages.append(ContextPage(theme_id, f"Published context: {THEMES[theme_id].title}", table, bands, neutral,
+                                 notes))
+    return pages
+
+
+def _latest_periods(db: Database, measures: list) -> list[str | None]:
+    periods = []
+    for measure in measures:
+        values = published_measures.measure_values(db, measure)
+        periods.append(None if values.empty else str(values["period"].max()))
+    return periods

@@ -145,10 +145,12 @@ def table_slides(rows: int) -> int:
 
 def deck_plan(pack: packs.Pack) -> dict[str, range]:
     """Which slides (0-based) hold what: cover, returns tracker, for discussion, one per metric,
-    sources and licence, definitions; each table over as many slides as its rows need."""
+    published context per theme, sources and licence, definitions; each table over as many slides as its rows need."""
     sizes = [("cover", 1), ("tracker", table_slides(len(pack.tracker))),
              ("discussion", table_slides(len(pack_render.discussion_by_authority(pack)))),
-             ("metrics", len(pack.sections)), ("sources", 1), ("definitions", table_slides(len(pack.definitions)))]
+             ("metrics", len(pack.sections)),
+             ("context", sum(table_slides(len(page.table)) for page in pack.context_pages)),
+             ("sources", 1), ("definitions", table_slides(len(pack.definitions)))]
     plan, start = {}, 0
     for name, size in sizes:
         plan[name] = range(start, start + size)

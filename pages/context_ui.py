@@ -13,12 +13,14 @@ from benchmark.db import Database
 from benchmark.outputs import charts
 from benchmark.periods import Period
 
+SHORT_HEADINGS = {"Period": "As at", "Neighbours mean": "SN mean", "Neighbours median": "SN median",
+                  "Neighbours reported": "SN reported", "Rank in England": "Rank (England)"}
 READING = (
     "DfE's published figures for the latest year, LAIT style: the region and England as published, the mean and "
-    "median of the statistical neighbours that reported, and the rank of every authority in England that "
-    "reported. Band A is the best quarter for the measure's polarity; neutral measures are banded high to low in "
-    "grey, without a judgement. Symbols are DfE's: c suppressed, x not available, z not applicable, k below 0.5; "
-    "they are never counted as 0 or averaged."
+    "median of the 10 statistical neighbours (SN) that reported, and the rank among every authority in England "
+    "that reported. CIN: children in need; CLA: children looked after. Band A is the best quarter for the "
+    "measure's polarity; neutral measures are banded high to low in grey, without a judgement. Symbols are "
+    "DfE's: c suppressed, x not available, z not applicable, k below 0.5; they are never counted as 0 or averaged."
 )
 
 
@@ -28,17 +30,25 @@ def context_table(db: Database, user: User | None, la_code: str, theme_id: str |
     if table.empty:
         return
     neutral = table.pop("neutral")
-    table = table.drop(columns=["measure"])
+    # Short names and headings keep every column in view at 1366 pixels; the full names are below.
+    table["Measure"] = table.pop("measure").map(lambda measure_id: published_measures.MEASURES[measure_id].short)
+    table = table.drop(columns=["Polarity"]).rename(columns=SHORT_HEADINGS)
     st.dataframe(
         table.style.apply(lambda band: [charts.band_style(value, is_neutral) for value, is_neutral in
                                         zip(band, neutral, strict=True)], subset=["Band"]),
         hide_index=True, key=key,
-        column_config={"Measure": st.column_config.TextColumn("Measure", width="large", pinned=True)},
+        column_config={"Measure": st.column_config.TextColumn("Measure", pinned=True)},
     )
-    caveats = [f"**{measure.name}**: {measure.caveat}" for measure in published_measures.measures_for_theme(theme_id)
-               if measure.caveat]
-    for caveat in caveats:
-        st.caption(caveat)
+    measures = published_measures.measures_for_theme(theme_id)
+    for measure in measures:
+        if measure.caveat:
+            st.caption(f"**{measure.short}**: {measure.caveat}")
+    with st.expander("What each measure is"):
+        st.markdown("\n".join(
+            f"- **{measure.short}**: {measure.name} ({measure.polarity.label}). {measure.definition} "
+            f"Source: {measure.publication}, file `{measure.source}`, column `{measure.indicator}`"
+            + (f" minus `{measure.minus}`" if measure.minus else "") + "."
+            for measure in measures))
 
 
 def published_context_section(db: Database, user: User | None, theme_id: str, la_code: str | None,

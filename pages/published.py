@@ -1,12 +1,13 @@
 """Published context: every catalogued DfE measure for the network's authorities, beside region and England."""
 
+import pandas as pd
 import streamlit as st
 
 from benchmark import reference, service
 from benchmark.access.network import is_demo
 from benchmark.analysis import published, published_measures
 from benchmark.outputs import charts
-from pages import ui
+from pages import context_ui, ui
 
 db = ui.database()
 st.title("Published context")
@@ -30,13 +31,19 @@ elif not ui.no_data(db):
     if frame.empty:
         st.info(f"No file for this measure is loaded ({measure.source}).", icon=":material/info:")
     else:
-        st.plotly_chart(charts.context_chart(frame, la_name, f"{measure.name}: {la_name}, region and England",
-                                             axis_x=measure.period_text.format(period="year").capitalize(),
+        # A count's England and region totals dwarf any authority: they stay in the table, not the chart.
+        counted = measure.unit == "children"
+        drawn = frame[frame["level"] == "Local authority"] if counted else frame
+        where = "the network's authorities" if counted else "region and England"
+        st.plotly_chart(charts.context_chart(drawn, la_name, f"{measure.name}: {la_name}, {where}",
+                                             axis_x="Year",
                                              axis_y=measure.unit, decimals=measure.decimals),
                         key="context_chart")
-        st.caption(f"{measure.definition} {measure.caveat} {la_name} is dark blue, England dashed, the region dotted; "
-                   "the other network authorities are the thin grey lines. Years where DfE suppressed or did not "
-                   "publish a figure are gaps (the symbol in the table).")
+        lines = ("England and the region, whose counts are off this scale, are in the table below" if counted
+                 else "England is dashed, the region dotted")
+        st.caption(f"{measure.definition} {measure.caveat} Latest period: {measure.when(frame['year'].max())}. "
+                   f"{la_name} is dark blue and the other network authorities are the thin grey lines; {lines}. "
+                   "Years where DfE suppressed or did not publish a figure are gaps (the symbol in the table).")
         table = frame.pivot_table(index="geography", columns="year", values="shown", aggfunc="first").reset_index()
         table.columns = [str(column) for column in table.columns]
         st.dataframe(table, hide_index=True, key="context_table")
@@ -44,7 +51,10 @@ elif not ui.no_data(db):
 
         st.subheader(f"{la_name} by year, LAIT style")
         trend = service.published_trend(db, user, key, la_code)
-        st.dataframe([published_measures.readable(measure, row) for row in trend.to_dict("records")],
+        by_year = pd.DataFrame([published_measures.readable(measure, row) for row in trend.to_dict("records")])
+        by_year = by_year.drop(columns=["Measure"]).rename(columns=context_ui.SHORT_HEADINGS)
+        neutral = measure.polarity.value == "neutral"
+        st.dataframe(by_year.style.map(lambda band: charts.band_style(band, neutral), subset=["Band"]),
                      hide_index=True, key="context_trend")
         st.caption(f"{measure.polarity.label.capitalize()}. Rank of every authority in England that reported; band A "
                    "is the best quarter for the polarity (neutral: highest values, no judgement). Source: "

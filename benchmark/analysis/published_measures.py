@@ -55,7 +55,7 @@ class PublishedMeasure:
     per_10k: bool  # the published count is turned into a rate per 10,000 children aged 0-17
     definition: str
     publication: str
-    period_text: str  # how one period reads, e.g. "31 March {period}"
+    period_text: str  # how one period reads, e.g. "31 Mar {period}" ({previous}: the year before)
     short: str
     caveat: str = ""
     minus: str | None = None  # a second indicator subtracted from the first: a gap in percentage points
@@ -69,7 +69,10 @@ class PublishedMeasure:
         return {"%": f"{number}%", "percentage points": f"{number} ppts"}.get(self.unit, number)
 
     def when(self, period: str | None) -> str:
-        return self.period_text.format(period=period) if period else "not loaded"
+        if not period:
+            return "not loaded"
+        year = str(period)[:4]
+        return self.period_text.format(period=period, previous=int(year) - 1 if year.isdigit() else "")
 
 
 H, L, N = Polarity.HIGHER, Polarity.LOWER, Polarity.NEUTRAL
@@ -82,8 +85,9 @@ B3_FILTER = (("category", "Primary need at assessment"),)
 PLANS = (("breakdown", "All EHC plans issued"),)
 REQUESTS = (("breakdown", "All requests for EHC needs assessments"),)
 NEET_AGE = (("Age", "16-17"),)
-CIN_AT = "31 March {period}"
-NEET_AT = "Dec {period}-Feb average (age 16-17)"
+CIN_AT = "31 Mar {period}"
+NEET_AT = "Dec {previous}-Feb {period}"
+CALENDAR = "calendar {period}"
 
 CATALOGUE: tuple[PublishedMeasure, ...] = (
     # Short breaks
@@ -114,36 +118,36 @@ CATALOGUE: tuple[PublishedMeasure, ...] = (
         "children", 0, N, False,
         "Children looked after during the year to 31 March only under an agreed series of short-term placements "
         "(section 20 short breaks); not counted in the children-looked-after totals.",
-        CLA_RELEASE, "year to 31 March {period}", "CLA only via short breaks",
+        CLA_RELEASE, "yr to 31 Mar {period}", "CLA only via short breaks",
         caveat="Most authorities report 0 or a suppressed figure ('c'), so ranks and bands say little here."),
     # Social care advice into EHC needs assessments
     PublishedMeasure(
         "ehcp_20wk_excl_pct", "EHC plans issued within 20 weeks, excluding exceptions (%)", "advice",
         "timeliness_20_week", "PC_plans_issued_20_weeks_ex", PLANS, "%", 1, H, False,
         "DfE's headline timeliness measure (SEND Regulations 2014, reg 13(2)); plans under a reg 13(3) exception "
-        "are left out.", EHCP_RELEASE, "calendar year {period}", "EHCP 20 wks excl. exceptions %"),
+        "are left out.", EHCP_RELEASE, CALENDAR, "EHCP 20 wks excl. exceptions %"),
     PublishedMeasure(
         "ehcp_20wk_incl_pct", "EHC plans issued within 20 weeks, including exceptions (%)", "advice",
         "timeliness_20_week", "pc_plans_issued_within_20_weeks", PLANS, "%", 1, H, False,
         "Every plan issued, as the network's own 20-week measure counts them (reg 13(2)).",
-        EHCP_RELEASE, "calendar year {period}", "EHCP 20 wks incl. exceptions %"),
+        EHCP_RELEASE, CALENDAR, "EHCP 20 wks incl. exceptions %"),
     PublishedMeasure(
         "ehc_requests_per_10k", "Requests for an EHC needs assessment per 10,000 children", "advice",
         "requests", "requests_received_in_year", REQUESTS, PER_10K, 1, N, True,
         f"Requests for an EHC needs assessment received in the calendar year (ages 0-25), {RATE_METHOD}.",
-        EHCP_RELEASE, "calendar year {period}", "EHC requests per 10k"),
+        EHCP_RELEASE, CALENDAR, "EHC requests per 10k"),
     PublishedMeasure(
         "ehc_requests_6wk_pct", "Requests for assessment decided within 6 weeks (%)", "advice",
         "requests", "request_outcome_six_weeks_pc", REQUESTS, "%", 1, H, False,
         "Of requests for an EHC needs assessment, the percentage where the decision whether to assess was made "
         "within the statutory 6 weeks (SEND Regulations 2014, reg 5(1)).",
-        EHCP_RELEASE, "calendar year {period}", "Requests decided in 6 wks %"),
+        EHCP_RELEASE, CALENDAR, "Requests decided in 6 wks %"),
     # Transitions to adulthood
     PublishedMeasure(
         "neet_nk_ehcp_pct", "16-17 year olds with an EHC plan: NEET or not known (%)", "transitions",
         NEET, "NEET_NK_EHCP_percent", NEET_AGE, "%", 1, L, False,
         "Of 16-17 year olds with an EHC plan known to the authority, the percentage not in education, employment "
-        "or training or whose activity is not known (December-February average).",
+        "or training or whose activity is not known (average of December, January and February).",
         NEET_RELEASE, NEET_AT, "NEET/NK with EHCP %"),
     PublishedMeasure(
         "neet_nk_nosen_pct", "16-17 year olds with no SEN: NEET or not known (%)", "transitions",

@@ -482,10 +482,10 @@ def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
         table = views.comparison_download(section.table, section.metric).drop(
             columns=["sn_closeness", "england_source"], errors="ignore")
         sheets[section.metric.id[:31]] = table
-    for name, card in pack.authority_pages:
-        sheets[f"Scorecard {name}"[:31]] = card
     for page in pack.context_pages:
         sheets[f"Context {page.theme}"[:31]] = page.table
+    for name, card in pack.authority_pages:
+        sheets[f"Scorecard {name}"[:31]] = card
     sheets["Definitions"] = pack.definitions
     if progress:
         progress(1.0, "Workbook ready")

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from benchmark.analysis.metrics import CATALOGUE
 from benchmark.db import close_database, open_database
+from benchmark.intake.standard import THEMES
 from benchmark.outputs import pack_render, packs
 from benchmark.periods import Period
 
@@ -81,7 +82,8 @@ def test_build_excel_offers_the_download(on_demo: Path) -> None:
     assert len(built) == 1
     book = openpyxl.load_workbook(io.BytesIO(built[0]))
     assert book.sheetnames == ["Cover", "Tracker", "Tartan rug", "Rug bands", "For discussion",
-                               *(metric.id for metric in CATALOGUE), "Definitions"]
+                               *(metric.id for metric in CATALOGUE), *(f"Context {theme}" for theme in THEMES),
+                               "Definitions"]
 
 
 def test_no_theme_chosen_says_so(on_demo: Path) -> None:

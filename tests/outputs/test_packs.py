@@ -44,6 +44,7 @@ OWN = "202"  # Camden
 NOW = dt.datetime(2026, 11, 23, 9, 30)
 TODAY = dt.date(2026, 11, 23)
 FIXED_SHEETS = ["Cover", "Tracker", "Tartan rug", "Rug bands", "For discussion"]
+CONTEXT_SHEETS = [f"Context {theme_id}" for theme_id in THEMES]  # one published-context sheet per theme
 TABLE_ROWS = 14  # rows of a table on one slide
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LETTER = re.compile(r"^Authority [A-Z]{1,2}$")
@@ -504,7 +505,10 @@ def test_pptx_slide_count(network_deck: Presentation, network_pack: packs.Pack) 
     plan = deck_plan(network_pack)
     # 33 authorities on the tracker, 20 definitions: the tables take several slides each
     assert (len(plan["tracker"]), len(plan["metrics"]), len(plan["definitions"])) == (3, len(CATALOGUE), 2)
-    assert len(network_deck.slides) == plan["definitions"].stop == 1 + 3 + len(plan["discussion"]) + 20 + 1 + 2
+    assert len(network_deck.slides) == plan["definitions"].stop == (
+        1 + 3 + len(plan["discussion"]) + 20 + len(plan["context"]) + 1 + 2)
+    # one published-context table per theme: 33 authorities, London and England, 14 rows a slide
+    assert len(plan["context"]) == 3 * table_slides(35)
     slides = list(network_deck.slides)
     titles = [slide.shapes.title.text for slide in slides]
     assert titles[0] == network_pack.title
@@ -577,8 +581,8 @@ def test_pptx_tables_show_every_row_on_the_slide(network_deck: Presentation, net
 
 
 def test_xlsx_has_a_sheet_per_table_and_definitions(network_xlsx: openpyxl.Workbook) -> None:
-    assert network_xlsx.sheetnames == [*FIXED_SHEETS, *(metric.id for metric in CATALOGUE), "Scorecard Camden",
-                                       "Definitions"]
+    assert network_xlsx.sheetnames == [*FIXED_SHEETS, *(metric.id for metric in CATALOGUE), *CONTEXT_SHEETS,
+                                       "Scorecard Camden", "Definitions"]
     definitions = sheet_records(network_xlsx["Definitions"])
     assert [row["Metric id"].value for row in definitions] == [metric.id for metric in CATALOGUE]
     assert [row["Calculation"].value for row in definitions] == [metric.formula for metric in CATALOGUE]
@@ -1087,7 +1091,7 @@ def test_cli_pack_writes_a_workbook(closed_copy: Path, tmp_path: Path, benchmark
     assert result.returncode == 0, result.stderr
     assert f"wrote {out}" in result.stdout
     book = workbook(out.read_bytes())
-    assert book.sheetnames == [*FIXED_SHEETS, *(metric.id for metric in CATALOGUE), "Definitions"]
+    assert book.sheetnames == [*FIXED_SHEETS, *(metric.id for metric in CATALOGUE), *CONTEXT_SHEETS, "Definitions"]
     assert set(metric.id for metric in CATALOGUE) <= set(book.sheetnames)
     rows = sheet_records(book["adv_6wk_pct"])
     values = [row["value"] for row in rows if row["value"].value is not None]

@@ -249,3 +249,40 @@ def test_format_keeps_symbols() -> None:
     assert measure.format(math.nan, "c") == "c"
     assert measure.format(None) == "-"
     assert pm.MEASURES["neet_nk_ehcp_gap_ppts"].format(5.5) == "5.5 ppts"
+
+
+# --- the joined measure: short-break reach relative to CIN with a recorded disability -------------------
+
+def test_reach_for_a_small_network(tmp_db: Database, make_csv, example_row, today) -> None:
+    """Three authorities, one theme, one quarter: Camden and Islington against b2's 31 March 2024
+    (Camden 429, Islington 256), City of London's 'c' left empty rather than taken from 2023."""
+    from benchmark.intake.returns import store_file
+    from benchmark.periods import Period
+
+    period = "2025-26 Q1"
+    rows = [example_row("short_breaks", code, period, sb_children_total=total)
+            for code, total in (("202", 400), ("206", 320), ("201", 310))]
+    assert store_file(tmp_db, "short_breaks.csv", make_csv("short_breaks", rows), "test", today=today).stored
+    load_published(tmp_db, [PUBLISHED / f"{pm.B2}_2013_to_2024.csv"])
+    frame, label = pm.reach_vs_cin(tmp_db, Period.parse(period))
+    reach = frame.set_index("la_code")
+    assert reach.loc["202", "value"] == pytest.approx(400 / 429 * 100)
+    assert reach.loc["206", "value"] == pytest.approx(320 / 256 * 100)
+    assert math.isnan(reach.loc["201", "value"]) and reach.loc["201", "cin_shown"] == "c"
+    assert f"Children receiving short breaks in {period}" in label and "31 March 2024" in label
+    assert "mixes two kinds of count" in label
+
+
+def test_reach_uses_no_census_after_the_quarter(tmp_db: Database, make_csv, example_row, today) -> None:
+    """A quarter ending before 31 March 2024 is read against the census of 31 March 2023 (Camden 469)."""
+    from benchmark.intake.returns import store_file
+    from benchmark.periods import Period
+
+    period = "2023-24 Q3"  # October-December 2023
+    rows = [example_row("short_breaks", "202", period, sb_children_total=400, sb_statement_reviewed="2023-06-30")]
+    assert store_file(tmp_db, "short_breaks.csv", make_csv("short_breaks", rows), "test", today=today).stored
+    load_published(tmp_db, [PUBLISHED / f"{pm.B2}_2013_to_2024.csv"])
+    frame, label = pm.reach_vs_cin(tmp_db, Period.parse(period))
+    # b2 file, time_period 2023, Camden, At31_episodes_disability_recorded: 469.
+    assert frame.set_index("la_code").loc["202", "value"] == pytest.approx(400 / 469 * 100)
+    assert "31 March 2023" in label

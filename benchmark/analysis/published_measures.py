@@ -446,7 +446,9 @@ def area_grid(db: Database, theme_id: str, la_codes: list[str]) -> tuple[pd.Data
         for area in areas:
             if area in latest.index:
                 row = latest.loc[area]
-                shown.append(measure.format(row["value"], row["symbol"]))
+                # The band letter is written as well as shaded, as on the tartan rug: never colour alone.
+                letter = f" ({row['band']})" if isinstance(row["band"], str) else ""
+                shown.append(measure.format(row["value"], row["symbol"]) + letter)
                 band.append(row["band"])
             else:
                 shown.append("x")

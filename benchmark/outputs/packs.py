@@ -337,11 +337,12 @@ def context_pages(db: Database, request: PackRequest, members: list[str],
         if request.audience == "network":
             named = [code for code in members if code not in hidden]
             table, bands = published_measures.area_grid(db, theme_id, named)
-            neutral = pd.DataFrame({column: [column in {m.short for m in measures if m.polarity is Polarity.NEUTRAL}]
-                                    * len(table) for column in table.columns})
-            notes.append("Each authority's latest value as DfE published it, shaded by its quartile band among every "
-                         "reporting authority in England (A is the best quarter for the polarity; neutral measures "
-                         "banded high to low in greys). Symbols: c suppressed, x not available, z not applicable.")
+            neutral_columns = {m.short for m in measures if m.polarity is Polarity.NEUTRAL}
+            neutral = pd.DataFrame({column: [column in neutral_columns] * len(table) for column in table.columns})
+            notes.append("Each authority's latest value as DfE published it, with its quartile band (letter and shade) "
+                         "among every reporting authority in England: A is the best quarter for the polarity; neutral "
+                         "measures are banded high to low in greys. Symbols: c suppressed, x not available, z not "
+                         "applicable.")
             if len(named) < len(members):
                 notes.append(f"{len(members) - len(named)} authority(ies) sharing anonymously are not listed: "
                              "their public figures would name them.")

@@ -45,7 +45,7 @@ def test_network_pages_name_every_authority_with_region_and_england(db: Database
     assert advice.table["Area"].tolist() == [*names, "London", "England"]
     row = advice.table.set_index("Area").loc["Camden"]
     # timeliness_20_week.csv 2024, All EHC plans issued: Camden 96.6 (excl.), 96.1 (incl.); England 46.4.
-    assert row[pm.MEASURES["ehcp_20wk_excl_pct"].short] == "96.6%"
+    assert row[pm.MEASURES["ehcp_20wk_excl_pct"].short] == "96.6% (A)"
     assert advice.table.set_index("Area").loc["England", pm.MEASURES["ehcp_20wk_excl_pct"].short] == "46.4%"
     camden = advice.table.index[advice.table["Area"] == "Camden"][0]
     assert advice.bands.loc[camden, pm.MEASURES["ehcp_20wk_excl_pct"].short] == "A"

@@ -36,7 +36,7 @@ def context_table(db: Database, user: User | None, la_code: str, theme_id: str |
     st.dataframe(
         table.style.apply(lambda band: [charts.band_style(value, is_neutral) for value, is_neutral in
                                         zip(band, neutral, strict=True)], subset=["Band"]),
-        hide_index=True, key=key,
+        hide_index=True, key=key, height=38 + 35 * len(table),  # every measure in view, no inner scroll
         column_config={"Measure": st.column_config.TextColumn("Measure", pinned=True)},
     )
     measures = published_measures.measures_for_theme(theme_id)

@@ -235,7 +235,12 @@ def published_chart_frame(db: Database, user: User | None, measure_id: str, la_c
 
 
 def reach_vs_cin(db: Database, user: User | None, period: Period) -> tuple[pd.DataFrame, str]:
-    """The joined short-break measure for every network authority, hidden ones as letters."""
+    """The joined short-break measure for the network authorities this user sees by name; those
+    sharing anonymously are left out, since their public census figure would name them."""
     user = _require(user)
     frame, label = published_measures.reach_vs_cin(db, period)
-    return _share(frame, letters_for(db, user, f"{period}|reach_vs_cin")), label
+    hidden = hidden_authorities(db, user)
+    if hidden & set(frame["la_code"]):
+        label += (f" {int(frame['la_code'].isin(hidden).sum())} authority(ies) sharing anonymously are not listed: "
+                  "their published figure would name them.")
+    return frame[~frame["la_code"].isin(hidden)].reset_index(drop=True), label

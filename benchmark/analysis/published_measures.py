@@ -322,8 +322,18 @@ def comparisons(db: Database, la_code: str, theme_id: str | None = None) -> pd.D
     """One row per catalogued measure (of a theme, or all) for the latest period published: the
     authority's value or symbol, region, neighbours' mean and median with how many reported, England,
     rank of all reporting authorities in England and the quartile band (A best for the polarity)."""
-    rows = [_one_comparison(measure, measure_values(db, measure), la_code) for measure in measures_for_theme(theme_id)]
-    return pd.DataFrame(rows, columns=list(CONTEXT_KEYS))
+    def build() -> pd.DataFrame:
+        rows = [_one_comparison(measure, measure_values(db, measure), la_code)
+                for measure in measures_for_theme(theme_id)]
+        return pd.DataFrame(rows, columns=list(CONTEXT_KEYS))
+
+    return engine.cached(db, f"published_context:{la_code}:{theme_id}", build).copy()
+
+
+def warm(db: Database) -> None:
+    """Build every measure's values, so that the first page after a restart need not wait for them."""
+    for measure in CATALOGUE:
+        measure_values(db, measure)
 
 
 def trend(db: Database, measure: PublishedMeasure, la_code: str) -> pd.DataFrame:

@@ -51,19 +51,19 @@ def context_table(db: Database, user: User | None, la_code: str, theme_id: str |
             for measure in measures))
 
 
-def published_context_section(db: Database, user: User | None, theme_id: str, la_code: str | None,
+def published_context_section(db: Database, user: User | None, theme_id: str | None, la_code: str | None,
                               period: Period | None) -> None:
-    """The section at the foot of a theme page: this theme's published measures for the chosen authority."""
+    """The section at the foot of a theme page (that theme's published measures for the chosen
+    authority) or of My authority (theme None: every measure)."""
     if la_code is None:
         return
     st.subheader("Published context")
-    if not db.scalar("SELECT count(*) FROM published"):
-        st.info("No published statistics are loaded: `python -m benchmark published load data/published/*.csv`.",
-                icon=":material/info:")
+    if not published_measures.loaded(db):
+        st.caption("No published statistics are loaded: `python -m benchmark published load data/published/*.csv`.")
         return
     la_name = reference.authority_name(la_code)
     st.caption(f"{la_name}. {READING}")
-    context_table(db, user, la_code, theme_id, key=f"context_{theme_id}")
+    context_table(db, user, la_code, theme_id, key=f"context_{theme_id or 'all'}")
     if theme_id == "short_breaks" and period is not None:
         _reach(db, user, la_code, period)
     releases = sorted({measure.publication for measure in published_measures.measures_for_theme(theme_id)})

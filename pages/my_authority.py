@@ -47,6 +47,4 @@ if not ui.no_data(db):
         )
     ui.downloads(card.drop(columns=["Last 8 quarters", "neutral"]),
                  f"scorecard_{la_code}_{period.label.replace(' ', '_')}", "scorecard")
-    st.subheader("Published context")
-    st.caption(f"{la_name}. {context_ui.READING}")
-    context_ui.context_table(db, ui.current_user(), la_code, None, key="context_all")
+    context_ui.published_context_section(db, ui.current_user(), None, la_code, period)

@@ -14,7 +14,7 @@ st.title("Published context")
 st.caption("DfE's own statistics about disabled children: children in need, children looked after through short "
            f"breaks, EHC plans and NEET at 16-17. {published_measures.OGL}")
 user = ui.current_user()
-if not db.scalar("SELECT count(*) FROM published"):
+if not published_measures.loaded(db):
     st.info("No published statistics are loaded. Load DfE's files with "
             "`python -m benchmark published load data/published/*.csv`.", icon=":material/info:")
 elif not ui.no_data(db):

@@ -176,6 +176,11 @@ CONTEXT_KEYS = ("measure", "name", "theme", "period", "value", "symbol", "region
 VALUE_COLUMNS = ["period", "level", "code", "name", "value", "symbol"]
 
 
+def loaded(db: Database) -> bool:
+    """Whether any published file has been loaded."""
+    return bool(db.scalar("SELECT count(*) FROM published"))
+
+
 def measures_for_theme(theme_id: str | None) -> list[PublishedMeasure]:
     return [measure for measure in CATALOGUE if theme_id is None or measure.theme == theme_id]
 

@@ -326,7 +326,7 @@ def context_pages(db: Database, request: PackRequest, members: list[str],
     with their regions and England. External: only the own authority beside its region, neighbours and
     England (LAIT's columns), or England alone: a lettered authority's public figures would name it.
     Authorities sharing anonymously are left out of a network page for the same reason."""
-    if not db.scalar("SELECT count(*) FROM published"):
+    if not published_measures.loaded(db):
         return []
     pages = []
     for theme_id in request.themes:

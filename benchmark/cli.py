@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from benchmark import service
 from benchmark.access import rights
-from benchmark.analysis import discussion, groups, published, tracker
+from benchmark.analysis import discussion, groups, published, published_measures, tracker
 from benchmark.analysis.groups import GroupError
 from benchmark.analysis.metrics import CATALOGUE, METRICS
 from benchmark.db import Database, DatabaseBusy, open_database
@@ -226,6 +226,27 @@ def cmd_published_load(args: argparse.Namespace) -> int:
     for summary in summaries:
         print(f"loaded {summary.source}: {summary.rows:,} values, {len(summary.indicators)} indicators, "
               f"periods {', '.join(summary.periods)}, {summary.symbols:,} symbols kept")
+        print(f"  {_catalogue_note(summary.source)}")
+    return 0
+
+
+def _catalogue_note(source: str) -> str:
+    """Which catalogued published measures a loaded file feeds, or that it feeds none (yet)."""
+    family = published_measures.source_family(source)
+    fed = [measure.id for measure in published_measures.CATALOGUE if measure.source == family]
+    if fed:
+        return f"series {family}: feeds {', '.join(fed)}"
+    return f"series {family}: no catalogued measure reads it; stored in the published table"
+
+
+def cmd_context(args: argparse.Namespace) -> int:
+    database = open_database(args.db)
+    rows = service.published_context(database, _actor(database, args.as_email), args.for_la, args.theme)
+    if args.format == "json":
+        print(json.dumps(rows.astype(object).where(rows.notna(), None).to_dict("records"), indent=2))
+        return 0
+    table = service.published_context_table(database, _actor(database, args.as_email), args.for_la, args.theme)
+    print(table.drop(columns=["measure", "neutral", "Polarity"]).to_string(index=False))
     return 0
 
 
@@ -368,6 +389,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("files", nargs="+", metavar="FILE")
     sub.add_argument("--db", help="DuckDB file (default: $DSCO_DB, else data/dsco.duckdb)")
     sub.set_defaults(handler=cmd_published_load)
+
+    sub = command("context", cmd_context, "Published DfE measures for one authority beside its region, statistical "
+                  "neighbours and England (latest period published).")
+    sub.add_argument("--for", dest="for_la", type=_authority, required=True, help="the authority (code or name)")
+    sub.add_argument("--theme", choices=list(THEMES), help="one theme (default: every catalogued measure)")
+    sub.add_argument("--format", choices=("text", "json"), default="text")
+    sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member")
 
     sub = command("pack", cmd_pack, "Build the meeting pack for a quarter as PDF, PowerPoint or Excel.")
     sub.add_argument("--period", type=_period, required=True)

@@ -129,3 +129,27 @@ def population_for(la_code: str, year: int) -> int | None:
         return None
     position = bisect.bisect_right(estimates, (year, float("inf")))
     return estimates[max(position - 1, 0)][1]
+
+
+@cache
+def _population_by_area() -> dict[str, list[tuple[int, int]]]:
+    """Children aged 0-17 for England ('England'), each region (region code) and each authority."""
+    frame = _read_csv("population_0_17.csv")
+    codes = frame["old_la_code"].where(frame["old_la_code"] != "", frame["new_la_code"].map(resolve_authority))
+    codes = codes.where(frame["geographic_level"] == "Local authority", frame["region_code"])
+    codes = codes.where(frame["geographic_level"] != "National", "England")
+    table: dict[str, list[tuple[int, int]]] = {}
+    numbers = pd.to_numeric(frame["population_estimate"].str.replace(",", ""), errors="coerce")
+    for code, year, population in sorted(zip(codes, frame["time_period"].astype(int), numbers, strict=True)):
+        if code and population == population:
+            table.setdefault(code, []).append((year, int(population)))
+    return table
+
+
+def area_population(code: str, year: int) -> int | None:
+    """As `population_for`, for an authority (3-digit code), a region (ONS region code) or 'England'."""
+    estimates = _population_by_area().get(code)
+    if not estimates:
+        return None
+    position = bisect.bisect_right(estimates, (year, float("inf")))
+    return estimates[max(position - 1, 0)][1]

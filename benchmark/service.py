@@ -17,7 +17,7 @@ import pandas as pd
 from benchmark import reference
 from benchmark.access.network import is_demo
 from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, record_all, require_chair, sharing
-from benchmark.analysis import engine, groups, summary, tracker
+from benchmark.analysis import engine, groups, published_measures, summary, tracker
 from benchmark.analysis.metrics import METRICS
 from benchmark.db import Database
 from benchmark.intake import returns
@@ -339,3 +339,45 @@ def discussion(db: Database, user: User | None, request: packs.PackRequest) -> p
     """The discussion list exactly as the pack for this request shows it (shortlist, full list,
     narrative requests), for this user."""
     return build_pack(db, user, request)
+
+
+def published_context(db: Database, user: User | None, la_code: str, theme_id: str | None = None) -> pd.DataFrame:
+    """The published measures for one authority (of a theme, or all), LAIT style, latest period."""
+    user = _require(user)
+    _require_visible(db, user, la_code)
+    return published_measures.comparisons(db, la_code, theme_id)
+
+
+def published_context_table(db: Database, user: User | None, la_code: str,
+                            theme_id: str | None = None) -> pd.DataFrame:
+    """The same comparisons as people read them, for pages."""
+    user = _require(user)
+    _require_visible(db, user, la_code)
+    return published_measures.context_table(db, la_code, theme_id)
+
+
+def published_trend(db: Database, user: User | None, measure_id: str, la_code: str) -> pd.DataFrame:
+    user = _require(user)
+    _require_visible(db, user, la_code)
+    return published_measures.trend(db, published_measures.get_measure(measure_id), la_code)
+
+
+def published_chart_frame(db: Database, user: User | None, measure_id: str, la_code: str) -> pd.DataFrame:
+    """A published series for the chosen authority, its region, England and the network authorities
+    the user may see by name (published figures are public, but a letter must not be unmasked)."""
+    user = _require(user)
+    _require_visible(db, user, la_code)
+    named = [code for code in choosable_authorities(db, user) if code != la_code]
+    return published_measures.chart_frame(db, published_measures.get_measure(measure_id), [la_code, *named])
+
+
+def reach_vs_cin(db: Database, user: User | None, period: Period) -> tuple[pd.DataFrame, str]:
+    """The joined short-break measure for the network authorities this user sees by name; those
+    sharing anonymously are left out, since their public census figure would name them."""
+    user = _require(user)
+    frame, label = published_measures.reach_vs_cin(db, period)
+    hidden = hidden_authorities(db, user)
+    if hidden & set(frame["la_code"]):
+        label += (f" {int(frame['la_code'].isin(hidden).sum())} authority(ies) sharing anonymously are not listed: "
+                  "their published figure would name them.")
+    return frame[~frame["la_code"].isin(hidden)].reset_index(drop=True), label

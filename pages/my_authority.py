@@ -6,7 +6,7 @@ from benchmark import reference, service
 from benchmark.analysis.stats import SMALL_NUMBERS_BELOW
 from benchmark.intake.standard import THEMES
 from benchmark.outputs import charts
-from pages import ui
+from pages import context_ui, ui
 
 db = ui.database()
 st.title("My authority")
@@ -50,3 +50,4 @@ if not ui.no_data(db):
         )
     ui.downloads(card.drop(columns=["Last 8 quarters", "neutral"]),
                  f"scorecard_{la_code}_{period.label.replace(' ', '_')}", "scorecard")
+    context_ui.published_context_section(db, ui.current_user(), None, la_code, period)

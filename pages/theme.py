@@ -14,7 +14,7 @@ from benchmark.db import Database
 from benchmark.intake.standard import THEMES
 from benchmark.outputs import charts, views
 from benchmark.periods import Period
-from pages import ui
+from pages import context_ui, ui
 
 GROUP_LABELS = {"network": "Whole network", "neighbours": "Statistical neighbours", "region": "Region"}
 VIEWS = ("Ranking", "Funnel plot", "Trend", "Table")
@@ -86,6 +86,7 @@ def theme_page(theme_id: str) -> None:
             st.caption("Every authority in the peer group for the quarter, with the numerator and denominator, the "
                        "95% interval, rank, band and the averages it is compared with.")
             ui.downloads(download, f"{metric.id}_{period.label.replace(' ', '_')}_{group}", "comparison")
+    context_ui.published_context_section(db, user, theme_id, la_code, period)
 
 
 def _ranking(table: pd.DataFrame, shown: pd.DataFrame, metric: Metric, period: Period, la_code: str,

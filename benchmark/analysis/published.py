@@ -16,7 +16,7 @@ import pandas as pd
 
 from benchmark.db import Database
 from benchmark.periods import Period
-from benchmark.reference import authorities, resolve_authority
+from benchmark.reference import resolve_authority
 
 # The columns every EES file starts with, then its filters, then its indicators.
 GEOGRAPHY_COLUMNS = (
@@ -265,62 +265,3 @@ def published_comparator(db: Database, metric_id: str, period: Period, geographi
         return None, None
     latest = rows.sort_values("year").iloc[-1]
     return float(latest[column]), f"{latest['name']} {latest['year']} (DfE, calendar year)"
-
-
-@dataclass(frozen=True)
-class ContextSeries:
-    """A published series the Published context page shows beside the network's own figures."""
-
-    key: str
-    title: str
-    source: str
-    indicator: str
-    breakdown: str
-    reading: str
-
-
-CONTEXT_SERIES = (
-    ContextSeries("ehcp_20wk_excl", "EHC plans issued within 20 weeks, excluding exceptions (%)",
-                  TIMELINESS_SOURCE, PCT_EXCL_EXCEPTIONS, ALL_PLANS,
-                  "DfE's headline timeliness measure (SEND Regulations 2014, reg 13(2)); exceptions under reg "
-                  "13(3) are left out."),
-    ContextSeries("ehcp_20wk_incl", "EHC plans issued within 20 weeks, including exceptions (%)",
-                  TIMELINESS_SOURCE, PCT_INCL_EXCEPTIONS, ALL_PLANS,
-                  "All plans issued, as the network's own 20-week measure counts them."),
-    ContextSeries("requests_6wk", "Requests for assessment decided within 6 weeks (%)",
-                  "requests", "request_outcome_six_weeks_pc", "All requests for EHC needs assessments",
-                  "Decisions whether to assess made within the statutory 6 weeks (reg 5(1))."),
-)
-CONTEXT = {series.key: series for series in CONTEXT_SERIES}
-
-
-def context(db: Database, key: str, la_codes: list[str]) -> pd.DataFrame:
-    """A context series by calendar year for England, every region of the given authorities and
-    each authority: columns year, geography, level, old_la_code, value, shown (value or EES symbol)."""
-    chosen = CONTEXT[key]
-    frame = series(db, chosen.source, chosen.indicator, breakdown=chosen.breakdown)
-    if frame.empty:
-        return pd.DataFrame(columns=["year", "geography", "level", "old_la_code", "value", "shown"])
-    regions = {reference_region(code) for code in la_codes}
-    keep = (
-        (frame["geographic_level"] == "National")
-        | ((frame["geographic_level"] == "Regional") & frame["region_code"].isin(regions))
-        | ((frame["geographic_level"] == "Local authority") & frame["old_la_code"].isin(la_codes))
-    )
-    frame = frame[keep]
-    geography = frame["la_name"].where(frame["geographic_level"] == "Local authority", frame["region_name"])
-    geography = geography.where(frame["geographic_level"] != "National", "England")
-    return pd.DataFrame({
-        "year": frame["time_period"].astype(int),
-        "geography": geography,
-        "level": frame["geographic_level"],
-        "old_la_code": frame["old_la_code"],
-        "value": frame["value"],
-        "shown": [f"{value:.1f}" if pd.notna(value) else (symbol or "") for value, symbol in
-                  zip(frame["value"], frame["symbol"], strict=True)],
-    }).reset_index(drop=True)
-
-
-def reference_region(la_code: str) -> str | None:
-    authority = authorities().get(la_code)
-    return authority.region_code if authority else None

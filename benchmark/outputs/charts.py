@@ -223,7 +223,8 @@ def trend_chart(series: pd.DataFrame, metric: Metric, la_name: str, title: str) 
     return _layout(figure, title, 400)
 
 
-def context_chart(frame: pd.DataFrame, chosen_name: str | None, title: str) -> go.Figure:
+def context_chart(frame: pd.DataFrame, chosen_name: str | None, title: str, axis_x: str = "Calendar year",
+                  axis_y: str = "Percent", decimals: int = 1) -> go.Figure:
     """A published series by year: England and the region as reference lines, the chosen authority
     in dark blue, the other network authorities in grey."""
     figure = go.Figure()
@@ -243,8 +244,8 @@ def context_chart(frame: pd.DataFrame, chosen_name: str | None, title: str) -> g
         figure.add_trace(go.Scatter(
             x=rows["year"], y=rows["value"], name=geography, mode="lines+markers" if labelled else "lines",
             line=style, showlegend=labelled, connectgaps=False,
-            hovertemplate=f"{geography} %{{x}}: %{{y:.1f}}<extra></extra>",
+            hovertemplate=f"{geography} %{{x}}: %{{y:,.{decimals}f}}<extra></extra>",
         ))
-    figure.update_xaxes(title="Calendar year", dtick=1)
-    figure.update_yaxes(title="Percent")
+    figure.update_xaxes(title=axis_x, type="category")
+    figure.update_yaxes(title=axis_y)
     return _layout(figure, title, 440)

@@ -237,7 +237,8 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
         pdf.multi_cell(0, 7, _latin(line), new_x="LMARGIN", new_y="NEXT")
     _summary_page(pdf, pack)
     pdf.add_page()
-    entries = 5 + 2 * len(pack.request.themes) + len(pack.sections) + len(pack.authority_pages)
+    entries = (5 + 2 * len(pack.request.themes) + len(pack.sections) + len(pack.authority_pages)
+               + len(pack.context_pages))
     # The placeholder keeps its pages for the contents and moves on to a fresh page itself.
     pdf.insert_toc_placeholder(_contents, pages=math.ceil(entries / TOC_LINES_PER_PAGE))
     pdf.heading("Returns tracker")
@@ -266,6 +267,7 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
         columns = ["Metric", "Value", "Count", "Rank", "Band", "Top/bottom 20%", "Trend", "Network median",
                    "Neighbours' mean", "Funnel"]
         pdf.grid(card[columns], widths=(70, 20, 24, 18, 11, 24, 25, 24, 24, 33), size=6.5)
+    _context_pages(pdf, pack)
     pdf.add_page()
     pdf.heading("Definitions, sources and licence")
     pdf.frame_table(pack.definitions[["Metric id", "Metric", "Calculation", "Polarity", "Legal basis"]],
@@ -360,6 +362,30 @@ def _rug_pages(pdf: _PackPDF, pack: Pack) -> None:
         )
 
 
+LAIT_WIDTHS = {"Measure": 88, "Period": 34, "Value": 17, "Region": 17, "Neighbours mean": 22, "Neighbours median": 24,
+               "Neighbours reported": 27, "England": 17, "Rank in England": 22, "Band": 10}
+
+
+def _context_pages(pdf: _PackPDF, pack: Pack) -> None:
+    """One page per theme of DfE's published measures, cells shaded by quartile band as on the rug."""
+    for page in pack.context_pages:
+        pdf.add_page()
+        pdf.heading(page.title)
+        pdf.paragraph(page.notes[0], 8)
+        pdf.ln(1)
+        if page.table.columns[0] == "Area":
+            width = (273 - 45) / (len(page.table.columns) - 1)
+            widths = (45, *([width] * (len(page.table.columns) - 1)))
+        else:
+            widths = tuple(LAIT_WIDTHS[column] for column in page.table.columns)
+        pdf.grid(page.table, widths=widths, size=6.5,
+                 styles=lambda row, column, page=page: _band_fill(page.bands.iloc[row, column],
+                                                                  bool(page.neutral.iloc[row, column])))
+        pdf.ln(2)
+        for note in page.notes[1:]:
+            pdf.paragraph(note, 7)
+
+
 def _metric_page(pdf: _PackPDF, pack: Pack, section: MetricSection) -> None:
     metric = section.metric
     pdf.heading(metric.name, level=1)
@@ -450,6 +476,8 @@ def render_pptx(pack: Pack, progress: Progress | None = None) -> bytes:
         if progress:
             progress(number / (total + 1), f"Slide {number} of {total}: {section.metric.name}")
         _metric_slide(deck, pack, section)
+    for page in pack.context_pages:
+        _pptx_tables(deck, page.title, page.notes[:1], page.table, 8)
     _title_slide(deck, "Methods, sources and licence", [METHODS, SOURCES, OGL_ATTRIBUTION])
     _pptx_tables(deck, "Definitions", [], pack.definitions[["Metric id", "Metric", "Calculation", "Polarity"]], 8)
     buffer = io.BytesIO()
@@ -539,6 +567,8 @@ def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
         table = views.comparison_download(section.table, section.metric).drop(
             columns=["sn_closeness", "england_source"], errors="ignore")
         sheets[section.metric.id[:31]] = table
+    for page in pack.context_pages:
+        sheets[f"Context {page.theme}"[:31]] = page.table
     for name, card in pack.authority_pages:
         sheets[f"Scorecard {name}"[:31]] = card
     sheets["Definitions"] = pack.definitions

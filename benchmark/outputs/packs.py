@@ -12,8 +12,8 @@ import pandas as pd
 
 from benchmark import reference
 from benchmark.access.network import SYNTHETIC_LABEL, is_demo, network_name
-from benchmark.analysis import discussion, engine, stats, summary, tracker
-from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric
+from benchmark.analysis import discussion, engine, published_measures, stats, summary, tracker
+from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.db import Database
 from benchmark.intake.standard import THEMES
 from benchmark.outputs import disclosure, exports, views
@@ -69,6 +69,20 @@ class MetricSection:
 
 
 @dataclass
+class ContextPage:
+    """One theme's published DfE measures: `table` is text (values and EES symbols); `bands` (same
+    shape) the quartile band of a cell among all of England's authorities, `neutral` (same shape)
+    whether that band is a neutral measure's (grey, no judgement)."""
+
+    theme: str
+    title: str
+    table: pd.DataFrame
+    bands: pd.DataFrame
+    neutral: pd.DataFrame
+    notes: list[str]
+
+
+@dataclass
 class Pack:
     request: PackRequest
     title: str
@@ -89,6 +103,7 @@ class Pack:
     discussion_left_out: int = 0
     narrative_requests: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: summary.NetworkSummary | None = None
+    context_pages: list[ContextPage] = field(default_factory=list)
 
     @property
     def left_out_text(self) -> str:
@@ -266,6 +281,7 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         discussion_left_out=left_out,
         narrative_requests=_narrative_requests(sections),
         summary=overview,
+        context_pages=context_pages(db, request, members, hidden),
     )
 
 
@@ -315,3 +331,64 @@ def definitions(metrics: list[Metric]) -> pd.DataFrame:
          "Definition": metric.definition, "Legal basis": metric.legal_basis}
         for metric in metrics
     ])
+
+
+def context_pages(db: Database, request: PackRequest, members: list[str],
+                  hidden: frozenset[str] = frozenset()) -> list[ContextPage]:
+    """One page of published context per theme. Network audience: the peer group's authorities named,
+    with their regions and England. External: only the own authority beside its region, neighbours and
+    England (LAIT's columns), or England alone: a lettered authority's public figures would name it.
+    Authorities sharing anonymously are left out of a network page for the same reason."""
+    if not published_measures.loaded(db):
+        return []
+    pages = []
+    for theme_id in request.themes:
+        measures = published_measures.measures_for_theme(theme_id)
+        if not measures:
+            continue
+        notes = []
+        if request.audience == "network":
+            named = [code for code in members if code not in hidden]
+            table, bands = published_measures.area_grid(db, theme_id, named)
+            neutral_columns = {m.short for m in measures if m.polarity is Polarity.NEUTRAL}
+            neutral = pd.DataFrame({column: [column in neutral_columns] * len(table) for column in table.columns})
+            notes.append("Each authority's latest value as DfE published it, with its quartile band (letter and shade) "
+                         "among every reporting authority in England: A is the best quarter for the polarity; neutral "
+                         "measures are banded high to low in greys. Symbols: c suppressed, x not available, z not "
+                         "applicable.")
+            if len(named) < len(members):
+                notes.append(f"{len(members) - len(named)} authority(ies) sharing anonymously are not listed: "
+                             "their public figures would name them.")
+            notes += [f"{m.short}: {m.name}, {m.when(period)}. {m.caveat}".strip()
+                      for m, period in zip(measures, _latest_periods(db, measures), strict=True)]
+        else:
+            # England's figures do not depend on the authority asked about: without an own authority,
+            # any authority's comparisons give them, and only the England column is kept.
+            full = published_measures.context_table(db, request.own_la or next(iter(reference.authorities())),
+                                                    theme_id)
+            rows_neutral = full.pop("neutral")
+            table = full.drop(columns=["measure", "Polarity"])
+            if request.own_la is None:
+                table = table[["Measure", "Period", "England"]]
+            bands = pd.DataFrame(None, index=table.index, columns=table.columns, dtype=object)
+            neutral = pd.DataFrame(False, index=table.index, columns=table.columns)
+            if "Band" in table:
+                bands["Band"] = table["Band"].where(table["Band"] != "-")
+                neutral["Band"] = rows_neutral
+            notes.append("Published figures for the latest year, LAIT style; rank among every reporting authority "
+                         "in England, band A the best quarter for the polarity. Other authorities are not listed: "
+                         "their public figures would name them.")
+            notes += [f"{m.name}: {m.caveat}" for m in measures if m.caveat]
+        releases = sorted({measure.publication for measure in measures})
+        notes.append(f"Sources: {'; '.join(releases)}. {published_measures.OGL}")
+        pages.append(ContextPage(theme_id, f"Published context: {THEMES[theme_id].title}", table, bands, neutral,
+                                 notes))
+    return pages
+
+
+def _latest_periods(db: Database, measures: list) -> list[str | None]:
+    periods = []
+    for measure in measures:
+        values = published_measures.measure_values(db, measure)
+        periods.append(None if values.empty else str(values["period"].max()))
+    return periods

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from benchmark.analysis.metrics import CATALOGUE
 from benchmark.db import close_database, open_database
+from benchmark.intake.standard import THEMES
 from benchmark.outputs import pack_render, packs
 from benchmark.periods import Period
 
@@ -85,6 +86,7 @@ def test_build_excel_offers_the_download(on_demo: Path) -> None:
     book = openpyxl.load_workbook(io.BytesIO(built[0]))
     assert book.sheetnames == ["Cover", "Summary", "Tracker", "Tartan rug", "Rug bands", "For discussion",
                                "All discussion items", "Narrative requests", *(metric.id for metric in CATALOGUE),
+                               *(f"Context {theme}" for theme in THEMES),
                                "Definitions"]
 
 

@@ -46,6 +46,7 @@ NOW = dt.datetime(2026, 11, 23, 9, 30)
 TODAY = dt.date(2026, 11, 23)
 FIXED_SHEETS = ["Cover", "Summary", "Tracker", "Tartan rug", "Rug bands", "For discussion", "All discussion items",
                 "Narrative requests"]
+CONTEXT_SHEETS = [f"Context {theme_id}" for theme_id in THEMES]  # one published-context sheet per theme
 TABLE_ROWS = 14  # rows of a table on one slide
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LETTER = re.compile(r"^Authority [A-Z]{1,2}$")
@@ -147,12 +148,15 @@ def table_slides(rows: int) -> int:
 
 def deck_plan(pack: packs.Pack) -> dict[str, range]:
     """Which slides (0-based) hold what: cover, summary, returns tracker, for discussion, narrative
-    requests, one per metric, sources and licence, definitions; each table over as many slides as its rows need."""
+    requests, one per metric, published context per theme, sources and licence, definitions; each table over
+    as many slides as its rows need."""
     sizes = [("cover", 1), ("summary", table_slides(len(pack.summary.table()))),
              ("tracker", table_slides(len(pack.tracker))),
              ("discussion", table_slides(len(pack.discussion))),
              ("narrative", table_slides(len(pack.narrative_requests))),
-             ("metrics", len(pack.sections)), ("sources", 1), ("definitions", table_slides(len(pack.definitions)))]
+             ("metrics", len(pack.sections)),
+             ("context", sum(table_slides(len(page.table)) for page in pack.context_pages)),
+             ("sources", 1), ("definitions", table_slides(len(pack.definitions)))]
     plan, start = {}, 0
     for name, size in sizes:
         plan[name] = range(start, start + size)
@@ -512,7 +516,10 @@ def test_pptx_slide_count(network_deck: Presentation, network_pack: packs.Pack) 
     # 33 authorities on the tracker, 20 definitions: the tables take several slides each
     assert (len(plan["tracker"]), len(plan["metrics"]), len(plan["definitions"])) == (3, len(CATALOGUE), 2)
     assert len(network_deck.slides) == plan["definitions"].stop == (
-        1 + len(plan["summary"]) + 3 + len(plan["discussion"]) + len(plan["narrative"]) + 20 + 1 + 2)
+        1 + len(plan["summary"]) + 3 + len(plan["discussion"]) + len(plan["narrative"]) + 20
+        + len(plan["context"]) + 1 + 2)
+    # one published-context table per theme: 33 authorities, London and England, 14 rows a slide
+    assert len(plan["context"]) == 3 * table_slides(35)
     slides = list(network_deck.slides)
     titles = [slide.shapes.title.text for slide in slides]
     assert titles[0] == network_pack.title
@@ -588,8 +595,8 @@ def test_pptx_tables_show_every_row_on_the_slide(network_deck: Presentation, net
 
 
 def test_xlsx_has_a_sheet_per_table_and_definitions(network_xlsx: openpyxl.Workbook) -> None:
-    assert network_xlsx.sheetnames == [*FIXED_SHEETS, *(metric.id for metric in CATALOGUE), "Scorecard Camden",
-                                       "Definitions"]
+    assert network_xlsx.sheetnames == [*FIXED_SHEETS, *(metric.id for metric in CATALOGUE), *CONTEXT_SHEETS,
+                                       "Scorecard Camden", "Definitions"]
     definitions = sheet_records(network_xlsx["Definitions"])
     assert [row["Metric id"].value for row in definitions] == [metric.id for metric in CATALOGUE]
     assert [row["Calculation"].value for row in definitions] == [metric.formula for metric in CATALOGUE]
@@ -1088,7 +1095,7 @@ def test_cli_pack_writes_a_workbook(closed_copy: Path, tmp_path: Path, benchmark
     assert result.returncode == 0, result.stderr
     assert f"wrote {out}" in result.stdout
     book = workbook(out.read_bytes())
-    assert book.sheetnames == [*FIXED_SHEETS, *(metric.id for metric in CATALOGUE), "Definitions"]
+    assert book.sheetnames == [*FIXED_SHEETS, *(metric.id for metric in CATALOGUE), *CONTEXT_SHEETS, "Definitions"]
     assert set(metric.id for metric in CATALOGUE) <= set(book.sheetnames)
     rows = sheet_records(book["adv_6wk_pct"])
     values = [row["value"] for row in rows if row["value"].value is not None]

@@ -127,7 +127,11 @@ def test_page_renders_with_demo_data(page: str, on_demo: Path) -> None:
     at = open_page(page)
     assert_clean(at)
     assert [title.value for title in at.title] == [TITLES[page]]
-    assert any(SYNTHETIC_LABEL in warning.value for warning in at.warning), "demo data not marked synthetic"
+    if page == "pages/published.py":  # DfE's real figures: no "invented figures" banner above them
+        assert not any(SYNTHETIC_LABEL in warning.value for warning in at.warning)
+        assert "every figure on this page is DfE's real published data" in texts(at)
+    else:
+        assert any(SYNTHETIC_LABEL in warning.value for warning in at.warning), "demo data not marked synthetic"
 
 
 def test_overview_shows_tracker_and_rug(on_demo: Path) -> None:
@@ -195,7 +199,8 @@ def test_theme_page_tabs_draw_ranking_funnel_trend_and_table(theme_id: str, on_d
     assert_clean(at)
     assert [tab.label for tab in at.tabs] == ["Ranking", "Funnel plot", "Trend", "Table"]
     assert [chart_title(spec) for spec in chart_specs(at)] == [f"{metric.name}, {LATEST}: Camden and whole network"]
-    assert not at.dataframe
+    # No table from the Ranking tab: only the Published context section's (short breaks adds the reach table).
+    assert len(at.dataframe) == (2 if theme_id == "short_breaks" else 1)
 
     funnel = open_page(THEME_PAGES[theme_id], la="202", view="Funnel plot")
     assert_clean(funnel)
@@ -232,7 +237,7 @@ def test_published_context_has_chart_and_tables(on_demo: Path) -> None:
     specs = chart_specs(at)
     assert len(specs) == 1
     assert "Camden" in chart_title(specs[0])
-    assert len(at.dataframe) == 2
+    assert len(at.dataframe) == 3  # the measure by geography and year, Camden LAIT style by year, DSCO in post
 
 
 # --- every page with an empty database ----------------------------------------------------------------
@@ -366,7 +371,7 @@ def test_my_authority_scorecard_for_each_theme(on_demo: Path) -> None:
     at = open_page("pages/my_authority.py", la="202", period=LATEST)
     assert_clean(at)
     assert not at.info
-    assert [item.value for item in at.subheader] == [theme.title for theme in THEMES.values()]
+    assert [item.value for item in at.subheader] == [theme.title for theme in THEMES.values()] + ["Published context"]
     cards = tables_with(at, "Metric")
     assert [len(card) for card in cards] == [len(metrics_for_theme(theme_id)) for theme_id in THEMES]
     assert (cards[1]["Value"] != "-").all()

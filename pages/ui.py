@@ -13,7 +13,7 @@ import streamlit as st
 from benchmark import reference, service
 from benchmark.access.network import SYNTHETIC_LABEL, is_demo
 from benchmark.access.rights import User
-from benchmark.analysis import engine
+from benchmark.analysis import cycle, engine
 from benchmark.db import Database, open_database
 from benchmark.outputs import exports
 from benchmark.periods import Period
@@ -88,3 +88,22 @@ def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
     right.download_button("Download Excel", lambda: exports.to_xlsx_bytes({stem[:31]: frame}), f"{stem}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"xlsx_{key}", icon=":material/download:", on_click="ignore")
+
+
+def cycle_caption(db: Database, period: Period, summary: dict) -> str:
+    """The quarter's deadline, how many are overdue or late, and whether it is signed off."""
+    signed = cycle.signoff(db, period)
+    state = (f"Signed off {signed.signed_at:%d %b %Y}: figures as circulated" if signed else "Not signed off yet")
+    revised = summary.get("revised_after_signoff", 0)
+    return (f"Returns due {summary['deadline']:%d %b %Y}: {summary['overdue']} overdue, {summary['returned_late']} "
+            f"returned late. {state}" + (f"; {revised} return(s) revised after sign-off." if revised else "."))
+
+
+def revised_toggle(db: Database, period: Period | None) -> bool:
+    """On a signed-off quarter, a switch to show the returns revised after sign-off instead of the
+    figures as circulated (kept in the URL); elsewhere there is nothing to switch."""
+    if period is None or cycle.signoff(db, period) is None:
+        return False
+    return st.toggle("Show revised figures", value=False, key="revised", bind="query-params",
+                     help=f"{period} is signed off: figures are as circulated at sign-off. Switch on to see the "
+                          "returns revised since.")

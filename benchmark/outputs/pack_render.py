@@ -192,6 +192,10 @@ def _band_fill(band: object, neutral: bool) -> tuple[int, int, int] | None:
     return tuple(int(code[i:i + 2], 16) for i in (0, 2, 4))
 
 
+def _overdue(cell: object) -> bool:
+    return isinstance(cell, str) and cell.startswith("overdue")
+
+
 def _contents(pdf: FPDF, outline: list) -> None:
     pdf.set_xy(pdf.l_margin, pdf.t_margin)
     pdf.set_font("Helvetica", "B", 16)
@@ -222,7 +226,7 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
         pdf.set_font("Helvetica", "B" if line == pack.cover_lines[-1] and pack.synthetic else "", 12)
         pdf.multi_cell(0, 7, _latin(line), new_x="LMARGIN", new_y="NEXT")
     pdf.add_page()
-    entries = 3 + 2 * len(pack.request.themes) + len(pack.sections) + len(pack.authority_pages)
+    entries = 4 + 2 * len(pack.request.themes) + len(pack.sections) + len(pack.authority_pages)
     # The placeholder keeps its pages for the contents and moves on to a fresh page itself.
     pdf.insert_toc_placeholder(_contents, pages=math.ceil(entries / TOC_LINES_PER_PAGE))
     pdf.heading("Returns tracker")
@@ -231,8 +235,14 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
                   f"{summary['authorities_complete']} of {summary['authorities']} authorities returned every theme; "
                   f"{summary['resubmissions']} resubmission(s).")
     pdf.ln(2)
-    pdf.grid(pack.tracker.fillna(""), widths=(50, 70, 70, 70), size=7,
-             styles=lambda row, column: (251, 227, 214) if pack.tracker.iloc[row, column] == "missing" else None)
+    pdf.grid(pack.tracker.fillna(""), widths=(50, *([210 / max(len(pack.tracker.columns) - 1, 1)]
+                                                    * (len(pack.tracker.columns) - 1))), size=7,
+             styles=lambda row, column: (251, 227, 214) if _overdue(pack.tracker.iloc[row, column]) else None)
+    if len(pack.revisions):
+        pdf.ln(2)
+        pdf.paragraph("Revised after sign-off: these returns changed after their quarter's figures were signed off "
+                      "and circulated. The circulated figures stand; the revisions show with revised figures.")
+        pdf.frame_table(pack.revisions, widths=(60, 40, 80, 40), size=7)
     _rug_pages(pdf, pack)
     pdf.add_page()
     pdf.heading("For discussion")
@@ -246,6 +256,13 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
         grouped = discussion_by_authority(pack)
         reasons = len(grouped.columns) - 1
         pdf.frame_table(grouped, widths=(36, *([237 / reasons] * reasons)), size=6)
+    if len(pack.commentary):
+        pdf.add_page()
+        pdf.heading("Commentary from authorities")
+        pdf.paragraph("What each authority wrote about its figures this quarter, beside the discussion item or "
+                      "narrative request it answers. Their own words, not checked by the network.")
+        pdf.ln(2)
+        pdf.frame_table(pack.commentary, widths=(36, 60, 40, 137), size=7)
     total = len(pack.sections)
     theme = None
     for number, section in enumerate(pack.sections, start=1):
@@ -371,8 +388,16 @@ def render_pptx(pack: Pack, progress: Progress | None = None) -> bytes:
         f"{pack.completeness['returns_received']} of {pack.completeness['returns_expected']} theme returns received; "
         f"{pack.completeness['authorities_complete']} of {pack.completeness['authorities']} authorities complete."],
         pack.tracker.fillna(""), 8)
-    _pptx_tables(deck, "For discussion", [f"{len(pack.discussion)} item(s) built from the data."],
-                 discussion_by_authority(pack), 7)
+    if len(pack.revisions):
+        _pptx_tables(deck, "Revised after sign-off", ["Returns changed after their quarter was signed off; the "
+                                                      "circulated figures stand."], pack.revisions, 9)
+    if pack.discussion.empty:
+        _title_slide(deck, "For discussion", ["Nothing stands out this quarter."])
+    else:
+        _pptx_tables(deck, "For discussion", [f"{len(pack.discussion)} item(s) built from the data."],
+                     discussion_by_authority(pack), 7)
+    if len(pack.commentary):
+        _pptx_tables(deck, "Commentary from authorities", ["In the authorities' own words."], pack.commentary, 8)
     total = len(pack.sections)
     for number, section in enumerate(pack.sections, start=1):
         if progress:
@@ -393,6 +418,13 @@ def _metric_slide(deck: Presentation, pack: Pack, section: MetricSection) -> Non
     slide.shapes.title.text = metric.name
     slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(24)
     rows = _chart_rows(section).sort_values("value")
+    if rows.empty:
+        # PowerPoint cannot draw a chart without categories: say so where the chart would be.
+        empty = slide.shapes.add_textbox(Inches(0.6), Inches(1.6), Inches(8), Inches(1)).text_frame
+        empty.text = f"No authority reported {metric.name.lower()} for {pack.request.period}: no values to chart."
+        empty.paragraphs[0].font.size = Pt(16)
+        _slide_notes(slide, section)
+        return
     data = CategoryChartData(number_format="0." + "0" * metric.decimals if metric.decimals else "0")
     data.categories = list(rows["la_name"])
     data.add_series(metric.name, [round(float(value), metric.decimals) for value in rows["value"]])
@@ -414,6 +446,12 @@ def _metric_slide(deck: Presentation, pack: Pack, section: MetricSection) -> Non
             point = series.points[position]
             point.format.fill.solid()
             point.format.fill.fore_color.rgb = RGBColor(0x12, 0x43, 0x6D)
+    _slide_notes(slide, section)
+
+
+def _slide_notes(slide: object, section: MetricSection) -> None:
+    """The figures beside a metric's chart: averages, how many reported, outliers, definition."""
+    metric = section.metric
     notes = slide.shapes.add_textbox(Inches(8.8), Inches(1.4), Inches(4.2), Inches(5.8)).text_frame
     notes.word_wrap = True
     table = section.table
@@ -450,6 +488,10 @@ def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
         "Rug bands": pack.rug_bands.rename(columns=views.rug_headings(columns)).reset_index(),
         "For discussion": pack.discussion,
     }
+    if len(pack.commentary):
+        sheets["Commentary"] = pack.commentary
+    if len(pack.revisions):
+        sheets["Revised after sign-off"] = pack.revisions
     for section in pack.sections:
         table = views.comparison_download(section.table, section.metric).drop(
             columns=["sn_closeness", "england_source"], errors="ignore")

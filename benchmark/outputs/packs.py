@@ -11,9 +11,11 @@ import pandas as pd
 
 from benchmark import reference
 from benchmark.access.network import SYNTHETIC_LABEL, is_demo, network_name
-from benchmark.analysis import engine, tracker
+from benchmark.access.rights import Sharing, sharing
+from benchmark.analysis import cycle, engine, tracker
 from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.db import Database
+from benchmark.intake import commentary as commentary_store
 from benchmark.intake.standard import THEMES
 from benchmark.outputs import exports, views
 from benchmark.outputs.disclosure import AUDIENCES, SUPPRESSED
@@ -41,6 +43,7 @@ class PackRequest:
     audience: str = "network"
     own_la: str | None = None
     authority_pages: tuple[str, ...] = ()
+    revised: bool = False  # a signed-off quarter with the returns revised after sign-off
 
     def __post_init__(self) -> None:
         if self.audience not in AUDIENCES:
@@ -74,6 +77,10 @@ class Pack:
     discussion: pd.DataFrame
     authority_pages: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
     definitions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Authorities' commentary beside the item it answers (network packs; never an anonymous authority's).
+    commentary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    signed_off: cycle.SignOff | None = None
+    revisions: pd.DataFrame = field(default_factory=pd.DataFrame)  # returns revised after an earlier sign-off
 
     @property
     def subtitle(self) -> str:
@@ -92,6 +99,10 @@ class Pack:
             f"Generated: {self.generated_at:%d %B %Y %H:%M}",
             f"Data as of: {self.data_as_of:%d %B %Y %H:%M}" if self.data_as_of else "Data as of: no returns yet",
         ]
+        if self.signed_off is not None:
+            lines.append(f"Signed off {self.signed_off.signed_at:%d %B %Y %H:%M}: "
+                         + ("showing returns revised after sign-off" if self.request.revised
+                            else "figures as at sign-off"))
         if self.synthetic:
             lines.append(SYNTHETIC_LABEL)
         return lines
@@ -209,7 +220,8 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
     metrics = [metric for metric in CATALOGUE if metric.theme in request.themes]
     sections = []
     for metric in metrics:
-        table = engine.compare(db, request.period, metric.id, request.group, request.own_la)
+        table = engine.compare(db, request.period, metric.id, request.group, request.own_la,
+                               revised=request.revised)
         table = table[table["la_code"].isin(members)]
         outward = exports.outward_comparison(table, metric, request.audience, request.own_la, names)
         if request.audience == "network":
@@ -226,6 +238,8 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
     grid = tracker.tracker_grid(db, request.period)
     grid = grid[grid["la_code"].isin(members)]
     as_of = db.scalar("SELECT max(submitted_at) FROM submissions")
+    outward_items = _outward_discussion(discussion(db, request.period, members, request.themes), names,
+                                        request.audience, sections)
     pages = []
     for la_code in request.authority_pages:
         name = names.get(reference.authority_name(la_code), reference.authority_name(la_code))
@@ -249,11 +263,67 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         rug_values=values,
         rug_bands=bands,
         sections=sections,
-        discussion=_outward_discussion(discussion(db, request.period, members, request.themes), names,
-                                       request.audience, sections),
+        discussion=outward_items,
         authority_pages=pages,
         definitions=definitions(metrics),
+        commentary=_answering(pack_commentary(db, request, members, hidden, names), outward_items),
+        signed_off=cycle.signoff(db, request.period),
+        revisions=_revisions(db, request, members, names),
     )
+
+
+def pack_commentary(db: Database, request: PackRequest, members: list[str], hidden: frozenset[str],
+                    names: dict[str, str]) -> pd.DataFrame:
+    """Authorities' commentary for the quarter, each beside the figure it explains. A network pack
+    carries every member's but those shared anonymously with its reader; an external pack carries
+    only the own authority's, and none at all when that authority shares anonymously."""
+    columns = ["Authority", "On", "Commentary"]
+    anonymous = {code for code, setting in sharing(db).items() if setting is Sharing.ANONYMOUS}
+    if request.audience == "network":
+        allowed = [code for code in members if code not in hidden]
+    else:
+        allowed = [request.own_la] if request.own_la in members and request.own_la not in anonymous else []
+    frame = commentary_store.current(db, request.period, allowed)
+    themes = set(request.themes)
+    frame = frame[[subject in themes or (subject in METRICS and METRICS[subject].theme in themes)
+                   for subject in frame["subject"]]]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame({
+        "Authority": [names.get(reference.authority_name(code), reference.authority_name(code))
+                      for code in frame["la_code"]],
+        "On": [commentary_store.subject_name(subject) for subject in frame["subject"]],
+        "Commentary": frame["text"].tolist(),
+        "subject": frame["subject"].tolist(),
+    }).sort_values(["Authority", "On"]).reset_index(drop=True)
+
+
+def _answering(notes: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """Each commentary with the discussion items (or narrative requests) on the same authority and
+    metric it answers, so the pack prints it beside them."""
+    answers = items.groupby(["la_name", "metric"])["kind"].agg("; ".join) if len(items) else pd.Series(dtype=object)
+    out = notes.copy()
+    out.insert(2, "Answers", [answers.get((name, subject), "") for name, subject in
+                              zip(out["Authority"], out.get("subject", pd.Series(dtype=object)), strict=True)])
+    return out.drop(columns=["subject"], errors="ignore")
+
+
+def _revisions(db: Database, request: PackRequest, members: list[str], names: dict[str, str]) -> pd.DataFrame:
+    """Returns revised after the sign-off of one of the four quarters before this pack's: the next
+    pack says what changed since the figures were circulated (a network pack only)."""
+    columns = ["Authority", "Quarter", "Theme", "Revised"]
+    earlier = [request.period.shift(-step) for step in range(1, 5)]
+    revised = cycle.revisions_after_signoff(db, earlier)
+    revised = revised[revised["la_code"].isin(members)]
+    if request.audience != "network" or revised.empty:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame({
+        "Authority": [names.get(reference.authority_name(code), reference.authority_name(code))
+                      for code in revised["la_code"]],
+        "Quarter": revised["period"].tolist(),
+        "Theme": [THEMES[theme].title for theme in revised["theme"]],
+        "Revised": ["withdrawn" if pd.isna(when) else f"{when:%d %b %Y}" for when in revised["revised_at"]],
+    })
 
 
 def _rug(sections: list[MetricSection]) -> tuple[pd.DataFrame, pd.DataFrame]:

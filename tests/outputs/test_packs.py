@@ -373,7 +373,7 @@ def test_pdf_tracker_page(db: Database, network_pdf: RenderedPdf) -> None:
     for record in grid.to_dict("records"):
         row = [line for line in lines if line.startswith(record["la_name"] + " ")]
         assert row, f"{record['la_name']} not on the tracker page"
-        assert row[0].count("missing") == sum(record[theme] == "missing" for theme in ("short_breaks", "advice",
+        assert row[0].count("overdue") == sum(record[theme] == "overdue" for theme in ("short_breaks", "advice",
                                                                                         "transitions"))
 
 
@@ -568,7 +568,7 @@ def test_pptx_tables_show_every_row_on_the_slide(network_deck: Presentation, net
     assert rows("discussion") == list(pack_render.discussion_by_authority(network_pack)["Authority"])
     assert rows("definitions") == [metric.id for metric in CATALOGUE]
     richmond = network_pack.tracker.set_index("Authority").loc["Richmond upon Thames"]
-    assert (richmond == "missing").sum() == 2, "the authority the old one-slide table cut off"
+    assert (richmond == "overdue").sum() == 2, "the authority the old one-slide table cut off"
 
 
 # --------------------------------------------------------------------------- Excel
@@ -629,8 +629,8 @@ def test_xlsx_tracker_sheet_matches_the_tracker(db: Database, network_xlsx: open
     grid = tracker.tracker_grid(db, LATEST).set_index("la_name")
     rows = sheet_records(network_xlsx["Tracker"])
     assert [row["Authority"].value for row in rows] == sorted(grid.index)
-    missing_sheet = sum(cell.value == "missing" for row in rows for cell in row.values())
-    assert missing_sheet == int((grid == "missing").sum().sum()) == 3
+    missing_sheet = sum(cell.value == "overdue" for row in rows for cell in row.values())
+    assert missing_sheet == int((grid == "overdue").sum().sum()) == 3
 
 
 def test_xlsx_rug_numbers_are_numbers(network_xlsx: openpyxl.Workbook, compared: dict[str, pd.DataFrame]) -> None:

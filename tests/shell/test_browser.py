@@ -116,7 +116,7 @@ def test_upload_then_tracker(page: Page, server: tuple[str, Path], make_csv: Cal
     assert ("201", LAST_QUARTER, "transitions") in MISSING_RETURNS
     page.goto(url + "/")
     wait_rendered(page, "Network overview")
-    assert tracker_status(page, "201", "transitions") == "missing"
+    assert tracker_status(page, "201", "transitions") == "overdue"
     missing_before = int(metric_value(page, "Missing returns"))
 
     content = make_csv("transitions", [example_row("transitions", "201", LAST_QUARTER.label)])

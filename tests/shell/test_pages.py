@@ -131,7 +131,7 @@ def test_overview_shows_tracker_and_rug(on_demo: Path) -> None:
     tracker = tables_with(at, "Authority")[0]
     assert len(tracker) == 33
     city = tracker.set_index("Code").loc["201"]
-    assert city[THEMES["transitions"].title] == "missing"
+    assert city[THEMES["transitions"].title] == "overdue"
     assert city[THEMES["advice"].title].startswith("returned ")
     metrics = {item.label: item.value for item in at.metric}
     assert metrics["Missing returns"] == "3"

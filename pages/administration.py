@@ -54,6 +54,32 @@ if members:
         except (AccessDenied, ValueError) as problem:
             st.error(str(problem))
 
+st.header("Sharing")
+st.caption("An authority set to anonymous appears to its peers as a letter; it and the chair still see its name.")
+settings = rights.sharing(db)
+network = engine.network_members(db)
+left, middle, right = st.columns([2, 2, 1])
+chosen = left.selectbox("Authority", network, format_func=reference.authority_name, key="sharing_la")
+current = settings.get(chosen, Sharing.NAMED) if chosen else Sharing.NAMED
+setting = middle.radio("Peers see it", [value.value for value in Sharing], index=list(Sharing).index(current),
+                       horizontal=True, key="sharing_value")
+if right.button("Save", key="save_sharing") and chosen:
+    rights.set_sharing(db, user, chosen, setting)
+    st.success(f"{reference.authority_name(chosen)} is now shared {setting}.")
+
+st.header("Custom peer groups")
+for group_name, codes in groups.custom_groups(db).items():
+    st.write(f"**{group_name}**: {', '.join(reference.authority_name(code) for code in codes)}")
+with st.form("add_group", clear_on_submit=True):
+    group_name = st.text_input("Group name, e.g. Inner London")
+    chosen_members = st.multiselect("Members", network, format_func=reference.authority_name)
+    if st.form_submit_button("Save group"):
+        try:
+            groups.save_group(db, group_name, chosen_members)
+            st.success(f"Saved {group_name}.")
+        except GroupError as problem:
+            st.error(str(problem))
+
 st.header("Network authorities and themes")
 st.caption("The authorities in the network, each from the quarter it joined (and until it left). Everything that "
            "expects returns counts these. " + ("Only members may upload." if membership.members_are_set(db) else
@@ -161,32 +187,6 @@ else:
                 st.success(f"Submission {withdrawn} withdrawn.")
             except (AccessDenied, ValueError) as problem:
                 st.error(str(problem))
-
-st.header("Sharing")
-st.caption("An authority set to anonymous appears to its peers as a letter; it and the chair still see its name.")
-settings = rights.sharing(db)
-network = engine.network_members(db)
-left, middle, right = st.columns([2, 2, 1])
-chosen = left.selectbox("Authority", network, format_func=reference.authority_name, key="sharing_la")
-current = settings.get(chosen, Sharing.NAMED) if chosen else Sharing.NAMED
-setting = middle.radio("Peers see it", [value.value for value in Sharing], index=list(Sharing).index(current),
-                       horizontal=True, key="sharing_value")
-if right.button("Save", key="save_sharing") and chosen:
-    rights.set_sharing(db, user, chosen, setting)
-    st.success(f"{reference.authority_name(chosen)} is now shared {setting}.")
-
-st.header("Custom peer groups")
-for group_name, codes in groups.custom_groups(db).items():
-    st.write(f"**{group_name}**: {', '.join(reference.authority_name(code) for code in codes)}")
-with st.form("add_group", clear_on_submit=True):
-    group_name = st.text_input("Group name, e.g. Inner London")
-    chosen_members = st.multiselect("Members", network, format_func=reference.authority_name)
-    if st.form_submit_button("Save group"):
-        try:
-            groups.save_group(db, group_name, chosen_members)
-            st.success(f"Saved {group_name}.")
-        except GroupError as problem:
-            st.error(str(problem))
 
 st.header("Audit log")
 st.caption("Every stored or superseded return, every pack generated and every membership change. The log can be "

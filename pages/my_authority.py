@@ -22,7 +22,7 @@ if not ui.no_data(db):
     user = ui.current_user()
     card = service.scorecard(db, user, la_code, period, revised=ui.revised_toggle(db, period))
     notes = service.commentary_for(db, user, la_code, period) if la_code and period else {}
-    card["Commentary"] = card["metric_id"].map(notes).fillna("")
+    card["Commentary"] = card["metric_id"].map(lambda metric_id: notes.get(metric_id, ""))
     if (card["Value"] == "-").all():
         st.info(f"{la_name} has no return for {period}. Pick another quarter, or upload its return on the "
                 "Upload page.", icon=":material/info:")

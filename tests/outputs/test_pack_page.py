@@ -80,8 +80,8 @@ def test_build_excel_offers_the_download(on_demo: Path) -> None:
     built = [value for key, value in at.session_state["built_packs"].items() if key[1] == "xlsx"]
     assert len(built) == 1
     book = openpyxl.load_workbook(io.BytesIO(built[0]))
-    assert book.sheetnames == ["Cover", "Tracker", "Tartan rug", "Rug bands", "For discussion",
-                               *(metric.id for metric in CATALOGUE), "Definitions"]
+    assert book.sheetnames == ["Cover", "Tracker", "Tartan rug", "Rug bands", "For discussion", "Commentary",
+                               "Revised after sign-off", *(metric.id for metric in CATALOGUE), "Definitions"]
 
 
 def test_no_theme_chosen_says_so(on_demo: Path) -> None:

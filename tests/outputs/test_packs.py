@@ -43,7 +43,8 @@ LATEST = Period.parse("2026-27 Q2")
 OWN = "202"  # Camden
 NOW = dt.datetime(2026, 11, 23, 9, 30)
 TODAY = dt.date(2026, 11, 23)
-FIXED_SHEETS = ["Cover", "Tracker", "Tartan rug", "Rug bands", "For discussion"]
+# The demo's latest quarter has authorities' commentary, and follows a quarter revised after sign-off.
+FIXED_SHEETS = ["Cover", "Tracker", "Tartan rug", "Rug bands", "For discussion", "Commentary", "Revised after sign-off"]
 TABLE_ROWS = 14  # rows of a table on one slide
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LETTER = re.compile(r"^Authority [A-Z]{1,2}$")
@@ -144,10 +145,13 @@ def table_slides(rows: int) -> int:
 
 
 def deck_plan(pack: packs.Pack) -> dict[str, range]:
-    """Which slides (0-based) hold what: cover, returns tracker, for discussion, one per metric,
-    sources and licence, definitions; each table over as many slides as its rows need."""
+    """Which slides (0-based) hold what: cover, returns tracker, returns revised after an earlier
+    sign-off (if any), for discussion, authorities' commentary (if any), one per metric, sources and
+    licence, definitions; each table over as many slides as its rows need."""
     sizes = [("cover", 1), ("tracker", table_slides(len(pack.tracker))),
+             ("revisions", table_slides(len(pack.revisions)) if len(pack.revisions) else 0),
              ("discussion", table_slides(len(pack_render.discussion_by_authority(pack)))),
+             ("commentary", table_slides(len(pack.commentary)) if len(pack.commentary) else 0),
              ("metrics", len(pack.sections)), ("sources", 1), ("definitions", table_slides(len(pack.definitions)))]
     plan, start = {}, 0
     for name, size in sizes:
@@ -502,7 +506,8 @@ def test_pptx_slide_count(network_deck: Presentation, network_pack: packs.Pack) 
     plan = deck_plan(network_pack)
     # 33 authorities on the tracker, 20 definitions: the tables take several slides each
     assert (len(plan["tracker"]), len(plan["metrics"]), len(plan["definitions"])) == (3, len(CATALOGUE), 2)
-    assert len(network_deck.slides) == plan["definitions"].stop == 1 + 3 + len(plan["discussion"]) + 20 + 1 + 2
+    assert (len(plan["revisions"]), len(plan["commentary"])) == (1, 1)  # the demo's revision and commentaries
+    assert len(network_deck.slides) == plan["definitions"].stop == 1 + 3 + 1 + len(plan["discussion"]) + 1 + 20 + 1 + 2
     slides = list(network_deck.slides)
     titles = [slide.shapes.title.text for slide in slides]
     assert titles[0] == network_pack.title

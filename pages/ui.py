@@ -124,6 +124,8 @@ def commentary(db: Database, user: User | None, la_code: str | None, period: Per
         return
     notes = service.commentary_for(db, user, la_code, period)
     la_name = reference.authority_name(la_code)
+    if st.session_state.pop(f"commentary_saved_{key}", False):
+        st.success("Commentary saved: it shows beside the figure here and in network packs.")
     for subject in subjects:
         if notes.get(subject):
             st.caption(f"{la_name}'s commentary on {commentary_text.subject_name(subject)}, {period}:")
@@ -140,6 +142,7 @@ def commentary(db: Database, user: User | None, la_code: str | None, period: Per
         if st.form_submit_button("Save commentary"):
             try:
                 service.write_commentary(db, user, la_code, period, subject, text)
-                st.success("Commentary saved: it shows beside the figure here and in network packs.")
+                st.session_state[f"commentary_saved_{key}"] = True
+                st.rerun()
             except (AccessDenied, ValueError) as problem:
                 st.error(str(problem))

@@ -67,7 +67,8 @@ if not ui.no_data(db):
     columns[0].metric("Theme returns received", f"{summary['returns_received']} of {summary['returns_expected']}")
     columns[1].metric("Authorities with every theme" if len(summary["by_theme"]) > 1 else "Authorities returned",
                       f"{summary['authorities_complete']} of {summary['authorities']}")
-    columns[2].metric("Missing returns", len(summary["missing"]))
+    columns[2].metric("Overdue returns", summary["overdue"],
+                      help=f"Not returned by the deadline, {summary['deadline']:%d %b %Y}")
     columns[3].metric("Resubmissions", summary["resubmissions"])
     # One view at a time, in tabs kept in the URL: the shaded rug is the slowest thing on the dashboard to
     # draw (3,000 styled cells at national scale), so it is built only when its tab is open.

@@ -117,7 +117,7 @@ def test_upload_then_tracker(page: Page, server: tuple[str, Path], make_csv: Cal
     page.goto(url + "/")
     wait_rendered(page, "Network overview")
     assert tracker_status(page, "201", "transitions") == "overdue"
-    missing_before = int(metric_value(page, "Missing returns"))
+    missing_before = int(metric_value(page, "Overdue returns"))
 
     content = make_csv("transitions", [example_row("transitions", "201", LAST_QUARTER.label)])
     page.get_by_test_id("stSidebarNav").get_by_text("Upload", exact=True).click()
@@ -140,7 +140,7 @@ def test_upload_then_tracker(page: Page, server: tuple[str, Path], make_csv: Cal
     wait_rendered(page, "Network overview")
     assert_no_exception(page, log)
     assert tracker_status(page, "201", "transitions").startswith("returned ")
-    assert int(metric_value(page, "Missing returns")) == missing_before - 1
+    assert int(metric_value(page, "Overdue returns")) == missing_before - 1
 
 
 def test_link_opens_exact_view(page: Page, server: tuple[str, Path]) -> None:

@@ -134,7 +134,7 @@ def test_overview_shows_tracker_and_rug(on_demo: Path) -> None:
     assert city[THEMES["transitions"].title] == "overdue"
     assert city[THEMES["advice"].title].startswith("returned ")
     metrics = {item.label: item.value for item in at.metric}
-    assert metrics["Missing returns"] == "3"
+    assert metrics["Overdue returns"] == "3"
     assert metrics["Resubmissions"] == "1"
     assert [tab.label for tab in at.tabs] == ["Returns tracker", "Tartan rug"]
     assert not [frame for frame in (item.value for item in at.dataframe) if frame.index.name == "Authority"], (

@@ -54,9 +54,9 @@ def period_choice(db: Database, key: str = "period") -> Period | None:
     is waiting for (up to the current one), so a quarter with no returns yet can be opened too."""
     with_data = engine.periods_with_data(db)
     waiting = [period for period in (Period.current().shift(-1), Period.current())
-               if with_data and period > with_data[-1]]
+               if engine.network_members(db, period) and (not with_data or period > with_data[-1])]
     periods = [period.label for period in [*with_data, *waiting]]
-    default = with_data[-1].label if with_data else None
+    default = with_data[-1].label if with_data else (periods[0] if periods else None)
     chosen = url_choice("Quarter", periods[::-1], key, default,
                         help_text="Financial-year quarter: Q1 is April-June.")
     return Period.parse(chosen) if chosen else None

@@ -156,3 +156,19 @@ def test_every_page_reads_sensibly(on_small: Path, page: str, period: Period):
         assert any(metric.value == f"0 of {engine.SN_COUNT}" for metric in at.metric)  # no neighbour in the network
     if page == "pages/my_authority.py" and period == NOW:
         assert f"{reference.authority_name('908')} has no return for {NOW}" in shown
+
+
+def test_a_network_with_members_and_no_returns_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = tmp_path / "new.duckdb"
+    db = open_database(path)
+    try:
+        membership.add_authorities(db, CHAIR, MEMBERS, P)
+        monkeypatch.setenv("DSCO_DB", str(path))
+        for page in ("pages/overview.py", "pages/advice.py", "pages/meeting_pack.py", "pages/administration.py"):
+            at = open_page(page)
+            assert not at.exception, (page, [item.value for item in at.exception])
+            assert not at.error, (page, [item.value for item in at.error])
+        overview = open_page("pages/overview.py")
+        assert {item.label: item.value for item in overview.metric}["Theme returns received"] == "0 of 9"
+    finally:
+        close_database(path)

@@ -18,6 +18,7 @@ from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, r
 from benchmark.analysis import cycle, engine, tracker
 from benchmark.db import Database
 from benchmark.intake import commentary, returns
+from benchmark.intake.standard import THEMES
 from benchmark.intake.validation import Problem, ValidationReport
 from benchmark.outputs import exports, pack_render, packs, views
 from benchmark.periods import Period
@@ -156,8 +157,10 @@ def _membership_check(db: Database, user: User) -> returns.ReportCheck:
 
     def check(report: ValidationReport) -> None:
         permission(report)
-        refused = [(row, membership.refusal(db, row.la_code, row.period, report.theme)) for row in report.rows]
-        refused = [(row, reason) for row, reason in refused if reason]
+        if not report.rows or report.theme not in THEMES:
+            return
+        reasons = membership.refusals(db, [(row.la_code, row.period) for row in report.rows], report.theme)
+        refused = [(row, reason) for row, reason in zip(report.rows, reasons, strict=True) if reason]
         if not refused:
             return
         report.errors.extend(Problem(row.file_row, "la_code", row.la_code, reason) for row, reason in refused)

@@ -168,23 +168,31 @@ def set_themes(db: Database, actor: User, themes: Iterable[str]) -> tuple[str, .
     return network_themes(db)
 
 
-def refusal(db: Database, la_code: str, period: Period, theme: str) -> str | None:
-    """Why a row may not be stored in this network, or None. Once the chair has set the members,
-    only an authority that is a member in the row's quarter may return; a theme the network does
-    not collect is refused too."""
-    if theme not in network_themes(db):
-        return (f"this network does not collect {THEMES[theme].title.lower()} returns "
-                f"(it collects {', '.join(network_themes(db))}); the chair can add the theme")
+def refusals(db: Database, rows: Iterable[tuple[str, Period]], theme: str) -> list[str | None]:
+    """Why each (authority, quarter) row of a `theme` file may not be stored in this network, or
+    None. Once the chair has set the members, only an authority that is a member in the row's
+    quarter may return; a theme the network does not collect is refused too."""
+    rows = list(rows)
+    themes = network_themes(db)
+    if theme not in themes:
+        reason = (f"this network does not collect {THEMES[theme].title.lower()} returns "
+                  f"(it collects {', '.join(themes)}); the chair can add the theme")
+        return [reason] * len(rows)
     if not members_are_set(db):
-        return None
-    found = {item.la_code: item for item in memberships(db)}.get(la_code)
-    if found is None:
-        return (f"{reference.authority_name(la_code)} is not a member of this network: nothing was stored; "
-                "the network chair can add it on the Administration page or with `network add`")
-    if not found.covers(period):
-        span = f"from {found.joined}" + (f" to before {found.left}" if found.left else "")
-        return f"{found.name} is a member of this network {span}, not in {period}: nothing was stored"
-    return None
+        return [None] * len(rows)
+    found = {item.la_code: item for item in memberships(db)}
+    reasons: list[str | None] = []
+    for la_code, period in rows:
+        item = found.get(la_code)
+        if item is None:
+            reasons.append(f"{reference.authority_name(la_code)} is not a member of this network: nothing was "
+                           "stored; the network chair can add it on the Administration page or with `network add`")
+        elif not item.covers(period):
+            span = f"from {item.joined}" + (f" to before {item.left}" if item.left else "")
+            reasons.append(f"{item.name} is a member of this network {span}, not in {period}: nothing was stored")
+        else:
+            reasons.append(None)
+    return reasons
 
 
 def members_table(db: Database) -> pd.DataFrame:

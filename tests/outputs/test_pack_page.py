@@ -58,7 +58,8 @@ def test_page_renders_with_the_discussion_preview(on_demo: Path) -> None:
     subheaders = [item.value for item in at.subheader]
     assert f"For discussion ({len(expected.discussion)} items)" in subheaders
     preview = [frame.value for frame in at.dataframe if "Authority" in frame.value.columns]
-    assert len(preview) == 1
+    assert len(preview) == 2  # the discussion list, then the authorities' commentary
+    assert preview[1].to_dict("records") == expected.commentary.to_dict("records")
     wide = pack_render.discussion_by_authority(expected)
     assert list(preview[0]["Authority"]) == list(wide["Authority"])
     assert list(preview[0].columns) == list(wide.columns)

@@ -48,8 +48,9 @@ NAVIGATION = [
     ("Administration", "administration", "Administration", 0),  # a chair's page; the demo runs as chair
 ]
 # Tables each page shows with the default choices (st.dataframe, drawn by the data grid).
+# (The meeting pack: the discussion list and the demo's commentary.)
 TABLES = {"overview": 1, "my_authority": 3, "short_breaks": 0, "advice": 0, "transitions": 0, "published": 2,
-          "meeting_pack": 1, "upload": 1, "data_standard": 0, "administration": None}
+          "meeting_pack": 2, "upload": 1, "data_standard": 0, "administration": None}
 
 
 @pytest.fixture(scope="module")

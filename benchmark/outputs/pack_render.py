@@ -339,6 +339,10 @@ def _metric_page(pdf: _PackPDF, pack: Pack, section: MetricSection) -> None:
         pdf.set_font("Helvetica", "B", 7)
         pdf.multi_cell(0, 4, _latin("Beyond the 99.8% funnel limits: " + ", ".join(section.outliers)),
                        new_x="LMARGIN", new_y="NEXT")
+    for name, text in section.commentary:
+        pdf.set_x(144)
+        pdf.set_font("Helvetica", "I", 7)
+        pdf.multi_cell(0, 3.6, _latin(f"{name}'s commentary: {text}"), new_x="LMARGIN", new_y="NEXT")
 
 
 # ---------------------------------------------------------------- PowerPoint
@@ -462,6 +466,7 @@ def _slide_notes(slide: object, section: MetricSection) -> None:
         f"Polarity: {metric.polarity.label}",
         "Beyond 99.8% funnel limits: " + (", ".join(section.outliers) or "none"),
         metric.definition,
+        *(f"{name}'s commentary: {text}" for name, text in section.commentary),
     ]
     for number, line in enumerate(lines):
         paragraph = notes.paragraphs[0] if number == 0 else notes.add_paragraph()

@@ -58,6 +58,7 @@ class MetricSection:
     metric: Metric
     table: pd.DataFrame  # the outward comparison table (suppressed/anonymised for external)
     outliers: list[str]
+    commentary: list[tuple[str, str]] = field(default_factory=list)  # (authority as shown, text) on this metric
 
 
 @dataclass
@@ -240,6 +241,10 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
     as_of = db.scalar("SELECT max(submitted_at) FROM submissions")
     outward_items = _outward_discussion(discussion(db, request.period, members, request.themes), names,
                                         request.audience, sections)
+    notes = pack_commentary(db, request, members, hidden, names)
+    for section in sections:
+        mine = notes[notes["subject"] == section.metric.id] if len(notes) else notes
+        section.commentary = list(zip(mine["Authority"], mine["Commentary"], strict=True))
     pages = []
     for la_code in request.authority_pages:
         name = names.get(reference.authority_name(la_code), reference.authority_name(la_code))
@@ -266,7 +271,7 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         discussion=outward_items,
         authority_pages=pages,
         definitions=definitions(metrics),
-        commentary=_answering(pack_commentary(db, request, members, hidden, names), outward_items),
+        commentary=_answering(notes, outward_items),
         signed_off=cycle.signoff(db, request.period),
         revisions=_revisions(db, request, members, names),
     )

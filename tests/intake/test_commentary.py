@@ -85,6 +85,9 @@ def test_commentary_in_the_network_pack_beside_the_item_it_answers_and_formula_s
     mine = pack.commentary.set_index(["Authority", "On"])
     assert mine.loc[("Camden", "Social care advice within 6 weeks (%)"), "Commentary"] == HOSTILE
     assert "bottom 20%" in mine.loc[("Camden", "Social care advice within 6 weeks (%)"), "Answers"]  # last of five
+    section = next(section for section in pack.sections if section.metric.id == "adv_6wk_pct")
+    assert section.commentary == [("Camden", HOSTILE)]  # beside the figure on the metric's page and slide
+    assert f"Camden's commentary: {HOSTILE}" in rendered_text(pack)
     book = openpyxl.load_workbook(io.BytesIO(pack_render.render(pack, "xlsx")))
     texts = [cell.value for row in book["Commentary"].iter_rows() for cell in row]
     assert "'" + HOSTILE in texts and HOSTILE not in texts  # a formula never reaches Excel

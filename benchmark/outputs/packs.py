@@ -215,8 +215,8 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
                hidden: frozenset[str] = frozenset()) -> Pack:
     """Everything a pack shows, computed once from the engine and made safe for its audience;
     `hidden` authorities (shared anonymously with this reader) appear as letters."""
-    peers = engine.peer_group(db, request.group, request.own_la)
-    members = [code for code in peers.members if code in set(engine.network_members(db))]
+    peers = engine.peer_group(db, request.group, request.own_la, request.period)
+    members = [code for code in peers.members if code in set(engine.network_members(db, request.period))]
     names = _names(request, members, hidden)
     metrics = [metric for metric in CATALOGUE if metric.theme in request.themes]
     sections = []

@@ -17,6 +17,7 @@ from benchmark.analysis import engine, tracker
 from benchmark.db import Database, close_database, open_database
 from benchmark.intake.returns import store_file
 from benchmark.intake.standard import columns
+from benchmark.outputs import packs
 from benchmark.periods import Period
 
 CHAIR = local_operator("chair")
@@ -145,3 +146,14 @@ def test_a_database_built_before_members_upgrades_and_keeps_working(tmp_path: Pa
         assert "204" in engine.network_members(upgraded, P)
     finally:
         close_database(path)
+
+
+def test_an_authority_that_left_is_not_in_later_packs_or_trackers(tmp_db: Database):
+    membership.add_authorities(tmp_db, CHAIR, ["202", "206"], P)
+    assert store(tmp_db, "advice", row("advice", "202"), row("advice", "206")).stored
+    membership.remove_authorities(tmp_db, CHAIR, ["206"], P.shift(1))
+    later = packs.build_pack(tmp_db, packs.PackRequest(P.shift(1), themes=("advice",)))
+    assert later.tracker["Authority"].tolist() == ["Camden"]
+    assert later.sections[0].table["la_code"].tolist() == ["202"]
+    earlier = packs.build_pack(tmp_db, packs.PackRequest(P, themes=("advice",)))
+    assert sorted(earlier.sections[0].table["la_code"]) == ["202", "206"]

@@ -159,10 +159,13 @@ def _membership_check(db: Database, user: User) -> returns.ReportCheck:
         permission(report)
         if not report.rows or report.theme not in THEMES:
             return
-        reasons = membership.refusals(db, [(row.la_code, row.period) for row in report.rows], report.theme)
+        theme = membership.theme_refusal(db, report.theme)
+        reasons = membership.refusals(db, [(row.la_code, row.period) for row in report.rows])
         refused = [(row, reason) for row, reason in zip(report.rows, reasons, strict=True) if reason]
-        if not refused:
+        if not (theme or refused):
             return
+        if theme:
+            report.errors.append(Problem(1, None, None, theme))
         report.errors.extend(Problem(row.file_row, "la_code", row.la_code, reason) for row, reason in refused)
         report.rows.clear()
         report.warnings.clear()

@@ -168,16 +168,20 @@ def set_themes(db: Database, actor: User, themes: Iterable[str]) -> tuple[str, .
     return network_themes(db)
 
 
-def refusals(db: Database, rows: Iterable[tuple[str, Period]], theme: str) -> list[str | None]:
-    """Why each (authority, quarter) row of a `theme` file may not be stored in this network, or
-    None. Once the chair has set the members, only an authority that is a member in the row's
-    quarter may return; a theme the network does not collect is refused too."""
-    rows = list(rows)
+def theme_refusal(db: Database, theme: str) -> str | None:
+    """Why a file of `theme` may not be stored in this network (a theme it does not collect), or None."""
     themes = network_themes(db)
-    if theme not in themes:
-        reason = (f"this network does not collect {THEMES[theme].title.lower()} returns "
-                  f"(it collects {', '.join(themes)}); the chair can add the theme")
-        return [reason] * len(rows)
+    if theme in themes:
+        return None
+    return (f"this network does not collect {THEMES[theme].title.lower()} returns (it collects "
+            f"{', '.join(THEMES[key].title.lower() for key in themes)}): nothing was stored; the chair can add "
+            "the theme")
+
+
+def refusals(db: Database, rows: Iterable[tuple[str, Period]]) -> list[str | None]:
+    """Why each (authority, quarter) row may not be stored in this network, or None: once the chair
+    has set the members, only an authority that is a member in the row's quarter may return."""
+    rows = list(rows)
     if not members_are_set(db):
         return [None] * len(rows)
     found = {item.la_code: item for item in memberships(db)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import json
 import sys
@@ -11,18 +12,18 @@ from pathlib import Path
 from typing import NoReturn
 
 from benchmark import service
-from benchmark.access import rights
-from benchmark.analysis import discussion, groups, published, published_measures, tracker
+from benchmark.access import membership, rights
+from benchmark.analysis import cycle, discussion, groups, published, published_measures, tracker
 from benchmark.analysis.groups import GroupError
 from benchmark.analysis.metrics import CATALOGUE, METRICS
 from benchmark.db import Database, DatabaseBusy, open_database
-from benchmark.intake import returns, templates
+from benchmark.intake import commentary, returns, templates
 from benchmark.intake.demo import DemoRefused, load_demo
 from benchmark.intake.standard import THEMES, columns
-from benchmark.outputs import packs
+from benchmark.outputs import exports, packs
 from benchmark.outputs.disclosure import AUDIENCES
 from benchmark.periods import Period, PeriodError
-from benchmark.reference import resolve_authority
+from benchmark.reference import authority_name, resolve_authority
 
 DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "data-standard.md"
 
@@ -188,7 +189,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     database = open_database(args.db)
     try:
         table = service.outward_compare(database, _actor(database, None), args.period, args.metric, args.group,
-                                        args.for_la, args.audience)
+                                        args.for_la, args.audience, revised=args.revised)
     except (ValueError, GroupError) as error:
         return _fail(str(error))
     if args.format == "json":
@@ -202,13 +203,15 @@ def cmd_tracker(args: argparse.Namespace) -> int:
     database = open_database(args.db)
     grid = service.tracker_grid(database, _actor(database, None), args.period)
     if args.format == "json":
-        print(tracker.tracker(database, args.period).to_json(orient="records", indent=2, date_format="iso"))
+        print(tracker.tracker(database, args.period).drop(columns=["returned"]).to_json(
+            orient="records", indent=2, date_format="iso"))
     elif args.format == "csv":
         grid.to_csv(sys.stdout, index=False)
     else:
         summary = service.completeness(database, _actor(database, None), args.period)
         print(f"{args.period}: {summary['returns_received']} of {summary['returns_expected']} theme returns from "
               f"{summary['authorities']} authorities; {summary['authorities_complete']} complete.")
+        print(_cycle_line(database, args.period, summary))
         print(grid.to_string(index=False))
     return 0
 
@@ -251,12 +254,12 @@ def cmd_context(args: argparse.Namespace) -> int:
 
 
 def cmd_pack(args: argparse.Namespace) -> int:
-    themes = tuple(args.themes.split(",")) if args.themes else tuple(THEMES)
     database = open_database(args.db)
+    themes = tuple(args.themes.split(",")) if args.themes else membership.network_themes(database)
     actor = _actor(database, args.as_email)
     try:
         request = packs.PackRequest(args.period, args.group, themes, args.audience, args.for_la,
-                                    tuple(args.pages or ()))
+                                    tuple(args.pages or ()), revised=args.revised)
         pack = service.build_pack(database, actor, request)
     except (ValueError, GroupError) as error:
         return _fail(str(error))
@@ -329,6 +332,124 @@ def cmd_groups(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cycle_line(database: Database, period: Period, summary: dict) -> str:
+    """Deadline, overdue and late counts, and the sign-off state, in one line."""
+    signed = cycle.signoff(database, period)
+    state = (f"signed off {signed.signed_at:%d %b %Y} by {signed.signed_by}" if signed else "not signed off")
+    return (f"Due {summary['deadline']:%d %b %Y}: {summary['overdue']} overdue, {summary['returned_late']} returned "
+            f"late; {state}" + (f"; {summary['revised_after_signoff']} revised after sign-off"
+                                if summary["revised_after_signoff"] else "") + ".")
+
+
+def cmd_network(args: argparse.Namespace) -> int:
+    database = open_database(args.db)
+    actor = _actor(database, args.as_email)
+    try:
+        if args.action == "add":
+            for item in membership.add_authorities(database, actor, args.items, args.from_period):
+                print(f"{item.name} is a member from {item.joined}")
+        elif args.action == "remove":
+            for code in membership.remove_authorities(database, actor, args.items, args.from_period):
+                print(f"{authority_name(code)} leaves the network from {args.from_period or Period.current()}")
+        elif args.action == "themes":
+            print("The network collects: " + ", ".join(membership.set_themes(database, actor, args.items)))
+        elif args.action == "deadline":
+            if args.days is not None:
+                cycle.set_deadline_days(database, actor, args.days)
+            if args.items:
+                if len(args.items) != 2:
+                    return _fail("network deadline takes PERIOD DATE, e.g. '2026-27 Q2' 2026-11-06")
+                cycle.set_deadline(database, actor, _period(args.items[0]), _date(args.items[1]))
+            print(f"Returns are due {cycle.deadline_days(database)} days after each quarter ends, unless the chair "
+                  "set a date for the quarter.")
+    except (ValueError, argparse.ArgumentTypeError) as error:
+        return _fail(str(error))
+    if args.action == "list":
+        table = membership.members_table(database)
+        listing = {"members_set": membership.members_are_set(database),
+                   "themes": list(membership.network_themes(database)),
+                   "deadline_days": cycle.deadline_days(database),
+                   "authorities": table.to_dict("records")}
+        if args.json:
+            print(json.dumps(listing, indent=2))
+        else:
+            state = "set by the chair" if listing["members_set"] else (
+                "not set yet: any authority may return, and becomes a member from its first quarter")
+            print(f"Members: {len(table)} ({state}). Themes: {', '.join(listing['themes'])}. "
+                  f"Returns due {listing['deadline_days']} days after each quarter.")
+            if len(table):
+                print(table.to_string(index=False))
+    return 0
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-06") from None
+
+
+def cmd_signoff(args: argparse.Namespace) -> int:
+    database = open_database(args.db)
+    actor = _actor(database, args.as_email)
+    try:
+        if args.reopen:
+            service.reopen(database, actor, args.period)
+            print(f"{args.period} reopened: it shows the latest returns again.")
+        else:
+            signed = service.sign_off(database, actor, args.period)
+            print(f"{args.period} signed off at {signed.signed_at:%d %b %Y %H:%M}: its figures stay as they are now; "
+                  "later resubmissions are listed as revised after sign-off (see them with --revised).")
+    except ValueError as error:
+        return _fail(str(error))
+    return 0
+
+
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    database = open_database(args.db)
+    try:
+        service.withdraw(database, _actor(database, args.as_email), args.submission_id, args.reason or "")
+    except ValueError as error:
+        return _fail(str(error))
+    print(f"withdrew submission {args.submission_id}: the earlier version (if any) is current again; "
+          "the file stays in the history.")
+    return 0
+
+
+def cmd_chase(args: argparse.Namespace) -> int:
+    database = open_database(args.db)
+    table = service.chase_list(database, _actor(database, args.as_email), args.period)
+    if args.format == "json":
+        print(table.to_json(orient="records", indent=2, date_format="iso"))
+    elif args.format == "csv":
+        sys.stdout.write(exports.to_csv_bytes(table).decode("utf-8-sig"))
+    elif table.empty:
+        print(f"Nobody is overdue for {args.period}.")
+    else:
+        print(table.drop(columns=["mailto"]).to_string(index=False))
+    return 0
+
+
+def cmd_commentary(args: argparse.Namespace) -> int:
+    database = open_database(args.db)
+    actor = _actor(database, args.as_email)
+    try:
+        if args.action == "write":
+            if not (args.la and args.on and args.text is not None):
+                return _fail("commentary write needs --la, --on METRIC_OR_THEME and --text")
+            service.write_commentary(database, actor, args.la, args.period, args.on, args.text)
+            print(f"commentary on {commentary.subject_name(args.on)} stored for {args.period}")
+            return 0
+    except ValueError as error:
+        return _fail(str(error))
+    table = commentary.current(database, args.period, [args.la] if args.la else None)
+    if args.json:
+        print(table.drop(columns=["period_index"]).to_json(orient="records", indent=2, date_format="iso"))
+    else:
+        print(table.drop(columns=["period_index"]).to_string(index=False) if len(table) else "No commentary.")
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     path = Path(args.out)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -377,6 +498,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--for", dest="for_la", type=_authority, help="the authority the comparison is for")
     sub.add_argument("--audience", choices=AUDIENCES, default="network")
     sub.add_argument("--format", choices=("csv", "json"), default="csv")
+    sub.add_argument("--revised", action="store_true",
+                     help="a signed-off quarter with the returns revised after sign-off (default: as signed off)")
 
     sub = command("tracker", cmd_tracker, "Who has returned which theme for a quarter.")
     sub.add_argument("--period", type=_period, required=True)
@@ -406,6 +529,44 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--for", dest="for_la", type=_authority, help="own authority (named in an external pack)")
     sub.add_argument("--themes", help="comma-separated themes (default: all)")
     sub.add_argument("--pages", nargs="*", type=_authority, metavar="LA", help="authorities to give a page each")
+    sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member")
+    sub.add_argument("--revised", action="store_true",
+                     help="a signed-off quarter with the returns revised after sign-off (default: as signed off)")
+
+    sub = command("network", cmd_network, "Member authorities and themes: add LA... [--from P], remove LA... "
+                  "[--from P], themes THEME..., deadline [--days N] [PERIOD DATE], list [--json].")
+    sub.add_argument("action", choices=("add", "remove", "themes", "deadline", "list"))
+    sub.add_argument("items", nargs="*", metavar="LA_OR_THEME")
+    sub.add_argument("--from", dest="from_period", type=_period, metavar="PERIOD",
+                     help="quarter the authorities join or leave from")
+    sub.add_argument("--days", type=int, help="deadline: days after each quarter ends (default 28)")
+    sub.add_argument("--json", action="store_true")
+    sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member (a chair)")
+
+    sub = command("signoff", cmd_signoff, "Sign off a quarter (its figures stay as circulated), or --reopen it.")
+    sub.add_argument("period", type=_period)
+    sub.add_argument("--reopen", action="store_true")
+    sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member (a chair)")
+
+    sub = command("withdraw", cmd_withdraw, "Withdraw a stored submission (chair): the earlier version is current "
+                  "again.")
+    sub.add_argument("submission_id", type=int)
+    sub.add_argument("--reason")
+    sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member (a chair)")
+
+    sub = command("chase", cmd_chase, "Overdue authorities and themes for a quarter, with addresses to chase.")
+    sub.add_argument("--period", type=_period, required=True)
+    sub.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member (a chair)")
+
+    sub = command("commentary", cmd_commentary, "Authorities' commentary: list, or write --la LA --on METRIC "
+                  "--text TEXT.")
+    sub.add_argument("action", choices=("list", "write"))
+    sub.add_argument("--period", type=_period, required=True)
+    sub.add_argument("--la", type=_authority)
+    sub.add_argument("--on", help="metric id or theme the commentary explains")
+    sub.add_argument("--text")
+    sub.add_argument("--json", action="store_true")
     sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member")
 
     sub = command("discussion", cmd_discussion, "What stands out: the short ranked discussion list for a quarter.")

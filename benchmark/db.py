@@ -124,6 +124,85 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             detail VARCHAR NOT NULL
         );
     """),
+    # The quarterly cycle (benchmark/access/membership.py, benchmark/analysis/cycle.py): member
+    # authorities by quarter (until the chair sets them, the authorities with returns, from their
+    # first quarter), collected themes, deadlines, withdrawals, sign-offs and commentary.
+    # `returns_as_at` picks the submission current after a given submission and withdrawal: the
+    # figures as they stood at a sign-off; `current_returns` becomes the same with no limit.
+    (5, """
+        CREATE TABLE network_authorities (
+            la_code VARCHAR PRIMARY KEY,
+            joined_index INTEGER NOT NULL,
+            left_index INTEGER,
+            changed_at TIMESTAMP NOT NULL,
+            changed_by VARCHAR NOT NULL
+        );
+        CREATE TABLE network_themes (theme VARCHAR PRIMARY KEY);
+        CREATE TABLE return_deadlines (
+            period_index INTEGER PRIMARY KEY,
+            due DATE NOT NULL,
+            set_at TIMESTAMP NOT NULL,
+            set_by VARCHAR NOT NULL
+        );
+        CREATE SEQUENCE withdrawal_id_seq START 1;
+        CREATE TABLE withdrawals (
+            withdrawal_id BIGINT PRIMARY KEY DEFAULT nextval('withdrawal_id_seq'),
+            submission_id BIGINT NOT NULL UNIQUE,
+            withdrawn_at TIMESTAMP NOT NULL,
+            withdrawn_by VARCHAR NOT NULL,
+            reason VARCHAR NOT NULL
+        );
+        CREATE SEQUENCE signoff_id_seq START 1;
+        CREATE TABLE signoffs (
+            signoff_id BIGINT PRIMARY KEY DEFAULT nextval('signoff_id_seq'),
+            period_index INTEGER NOT NULL,
+            signed_at TIMESTAMP NOT NULL,
+            signed_by VARCHAR NOT NULL,
+            last_submission_id BIGINT NOT NULL,
+            last_withdrawal_id BIGINT NOT NULL,
+            reopened_at TIMESTAMP,
+            reopened_by VARCHAR
+        );
+        CREATE VIEW signed_off AS
+            SELECT * FROM (
+                SELECT * FROM signoffs
+                QUALIFY row_number() OVER (PARTITION BY period_index ORDER BY signoff_id DESC) = 1
+            ) WHERE reopened_at IS NULL;
+        CREATE MACRO returns_as_at(last_submission, last_withdrawal) AS TABLE
+            SELECT r.submission_id, r.la_code, r.period, r.period_index, r.notes, s.theme,
+                   s.submitted_at, s.submitted_by, s.file_name,
+                   count(*) OVER (PARTITION BY r.la_code, r.period_index, s.theme) AS versions
+            FROM return_rows r JOIN submissions s USING (submission_id)
+            WHERE r.submission_id <= last_submission
+              AND r.submission_id NOT IN (
+                  SELECT submission_id FROM withdrawals WHERE withdrawal_id <= last_withdrawal)
+            QUALIFY row_number() OVER (
+                PARTITION BY r.la_code, r.period_index, s.theme ORDER BY r.submission_id DESC
+            ) = 1;
+        CREATE MACRO values_as_at(last_submission, last_withdrawal) AS TABLE
+            SELECT c.la_code, c.period, c.period_index, c.theme, v.field, v.value, v.date_value
+            FROM return_values v
+            JOIN returns_as_at(last_submission, last_withdrawal) c USING (submission_id, la_code, period_index);
+        CREATE OR REPLACE VIEW current_returns AS
+            SELECT * FROM returns_as_at(9223372036854775807, 9223372036854775807);
+        CREATE OR REPLACE VIEW current_values AS
+            SELECT * FROM values_as_at(9223372036854775807, 9223372036854775807);
+        CREATE SEQUENCE commentary_id_seq START 1;
+        CREATE TABLE commentary (
+            commentary_id BIGINT PRIMARY KEY DEFAULT nextval('commentary_id_seq'),
+            la_code VARCHAR NOT NULL,
+            period_index INTEGER NOT NULL,
+            subject VARCHAR NOT NULL,
+            text VARCHAR NOT NULL,
+            written_at TIMESTAMP NOT NULL,
+            written_by VARCHAR NOT NULL,
+            submission_id BIGINT
+        );
+        CREATE VIEW current_commentary AS
+            SELECT * FROM commentary
+            QUALIFY row_number() OVER (
+                PARTITION BY la_code, period_index, subject ORDER BY commentary_id DESC) = 1;
+    """),
 )
 
 

@@ -15,13 +15,14 @@ import numpy as np
 import pandas as pd
 
 from benchmark import reference
+from benchmark.access import membership
 from benchmark.access.network import is_demo
 from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, record_all, require_chair, sharing
-from benchmark.analysis import engine, groups, published_measures, summary, tracker
+from benchmark.analysis import cycle, engine, groups, published_measures, summary, tracker
 from benchmark.analysis.metrics import METRICS
 from benchmark.db import Database
-from benchmark.intake import returns
-from benchmark.intake.standard import columns
+from benchmark.intake import commentary, returns
+from benchmark.intake.standard import THEMES, columns
 from benchmark.intake.validation import Problem, ValidationReport
 from benchmark.outputs import disclosure, exports, pack_render, packs, views
 from benchmark.periods import Period
@@ -73,11 +74,11 @@ def _require_visible(db: Database, user: User, la_code: str) -> None:
 
 
 def compare(db: Database, user: User | None, period: Period, metric_id: str, group: str = "network",
-            for_la: str | None = None) -> pd.DataFrame:
+            for_la: str | None = None, revised: bool = False) -> pd.DataFrame:
     user = _require(user)
     if for_la is not None:
         _require_visible(db, user, for_la)
-    table = engine.compare(db, period, metric_id, group, for_la)
+    table = engine.compare(db, period, metric_id, group, for_la, revised=revised)
     hidden = hidden_authorities(db, user)
     table = exports.shield_anonymous(table, METRICS[metric_id], hidden,
                                      exports.hidden_reporting(db, hidden, metric_id, period.index))
@@ -85,10 +86,10 @@ def compare(db: Database, user: User | None, period: Period, metric_id: str, gro
 
 
 def outward_compare(db: Database, user: User | None, period: Period, metric_id: str, group: str = "network",
-                    for_la: str | None = None, audience: str = "network") -> pd.DataFrame:
+                    for_la: str | None = None, audience: str = "network", revised: bool = False) -> pd.DataFrame:
     """`compare` as a table leaving its audience: for `external`, disclosure control with letters drawn
     for this one output (quarter, metric, group and own authority)."""
-    table = compare(db, user, period, metric_id, group, for_la)
+    table = compare(db, user, period, metric_id, group, for_la, revised=revised)
     if audience != "external":
         return exports.outward_comparison(table, METRICS[metric_id], audience, for_la)
     own = reference.authority_name(for_la) if for_la in set(table["la_code"]) else None
@@ -98,10 +99,11 @@ def outward_compare(db: Database, user: User | None, period: Period, metric_id: 
                                       disclosure.withheld(db, period.index, metric_id))
 
 
-def series(db: Database, user: User | None, metric_id: str, la_code: str, last: Period) -> pd.DataFrame:
+def series(db: Database, user: User | None, metric_id: str, la_code: str, last: Period,
+           revised: bool = False) -> pd.DataFrame:
     user = _require(user)
     _require_visible(db, user, la_code)
-    series = engine.series(db, metric_id, la_code, last)
+    series = engine.series(db, metric_id, la_code, last, revised=revised)
     hidden = hidden_authorities(db, user)
     if _near_hidden(la_code, hidden):  # the neighbours' mean holds a hidden neighbour's value
         series["sn_mean"] = float("nan")
@@ -115,10 +117,10 @@ def _near_hidden(la_code: str, hidden: frozenset[str]) -> bool:
     return any(code in hidden for code, _ in reference.statistical_neighbours().get(la_code, []))
 
 
-def scorecard(db: Database, user: User | None, la_code: str, period: Period) -> pd.DataFrame:
+def scorecard(db: Database, user: User | None, la_code: str, period: Period, revised: bool = False) -> pd.DataFrame:
     user = _require(user)
     _require_visible(db, user, la_code)
-    card = views.scorecard_view(db, la_code, period)
+    card = views.scorecard_view(db, la_code, period, revised=revised)
     hidden = hidden_authorities(db, user)
     if _near_hidden(la_code, hidden):
         card["Neighbours' mean"] = "-"
@@ -224,9 +226,32 @@ def _permission_check(user: User) -> returns.ReportCheck:
     return check
 
 
+def _membership_check(db: Database, user: User) -> returns.ReportCheck:
+    """After the user's own rights: a row for an authority outside the network (once the chair has
+    set the members) or for a theme the network does not collect stores nothing."""
+    permission = _permission_check(user)
+
+    def check(report: ValidationReport) -> None:
+        permission(report)
+        if not report.rows or report.theme not in THEMES:
+            return
+        theme = membership.theme_refusal(db, report.theme)
+        reasons = membership.refusals(db, [(row.la_code, row.period) for row in report.rows])
+        refused = [(row, reason) for row, reason in zip(report.rows, reasons, strict=True) if reason]
+        if not (theme or refused):
+            return
+        if theme:
+            report.errors.append(Problem(1, None, None, theme))
+        report.errors.extend(Problem(row.file_row, "la_code", row.la_code, reason) for row, reason in refused)
+        report.rows.clear()
+        report.warnings.clear()
+    return check
+
+
 def validate(db: Database, user: User | None, file_name: str, content: bytes,
              today: dt.date | None = None) -> ValidationReport:
-    """Validate a file as this user would store it (a row for another authority is an error)."""
+    """Validate a file as this user would store it (a row for another authority, or for an
+    authority outside the network, is an error)."""
     user = _require(user)
     report = returns.validate_against(db, file_name, content, today)
     if report.ok:
@@ -253,6 +278,7 @@ def store(db: Database, user: User | None, file_name: str, content: bytes, *,
             for la_code, period, previous in replaced
         ]
         record_all(cursor, user, entries)
+        _after_store(cursor, user, submission_id, report)
 
     return returns.store_file(db, file_name, content, user.email, submitted_at=submitted_at, today=today,
                               check=_store_check(db, user), audit=audit)
@@ -261,7 +287,7 @@ def store(db: Database, user: User | None, file_name: str, content: bytes, *,
 def _store_check(db: Database, user: User) -> returns.ReportCheck:
     """The demo stores nothing (real returns must never be served as synthetic ones without sign-in);
     elsewhere the user stores only what they may."""
-    permitted = _permission_check(user)
+    permitted = _membership_check(db, user)
 
     def check(report: ValidationReport) -> None:
         if is_demo(db):
@@ -304,6 +330,14 @@ def backup(db: Database, user: User | None, directory: Path) -> Path:
     with db.transaction(changes_data=False) as cursor:
         record(cursor, user, "backup taken", detail={"file": str(target)})
     return target
+def _after_store(cursor: object, user: User, submission_id: int, report: ValidationReport) -> None:
+    """In the storing transaction: each row's notes become the commentary on its theme."""
+    notes = [(row.la_code, row.period, report.theme, commentary.clean(row.notes), submission_id)
+             for row in report.rows if row.notes and row.notes.strip()]
+    commentary.insert(cursor, user.email, notes)
+    record_all(cursor, user, [("commentary written", la_code, None,
+                               {"period": period.label, "subject": theme, "from_submission": submission_id})
+                              for la_code, period, theme, _, _ in notes])
 
 
 def build_pack(db: Database, user: User | None, request: packs.PackRequest) -> packs.Pack:
@@ -381,3 +415,64 @@ def reach_vs_cin(db: Database, user: User | None, period: Period) -> tuple[pd.Da
         label += (f" {int(frame['la_code'].isin(hidden).sum())} authority(ies) sharing anonymously are not listed: "
                   "their published figure would name them.")
     return frame[~frame["la_code"].isin(hidden)].reset_index(drop=True), label
+def withdraw(db: Database, user: User | None, submission_id: int, reason: str = "") -> None:
+    """The chair takes a stored submission out of every comparison (audited): the version before
+    it becomes current again and its bytes stay in the history. A signed-off quarter keeps its
+    figures as at sign-off and lists the change as revised after sign-off."""
+    user = _require(user)
+    require_chair(user, "withdraw a submission")
+
+    def audit(cursor: object, covered: list[tuple[str, str]]) -> None:
+        record_all(cursor, user, [("submission withdrawn", la_code, None,
+                                   {"submission_id": submission_id, "period": period, "reason": reason})
+                                  for la_code, period in covered])
+
+    returns.withdraw(db, submission_id, user.email, reason, audit)
+
+
+def may_comment(user: User | None, la_code: str) -> bool:
+    """An authority's DSCO or uploader comments on its figures; the chair may on its behalf."""
+    return user is not None and (user.is_chair or (user.la_code == la_code and user.role in (Role.DSCO,
+                                                                                              Role.UPLOADER)))
+
+
+def write_commentary(db: Database, user: User | None, la_code: str, period: Period, subject: str,
+                     text: str) -> str:
+    """Store a new version of an authority's commentary on a metric or theme (empty text withdraws
+    it); returns the text as stored. Audited."""
+    user = _require(user)
+    if not may_comment(user, la_code):
+        raise AccessDenied(f"Only {reference.authority_name(la_code)}'s DSCO or uploader (or the chair) can "
+                           "write its commentary.")
+    commentary.subject_name(subject)
+    cleaned = commentary.clean(text)
+    with db.transaction() as cursor:  # a built pack quotes commentary: it is no longer current
+        commentary.insert(cursor, user.email, [(la_code, period, subject, cleaned, None)])
+        record(cursor, user, "commentary written", la_code=la_code,
+               on_behalf_of=la_code if user.la_code != la_code else None,
+               detail={"period": period.label, "subject": subject, "characters": len(cleaned)})
+    return cleaned
+
+
+def commentary_for(db: Database, user: User | None, la_code: str, period: Period) -> dict[str, str]:
+    """Subject -> current commentary text of one authority and quarter, for those who may see it."""
+    user = _require(user)
+    _require_visible(db, user, la_code)
+    frame = commentary.current(db, period, [la_code])
+    return dict(zip(frame["subject"], frame["text"], strict=True))
+
+
+def chase_list(db: Database, user: User | None, period: Period, today: dt.date | None = None) -> pd.DataFrame:
+    """Overdue authorities with addresses to chase (chair only: it lists members' e-mail addresses)."""
+    user = _require(user)
+    if not user.is_chair:
+        raise AccessDenied("Only the network chair can see the chase list.")
+    return tracker.chase_list(db, period, today)
+
+
+def sign_off(db: Database, user: User | None, period: Period) -> cycle.SignOff:
+    return cycle.sign_off(db, _require(user), period)
+
+
+def reopen(db: Database, user: User | None, period: Period) -> None:
+    cycle.reopen(db, _require(user), period)

@@ -1,4 +1,5 @@
-"""Administration (chair only): members, sharing, custom peer groups, the audit log and backups."""
+"""Administration (chair only): people, the network's authorities and themes, the quarterly cycle
+(deadlines, chase list, sign-off, withdrawals), sharing, custom peer groups, the audit log and backups."""
 
 import os
 from pathlib import Path
@@ -6,11 +7,13 @@ from pathlib import Path
 import streamlit as st
 
 from benchmark import reference, service
-from benchmark.access import rights
+from benchmark.access import membership, rights
 from benchmark.access.rights import AccessDenied, Role, Sharing
-from benchmark.analysis import engine, groups
+from benchmark.analysis import cycle, engine, groups
 from benchmark.analysis.groups import GroupError
+from benchmark.intake.standard import THEMES
 from benchmark.outputs import exports
+from benchmark.periods import Period
 from pages import ui
 
 db = ui.database()
@@ -83,6 +86,114 @@ with st.form("add_group", clear_on_submit=True):
             st.success(f"Saved {group_name}.")
         except (AccessDenied, GroupError) as problem:
             st.error(str(problem))
+
+st.header("Network authorities and themes")
+st.caption("The authorities in the network, each from the quarter it joined (and until it left). Everything that "
+           "expects returns counts these. " + ("Only members may upload." if membership.members_are_set(db) else
+           "Not set yet: any authority may upload, and becomes a member from the first quarter it returns."))
+st.dataframe(membership.members_table(db), hide_index=True, key="network_table")
+quarters = [Period.current().shift(-step) for step in range(-1, 12)]
+with st.form("network_add", clear_on_submit=True):
+    left, right = st.columns([3, 1])
+    joining = left.multiselect("Add authorities", authorities, format_func=reference.authority_name)
+    joined = right.selectbox("From quarter", quarters, index=1, format_func=str)
+    if st.form_submit_button("Add to the network"):
+        try:
+            added = membership.add_authorities(db, user, joining, joined)
+            st.success(f"Added {', '.join(item.name for item in added)} from {joined}.")
+        except (AccessDenied, ValueError) as problem:
+            st.error(str(problem))
+with st.form("network_remove", clear_on_submit=True):
+    left, right = st.columns([3, 1])
+    leaving_las = left.multiselect("Authorities leaving", membership.members_in(db),
+                                   format_func=reference.authority_name)
+    left_from = right.selectbox("From quarter", quarters, index=1, format_func=str)
+    if st.form_submit_button("Remove from the network"):
+        try:
+            membership.remove_authorities(db, user, leaving_las, left_from)
+            st.success(f"They leave from {left_from}; their earlier quarters stay.")
+        except (AccessDenied, ValueError) as problem:
+            st.error(str(problem))
+with st.form("network_themes"):
+    collected = st.multiselect("Themes the network collects", list(THEMES), default=list(membership.network_themes(db)),
+                               format_func=lambda key: THEMES[key].title)
+    if st.form_submit_button("Save themes"):
+        try:
+            membership.set_themes(db, user, collected)
+            st.success("Themes saved.")
+        except (AccessDenied, ValueError) as problem:
+            st.error(str(problem))
+
+st.header("The quarter: deadline, chase list and sign-off")
+periods = sorted({*engine.periods_with_data(db), Period.current().shift(-1)}, reverse=True)
+period = st.selectbox("Quarter", periods, format_func=str, key="cycle_period")
+due = cycle.deadline(db, period)
+left, right = st.columns(2)
+with left.form("deadline_days"):
+    days = st.number_input("Returns due this many days after each quarter ends", 0, 366, cycle.deadline_days(db))
+    if st.form_submit_button("Save default deadline"):
+        cycle.set_deadline_days(db, user, int(days))
+        st.success(f"Returns are due {int(days)} days after each quarter.")
+with right.form("deadline_date"):
+    chosen_date = st.date_input(f"Deadline for {period}", due, min_value=period.end)
+    if st.form_submit_button(f"Set the date for {period}"):
+        try:
+            cycle.set_deadline(db, user, period, chosen_date)
+            st.success(f"{period} returns are due {chosen_date:%d %b %Y}.")
+        except ValueError as problem:
+            st.error(str(problem))
+chase = service.chase_list(db, user, period)
+st.subheader(f"Chase list: overdue after {due:%d %b %Y}")
+if chase.empty:
+    st.write(f"Nobody is overdue for {period}.")
+else:
+    st.dataframe(chase.drop(columns=["mailto"]), hide_index=True, key="chase_table")
+    for record in chase.to_dict("records"):
+        if record["mailto"]:
+            st.link_button(f"E-mail {record['authority']}", record["mailto"], icon=":material/mail:")
+        else:
+            st.caption(f"{record['authority']}: no uploader or DSCO in the member list; add one under Members.")
+    st.download_button("Download the chase list (CSV)", exports.to_csv_bytes(chase),
+                       f"chase_{period.label.replace(' ', '_')}.csv", "text/csv", key="chase_download")
+signed = cycle.signoff(db, period)
+st.subheader("Sign-off")
+if signed:
+    st.write(f"{period} was signed off on {signed.signed_at:%d %b %Y %H:%M} by {signed.signed_by}: every comparison "
+             "and pack shows its returns as they were then.")
+    revised = cycle.revisions_after_signoff(db, [period])
+    if len(revised):
+        st.caption(f"{len(revised)} return(s) revised after sign-off (shown only with revised figures).")
+    if st.button(f"Reopen {period}", key="reopen"):
+        service.reopen(db, user, period)
+        st.rerun()
+else:
+    st.write(f"{period} is open: comparisons show the latest returns. Signing off fixes the figures as circulated; "
+             f"later resubmissions are kept and listed as revised after sign-off.")
+    if st.button(f"Sign off {period}", type="primary", key="signoff"):
+        try:
+            service.sign_off(db, user, period)
+            st.rerun()
+        except ValueError as problem:
+            st.error(str(problem))
+
+st.header("Withdraw a submission")
+st.caption("Takes a stored file out of every comparison: the version before it becomes current again, and the file "
+           "stays in the history. Recorded in the audit log.")
+submissions = service.history(db, user)
+submissions = submissions[submissions["withdrawn_at"].isna()]
+if submissions.empty:
+    st.write("No submissions to withdraw.")
+else:
+    with st.form("withdraw"):
+        labels = dict(zip(submissions["submission_id"], submissions["file_name"], strict=True))
+        withdrawn = st.selectbox("Submission", list(labels), format_func=lambda number: f"{number}: {labels[number]}")
+        reason = st.text_input("Reason")
+        if st.form_submit_button("Withdraw"):
+            try:
+                service.withdraw(db, user, int(withdrawn), reason)
+                st.success(f"Submission {withdrawn} withdrawn.")
+            except (AccessDenied, ValueError) as problem:
+                st.error(str(problem))
 
 st.header("Audit log")
 st.caption("Every stored or superseded return, every pack generated and every membership change. The log can be "

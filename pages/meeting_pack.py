@@ -3,6 +3,7 @@
 import streamlit as st
 
 from benchmark import reference, service
+from benchmark.access.membership import network_themes
 from benchmark.analysis import groups
 from benchmark.intake.standard import THEMES
 from benchmark.outputs import pack_render, packs
@@ -27,8 +28,9 @@ if not ui.no_data(db):
                               format_func=lambda key: "Whole network" if key == "network" else f"Group: {key}")
     with right:
         audience = ui.url_choice("Audience", list(AUDIENCES), "audience", "network", format_func=AUDIENCE_LABELS.get)
-    themes = st.multiselect("Themes", list(THEMES), default=list(THEMES), format_func=lambda key: THEMES[key].title,
-                            key="pack_themes")
+    themes = st.multiselect("Themes", list(THEMES), default=list(network_themes(db)),
+                            format_func=lambda key: THEMES[key].title, key="pack_themes")
+    revised = ui.revised_toggle(db, period)
     user = ui.current_user()
     members = sorted(service.choosable_authorities(db, user), key=reference.authority_name)
     own = st.selectbox("Own authority (named and highlighted; the others are letters in an external pack)",
@@ -39,12 +41,18 @@ if not ui.no_data(db):
     if not themes:
         st.info("Choose at least one theme.")
         st.stop()
-    request = packs.PackRequest(period, group, tuple(themes), audience, own, tuple(pages))
+    request = packs.PackRequest(period, group, tuple(themes), audience, own, tuple(pages), revised=revised)
     pack = service.build_pack(db, user, request)
     st.subheader(f"For discussion ({len(pack.discussion)} items)")
     st.caption(f"{pack_render.DISCUSSION_RULES} {pack.left_out_text}")
     st.dataframe(pack_render.discussion_table(pack.discussion), hide_index=True, key="discussion_preview",
                  column_config={"What stands out": st.column_config.TextColumn("What stands out", width="large")})
+    if len(pack.commentary):
+        st.subheader(f"Commentary from authorities ({len(pack.commentary)})")
+        st.dataframe(pack.commentary, hide_index=True, key="commentary_preview")
+    if len(pack.revisions):
+        st.caption(f"{len(pack.revisions)} return(s) of earlier signed-off quarters were revised after sign-off; "
+                   "the pack lists them after the tracker.")
     built = st.session_state.setdefault("built_packs", {})
     columns = st.columns(len(pack_render.FORMATS))
     for column, fmt in zip(columns, pack_render.FORMATS, strict=True):

@@ -3,6 +3,8 @@
 import streamlit as st
 
 from benchmark import reference, service
+from benchmark.access.membership import network_themes
+from benchmark.analysis.metrics import CATALOGUE
 from benchmark.analysis.stats import SMALL_NUMBERS_BELOW
 from benchmark.intake.standard import THEMES
 from benchmark.outputs import charts
@@ -18,7 +20,10 @@ if not ui.no_data(db):
     with right:
         period = ui.period_choice(db)
     la_name = reference.authority_name(la_code)
-    card = service.scorecard(db, ui.current_user(), la_code, period)
+    user = ui.current_user()
+    card = service.scorecard(db, user, la_code, period, revised=ui.revised_toggle(db, period))
+    notes = service.commentary_for(db, user, la_code, period) if la_code and period else {}
+    card["Commentary"] = card["metric_id"].map(lambda metric_id: notes.get(metric_id, ""))
     if (card["Value"] == "-").all():
         st.info(f"{la_name} has no return for {period}. Pick another quarter, or upload its return on the "
                 "Upload page.", icon=":material/info:")
@@ -29,8 +34,11 @@ if not ui.no_data(db):
         "(Spiegelhalter 2005). 'small numbers': the value rests on fewer than "
         f"{SMALL_NUMBERS_BELOW} cases, so it is shown with its count and interval but not judged."
     )
-    for theme_id, theme in THEMES.items():
-        st.subheader(theme.title)
+    for theme_id in network_themes(db):
+        st.subheader(THEMES[theme_id].title)
+        if notes.get(theme_id):
+            st.caption(f"{la_name}'s commentary on the theme:")
+            st.text(notes[theme_id])
         rows = card[card["Theme"] == theme_id].reset_index(drop=True)
         neutral = rows.pop("neutral")
         rows = rows.drop(columns=["Theme", "metric_id"])
@@ -45,9 +53,14 @@ if not ui.no_data(db):
             column_config={
                 "Metric": st.column_config.TextColumn("Metric", width="large", pinned=True),
                 "Last 8 quarters": st.column_config.LineChartColumn("Last 8 quarters", width="small"),
+                "Commentary": st.column_config.TextColumn("Commentary", width="large",
+                                                          help=f"What {la_name} wrote about the figure"),
             },
             key=f"scorecard_{theme_id}",
         )
+    themes = list(network_themes(db))
+    ui.commentary(db, user, la_code, period,
+                  [*(metric.id for metric in CATALOGUE if metric.theme in themes), *themes], "my_authority")
     ui.downloads(card.drop(columns=["Last 8 quarters", "neutral"]),
                  f"scorecard_{la_code}_{period.label.replace(' ', '_')}", "scorecard")
     context_ui.published_context_section(db, ui.current_user(), None, la_code, period)

@@ -23,12 +23,15 @@ def _tracker(db: Database, user: User | None, period: Period) -> None:
     )
     st.dataframe(
         grid.style.map(lambda text: "background-color: #FBE3D6; color: #801650; font-weight: bold"
-                       if text == "missing" else "", subset=[theme.title for theme in THEMES.values()]),
+                       if str(text).startswith("overdue") else "",
+                       subset=[column for column in grid.columns if column not in ("Code", "Authority")]),
         hide_index=True, key="tracker_table", height=min(38 + 35 * len(grid), 560),
         column_config={"Authority": st.column_config.TextColumn("Authority", width="medium", pinned=True)},
     )
-    st.caption("Each cell says when the theme's current return was stored, and how often it was resubmitted. "
-               "'missing' means no return for the quarter yet.")
+    st.caption("Each cell says whether the theme's return came by the quarter's deadline ('returned' or "
+               "'returned late', with the date its current version was stored and how often it was resubmitted), or "
+               "is 'overdue' or 'not yet due'. 'Revised after sign-off': changed after the chair signed the quarter "
+               "off; the signed-off figures stand unless you ask for revised figures.")
 
 
 def _rug(db: Database, user: User | None, period: Period) -> None:
@@ -87,11 +90,13 @@ if not ui.no_data(db):
     _summary(db, user, period)
     summary = service.completeness(db, user, period)
     st.subheader(f"Returns for {period} ({period.months})")
+    st.caption(ui.cycle_caption(db, period, summary))
     columns = st.columns(4)
     columns[0].metric("Theme returns received", f"{summary['returns_received']} of {summary['returns_expected']}")
-    columns[1].metric("Authorities with all three themes",
+    columns[1].metric("Authorities with every theme" if len(summary["by_theme"]) > 1 else "Authorities returned",
                       f"{summary['authorities_complete']} of {summary['authorities']}")
-    columns[2].metric("Missing returns", len(summary["missing"]))
+    columns[2].metric("Overdue returns", summary["overdue"],
+                      help=f"Not returned by the deadline, {summary['deadline']:%d %b %Y}")
     columns[3].metric("Resubmissions", summary["resubmissions"])
     # One view at a time, in tabs kept in the URL: the shaded rug is the slowest thing on the dashboard to
     # draw (3,000 styled cells at national scale), so it is built only when its tab is open.

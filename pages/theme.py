@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from benchmark import reference, service
+from benchmark.access.membership import network_themes
 from benchmark.access.rights import User
 from benchmark.analysis import engine, groups
 from benchmark.analysis.metrics import METRICS, Metric, metrics_for_theme
@@ -28,6 +29,10 @@ def theme_page(theme_id: str) -> None:
     ui.banner(db)
     if ui.no_data(db):
         return
+    if theme_id not in network_themes(db):
+        st.info(f"This network does not collect {theme.title.lower()} returns. The chair chooses the themes on the "
+                "Administration page.", icon=":material/info:")
+        return
     metric_ids = [metric.id for metric in metrics_for_theme(theme_id)]
     default = next((metric.id for metric in metrics_for_theme(theme_id) if metric.headline), metric_ids[0])
     first, second, third, fourth = st.columns(4)
@@ -49,7 +54,8 @@ def theme_page(theme_id: str) -> None:
             f"Calculation: {metric.formula}.  \nLegal basis: {metric.legal_basis}."
         )
     user = ui.current_user()
-    table = service.compare(db, user, period, metric_id, group, la_code)
+    revised = ui.revised_toggle(db, period)
+    table = service.compare(db, user, period, metric_id, group, la_code, revised=revised)
     la_name = reference.authority_name(la_code)
     names = table["la_name"].tolist()
     hideable = [name for name in names if name != la_name]
@@ -66,6 +72,7 @@ def theme_page(theme_id: str) -> None:
     else:
         mine = table[table["la_code"] == la_code].iloc[0]
         _headline(metric, mine, la_name)
+    ui.commentary(db, user, la_code, period, [metric.id, theme_id], "theme")
 
     # One view at a time, chosen in tabs kept in the URL: only the open tab's chart is built and drawn,
     # which keeps a change of metric quick at national scale (153 authorities).

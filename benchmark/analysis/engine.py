@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from benchmark import reference
-from benchmark.analysis import stats
+from benchmark.access import membership
+from benchmark.analysis import cycle, stats
 from benchmark.analysis.groups import custom_group_members
 from benchmark.analysis.metrics import CATALOGUE, METRICS, POPULATION, Method, Metric, get_metric
 from benchmark.analysis.published import published_comparator
@@ -32,10 +33,19 @@ TOP_BOTTOM_SHARE = 0.2
 SN_COUNT = 10
 
 
-def network_members(db: Database) -> list[str]:
-    """The authorities in the network: every authority that has stored a return."""
-    rows = db.cursor().execute("SELECT DISTINCT la_code FROM return_rows ORDER BY la_code").fetchall()
-    return [row[0] for row in rows]
+def network_members(db: Database, period: Period | None = None) -> list[str]:
+    """The network's member authorities in `period` (every authority ever a member without one),
+    whether or not they have returned: see benchmark/access/membership.py."""
+    return membership.members_in(db, period)
+
+
+def _members_only(values: pd.DataFrame, db: Database) -> pd.DataFrame:
+    """The rows of authorities that were members in the row's quarter."""
+    spans = membership.member_quarters(db)
+    joined = values["la_code"].map(spans.set_index("la_code")["joined_index"])
+    left = values["la_code"].map(spans.set_index("la_code")["left_index"])
+    inside = (values["period_index"] >= joined) & (left.isna() | (values["period_index"] < left))
+    return values[inside.to_numpy()]
 
 
 def periods_with_data(db: Database) -> list[Period]:
@@ -43,14 +53,17 @@ def periods_with_data(db: Database) -> list[Period]:
     return [Period.from_index(row[0]) for row in rows]
 
 
-def _current_wide(db: Database) -> pd.DataFrame:
-    """One row per authority and quarter, one column per field of the standard (NaN = not available)."""
+def _current_wide(db: Database, as_at: tuple[int, int] | None = None) -> pd.DataFrame:
+    """One row per authority and quarter, one column per field of the standard (NaN = not available):
+    the current returns, or those current at a sign-off's (last submission, last withdrawal)."""
     numeric = [name for name, spec in VALUE_FIELDS.items() if spec.kind is not Kind.DATE]
     dates = [name for name, spec in VALUE_FIELDS.items() if spec.kind is Kind.DATE]
     selects = [f"max(value) FILTER (WHERE field = '{name}') AS {name}" for name in numeric]
     selects += [f"max(date_value) FILTER (WHERE field = '{name}') AS {name}" for name in dates]
+    source = "current_values" if as_at is None else "values_as_at(?, ?)"
     wide = db.frame(
-        f"SELECT la_code, period_index, {', '.join(selects)} FROM current_values GROUP BY ALL ORDER BY ALL"
+        f"SELECT la_code, period_index, {', '.join(selects)} FROM {source} GROUP BY ALL ORDER BY ALL",
+        list(as_at or ()),
     )
     years = wide["period_index"].map(lambda index: Period.from_index(index).end.year)
     wide[POPULATION] = [
@@ -133,15 +146,16 @@ def warm(db: Database) -> None:
     scorecard(db)
 
 
-def metric_values(db: Database) -> pd.DataFrame:
-    """Every metric for every authority and quarter with a return: value, numerator, denominator, CI."""
+def metric_values(db: Database, as_at: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Every metric for every authority and quarter with a return: value, numerator, denominator, CI.
+    From the current returns, or from those current at a sign-off (`as_at`, see analysis/cycle.py)."""
 
     def build() -> pd.DataFrame:
-        wide = _current_wide(db)
+        wide = _current_wide(db, as_at)
         frames = [_one_metric(wide, metric) for metric in CATALOGUE]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    return cached(db, "metric_values", build)
+    return cached(db, "metric_values" if as_at is None else f"metric_values as at {as_at}", build)
 
 
 @dataclass(frozen=True)
@@ -292,33 +306,57 @@ def _rolling_and_trend(cubes: _Cubes) -> dict[str, np.ndarray]:
             "trend_p": pvalue.reshape(shape)}
 
 
-def scorecard(db: Database) -> pd.DataFrame:
-    """Every metric, authority and quarter with all network statistics: the table every view reads."""
+def scorecard(db: Database, revised: bool = False) -> pd.DataFrame:
+    """Every metric, authority and quarter with all network statistics: the table every view reads.
+
+    A signed-off quarter's rows are its figures as at sign-off (with their neighbours, ranks,
+    rolling four quarters and trend as they were then); `revised` gives the latest returns for every
+    quarter. Other quarters always use the latest returns, including for rolling and trend figures."""
+    if revised or not cycle.signoffs(db):
+        return cached(db, "scorecard", lambda: _scorecard_from(db, metric_values(db)))
 
     def build() -> pd.DataFrame:
-        values = metric_values(db)
-        values = values[values["la_code"].isin(network_members(db))]
-        if values.empty:
-            return pd.DataFrame(columns=[*values.columns, *SCORECARD_COLUMNS])
-        table = _group_statistics(values).rename(
-            columns={"group_median": "network_median", "group_mean": "network_mean",
-                     "group_reported": "network_reported"}
-        )
-        table["diff_from_median"] = table["value"] - table["network_median"]
-        codes = table["la_code"].unique()
-        cubes = _Cubes.build(table)
-        where = cubes.at(table)
-        comparators = {**_neighbour_comparators(cubes), **_rolling_and_trend(cubes), **_region_means(cubes)}
-        for name, cube in comparators.items():
-            table[name] = cube[where]
-        flags = table["metric"].map({metric.id: metric.flag_above for metric in CATALOGUE}).astype(float)
-        table["flag"] = (table["value"] > flags).where(flags.notna(), False)
-        labels = {index: Period.from_index(index).label for index in table["period_index"].unique()}
-        table["period"] = table["period_index"].map(labels)
-        table["la_name"] = table["la_code"].map({code: reference.authority_name(code) for code in codes})
-        return table
+        latest = scorecard(db, revised=True)
+        signed = cycle.signoffs(db)
+        parts = [latest[~latest["period_index"].isin(list(signed))]]
+        for index, item in signed.items():
+            values = metric_values(db, item.as_at)
+            # Rolling and trend figures look back at most TREND_QUARTERS quarters.
+            window = values[values["period_index"].between(index - TREND_QUARTERS + 1, index)]
+            table = _scorecard_from(db, window)
+            parts.append(table[table["period_index"] == index])
+        parts = [part for part in parts if len(part)]
+        if not parts:
+            return latest.iloc[0:0]
+        return pd.concat(parts, ignore_index=True).sort_values(["metric", "la_code", "period_index"],
+                                                               ignore_index=True)
 
-    return cached(db, "scorecard", build)
+    return cached(db, "scorecard as signed off", build)
+
+
+def _scorecard_from(db: Database, values: pd.DataFrame) -> pd.DataFrame:
+    """The scorecard of these metric values (the network's members in each quarter only)."""
+    values = _members_only(values, db) if len(values) else values
+    if values.empty:
+        return pd.DataFrame(columns=[*values.columns, *SCORECARD_COLUMNS])
+    table = _group_statistics(values).rename(
+        columns={"group_median": "network_median", "group_mean": "network_mean",
+                 "group_reported": "network_reported"}
+    )
+    table["diff_from_median"] = table["value"] - table["network_median"]
+    codes = table["la_code"].unique()
+    cubes = _Cubes.build(table)
+    where = cubes.at(table)
+    comparators = {**_neighbour_comparators(cubes), **_rolling_and_trend(cubes), **_region_means(cubes)}
+    for name, cube in comparators.items():
+        table[name] = cube[where]
+    flags = table["metric"].map({metric.id: metric.flag_above for metric in CATALOGUE}).astype(float)
+    table["flag"] = (table["value"] > flags).where(flags.notna(), False)
+    labels = {index: Period.from_index(index).label for index in table["period_index"].unique()}
+    table["period"] = table["period_index"].map(labels)
+    table["la_name"] = table["la_code"].map({code: reference.authority_name(code) for code in codes})
+    return table
+
 
 
 SCORECARD_COLUMNS = (
@@ -339,9 +377,10 @@ COMPARE_COLUMNS = (
 )
 
 
-def peer_group(db: Database, key: str, for_la: str | None = None) -> PeerGroup:
-    """`network`, `neighbours` or `region` (both need an authority) or a custom group's name."""
-    members = network_members(db)
+def peer_group(db: Database, key: str, for_la: str | None = None, period: Period | None = None) -> PeerGroup:
+    """`network`, `neighbours` or `region` (both need an authority) or a custom group's name; with a
+    quarter, the network and region are the authorities that were members in it."""
+    members = network_members(db, period)
     if key == "network":
         return PeerGroup("network", "the whole network", tuple(members))
     if key in ("neighbours", "region"):
@@ -358,15 +397,15 @@ def peer_group(db: Database, key: str, for_la: str | None = None) -> PeerGroup:
 
 
 def compare(db: Database, period: Period, metric_id: str, group: str = "network",
-            for_la: str | None = None) -> pd.DataFrame:
+            for_la: str | None = None, revised: bool = False) -> pd.DataFrame:
     """One metric in one quarter: a row for every authority of the peer group, with or without data.
 
     Rank, band, top/bottom 20% and funnel are within the peer group; the network median and mean
     are always the whole network's.
     """
     metric = get_metric(metric_id)
-    peers = peer_group(db, group, for_la)
-    table = scorecard(db)
+    peers = peer_group(db, group, for_la, period)
+    table = scorecard(db, revised)
     network = table[(table["metric"] == metric.id) & (table["period_index"] == period.index)]
     base = pd.DataFrame({"la_code": pd.Series(list(peers.members), dtype=object)})
     base["la_name"] = base["la_code"].map(reference.authority_name)
@@ -413,9 +452,9 @@ def group_scorecard(db: Database, peers: PeerGroup) -> pd.DataFrame:
         regrouped[[*GROUP_COLUMNS, "group_median"]])
 
 
-def authority_scorecard(db: Database, la_code: str, period: Period) -> pd.DataFrame:
+def authority_scorecard(db: Database, la_code: str, period: Period, revised: bool = False) -> pd.DataFrame:
     """Every metric for one authority in one quarter, in catalogue order: the My authority view."""
-    table = scorecard(db)
+    table = scorecard(db, revised)
     order = {metric.id: position for position, metric in enumerate(CATALOGUE)}
     mine = table[(table["la_code"] == la_code) & (table["period_index"] == period.index)]
     base = pd.DataFrame({"metric": list(order)})
@@ -425,10 +464,11 @@ def authority_scorecard(db: Database, la_code: str, period: Period) -> pd.DataFr
     return mine.sort_values("metric", key=lambda s: s.map(order)).reset_index(drop=True)
 
 
-def series(db: Database, metric_id: str, la_code: str, last: Period, quarters: int = TREND_QUARTERS) -> pd.DataFrame:
+def series(db: Database, metric_id: str, la_code: str, last: Period, quarters: int = TREND_QUARTERS,
+           revised: bool = False) -> pd.DataFrame:
     """The last `quarters` quarters of one metric for an authority beside the network median and its
     neighbours' mean, for the trend chart."""
-    table = scorecard(db)
+    table = scorecard(db, revised)
     first = last.shift(-(quarters - 1))
     periods = pd.DataFrame({"period_index": range(first.index, last.index + 1)})
     periods["period"] = periods["period_index"].map(lambda index: Period.from_index(index).label)
@@ -443,9 +483,10 @@ def series(db: Database, metric_id: str, la_code: str, last: Period, quarters: i
     return periods
 
 
-def authority_trends(db: Database, la_code: str, last: Period, quarters: int = TREND_QUARTERS) -> dict[str, list]:
+def authority_trends(db: Database, la_code: str, last: Period, quarters: int = TREND_QUARTERS,
+                     revised: bool = False) -> dict[str, list]:
     """Each metric's last `quarters` values for an authority (None where missing), for sparklines."""
-    table = scorecard(db)
+    table = scorecard(db, revised)
     wanted = range(last.index - quarters + 1, last.index + 1)
     if not len(table):
         return {}

@@ -3,6 +3,10 @@
 The figures are invented (deterministic seed) but sized from each borough's real child
 population, so small boroughs have small numbers. Every file goes through the same validation
 and storage path as a real upload. Anything shown from it is labelled synthetic.
+
+It runs the quarterly cycle as a chair would: members set with the quarter each joined (one borough
+joins later), a return deadline, late returns, one quarter signed off and then revised by one
+borough, and a few authorities' commentaries.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmark import reference, service
+from benchmark.access import membership, rights
 from benchmark.access.network import is_demo
 from benchmark.access.rights import Role, User
-from benchmark.analysis import published
+from benchmark.analysis import cycle, engine, published
 from benchmark.db import Database
 from benchmark.intake.returns import StoreResult
 from benchmark.intake.standard import THEMES, columns
@@ -39,6 +44,13 @@ MISSING_RETURNS = {
 }
 # The borough whose latest advice return is corrected after it was first stored.
 RESUBMITTING_BOROUGH = "209"
+# Bexley joins the network a year in: it has no returns before then.
+JOINING_BOROUGH, JOINING_QUARTER = "303", FIRST_QUARTER.shift(3)
+DEADLINE_DAYS = 28
+# The chair signs this quarter off; afterwards one borough revises its short breaks return.
+SIGNED_OFF_QUARTER = LAST_QUARTER.shift(-1)
+REVISING_BOROUGH = "208"
+DEMO_CHAIR = User("chair@network.example", Role.CHAIR, None, "Network chair (demo)")
 INDIVIDUAL_QUARTERS = 2  # the latest quarters arrive as one file per borough; earlier ones collated
 
 
@@ -159,6 +171,7 @@ class DemoFile:
     content: bytes
     submitted_at: dt.datetime
     submitted_by: str
+    after_signoff: bool = False  # stored after the chair signs SIGNED_OFF_QUARTER off
 
 
 def demo_files() -> list[DemoFile]:
@@ -176,6 +189,7 @@ def demo_files() -> list[DemoFile]:
                 {"la_code": b.code, "period": period.label, **figures[b.code][theme_id]}
                 for b in boroughs
                 if (b.code, period, theme_id) not in MISSING_RETURNS
+                and not (b.code == JOINING_BOROUGH and period < JOINING_QUARTER)
             ]
             if not individual:
                 files.append(DemoFile(f"network_{theme_id}_{period.label.replace(' ', '_')}.csv",
@@ -187,9 +201,28 @@ def demo_files() -> list[DemoFile]:
                 files.append(DemoFile(f"{name}_{theme_id}_{period.label.replace(' ', '_')}.csv",
                                       _csv(theme_id, [row]), sent + dt.timedelta(minutes=number),
                                       f"dsco@{name}.example"))
+    files.append(_revision_after_signoff(files))
     files.sort(key=lambda demo_file: demo_file.submitted_at)
     files.append(_late_correction(files))
     return files
+
+
+def signoff_time() -> dt.datetime:
+    """When the chair signs SIGNED_OFF_QUARTER off: three weeks after its deadline."""
+    return dt.datetime.combine(SIGNED_OFF_QUARTER.end, dt.time(16)) + dt.timedelta(days=DEADLINE_DAYS + 21)
+
+
+def _revision_after_signoff(files: list[DemoFile]) -> DemoFile:
+    """A borough corrects a short breaks return of the signed-off quarter: stored, listed as revised
+    after sign-off, shown only with revised figures."""
+    name = reference.authority_name(REVISING_BOROUGH).lower().replace(" ", "_")
+    file_name = f"{name}_short_breaks_{SIGNED_OFF_QUARTER.label.replace(' ', '_')}.csv"
+    original = next(f for f in files if f.file_name == file_name)
+    rows = list(csv.DictReader(io.StringIO(original.content.decode("utf-8-sig"))))
+    rows[0]["sb_children_total"] = str(int(rows[0]["sb_children_total"]) + 9)
+    rows[0]["notes"] = "Revised: nine children on the new holiday scheme were left out of the first return."
+    return DemoFile(file_name.replace(".csv", "_revised.csv"), _csv("short_breaks", rows),
+                    signoff_time() + dt.timedelta(days=10), original.submitted_by, after_signoff=True)
 
 
 def _late_correction(files: list[DemoFile]) -> DemoFile:
@@ -223,15 +256,53 @@ def load_demo(db: Database) -> list[StoreResult]:
         return []
     if db.scalar("SELECT count(*) FROM submissions"):
         raise DemoRefused(f"{db.path} already holds real returns: load the demo into another file with --db")
+    _set_up_network(db)
     results = []
     for demo_file in demo_files():
+        if demo_file.after_signoff and cycle.signoff(db, SIGNED_OFF_QUARTER) is None:
+            cycle.sign_off(db, DEMO_CHAIR, SIGNED_OFF_QUARTER, at=signoff_time())
         result = service.store(db, _sender(demo_file), demo_file.file_name, demo_file.content,
                                submitted_at=demo_file.submitted_at, today=demo_file.submitted_at.date())
         if not result.stored:
             raise RuntimeError(f"demo file refused: {result.report.summary} {result.report.errors[:3]}")
         results.append(result)
+    _write_commentaries(db)
     published.load_published(db, sorted(PUBLISHED_DIR.glob("*.csv")))
     db.set_setting("network_name", DEMO_NETWORK_NAME)
     db.set_setting("demo", "true")
     return results
 
+
+
+def _address(la_code: str, mailbox: str) -> str:
+    return f"{mailbox}@{reference.authority_name(la_code).lower().replace(' ', '_')}.example"
+
+
+def _set_up_network(db: Database) -> None:
+    """What the chair does first: the member authorities with the quarter each joined, the deadline,
+    and each borough's uploader and DSCO (the addresses the chase list writes to)."""
+    boroughs = reference.region_members(LONDON)
+    membership.add_authorities(db, DEMO_CHAIR, [code for code in boroughs if code != JOINING_BOROUGH], FIRST_QUARTER)
+    membership.add_authorities(db, DEMO_CHAIR, [JOINING_BOROUGH], JOINING_QUARTER)
+    cycle.set_deadline_days(db, DEMO_CHAIR, DEADLINE_DAYS)
+    rights.add_member(db, DEMO_CHAIR, DEMO_CHAIR.email, Role.CHAIR.value, None, DEMO_CHAIR.name)
+    for code in boroughs:
+        rights.add_member(db, DEMO_CHAIR, _address(code, "returns"), Role.UPLOADER.value, code)
+        rights.add_member(db, DEMO_CHAIR, _address(code, "dsco"), Role.DSCO.value, code)
+
+
+def _write_commentaries(db: Database) -> None:
+    """A few DSCOs explain figures of the latest quarter the discussion list asks about."""
+    table = engine.scorecard(db)
+    latest = table[(table["period_index"] == LAST_QUARTER.index) & (table["metric"] == "adv_6wk_pct")]
+    bottom = sorted(latest.loc[latest["top_bottom_20"] == "bottom 20%", "la_code"])[:2]
+    top = sorted(latest.loc[latest["top_bottom_20"] == "top 20%", "la_code"])[:1]
+    texts = {
+        "bottom": "Two social workers on long-term leave over the summer; agency cover started in September and "
+                  "requests are back within 6 weeks from October.",
+        "top": "Advice requests go to a duty social worker on the day they arrive, with a weekly check by the DSCO.",
+    }
+    for codes, key in ((bottom, "bottom"), (top, "top")):
+        for code in codes:
+            author = User(_address(code, "dsco"), Role.DSCO, code)
+            service.write_commentary(db, author, code, LAST_QUARTER, "adv_6wk_pct", texts[key])

@@ -191,9 +191,11 @@ def history(db: Database) -> pd.DataFrame:
                s.sha256,
                string_agg(DISTINCT r.period, ', ' ORDER BY r.period) AS periods,
                count(DISTINCT r.la_code) AS authorities,
-               count(c.submission_id) AS rows_current
+               count(c.submission_id) AS rows_current,
+               any_value(w.withdrawn_at) AS withdrawn_at
         FROM submissions s
         JOIN return_rows r USING (submission_id)
+        LEFT JOIN withdrawals w USING (submission_id)
         LEFT JOIN current_returns c
           ON c.submission_id = r.submission_id AND c.la_code = r.la_code AND c.period_index = r.period_index
         GROUP BY ALL
@@ -209,3 +211,22 @@ def original_file(db: Database, submission_id: int) -> tuple[str, bytes]:
     if not rows:
         raise KeyError(f"no submission {submission_id}")
     return rows[0][0], bytes(rows[0][1])
+
+
+def withdraw(db: Database, submission_id: int, withdrawn_by: str, reason: str,
+             audit: Callable[[duckdb.DuckDBPyConnection, list[tuple[str, str]]], None] | None = None) -> None:
+    """Take a stored submission out of every comparison: the version before it (if any) becomes
+    current again; its rows and original bytes stay in the history. `audit` gets the (authority,
+    quarter) pairs it covered, inside the same transaction."""
+    with db.transaction() as cursor:
+        covered = cursor.execute(
+            "SELECT DISTINCT la_code, period FROM return_rows WHERE submission_id = ? ORDER BY ALL",
+            [submission_id]).fetchall()
+        if not covered:
+            raise ValueError(f"there is no submission {submission_id}")
+        if cursor.execute("SELECT count(*) FROM withdrawals WHERE submission_id = ?", [submission_id]).fetchall()[0][0]:
+            raise ValueError(f"submission {submission_id} is already withdrawn")
+        cursor.execute("INSERT INTO withdrawals (submission_id, withdrawn_at, withdrawn_by, reason) "
+                       "VALUES (?, ?, ?, ?)", [submission_id, dt.datetime.now(), withdrawn_by, reason])
+        if audit is not None:
+            audit(cursor, covered)

@@ -206,6 +206,10 @@ def _band_fill(band: object, neutral: bool) -> tuple[int, int, int] | None:
     return tuple(int(code[i:i + 2], 16) for i in (0, 2, 4))
 
 
+def _overdue(cell: object) -> bool:
+    return isinstance(cell, str) and cell.startswith("overdue")
+
+
 def _contents(pdf: FPDF, outline: list) -> None:
     pdf.set_xy(pdf.l_margin, pdf.t_margin)
     pdf.set_font("Helvetica", "B", 16)
@@ -237,7 +241,7 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
         pdf.multi_cell(0, 7, _latin(line), new_x="LMARGIN", new_y="NEXT")
     _summary_page(pdf, pack)
     pdf.add_page()
-    entries = (5 + 2 * len(pack.request.themes) + len(pack.sections) + len(pack.authority_pages)
+    entries = (6 + 2 * len(pack.request.themes) + len(pack.sections) + len(pack.authority_pages)
                + len(pack.context_pages))
     # The placeholder keeps its pages for the contents and moves on to a fresh page itself.
     pdf.insert_toc_placeholder(_contents, pages=math.ceil(entries / TOC_LINES_PER_PAGE))
@@ -247,10 +251,23 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
                   f"{summary['authorities_complete']} of {summary['authorities']} authorities returned every theme; "
                   f"{summary['resubmissions']} resubmission(s).")
     pdf.ln(2)
-    pdf.grid(pack.tracker.fillna(""), widths=(50, 70, 70, 70), size=7,
-             styles=lambda row, column: (251, 227, 214) if pack.tracker.iloc[row, column] == "missing" else None)
+    pdf.grid(pack.tracker.fillna(""), widths=(50, *([210 / max(len(pack.tracker.columns) - 1, 1)]
+                                                    * (len(pack.tracker.columns) - 1))), size=7,
+             styles=lambda row, column: (251, 227, 214) if _overdue(pack.tracker.iloc[row, column]) else None)
+    if len(pack.revisions):
+        pdf.ln(2)
+        pdf.paragraph("Revised after sign-off: these returns changed after their quarter's figures were signed off "
+                      "and circulated. The circulated figures stand; the revisions show with revised figures.")
+        pdf.frame_table(pack.revisions, widths=(60, 40, 80, 40), size=7)
     _rug_pages(pdf, pack)
     _discussion_pages(pdf, pack)
+    if len(pack.commentary):
+        pdf.add_page()
+        pdf.heading("Commentary from authorities")
+        pdf.paragraph("What each authority wrote about its figures this quarter, beside the discussion item or "
+                      "narrative request it answers. Their own words, not checked by the network.")
+        pdf.ln(2)
+        pdf.frame_table(pack.commentary, widths=(36, 60, 40, 137), size=7)
     total = len(pack.sections)
     theme = None
     for number, section in enumerate(pack.sections, start=1):
@@ -417,6 +434,10 @@ def _metric_page(pdf: _PackPDF, pack: Pack, section: MetricSection) -> None:
         pdf.set_font("Helvetica", "B", 7)
         pdf.multi_cell(0, 4, _latin(f"{OUTLIERS_LABEL}: " + ", ".join(section.outliers)),
                        new_x="LMARGIN", new_y="NEXT")
+    for name, text in section.commentary:
+        pdf.set_x(144)
+        pdf.set_font("Helvetica", "I", 7)
+        pdf.multi_cell(0, 3.6, _latin(f"{name}'s commentary: {text}"), new_x="LMARGIN", new_y="NEXT")
 
 
 # ---------------------------------------------------------------- PowerPoint
@@ -467,10 +488,15 @@ def render_pptx(pack: Pack, progress: Progress | None = None) -> bytes:
         f"{pack.completeness['returns_received']} of {pack.completeness['returns_expected']} theme returns received; "
         f"{pack.completeness['authorities_complete']} of {pack.completeness['authorities']} authorities complete."],
         pack.tracker.fillna(""), 8)
+    if len(pack.revisions):
+        _pptx_tables(deck, "Revised after sign-off", ["Returns changed after their quarter was signed off; the "
+                                                      "circulated figures stand."], pack.revisions, 9)
     _pptx_tables(deck, "For discussion", [DISCUSSION_RULES, pack.left_out_text],
                  discussion_table(pack.discussion).drop(columns=["Strength"]), 8)
     _pptx_tables(deck, "Narrative requests", ["Top or bottom 20% on a headline metric (London's convention)."],
                  pack.narrative_requests, 9)
+    if len(pack.commentary):
+        _pptx_tables(deck, "Commentary from authorities", ["In the authorities' own words."], pack.commentary, 8)
     total = len(pack.sections)
     for number, section in enumerate(pack.sections, start=1):
         if progress:
@@ -503,6 +529,13 @@ def _metric_slide(deck: Presentation, pack: Pack, section: MetricSection) -> Non
     slide.shapes.title.text = metric.name
     slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(24)
     rows = _chart_rows(section).sort_values("value")
+    if rows.empty:
+        # PowerPoint cannot draw a chart without categories: say so where the chart would be.
+        empty = slide.shapes.add_textbox(Inches(0.6), Inches(1.6), Inches(8), Inches(1)).text_frame
+        empty.text = f"No authority reported {metric.name.lower()} for {pack.request.period}: no values to chart."
+        empty.paragraphs[0].font.size = Pt(16)
+        _slide_notes(slide, section)
+        return
     data = CategoryChartData(number_format="0." + "0" * metric.decimals if metric.decimals else "0")
     data.categories = list(rows["la_name"])
     data.add_series(metric.name, [round(float(value), metric.decimals) for value in rows["value"]])
@@ -524,6 +557,12 @@ def _metric_slide(deck: Presentation, pack: Pack, section: MetricSection) -> Non
             point = series.points[position]
             point.format.fill.solid()
             point.format.fill.fore_color.rgb = RGBColor(0x12, 0x43, 0x6D)
+    _slide_notes(slide, section)
+
+
+def _slide_notes(slide: object, section: MetricSection) -> None:
+    """The figures beside a metric's chart: averages, how many reported, outliers, definition."""
+    metric = section.metric
     notes = slide.shapes.add_textbox(Inches(8.8), Inches(1.4), Inches(4.2), Inches(5.8)).text_frame
     notes.word_wrap = True
     table = section.table
@@ -534,6 +573,7 @@ def _metric_slide(deck: Presentation, pack: Pack, section: MetricSection) -> Non
         f"Polarity: {metric.polarity.label}",
         f"{OUTLIERS_LABEL}: " + (", ".join(section.outliers) or "none"),
         metric.definition,
+        *(f"{name}'s commentary: {text}" for name, text in section.commentary),
     ]
     for number, line in enumerate(lines):
         paragraph = notes.paragraphs[0] if number == 0 else notes.add_paragraph()
@@ -563,6 +603,10 @@ def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
         "All discussion items": discussion_table(pack.discussion_all),
         "Narrative requests": pack.narrative_requests,
     }
+    if len(pack.commentary):
+        sheets["Commentary"] = pack.commentary
+    if len(pack.revisions):
+        sheets["Revised after sign-off"] = pack.revisions
     for section in pack.sections:
         table = views.comparison_download(section.table, section.metric).drop(
             columns=["sn_closeness", "england_source"], errors="ignore")

@@ -12,9 +12,11 @@ import pandas as pd
 
 from benchmark import reference
 from benchmark.access.network import SYNTHETIC_LABEL, is_demo, network_name
-from benchmark.analysis import discussion, engine, published_measures, stats, summary, tracker
+from benchmark.access.rights import Sharing, sharing
+from benchmark.analysis import cycle, discussion, engine, published_measures, stats, summary, tracker
 from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.db import Database
+from benchmark.intake import commentary as commentary_store
 from benchmark.intake.standard import THEMES
 from benchmark.outputs import disclosure, exports, views
 from benchmark.outputs.disclosure import AUDIENCES, SUPPRESSED
@@ -52,6 +54,7 @@ class PackRequest:
     audience: str = "network"
     own_la: str | None = None
     authority_pages: tuple[str, ...] = ()
+    revised: bool = False  # a signed-off quarter with the returns revised after sign-off
 
     def __post_init__(self) -> None:
         if self.audience not in AUDIENCES:
@@ -66,6 +69,7 @@ class MetricSection:
     metric: Metric
     table: pd.DataFrame  # the outward comparison table (suppressed/anonymised for external)
     outliers: list[str]
+    commentary: list[tuple[str, str]] = field(default_factory=list)  # (authority as shown, text) on this metric
 
 
 @dataclass
@@ -104,6 +108,10 @@ class Pack:
     narrative_requests: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: summary.NetworkSummary | None = None
     context_pages: list[ContextPage] = field(default_factory=list)
+    # Authorities' commentary beside the item it answers (network packs; never an anonymous authority's).
+    commentary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    signed_off: cycle.SignOff | None = None
+    revisions: pd.DataFrame = field(default_factory=pd.DataFrame)  # returns revised after an earlier sign-off
 
     @property
     def left_out_text(self) -> str:
@@ -126,6 +134,10 @@ class Pack:
             f"Generated: {self.generated_at:%d %B %Y %H:%M}",
             f"Data as of: {self.data_as_of:%d %B %Y %H:%M}" if self.data_as_of else "Data as of: no returns yet",
         ]
+        if self.signed_off is not None:
+            lines.append(f"Signed off {self.signed_off.signed_at:%d %B %Y %H:%M}: "
+                         + ("showing returns revised after sign-off" if self.request.revised
+                            else "figures as at sign-off"))
         if self.synthetic:
             lines.append(SYNTHETIC_LABEL)
         return lines
@@ -219,13 +231,14 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
                hidden: frozenset[str] = frozenset()) -> Pack:
     """Everything a pack shows, computed once from the engine and made safe for its audience;
     `hidden` authorities (shared anonymously with this reader) appear as letters."""
-    peers = engine.peer_group(db, request.group, request.own_la)
-    members = [code for code in peers.members if code in set(engine.network_members(db))]
+    peers = engine.peer_group(db, request.group, request.own_la, request.period)
+    members = [code for code in peers.members if code in set(engine.network_members(db, request.period))]
     names = _names(request, members, hidden, disclosure.lettering_key(db))
     metrics = [metric for metric in CATALOGUE if metric.theme in request.themes]
     sections = []
     for metric in metrics:
-        table = engine.compare(db, request.period, metric.id, request.group, request.own_la)
+        table = engine.compare(db, request.period, metric.id, request.group, request.own_la,
+                               revised=request.revised)
         table = table[table["la_code"].isin(members)]
         withheld = disclosure.withheld(db, request.period.index, metric.id) if request.audience == "external" else None
         outward = exports.outward_comparison(table, metric, request.audience, request.own_la, names, withheld)
@@ -251,6 +264,10 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
                          and (section.table["value"].astype(str) == SUPPRESSED).any())
     overview = summary.network_summary(db, request.period, request.group, request.own_la, request.themes,
                                        shortlist["sentence"].tolist(), shortlist["theme"].tolist(), withheld)
+    notes = pack_commentary(db, request, members, hidden, names)
+    for section in sections:
+        mine = notes[notes["subject"] == section.metric.id] if len(notes) else notes
+        section.commentary = list(zip(mine["Authority"], mine["Commentary"], strict=True))
     pages = []
     for la_code in request.authority_pages:
         name = names.get(reference.authority_name(la_code), reference.authority_name(la_code))
@@ -282,7 +299,64 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         narrative_requests=_narrative_requests(sections),
         summary=overview,
         context_pages=context_pages(db, request, members, hidden),
+        commentary=_answering(notes, everything),
+        signed_off=cycle.signoff(db, request.period),
+        revisions=_revisions(db, request, members, names),
     )
+
+
+def pack_commentary(db: Database, request: PackRequest, members: list[str], hidden: frozenset[str],
+                    names: dict[str, str]) -> pd.DataFrame:
+    """Authorities' commentary for the quarter, each beside the figure it explains. A network pack
+    carries every member's but those shared anonymously with its reader; an external pack carries
+    only the own authority's, and none at all when that authority shares anonymously."""
+    columns = ["Authority", "On", "Commentary"]
+    anonymous = {code for code, setting in sharing(db).items() if setting is Sharing.ANONYMOUS}
+    if request.audience == "network":
+        allowed = [code for code in members if code not in hidden]
+    else:
+        allowed = [request.own_la] if request.own_la in members and request.own_la not in anonymous else []
+    frame = commentary_store.current(db, request.period, allowed)
+    themes = set(request.themes)
+    frame = frame[[subject in themes or (subject in METRICS and METRICS[subject].theme in themes)
+                   for subject in frame["subject"]]]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame({
+        "Authority": [names.get(reference.authority_name(code), reference.authority_name(code))
+                      for code in frame["la_code"]],
+        "On": [commentary_store.subject_name(subject) for subject in frame["subject"]],
+        "Commentary": frame["text"].tolist(),
+        "subject": frame["subject"].tolist(),
+    }).sort_values(["Authority", "On"]).reset_index(drop=True)
+
+
+def _answering(notes: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """Each commentary with the discussion items (or narrative requests) on the same authority and
+    metric it answers, so the pack prints it beside them."""
+    answers = items.groupby(["la_name", "metric"])["kind"].agg("; ".join) if len(items) else pd.Series(dtype=object)
+    out = notes.copy()
+    out.insert(2, "Answers", [answers.get((name, subject), "") for name, subject in
+                              zip(out["Authority"], out.get("subject", pd.Series(dtype=object)), strict=True)])
+    return out.drop(columns=["subject"], errors="ignore")
+
+
+def _revisions(db: Database, request: PackRequest, members: list[str], names: dict[str, str]) -> pd.DataFrame:
+    """Returns revised after the sign-off of one of the four quarters before this pack's: the next
+    pack says what changed since the figures were circulated (a network pack only)."""
+    columns = ["Authority", "Quarter", "Theme", "Revised"]
+    earlier = [request.period.shift(-step) for step in range(1, 5)]
+    revised = cycle.revisions_after_signoff(db, earlier)
+    revised = revised[revised["la_code"].isin(members)]
+    if request.audience != "network" or revised.empty:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame({
+        "Authority": [names.get(reference.authority_name(code), reference.authority_name(code))
+                      for code in revised["la_code"]],
+        "Quarter": revised["period"].tolist(),
+        "Theme": [THEMES[theme].title for theme in revised["theme"]],
+        "Revised": ["withdrawn" if pd.isna(when) else f"{when:%d %b %Y}" for when in revised["revised_at"]],
+    })
 
 
 def _rug(sections: list[MetricSection]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -97,10 +97,10 @@ def rank_text(rank: object, reported: object) -> str:
     return f"{rank:.0f} of {reported:.0f}" if _present(rank) and _present(reported) else ""
 
 
-def scorecard_view(db: Database, la_code: str, period: Period) -> pd.DataFrame:
+def scorecard_view(db: Database, la_code: str, period: Period, revised: bool = False) -> pd.DataFrame:
     """Every metric for one authority and quarter, ready to read: the My authority scorecard."""
-    mine = engine.authority_scorecard(db, la_code, period)
-    trends = engine.authority_trends(db, la_code, period)
+    mine = engine.authority_scorecard(db, la_code, period, revised)
+    trends = engine.authority_trends(db, la_code, period, revised=revised)
     rows = []
     for record in mine.to_dict("records"):
         metric = METRICS[record["metric"]]

@@ -96,12 +96,12 @@ def test_tracker_grid_in_words(tracked: Database):
     grid = tracker_grid(tracked, P).set_index("la_code")
     assert grid.loc["202", "advice"] == "returned 20 Oct 2026 (resubmitted 1x)"
     assert grid.loc["202", "short_breaks"] == "returned 06 Oct 2026"
-    assert grid.loc["206", "transitions"] == "missing"
-    assert (grid.loc["204", ["advice", "short_breaks", "transitions"]] == "missing").all()
-    # the quarter before: only Hackney returned
+    assert grid.loc["206", "transitions"] == "overdue"  # due 28 Oct 2026, 28 days after the quarter
+    assert (grid.loc["204", ["advice", "short_breaks", "transitions"]] == "overdue").all()
+    # the quarter before: only Hackney returned, and the network (no members set) is whoever returned
     before = tracker_grid(tracked, P.shift(-1)).set_index("la_code")
-    assert before.loc["204", "advice"].startswith("returned 01 Aug 2026")
-    assert before.loc["202", "advice"] == "missing"
+    assert before.loc["204", "advice"] == "returned late 01 Aug 2026"  # Q1 was due 28 Jul
+    assert before.index.tolist() == ["204"]
 
 
 def test_completeness_summary(tracked: Database):

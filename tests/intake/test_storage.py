@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from benchmark import reference
-from benchmark.access import network
+from benchmark.access import membership, network
+from benchmark.analysis import cycle
 from benchmark.db import MIGRATIONS, close_database, open_database
 from benchmark.intake import demo
 from benchmark.intake.returns import history, original_file, store_file
@@ -338,21 +339,30 @@ def test_demo_network_shape(demo_db):
     assert {la for la, _, _ in present} == boroughs and len(boroughs) == 33
     assert sorted({period for _, period, _ in present}) == quarters and len(quarters) == 8
     assert {theme for _, _, theme in present} == set(THEMES)
-    expected = {(la, q, theme) for la in boroughs for q in quarters for theme in THEMES}
+    expected = {(la, q, theme) for la in boroughs for q in quarters for theme in THEMES
+                if la != demo.JOINING_BOROUGH or Period.parse(q) >= demo.JOINING_QUARTER}
     missing = expected - present
     assert 0 < len(missing) <= 10
     assert missing == {(la, period.label, theme) for la, period, theme in demo.MISSING_RETURNS}
+    # Bexley joined a year in: a member from then, with no returns before
+    spans = {item.la_code: item for item in membership.memberships(demo_db)}
+    assert len(spans) == 33 and spans["303"].joined == demo.JOINING_QUARTER == Period(2025, 2)
+    assert min(q for la, q, _ in present if la == "303") == "2025-26 Q2"
     assert network.is_demo(demo_db)
     assert "synthetic" in demo_db.setting("network_name")
 
 
-def test_demo_has_one_late_resubmission(demo_db):
+def test_demo_has_one_late_resubmission_and_one_revision_after_signoff(demo_db):
     resubmitted = demo_db.cursor().execute(
-        "SELECT la_code, period, theme, file_name FROM current_returns WHERE versions > 1").fetchall()
-    assert resubmitted == [("209", "2026-27 Q2", "advice", "lewisham_advice_2026-27_Q2_corrected.csv")]
+        "SELECT la_code, period, theme, file_name FROM current_returns WHERE versions > 1 ORDER BY ALL").fetchall()
+    assert resubmitted == [("208", "2026-27 Q1", "short_breaks", "lambeth_short_breaks_2026-27_Q1_revised.csv"),
+                           ("209", "2026-27 Q2", "advice", "lewisham_advice_2026-27_Q2_corrected.csv")]
     frame = history(demo_db)
     superseded = frame[frame["rows_current"] == 0]
-    assert list(superseded["file_name"]) == ["lewisham_advice_2026-27_Q2.csv"]
+    assert sorted(superseded["file_name"]) == ["lambeth_short_breaks_2026-27_Q1.csv", "lewisham_advice_2026-27_Q2.csv"]
+    revised = cycle.revisions_after_signoff(demo_db)
+    assert revised[["la_code", "period", "theme"]].values.tolist() == [["208", "2026-27 Q1", "short_breaks"]]
+    assert cycle.signoff(demo_db, demo.SIGNED_OFF_QUARTER) is not None
     assert frame.iloc[0]["file_name"] == "lewisham_advice_2026-27_Q2_corrected.csv"  # newest first
     assert demo_db.scalar("SELECT count(*) FROM submissions") == len(demo.demo_files())
 

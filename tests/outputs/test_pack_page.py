@@ -59,7 +59,8 @@ def test_page_renders_with_the_discussion_preview(on_demo: Path) -> None:
     subheaders = [item.value for item in at.subheader]
     assert f"For discussion ({len(expected.discussion)} items)" in subheaders
     preview = [frame.value for frame in at.dataframe if "Authority" in frame.value.columns]
-    assert len(preview) == 1
+    assert len(preview) == 2  # the discussion list, then the authorities' commentary
+    assert preview[1].to_dict("records") == expected.commentary.to_dict("records")
     listed = pack_render.discussion_table(expected.discussion)
     assert list(preview[0]["What stands out"]) == list(listed["What stands out"])
     assert list(preview[0].columns) == list(listed.columns)
@@ -85,7 +86,8 @@ def test_build_excel_offers_the_download(on_demo: Path) -> None:
     assert len(built) == 1
     book = openpyxl.load_workbook(io.BytesIO(built[0]))
     assert book.sheetnames == ["Cover", "Summary", "Tracker", "Tartan rug", "Rug bands", "For discussion",
-                               "All discussion items", "Narrative requests", *(metric.id for metric in CATALOGUE),
+                               "All discussion items", "Narrative requests", "Commentary",
+                               "Revised after sign-off", *(metric.id for metric in CATALOGUE),
                                *(f"Context {theme}" for theme in THEMES),
                                "Definitions"]
 

@@ -44,8 +44,9 @@ LATEST = Period.parse("2026-27 Q2")
 OWN = "202"  # Camden
 NOW = dt.datetime(2026, 11, 23, 9, 30)
 TODAY = dt.date(2026, 11, 23)
+# The demo's latest quarter has authorities' commentary, and follows a quarter revised after sign-off.
 FIXED_SHEETS = ["Cover", "Summary", "Tracker", "Tartan rug", "Rug bands", "For discussion", "All discussion items",
-                "Narrative requests"]
+                "Narrative requests", "Commentary", "Revised after sign-off"]
 CONTEXT_SHEETS = [f"Context {theme_id}" for theme_id in THEMES]  # one published-context sheet per theme
 TABLE_ROWS = 14  # rows of a table on one slide
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -147,13 +148,16 @@ def table_slides(rows: int) -> int:
 
 
 def deck_plan(pack: packs.Pack) -> dict[str, range]:
-    """Which slides (0-based) hold what: cover, summary, returns tracker, for discussion, narrative
-    requests, one per metric, published context per theme, sources and licence, definitions; each table over
-    as many slides as its rows need."""
+    """Which slides (0-based) hold what: cover, summary, returns tracker, returns revised after an
+    earlier sign-off (if any), for discussion, narrative requests, authorities' commentary (if any), one
+    per metric, published context per theme, sources and licence, definitions; each table over as many
+    slides as its rows need."""
     sizes = [("cover", 1), ("summary", table_slides(len(pack.summary.table()))),
              ("tracker", table_slides(len(pack.tracker))),
+             ("revisions", table_slides(len(pack.revisions)) if len(pack.revisions) else 0),
              ("discussion", table_slides(len(pack.discussion))),
              ("narrative", table_slides(len(pack.narrative_requests))),
+             ("commentary", table_slides(len(pack.commentary)) if len(pack.commentary) else 0),
              ("metrics", len(pack.sections)),
              ("context", sum(table_slides(len(page.table)) for page in pack.context_pages)),
              ("sources", 1), ("definitions", table_slides(len(pack.definitions)))]
@@ -383,7 +387,7 @@ def test_pdf_tracker_page(db: Database, network_pdf: RenderedPdf) -> None:
     for record in grid.to_dict("records"):
         row = [line for line in lines if line.startswith(record["la_name"] + " ")]
         assert row, f"{record['la_name']} not on the tracker page"
-        assert row[0].count("missing") == sum(record[theme] == "missing" for theme in ("short_breaks", "advice",
+        assert row[0].count("overdue") == sum(record[theme] == "overdue" for theme in ("short_breaks", "advice",
                                                                                         "transitions"))
 
 
@@ -515,8 +519,9 @@ def test_pptx_slide_count(network_deck: Presentation, network_pack: packs.Pack) 
     plan = deck_plan(network_pack)
     # 33 authorities on the tracker, 20 definitions: the tables take several slides each
     assert (len(plan["tracker"]), len(plan["metrics"]), len(plan["definitions"])) == (3, len(CATALOGUE), 2)
+    assert (len(plan["revisions"]), len(plan["commentary"])) == (1, 1)  # the demo's revision and commentaries
     assert len(network_deck.slides) == plan["definitions"].stop == (
-        1 + len(plan["summary"]) + 3 + len(plan["discussion"]) + len(plan["narrative"]) + 20
+        1 + len(plan["summary"]) + 3 + 1 + len(plan["discussion"]) + len(plan["narrative"]) + 1 + 20
         + len(plan["context"]) + 1 + 2)
     # one published-context table per theme: 33 authorities, London and England, 14 rows a slide
     assert len(plan["context"]) == 3 * table_slides(35)
@@ -588,7 +593,7 @@ def test_pptx_tables_show_every_row_on_the_slide(network_deck: Presentation, net
     assert rows("summary") == list(network_pack.summary.table()["Theme"])
     assert rows("definitions") == [metric.id for metric in CATALOGUE]
     richmond = network_pack.tracker.set_index("Authority").loc["Richmond upon Thames"]
-    assert (richmond == "missing").sum() == 2, "the authority the old one-slide table cut off"
+    assert (richmond == "overdue").sum() == 2, "the authority the old one-slide table cut off"
 
 
 # --------------------------------------------------------------------------- Excel
@@ -649,8 +654,8 @@ def test_xlsx_tracker_sheet_matches_the_tracker(db: Database, network_xlsx: open
     grid = tracker.tracker_grid(db, LATEST).set_index("la_name")
     rows = sheet_records(network_xlsx["Tracker"])
     assert [row["Authority"].value for row in rows] == sorted(grid.index)
-    missing_sheet = sum(cell.value == "missing" for row in rows for cell in row.values())
-    assert missing_sheet == int((grid == "missing").sum().sum()) == 3
+    missing_sheet = sum(cell.value == "overdue" for row in rows for cell in row.values())
+    assert missing_sheet == int((grid == "overdue").sum().sum()) == 3
 
 
 def test_xlsx_rug_numbers_are_numbers(network_xlsx: openpyxl.Workbook, compared: dict[str, pd.DataFrame]) -> None:

@@ -48,8 +48,9 @@ NAVIGATION = [
     ("Administration", "administration", "Administration", 0),  # a chair's page; the demo runs as chair
 ]
 # Tables each page shows with the default choices (st.dataframe, drawn by the data grid).
+# (The meeting pack: the discussion list and the demo's commentary.)
 TABLES = {"overview": 1, "my_authority": 4, "short_breaks": 2, "advice": 1, "transitions": 1, "published": 3,
-          "meeting_pack": 1, "upload": 1, "data_standard": 0, "administration": None}
+          "meeting_pack": 2, "upload": 1, "data_standard": 0, "administration": None}
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +137,8 @@ def test_upload_then_tracker(page: Page, local_server: tuple[str, Path], make_cs
     assert ("201", LAST_QUARTER, "transitions") in MISSING_RETURNS
     page.goto(url + "/")
     wait_rendered(page, "Network overview")
-    assert tracker_status(page, "201", "transitions") == "missing"
-    missing_before = int(metric_value(page, "Missing returns"))
+    assert tracker_status(page, "201", "transitions") == "overdue"
+    missing_before = int(metric_value(page, "Overdue returns"))
 
     content = make_csv("transitions", [example_row("transitions", "201", LAST_QUARTER.label)])
     page.get_by_test_id("stSidebarNav").get_by_text("Upload", exact=True).click()
@@ -160,7 +161,7 @@ def test_upload_then_tracker(page: Page, local_server: tuple[str, Path], make_cs
     wait_rendered(page, "Network overview")
     assert_no_exception(page, log)
     assert tracker_status(page, "201", "transitions").startswith("returned ")
-    assert int(metric_value(page, "Missing returns")) == missing_before - 1
+    assert int(metric_value(page, "Overdue returns")) == missing_before - 1
 
 
 def test_link_opens_exact_view(page: Page, server: tuple[str, Path]) -> None:

@@ -212,9 +212,9 @@ def test_tracker_for_a_period(out: dict):
     # 6 members x 3 themes = 18 expected; 5 advice returns received; nobody has all three themes
     assert lines[0] == "2026-27 Q2: 5 of 18 theme returns from 6 authorities; 0 complete."
     lambeth = next(line for line in lines if "Lambeth" in line)
-    assert lambeth.count("missing") == 3
+    assert lambeth.count("overdue") == 3
     camden = next(line for line in lines if "Camden" in line)
-    assert "returned 05 Oct 2026" in camden and camden.count("missing") == 2
+    assert "returned 05 Oct 2026" in camden and camden.count("overdue") == 2
 
 
 def test_metrics_json_lists_the_catalogue(out: dict):

@@ -140,10 +140,10 @@ def test_overview_shows_tracker_and_rug(on_demo: Path) -> None:
     tracker = tables_with(at, "Authority")[0]
     assert len(tracker) == 33
     city = tracker.set_index("Code").loc["201"]
-    assert city[THEMES["transitions"].title] == "missing"
+    assert city[THEMES["transitions"].title] == "overdue"
     assert city[THEMES["advice"].title].startswith("returned ")
     metrics = {item.label: item.value for item in at.metric}
-    assert metrics["Missing returns"] == "3"
+    assert metrics["Overdue returns"] == "3"
     assert metrics["Resubmissions"] == "1"
     assert [tab.label for tab in at.tabs] == ["Returns tracker", "Tartan rug"]
     assert not [frame for frame in (item.value for item in at.dataframe) if frame.index.name == "Authority"], (

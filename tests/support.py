@@ -6,6 +6,8 @@ import csv
 import io
 from collections.abc import Sequence
 
+from streamlit.testing.v1 import AppTest
+
 from benchmark.intake.standard import columns
 
 
@@ -37,3 +39,23 @@ def return_csv(theme_id: str, rows: Sequence[dict], *, encoding: str = "utf-8", 
     for _ in range(blank_rows):
         writer.writerow([""] * (len(names) + blank_columns))
     return buffer.getvalue().encode(encoding)
+
+
+# Any [auth] section makes sign-in configured; AppTest never talks to the provider.
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "a-cookie-secret-for-tests-only",
+    "client_id": "dsco-dashboard",
+    "client_secret": "not-a-real-secret",
+    "server_metadata_url": "http://localhost:1/.well-known/openid-configuration",
+}
+
+
+def signed_in_page(app: str, email: str, page: str, timeout: int = 120) -> AppTest:
+    """`page` of the app as a signed-in member sees it (a first run registers app.py's navigation)."""
+    at = AppTest.from_file(app, default_timeout=timeout)
+    at.secrets["auth"] = dict(AUTH)
+    at.user = {"is_logged_in": True, "email": email, "email_verified": True}
+    at.run()
+    at.switch_page(page)
+    return at.run()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
@@ -210,10 +211,10 @@ def narrative_requests(table: pd.DataFrame) -> pd.DataFrame:
     """London's convention: authorities asked for a short narrative because they are in the top or
     bottom 20% on a headline metric (never on small numbers). `table` is a comparison table with
     la_name, metric, top_bottom_20 (and small_numbers)."""
-    headline = table["metric"].map(lambda metric_id: METRICS[metric_id].headline)
-    flagged = table["top_bottom_20"].isin(["top 20%", "bottom 20%"])
-    if "small_numbers" in table:
-        flagged &= table["small_numbers"].astype(str) != "True"
+    headline = np.array([METRICS[metric_id].headline for metric_id in table["metric"]], dtype=bool)
+    flagged = table["top_bottom_20"].isin(["top 20%", "bottom 20%"]).to_numpy(dtype=bool)
+    if "small_numbers" in table:  # outward tables may carry "c" here: only True is small numbers
+        flagged = flagged & (table["small_numbers"].astype(str) != "True").to_numpy(dtype=bool)
     rows = table[headline & flagged]
     return pd.DataFrame({
         "Authority": rows["la_name"].to_numpy(),

@@ -264,6 +264,7 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
                          and (section.table["value"].astype(str) == SUPPRESSED).any())
     overview = summary.network_summary(db, request.period, request.group, request.own_la, request.themes,
                                        shortlist["sentence"].tolist(), shortlist["theme"].tolist(), withheld)
+    requests = _narrative_requests(sections)
     notes = pack_commentary(db, request, members, hidden, names)
     for section in sections:
         mine = notes[notes["subject"] == section.metric.id] if len(notes) else notes
@@ -296,10 +297,10 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         definitions=definitions(metrics),
         discussion_all=everything,
         discussion_left_out=left_out,
-        narrative_requests=_narrative_requests(sections),
+        narrative_requests=requests,
         summary=overview,
         context_pages=context_pages(db, request, members, hidden),
-        commentary=_answering(notes, everything),
+        commentary=_answering(notes, everything, requests),
         signed_off=cycle.signoff(db, request.period),
         revisions=_revisions(db, request, members, names),
     )
@@ -331,12 +332,19 @@ def pack_commentary(db: Database, request: PackRequest, members: list[str], hidd
     }).sort_values(["Authority", "On"]).reset_index(drop=True)
 
 
-def _answering(notes: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    """Each commentary with the discussion items (or narrative requests) on the same authority and
+def _answering(notes: pd.DataFrame, items: pd.DataFrame, requests: pd.DataFrame) -> pd.DataFrame:
+    """Each commentary with the discussion items and narrative requests on the same authority and
     metric it answers, so the pack prints it beside them."""
-    answers = items.groupby(["la_name", "metric"])["kind"].agg("; ".join) if len(items) else pd.Series(dtype=object)
+    answers: dict[tuple[str, str], list[str]] = {}
+    for name, metric_id, kind in zip(items.get("la_name", ()), items.get("metric", ()), items.get("kind", ()),
+                                     strict=True):
+        answers.setdefault((name, metric_id), []).append(kind)
+    metric_ids = {metric.name: metric.id for metric in CATALOGUE}
+    for name, metric_name, position in zip(requests.get("Authority", ()), requests.get("Metric", ()),
+                                           requests.get("Position", ()), strict=True):
+        answers.setdefault((name, metric_ids[metric_name]), []).append(f"narrative request ({position})")
     out = notes.copy()
-    out.insert(2, "Answers", [answers.get((name, subject), "") for name, subject in
+    out.insert(2, "Answers", ["; ".join(answers.get((name, subject), [])) for name, subject in
                               zip(out["Authority"], out.get("subject", pd.Series(dtype=object)), strict=True)])
     return out.drop(columns=["subject"], errors="ignore")
 

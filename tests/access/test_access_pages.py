@@ -19,6 +19,7 @@ import pytest
 from browser_support import copy_database
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
+from support import AUTH
 
 from benchmark import service
 from benchmark.access import rights
@@ -32,14 +33,6 @@ TIMEOUT = 120  # seconds per run: the first run imports plotly and builds the en
 CHAIR = "chair@network.gov.uk"
 UPLOADER = "up@camden.gov.uk"
 STRANGER = "stranger@elsewhere.gov.uk"
-# Any [auth] section makes sign-in configured; AppTest never talks to the provider.
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "a-cookie-secret-for-tests-only",
-    "client_id": "dsco-dashboard",
-    "client_secret": "not-a-real-secret",
-    "server_metadata_url": "http://localhost:1/.well-known/openid-configuration",
-}
 ASK_THE_CHAIR = "ask your network chair"
 
 

@@ -6,22 +6,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import return_csv
+from support import return_csv, signed_in_page
 from test_partial_network import MEMBERS, P, advice, build, open_page
 
 from benchmark import service
-from benchmark.access import membership
+from benchmark.access import membership, rights
 from benchmark.access.rights import local_operator
 from benchmark.analysis import cycle, engine
 from benchmark.db import Database, close_database
 
 CHAIR = local_operator("chair")
+CHAIR_EMAIL = "chair@network.gov.uk"
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 @pytest.fixture
 def small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     path = tmp_path / "pages.duckdb"
     db = build(path)
+    rights.add_member(db, CHAIR, CHAIR_EMAIL, "chair", None)
     monkeypatch.setenv("DSCO_DB", str(path))
     yield db
     close_database(path)
@@ -33,7 +36,7 @@ def clean(at) -> None:
 
 
 def test_the_chair_adds_an_authority_signs_off_and_withdraws_on_administration(small: Database):
-    at = open_page("pages/administration.py")
+    at = signed_in_page(APP, CHAIR_EMAIL, "pages/administration.py")  # sign-in off would mean no chair
     clean(at)
     assert sorted(next(item.value for item in at.dataframe if "joined" in item.value.columns)["la_code"]) == sorted(
         MEMBERS)

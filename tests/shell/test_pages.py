@@ -524,14 +524,14 @@ def test_upload_one_workbook_with_a_sheet_per_theme(writable_demo: Database, exa
 
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     before = _submissions(writable_demo)
-    at = open_page("pages/upload.py")
+    at = open_page("pages/upload.py", local=True)
     at.file_uploader(key="return_file").upload("camden.xlsx", workbook(adv_requests="4 8"), xlsx).run()
     errors = [table.value.reset_index() for table in at.table if "Problem" in table.value.columns]
     assert [tuple(row) for row in errors[0][["Sheet", "Row", "Column", "Value"]].to_numpy()] == [
         ("Advice", "2", "adv_requests", "4 8")]
     assert not at.button
 
-    at = open_page("pages/upload.py")
+    at = open_page("pages/upload.py", local=True)
     at.file_uploader(key="return_file").upload("camden.xlsx", workbook(), xlsx).run()
     assert_clean(at)
     assert [len(frame) for frame in tables_with(at, "Effect")] == [1, 1]  # a preview per theme sheet

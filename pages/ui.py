@@ -15,8 +15,10 @@ from benchmark.access.network import SYNTHETIC_LABEL, is_demo
 from benchmark.access.rights import User
 from benchmark.analysis import engine
 from benchmark.db import Database, open_database
-from benchmark.outputs import exports
+from benchmark.outputs import charts, exports, views
 from benchmark.periods import Period
+
+HIGHLIGHT = f"background-color: {charts.HIGHLIGHT_FILL}; font-weight: bold"
 
 
 def database() -> Database:
@@ -88,3 +90,32 @@ def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
     right.download_button("Download Excel", lambda: exports.to_xlsx_bytes({stem[:31]: frame}), f"{stem}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"xlsx_{key}", icon=":material/download:", on_click="ignore")
+
+
+def table(frame: pd.DataFrame | pd.io.formats.style.Styler, key: str, chosen: str | None = None,
+          column_config: dict | None = None, height: int | None = None, alt: str | None = None) -> None:
+    """Every table a person reads: the authority column pinned on the left (it stays in view however far
+    the table scrolls), the chosen authority's row in bold on a light-blue band, other long text columns
+    given room. `frame` may be a Styler whose cells already carry band colours."""
+    data = frame.data if isinstance(frame, pd.io.formats.style.Styler) else frame
+    styler = frame if isinstance(frame, pd.io.formats.style.Styler) else frame.style
+    config = dict(column_config or {})
+    if views.AUTHORITY in data.columns:
+        config.setdefault(views.AUTHORITY, st.column_config.TextColumn(views.AUTHORITY, width="medium", pinned=True))
+        if chosen is not None and (data[views.AUTHORITY] == chosen).any():
+            styler = styler.apply(lambda row: [HIGHLIGHT if row[views.AUTHORITY] == chosen else ""] * len(row),
+                                  axis=1)
+    st.dataframe(styler, hide_index=True, key=key, column_config=config, alt=alt,
+                 height=height if height is not None else "auto")
+
+
+def band_legend(neutral_too: bool = True) -> None:
+    """The one key to quartile-band shading, wherever bands appear (colours from charts.band_style)."""
+    def swatches(neutral: bool) -> str:
+        return " ".join(
+            f'<span style="{charts.band_style(band, neutral)}; padding: 0.1rem 0.5rem; border-radius: 0.2rem">'
+            f"{band}</span>" for band in "ABCD")
+    text = f"Quartile bands: {swatches(False)} A best quarter of the network for the measure, D the weakest"
+    if neutral_too:
+        text += f" &nbsp; Neutral measures, banded by value: {swatches(True)} A highest"
+    st.markdown(f'<p style="font-size: 0.875rem">{text}</p>', unsafe_allow_html=True)

@@ -91,6 +91,32 @@ def standard_markdown() -> str:
         "",
         "Generated from `benchmark/intake/standard.py` by `python -m benchmark docs`; do not edit by hand.",
         "",
+        standard_fields_markdown(),
+        CATALOGUE_INTRO,
+        "",
+        "| id | metric | theme | calculation | unit | polarity | definition | legal basis |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| `{metric.id}` | {_cell(metric.name)} | {metric.theme} | {_cell(metric.formula)} | {metric.unit} | "
+        f"{metric.polarity.label} | {_cell(metric.definition)} | {_cell(metric.legal_basis)} |"
+        for metric in CATALOGUE
+    ]
+    lines.append("")
+    return "\n".join(lines)
+
+
+CATALOGUE_INTRO = (
+    "What the network compares, worked out from the fields above. Ids are stable: the command line, page "
+    "addresses and exports use them. Rates per 10,000 use the ONS mid-year estimate of children aged 0-17 for "
+    "the latest year not after the quarter."
+)
+
+
+def standard_fields_markdown() -> str:
+    """The data standard's fields and reading rules, up to the metric catalogue's heading: the document
+    and the Data standard page share it (the page lays the catalogue out as its own table)."""
+    lines = [
         "One return per authority per financial-year quarter (Q1 = April-June), in up to three theme "
         "files, one per team that owns the data. Each file is a CSV (or the first sheet of an .xlsx) "
         "with one row per authority per quarter; a file may hold several authorities or quarters. "
@@ -133,17 +159,5 @@ def standard_markdown() -> str:
         "",
         "## Metric catalogue",
         "",
-        "What the network compares, worked out from the fields above. Ids are stable: the command line, "
-        "page addresses and exports use them. Rates per 10,000 use the ONS mid-year estimate of children "
-        "aged 0-17 for the latest year not after the quarter.",
-        "",
-        "| id | metric | theme | calculation | unit | polarity | definition | legal basis |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    lines += [
-        f"| `{metric.id}` | {_cell(metric.name)} | {metric.theme} | {_cell(metric.formula)} | {metric.unit} | "
-        f"{metric.polarity.label} | {_cell(metric.definition)} | {_cell(metric.legal_basis)} |"
-        for metric in CATALOGUE
-    ]
-    lines.append("")
     return "\n".join(lines)

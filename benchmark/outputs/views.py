@@ -5,14 +5,40 @@ Shared by the dashboard pages and the meeting packs so both show the same words 
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
 
+from benchmark import reference
 from benchmark.analysis import engine
 from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.db import Database
+from benchmark.intake.standard import THEMES
 from benchmark.periods import Period
+
+AUTHORITY = "Authority"  # the column every table pins on the left and highlights the chosen row of
+# Plain-English headings for the engine's, the store's and the audit log's column names: the one place
+# where a name a person reads is chosen, for the pages, the downloads and the packs.
+HEADINGS = {
+    "la_name": AUTHORITY, "la_code": "DfE code", "period": "Quarter", "metric": "Metric", "unit": "Unit",
+    "value": "Value", "numerator": "Numerator", "denominator": "Denominator",
+    "ci_low": "95% interval, lower", "ci_high": "95% interval, upper", "rank": "Rank",
+    "group_reported": "Authorities reporting", "quartile_band": "Quartile band", "top_bottom_20": "Top/bottom 20%",
+    "funnel": "Funnel plot", "network_median": "Network median", "network_mean": "Network mean",
+    "diff_from_median": "Difference from network median", "region_mean": "Region mean",
+    "sn_mean": "Neighbours' mean", "sn_median": "Neighbours' median", "sn_reported": "Neighbours reported",
+    "sn_closeness": "Statistical neighbours (closeness)", "england": "England",
+    "england_source": "England figure from", "rolling_4q": "Rolling 4 quarters", "trend": "Trend (8 quarters)",
+    "flag": "Statement over 12 months old",
+    "submission_id": "Submission", "submitted_at": "Stored at", "submitted_by": "Stored by", "file_name": "File",
+    "theme": "Theme", "row_count": "Rows", "periods": "Quarters", "authorities": "Authorities",
+    "rows_current": "Rows still current", "sha256": "SHA-256 fingerprint",
+    "audit_id": "Entry", "recorded_at": "When", "actor": "Who", "action": "What",
+    "on_behalf_of": "On behalf of", "detail": "Details",
+    "email": "E-mail address", "role": "Role", "authority": AUTHORITY, "name": "Name", "added_at": "Added at",
+    "added_by": "Added by", "notes": "Notes",
+}
 
 FUNNEL_WORDS = {
     "within": "within expected range",
@@ -123,6 +149,46 @@ def rug_headings(metric_ids: list[str]) -> dict[str, str]:
     return {metric_id: METRICS[metric_id].short for metric_id in metric_ids}
 
 
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame with plain-English headings (names already plain are kept)."""
+    return frame.rename(columns=lambda column: HEADINGS.get(column, column))
+
+
+def interval_text(metric: Metric, low: object, high: object) -> str:
+    """'60.1 to 75.2' for the 95% interval; '' where the metric has none."""
+    if not metric.has_interval or not _present(low) or not _present(high):
+        return ""
+    return f"{low:,.{metric.decimals}f} to {high:,.{metric.decimals}f}"
+
+
+def comparison_view(table: pd.DataFrame, metric: Metric) -> pd.DataFrame:
+    """The comparison a person reads on one screen: the authority, its value with the metric's unit and
+    decimals, the count behind it, the interval, rank, band, funnel position, rolling year and trend.
+    The group-wide averages are said once above the table, and every column is in the download."""
+    def cell(value: object) -> str:
+        return value if isinstance(value, str) else metric.format(value, short=True)
+
+    view = pd.DataFrame({
+        AUTHORITY: table["la_name"],
+        f"Value ({metric.unit})" if metric.unit not in ("%", "GBP") else "Value": table["value"].map(cell),
+        "Count": [fraction_text(metric, top, bottom) if not isinstance(top, str) else top
+                  for top, bottom in zip(table["numerator"], table["denominator"], strict=True)],
+        "95% interval": [interval_text(metric, low, high) if not isinstance(low, str) else low
+                         for low, high in zip(table["ci_low"], table["ci_high"], strict=True)],
+        "Rank": [rank_text(rank, reported) for rank, reported in
+                 zip(table["rank"], table["group_reported"], strict=True)],
+        "Band": table["quartile_band"].map(lambda band: band if isinstance(band, str) else ""),
+        "Funnel plot": table["funnel"].map(lambda position: funnel_text(metric, position)),
+        "Rolling 4 quarters": table["rolling_4q"].map(cell),
+        "Trend": table["trend"].map(lambda trend: trend if isinstance(trend, str) else ""),
+    })
+    if not metric.has_interval:
+        view = view.drop(columns=["95% interval", "Funnel plot"])
+    if not view["Count"].astype(bool).any():
+        view = view.drop(columns=["Count"])
+    return view
+
+
 def comparison_download(table: pd.DataFrame, metric: Metric) -> pd.DataFrame:
     """The comparison table with numbers rounded as displayed and plain column names, for CSV/xlsx."""
     numeric = ["value", "ci_low", "ci_high", "network_median", "network_mean", "diff_from_median", "region_mean",
@@ -134,7 +200,8 @@ def comparison_download(table: pd.DataFrame, metric: Metric) -> pd.DataFrame:
                 lambda value: round(value, metric.decimals) if isinstance(value, float) else value
             )
     out.insert(4, "unit", metric.unit)
-    return out
+    out["metric"] = metric.name
+    return readable(out)
 
 
 def trend_download(series: pd.DataFrame, metric: Metric, la_name: str) -> pd.DataFrame:
@@ -144,3 +211,65 @@ def trend_download(series: pd.DataFrame, metric: Metric, la_name: str) -> pd.Dat
         out[column] = out[column].astype(float).round(metric.decimals)
     return out.rename(columns={"period": "Quarter", "value": la_name, "network_median": "Network median",
                                "sn_mean": "Statistical neighbours' mean"})
+
+
+def history_view(history: pd.DataFrame) -> pd.DataFrame:
+    """Submissions as people read them: number, when, who, file, theme, what it covers."""
+    out = history.drop(columns=["sha256"], errors="ignore").copy()
+    out["theme"] = out["theme"].map(lambda theme: THEMES[theme].title if theme in THEMES else theme)
+    out["submitted_at"] = pd.to_datetime(out["submitted_at"]).dt.strftime("%d %b %Y %H:%M")
+    return readable(out)
+
+
+def submission_label(row: dict) -> str:
+    """'12: advice_Q2.csv, Social care advice ..., stored 23 Nov 2026 10:04' for a picker."""
+    when = pd.Timestamp(row["submitted_at"]).strftime("%d %b %Y %H:%M")
+    theme = THEMES[row["theme"]].title if row["theme"] in THEMES else row["theme"]
+    return f"{row['submission_id']}: {row['file_name']} ({theme}), stored {when}"
+
+
+def _detail_text(detail: object) -> str:
+    """An audit entry's JSON details as 'file: x.csv; theme: advice'."""
+    if not isinstance(detail, str) or not detail:
+        return ""
+    try:
+        parsed = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(parsed, dict):
+        return str(parsed)
+    parts = []
+    for key, value in parsed.items():
+        if key == "sha256":
+            continue
+        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        parts.append(f"{key.replace('_', ' ')}: {text}")
+    return "; ".join(parts)
+
+
+def audit_view(log: pd.DataFrame) -> pd.DataFrame:
+    """The audit log in words: authority names, blanks instead of 'None', details as text."""
+    def name(code: object) -> str:
+        return reference.authority_name(code) if isinstance(code, str) and code else ""
+
+    out = log.copy()
+    out["recorded_at"] = pd.to_datetime(out["recorded_at"]).dt.strftime("%d %b %Y %H:%M:%S")
+    out["la_code"] = out["la_code"].map(name)
+    out["on_behalf_of"] = out["on_behalf_of"].map(name)
+    out["detail"] = out["detail"].map(_detail_text)
+    return readable(out.rename(columns={"la_code": "authority"}))
+
+
+def members_view(members: pd.DataFrame) -> pd.DataFrame:
+    """Network members without the code column (the authority is named)."""
+    return readable(members.drop(columns=["la_code"]))
+
+
+def metric_catalogue_view(theme_id: str) -> pd.DataFrame:
+    """The metric catalogue of one theme for the Data standard page: the calculation and definition in
+    full, the id people type into the command line and addresses."""
+    return pd.DataFrame([
+        {"Metric": f"{metric.name} ({metric.id})", "Calculation": metric.formula, "Polarity": metric.polarity.label,
+         "Definition": f"{metric.definition} Legal basis: {metric.legal_basis}."}
+        for metric in CATALOGUE if metric.theme == theme_id
+    ])

@@ -10,7 +10,7 @@ from benchmark.access import rights
 from benchmark.access.rights import AccessDenied, Role, Sharing
 from benchmark.analysis import engine, groups
 from benchmark.analysis.groups import GroupError
-from benchmark.outputs import exports
+from benchmark.outputs import exports, views
 from pages import ui
 
 db = ui.database()
@@ -25,7 +25,7 @@ authorities = sorted(reference.authorities(), key=reference.authority_name)
 
 st.header("Members")
 st.caption("People sign in with their council account; the e-mail address they sign in with must be listed here.")
-st.dataframe(rights.members(db), hide_index=True, key="members_table")
+ui.table(views.members_view(rights.members(db)), "members_table")
 with st.form("add_member", clear_on_submit=True):
     email = st.text_input("E-mail address")
     left, right = st.columns(2)
@@ -81,7 +81,8 @@ st.header("Audit log")
 st.caption("Every stored or superseded return, every pack generated and every membership change. The log can be "
            "read and exported here but never edited.")
 log = rights.audit_log(db, user)
-st.dataframe(log, hide_index=True, key="audit_table")
+ui.table(views.audit_view(log), "audit_table", height=420,
+         column_config={"Details": st.column_config.TextColumn("Details", width="large")})
 st.download_button("Export the audit log (CSV)", exports.to_csv_bytes(log), "audit_log.csv", "text/csv",
                    key="audit_download")
 

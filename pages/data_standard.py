@@ -3,8 +3,16 @@
 import streamlit as st
 
 from benchmark.intake import templates
+from benchmark.intake.standard import STANDARD_VERSION, THEMES
+from benchmark.outputs import views
 from pages import ui
 
 st.title("Data standard")
 ui.banner(ui.database())
-st.markdown(templates.standard_markdown().split("\n", 2)[2])
+st.caption(f"Version {STANDARD_VERSION}. The validator, the templates and this page all read the same definitions.")
+st.markdown(templates.standard_fields_markdown())
+st.write(templates.CATALOGUE_INTRO)
+for theme_id in THEMES:
+    st.subheader(views.theme_heading(theme_id))
+    # A static table wraps its cells, so the calculation and the definition are read in full.
+    st.table(views.metric_catalogue_view(theme_id), hide_index=True)

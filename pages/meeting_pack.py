@@ -9,10 +9,9 @@ from benchmark.outputs import pack_render, packs
 from benchmark.outputs.disclosure import AUDIENCES
 from pages import ui
 
-AUDIENCE_LABELS = {
-    "network": "Network forum: exact figures, authorities named",
-    "external": "External: small counts suppressed, other authorities as letters",
-}
+AUDIENCE_LABELS = {"network": "Network forum", "external": "External"}
+AUDIENCE_HELP = ("Network forum: exact figures, every authority named. External: counts of 1 to 5 suppressed, other "
+                 "authorities shown as letters, only the own authority named.")
 FORMAT_LABELS = {"pdf": "PDF (for circulation)", "pptx": "PowerPoint (editable charts)", "xlsx": "Excel (every table)"}
 
 db = ui.database()
@@ -26,7 +25,9 @@ if not ui.no_data(db):
         group = ui.url_choice("Peer group", ["network", *groups.custom_groups(db)], "group", "network",
                               format_func=lambda key: "Whole network" if key == "network" else f"Group: {key}")
     with right:
-        audience = ui.url_choice("Audience", list(AUDIENCES), "audience", "network", format_func=AUDIENCE_LABELS.get)
+        audience = ui.url_choice("Audience", list(AUDIENCES), "audience", "network", format_func=AUDIENCE_LABELS.get,
+                                 help_text=AUDIENCE_HELP)
+    st.caption(AUDIENCE_HELP.split(". ")[0 if audience == "network" else 1].rstrip(".") + ".")
     themes = st.multiselect("Themes", list(THEMES), default=list(THEMES), format_func=lambda key: THEMES[key].title,
                             key="pack_themes")
     user = ui.current_user()
@@ -44,19 +45,21 @@ if not ui.no_data(db):
     st.subheader(f"For discussion ({len(pack.discussion)} items)")
     st.caption("Built from the data: top and bottom 20% on each metric, funnel outliers beyond the 99.8% limits, "
                "metrics that worsened two quarters running, and short breaks statements not reviewed in 12 months.")
-    st.dataframe(pack_render.discussion_by_authority(pack), hide_index=True, key="discussion_preview")
+    ui.table(pack_render.discussion_by_authority(pack), "discussion_preview")
     built = st.session_state.setdefault("built_packs", {})
     columns = st.columns(len(pack_render.FORMATS))
     for column, fmt in zip(columns, pack_render.FORMATS, strict=True):
         key = (request, fmt, db.data_version)
         with column:
-            if key not in built and st.button(f"Build {FORMAT_LABELS[fmt]}", key=f"build_{fmt}"):
+            # The build button gives way to the download once the pack is built, in the same place.
+            slot = st.empty()
+            if key not in built and slot.button(f"Build {FORMAT_LABELS[fmt]}", key=f"build_{fmt}"):
                 bar = st.progress(0.0, text="Starting ...")
                 built[key] = service.render_pack(db, user, pack, fmt,
                                                  lambda share, text, bar=bar: bar.progress(share, text))
                 bar.empty()
             if key in built:
-                st.download_button(f"Download {fmt.upper()}", built[key],
-                                   f"dsco_pack_{period.label.replace(' ', '_')}_{audience}.{fmt}",
-                                   pack_render.MEDIA_TYPES[fmt], key=f"download_{fmt}", type="primary",
-                                   icon=":material/download:")
+                slot.download_button(f"Download {fmt.upper()}", built[key],
+                                     f"dsco_pack_{period.label.replace(' ', '_')}_{audience}.{fmt}",
+                                     pack_render.MEDIA_TYPES[fmt], key=f"download_{fmt}", type="primary",
+                                     icon=":material/download:")

@@ -4,8 +4,14 @@ import streamlit as st
 
 from benchmark import reference, service
 from benchmark.intake.standard import THEMES
-from benchmark.outputs import charts
 from pages import ui
+
+# Two views of the scorecard, each narrow enough for a 1366 px screen; the download holds every column.
+COLUMNS = {
+    "Comparison": ["Metric", "Value", "Rank", "Band", "Network median", "Neighbours' mean", "Last 8 quarters",
+                   "Trend"],
+    "Detail": ["Metric", "Count", "Top/bottom 20%", "Neighbours reported", "Funnel", "Flag", "Polarity"],
+}
 
 db = ui.database()
 st.title("My authority")
@@ -26,24 +32,14 @@ if not ui.no_data(db):
         "quarter of the network. 'Top 20%'/'bottom 20%' mark where the network asks for a short narrative. "
         "The sparkline shows the last 8 quarters."
     )
+    view = st.segmented_control("Columns", list(COLUMNS), default="Comparison", key="columns", required=True,
+                                bind="query-params",
+                                help="Comparison: how each value sits among the peers. Detail: the counts, the "
+                                     "funnel plot and the flags.")
+    ui.band_legend()
     for theme_id, theme in THEMES.items():
         st.subheader(theme.title)
         rows = card[card["Theme"] == theme_id].reset_index(drop=True)
-        neutral = rows.pop("neutral")
-        rows = rows.drop(columns=["Theme", "metric_id"])
-        st.dataframe(
-            rows.style.apply(lambda band, neutral=neutral: [charts.band_style(value, is_neutral)
-                                           for value, is_neutral in zip(band, neutral, strict=True)],
-                             subset=["Band"])
-            .map(lambda text: "font-weight: bold; color: #12436D" if text == "top 20%" else (
-                "font-weight: bold; color: #801650" if text in ("bottom 20%", "over 12 months") else ""),
-                subset=["Top/bottom 20%", "Flag"]),
-            hide_index=True,
-            column_config={
-                "Metric": st.column_config.TextColumn("Metric", width="large", pinned=True),
-                "Last 8 quarters": st.column_config.LineChartColumn("Last 8 quarters", width="small"),
-            },
-            key=f"scorecard_{theme_id}",
-        )
-    ui.downloads(card.drop(columns=["Last 8 quarters", "neutral"]),
+        ui.scorecard_table(rows, COLUMNS[view or "Comparison"], f"scorecard_{theme_id}")
+    ui.downloads(card.drop(columns=["Last 8 quarters", "neutral", "metric_id"]),
                  f"scorecard_{la_code}_{period.label.replace(' ', '_')}", "scorecard")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from benchmark import reference, service
+from benchmark.access.network import is_demo
 from benchmark.analysis import published
 from benchmark.outputs import charts
 from pages import ui
@@ -11,7 +12,9 @@ db = ui.database()
 st.title("Published context")
 st.caption("DfE, Education, health and care plans (June 2025 release). Contains public sector information licensed "
            "under the Open Government Licence v3.0.")
-ui.banner(db)
+# No demo banner here: the figures on this page are DfE's real published statistics, not the synthetic network.
+if is_demo(db):
+    st.caption("Demo mode: the network's returns are synthetic, but every figure on this page is DfE's own.")
 members = service.choosable_authorities(db, ui.current_user())
 if not db.scalar("SELECT count(*) FROM published"):
     st.info("No published statistics are loaded. Load DfE's files with "
@@ -33,7 +36,7 @@ elif not ui.no_data(db):
                "gaps ('x' in the table).")
     table = frame.pivot_table(index="geography", columns="year", values="shown", aggfunc="first").reset_index()
     table.columns = [str(column) for column in table.columns]
-    st.dataframe(table, hide_index=True, key="context_table")
+    ui.table(table.rename(columns={"geography": "Area"}), "context_table", chosen=la_name, name_column="Area")
     ui.downloads(table, f"published_{key}", "context")
 
     st.subheader("Designated Social Care Officer in post")
@@ -43,5 +46,5 @@ elif not ui.no_data(db):
     counts = latest["dsco_in_post"].value_counts(dropna=False)
     st.metric(f"England, {int(latest['year'].max())}: authorities with a DSCO in post",
               f"{int(counts.get(True, 0))} of {len(latest)}")
-    st.dataframe(in_network[["la_name", "status"]].rename(columns={"la_name": "Authority", "status": "DSCO in post"}),
-                 hide_index=True, key="dsco_table")
+    ui.table(in_network[["la_name", "status"]].rename(columns={"la_name": "Authority", "status": "DSCO in post"}),
+             "dsco_table", chosen=la_name)

@@ -29,10 +29,9 @@ def theme_page(theme_id: str) -> None:
         return
     metric_ids = [metric.id for metric in metrics_for_theme(theme_id)]
     default = next((metric.id for metric in metrics_for_theme(theme_id) if metric.headline), metric_ids[0])
-    first, second, third, fourth = st.columns(4)
-    with first:
-        metric_id = ui.url_choice("Metric", metric_ids, "metric", default,
-                                  format_func=lambda key: METRICS[key].name)
+    # The metric has the full width: its names are long ("Social care advice within 6 weeks ...").
+    metric_id = ui.url_choice("Metric", metric_ids, "metric", default, format_func=lambda key: METRICS[key].name)
+    second, third, fourth = st.columns(3)
     with second:
         period = ui.period_choice(db)
     with third:
@@ -80,11 +79,12 @@ def theme_page(theme_id: str) -> None:
             _trend(db, user, metric, period, la_code, la_name, mine)
     if behind.open:
         with behind:
-            download = views.comparison_download(table, metric)
-            st.dataframe(download, hide_index=True, key="comparison_table")
-            st.caption("Every authority in the peer group for the quarter, with the numerator and denominator, the "
-                       "95% interval, rank, band and the averages it is compared with.")
-            ui.downloads(download, f"{metric.id}_{period.label.replace(' ', '_')}_{group}", "comparison")
+            st.caption(views.comparison_caption(table, metric))
+            ui.table(views.comparison_view(table, metric), "comparison_table", chosen=la_name)
+            st.caption("The download holds every column: numerator, denominator, interval limits, network, region "
+                       "and neighbour averages, England and the difference from the median.")
+            ui.downloads(views.comparison_download(table, metric),
+                         f"{metric.id}_{period.label.replace(' ', '_')}_{group}", "comparison")
 
 
 def _ranking(table: pd.DataFrame, shown: pd.DataFrame, metric: Metric, period: Period, la_code: str,
@@ -98,15 +98,16 @@ def _ranking(table: pd.DataFrame, shown: pd.DataFrame, metric: Metric, period: P
                          zoomed),
         key="bar_chart",
     )
+    finding = views.finding(metric, table, la_code)
     whiskers = (" Whiskers show 95% confidence intervals: where two whiskers overlap, the difference may be "
                 "chance." if metric.has_interval else "")
-    values = ("" if charts.labels_every_bar(int(shown["value"].notna().sum())) else
-              f" With this many bars only {la_name}'s value is written: hover over a bar, or open the Table tab, "
-              "for the others.")
+    values = ("The column on the right gives each value" if charts.labels_every_bar(int(shown["value"].notna().sum()))
+              else f"With this many bars only {la_name}'s value is written on the right")
     st.caption(
-        f"Each bar is one authority ({reported} of {len(table)} reported), sorted by value; {la_name} is dark "
-        f"blue.{whiskers} The dashed line is the network median, the dotted line the mean of "
-        f"{la_name}'s statistical neighbours that reported ({metric.polarity.label}).{values}"
+        f"{finding} Each bar is one authority ({reported} of {len(table)} reported), sorted by value; {la_name} "
+        f"is dark blue.{whiskers} The dashed line is the network median, the dotted line the mean of "
+        f"{la_name}'s statistical neighbours that reported ({metric.polarity.label}). {values}; every figure is "
+        "in the Table tab."
     )
 
 
@@ -117,9 +118,11 @@ def _funnel(shown: pd.DataFrame, metric: Metric, period: Period, la_code: str) -
         return
     st.plotly_chart(figure, key="funnel_chart")
     st.caption(
+        f"{views.funnel_finding(metric, shown, la_code)} "
         "Each dot is an authority, placed by its number of cases (across) and its value (up). The lines "
         "are the limits within which 95% and 99.8% of authorities would fall by chance around the network "
-        "rate; authorities outside the 99.8% lines are named and are really different, not just small."
+        "rate; authorities outside the 99.8% lines are named and are really different, not just small. Every "
+        "authority's position is in the Table tab."
     )
 
 
@@ -136,12 +139,12 @@ def _trend(db: Database, user: User | None, metric: Metric, period: Period, la_c
         f"Judged trend: {mine['trend'] if isinstance(mine['trend'], str) else 'not enough data'}."
     )
     download = views.trend_download(series, metric, la_name)
-    st.dataframe(download, hide_index=True, key="trend_table")
+    ui.table(download, "trend_table", column_config=ui.number_columns(download, metric))
     ui.downloads(download, f"{metric.id}_trend_{la_code}_{period.label.replace(' ', '_')}", "trend")
 
 
 def _headline(metric: object, mine: object, la_name: str) -> None:
-    columns = st.columns(4)
+    columns = st.columns([2, 1, 1, 1])
     value = mine["value"]
     median = mine["network_median"]
     difference = None if value != value or median != median else round(value - median, metric.decimals)

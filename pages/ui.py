@@ -14,6 +14,7 @@ from benchmark import reference, service
 from benchmark.access.network import SYNTHETIC_LABEL, is_demo
 from benchmark.access.rights import User
 from benchmark.analysis import engine
+from benchmark.analysis.metrics import Metric
 from benchmark.db import Database, open_database
 from benchmark.outputs import charts, exports, views
 from benchmark.periods import Period
@@ -93,20 +94,28 @@ def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
 
 
 def table(frame: pd.DataFrame | pd.io.formats.style.Styler, key: str, chosen: str | None = None,
-          column_config: dict | None = None, height: int | None = None, alt: str | None = None) -> None:
+          column_config: dict | None = None, height: int | None = None, alt: str | None = None,
+          name_column: str = views.AUTHORITY) -> None:
     """Every table a person reads: the authority column pinned on the left (it stays in view however far
     the table scrolls), the chosen authority's row in bold on a light-blue band, other long text columns
     given room. `frame` may be a Styler whose cells already carry band colours."""
     data = frame.data if isinstance(frame, pd.io.formats.style.Styler) else frame
     styler = frame if isinstance(frame, pd.io.formats.style.Styler) else frame.style
     config = dict(column_config or {})
-    if views.AUTHORITY in data.columns:
-        config.setdefault(views.AUTHORITY, st.column_config.TextColumn(views.AUTHORITY, width="medium", pinned=True))
-        if chosen is not None and (data[views.AUTHORITY] == chosen).any():
-            styler = styler.apply(lambda row: [HIGHLIGHT if row[views.AUTHORITY] == chosen else ""] * len(row),
-                                  axis=1)
+    if name_column in data.columns:
+        config.setdefault(name_column, st.column_config.TextColumn(name_column, width="medium", pinned=True))
+        if chosen is not None and (data[name_column] == chosen).any():
+            styler = styler.apply(lambda row: [HIGHLIGHT if row[name_column] == chosen else ""] * len(row), axis=1)
     st.dataframe(styler, hide_index=True, key=key, column_config=config, alt=alt,
                  height=height if height is not None else "auto")
+
+
+def number_columns(frame: pd.DataFrame, metric: Metric) -> dict:
+    """Every numeric column shown with the metric's decimals and unit ('72.0%', not '72' beside '71.2')."""
+    suffix = {"%": "%%", "GBP": ""}.get(metric.unit, "")
+    prefix = "£" if metric.unit == "GBP" else ""
+    return {column: st.column_config.NumberColumn(column, format=f"{prefix}%.{metric.decimals}f{suffix}")
+            for column in frame.columns if pd.api.types.is_float_dtype(frame[column])}
 
 
 def band_legend(neutral_too: bool = True) -> None:
@@ -119,3 +128,22 @@ def band_legend(neutral_too: bool = True) -> None:
     if neutral_too:
         text += f" &nbsp; Neutral measures, banded by value: {swatches(True)} A highest"
     st.markdown(f'<p style="font-size: 0.875rem">{text}</p>', unsafe_allow_html=True)
+
+
+def scorecard_table(rows: pd.DataFrame, columns: list[str], key: str) -> None:
+    """Scorecard rows (views.scorecard_view) with the metric pinned, bands shaded with their letter, and
+    the flags in bold: My authority and Upload's "Where it now sits" show the same thing the same way."""
+    shown = rows[columns]
+    styler = shown.style
+    if "Band" in columns:
+        styler = styler.apply(lambda band: [charts.band_style(value, neutral) for value, neutral
+                                            in zip(band, rows["neutral"], strict=True)], subset=["Band"])
+    flags = [column for column in ("Top/bottom 20%", "Flag") if column in columns]
+    if flags:
+        styler = styler.map(lambda text: f"font-weight: bold; color: {charts.DARK_BLUE}" if text == "top 20%" else (
+            f"font-weight: bold; color: {charts.DARK_PINK}" if text in ("bottom 20%", "over 12 months") else ""),
+            subset=flags)
+    config = {"Metric": st.column_config.TextColumn("Metric", width="large", pinned=True)}
+    if "Last 8 quarters" in columns:
+        config["Last 8 quarters"] = st.column_config.LineChartColumn("Last 8 quarters", width="small")
+    table(styler, key, column_config=config)

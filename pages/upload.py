@@ -8,7 +8,10 @@ import streamlit as st
 from benchmark import reference, service
 from benchmark.intake import returns, templates
 from benchmark.intake.standard import STANDARD_VERSION, THEMES
+from benchmark.outputs import views
 from pages import ui
+
+PROBLEMS_WRAPPED = 30  # up to this many problems are listed with their messages wrapped in full
 
 db = ui.database()
 st.title("Upload a quarterly return")
@@ -42,11 +45,14 @@ def store(name: str, content: bytes, digest: str) -> None:
 
 
 def problems_table(problems: list, last_column: str, key: str) -> None:
-    st.dataframe(
-        pd.DataFrame([problem.as_dict() for problem in problems]).rename(
-            columns={"row": "Row", "column": "Column", "value": "Value", "message": last_column}),
-        hide_index=True, key=key,
-    )
+    """Every problem with its whole message: a static table wraps long text where a data grid would cut it."""
+    frame = pd.DataFrame([problem.as_dict() for problem in problems]).rename(
+        columns={"row": "Row", "column": "Column", "value": "Value", "message": last_column})
+    if len(frame) <= PROBLEMS_WRAPPED:
+        st.table(frame, hide_index=True)
+    else:
+        ui.table(frame, key, column_config={last_column: st.column_config.TextColumn(last_column, width="large")})
+        ui.downloads(frame, "problems", key)
 
 
 def show_stored(result: returns.StoreResult) -> None:
@@ -57,12 +63,13 @@ def show_stored(result: returns.StoreResult) -> None:
         problems_table(result.report.warnings, "Check", "stored_warnings_table")
     latest = max(row.period for row in result.report.rows)
     st.subheader(f"Where it now sits, {latest}")
+    ui.band_legend()
     for la_code in sorted({row.la_code for row in result.report.rows if row.period == latest}):
         card = service.scorecard(db, user, la_code, latest)
-        card = card[card["Theme"] == result.report.theme]
+        card = card[card["Theme"] == result.report.theme].reset_index(drop=True)
         st.markdown(f"**{reference.authority_name(la_code)}**")
-        st.dataframe(card[["Metric", "Value", "Count", "Rank", "Band", "Network median", "Trend"]],
-                     hide_index=True, key=f"sits_{la_code}")
+        ui.scorecard_table(card, ["Metric", "Value", "Count", "Rank", "Band", "Network median", "Trend"],
+                           f"sits_{la_code}")
 
 
 if uploaded is not None:
@@ -85,8 +92,10 @@ if uploaded is not None:
             problems_table(report.warnings, "Check", "warnings_table")
         if report.ok:
             st.subheader("What will be stored")
-            st.dataframe(returns.preview(db, report).drop(columns=["la_code"]), hide_index=True,
-                         key="preview_table")
+            preview = views.preview_view(returns.preview(db, report), report.theme)
+            first = preview.columns[0]
+            ui.table(preview, "preview_table", column_config={
+                first: st.column_config.TextColumn(first, width="medium", pinned=True)})
             st.button("Store this return", type="primary", icon=":material/save:", key="store_button",
                       on_click=store, args=(uploaded.name, content, digest))
 
@@ -95,11 +104,12 @@ history = service.history(db, user)
 if history.empty:
     st.write("Nothing stored yet.")
 else:
-    st.dataframe(history.drop(columns=["sha256"]).head(20), hide_index=True, key="history_table")
+    ui.table(views.history_view(history.head(20)), "history_table")
     left, right = st.columns([3, 1])
-    chosen = left.selectbox("Download the file a submission stored, byte for byte", history["submission_id"],
-                            format_func=lambda number: f"{number}: " + history.set_index("submission_id").loc[
-                                number, "file_name"], key="original_choice")
+    # Keyed by the newest submission: after a store the picker starts again on the one just stored.
+    labels = {row["submission_id"]: views.submission_label(row) for row in history.to_dict("records")}
+    chosen = left.selectbox("Download the file a submission stored, byte for byte", list(labels),
+                            format_func=labels.get, key=f"original_choice_{history['submission_id'].iloc[0]}")
     name, original = service.original_file(db, user, int(chosen))
     right.download_button("Download original", original, name, key="original_download",
                           icon=":material/download:")

@@ -76,10 +76,8 @@ def section_table(section: MetricSection) -> pd.DataFrame:
         "Value": [_cell(value, metric.decimals) for value in table["value"]],
         "Numerator": [_cell(value, 0) for value in table["numerator"]],
         "Denominator": [_cell(value, 0) for value in table["denominator"]],
-        "95% CI": [
-            f"{_cell(low, metric.decimals)}-{_cell(high, metric.decimals)}" if metric.has_interval else ""
-            for low, high in zip(table["ci_low"], table["ci_high"], strict=True)
-        ],
+        "95% interval": [views.interval_text(metric, low, high) if not isinstance(low, str) else low
+                         for low, high in zip(table["ci_low"], table["ci_high"], strict=True)],
         "Rank": [views.rank_text(rank, reported) for rank, reported in zip(table["rank"], table["group_reported"],
                                                                           strict=True)],
         "Band": table["quartile_band"].fillna(""),
@@ -448,11 +446,11 @@ def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
         "Tracker": pack.tracker,
         "Tartan rug": pack.rug_values.rename(columns=views.rug_headings(columns)).reset_index(),
         "Rug bands": pack.rug_bands.rename(columns=views.rug_headings(columns)).reset_index(),
-        "For discussion": pack.discussion,
+        "For discussion": views.readable(pack.discussion),
     }
     for section in pack.sections:
         table = views.comparison_download(section.table, section.metric).drop(
-            columns=["sn_closeness", "england_source"], errors="ignore")
+            columns=[views.HEADINGS["sn_closeness"], views.HEADINGS["england_source"]], errors="ignore")
         sheets[section.metric.id[:31]] = table
     for name, card in pack.authority_pages:
         sheets[f"Scorecard {name}"[:31]] = card

@@ -273,3 +273,70 @@ def metric_catalogue_view(theme_id: str) -> pd.DataFrame:
          "Definition": f"{metric.definition} Legal basis: {metric.legal_basis}."}
         for metric in CATALOGUE if metric.theme == theme_id
     ])
+
+
+def _median(table: pd.DataFrame) -> object:
+    medians = pd.to_numeric(table["network_median"], errors="coerce").dropna()
+    return float(medians.iloc[0]) if len(medians) else None
+
+
+def finding(metric: Metric, table: pd.DataFrame, la_code: str | None) -> str:
+    """The main finding of a ranking in one sentence: the chart's text alternative."""
+    median = _median(table)
+    median_text = f"the network median is {metric.format(median)}" if median is not None else "no median"
+    rows = table[table["la_code"] == la_code] if la_code else table.iloc[0:0]
+    if rows.empty or isinstance(rows["value"].iloc[0], str) or not _present(rows["value"].iloc[0]):
+        return f"{int(pd.to_numeric(table['value'], errors='coerce').notna().sum())} authorities reported; " \
+               f"{median_text}."
+    mine = rows.iloc[0]
+    side = ""
+    if median is not None and not isinstance(mine["value"], str):
+        side = (" above" if mine["value"] > median else " below" if mine["value"] < median else " at")
+    rank = rank_text(mine["rank"], mine["group_reported"])
+    return (f"{mine['la_name']}: {metric.format(mine['value'])}, rank {rank},{side} the network median "
+            f"({metric.format(median) if median is not None else '-'}).")
+
+
+def funnel_finding(metric: Metric, table: pd.DataFrame, la_code: str | None) -> str:
+    """A funnel plot's finding in words: where the chosen authority sits and who is beyond 99.8%."""
+    outside = table[table["funnel"].isin(["above_99.8", "below_99.8"])]
+    names = ", ".join(outside["la_name"]) if len(outside) else "none"
+    rows = table[table["la_code"] == la_code] if la_code else table.iloc[0:0]
+    mine = (f"{rows['la_name'].iloc[0]} is {funnel_text(metric, rows['funnel'].iloc[0]) or 'not plotted'}. "
+            if len(rows) else "")
+    return f"{mine}Beyond the 99.8% limits: {names}."
+
+
+def comparison_caption(table: pd.DataFrame, metric: Metric) -> str:
+    """What the comparison table's rows are compared with, said once above it."""
+    median = _median(table)
+    means = pd.to_numeric(table["network_mean"], errors="coerce").dropna()
+    parts = [f"{metric.name} ({metric.polarity.label})"]
+    if median is not None:
+        parts.append(f"network median {metric.format(median)}")
+    if len(means):
+        parts.append(f"network mean {metric.format(float(means.iloc[0]))}")
+    return "; ".join(parts) + ". Rank 1 is best; band A is the best quarter."
+
+
+def theme_heading(theme_id: str) -> str:
+    """A theme's title without its bracketed aside, for column headings and buttons."""
+    return THEMES[theme_id].title.split(" (")[0]
+
+
+PREVIEW_TRANSPOSED_UP_TO = 4  # a file of up to this many rows is previewed one column per row
+
+
+def preview_view(preview: pd.DataFrame, theme_id: str) -> pd.DataFrame:
+    """What will be stored, with each field's label as its heading. A file of a few rows (the usual
+    return: one authority, one quarter) is turned on its side, fields down, so every value is on screen."""
+    labels = {field.name: field.label for field in THEMES[theme_id].fields}
+    out = preview.drop(columns=["la_code"], errors="ignore").rename(columns={**labels, "notes": "Notes"})
+    if len(out) > PREVIEW_TRANSPOSED_UP_TO:
+        return out
+    headings = [f"{row[AUTHORITY]}, {row['Quarter']}" for row in out.to_dict("records")]
+    side = out.drop(columns=[AUTHORITY, "Quarter"]).T
+    side.columns = headings
+    side = side.map(lambda value: "" if value is None or (isinstance(value, float) and math.isnan(value))
+                    else f"{value:,.0f}" if isinstance(value, float) and value.is_integer() else str(value))
+    return side.rename_axis("Field").reset_index()

@@ -197,36 +197,42 @@ def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title:
 FUNNEL_PLOT_PX = (900, 330)  # the plot area a funnel's labels are placed in (width, height), roughly
 # Where a funnel label may go around its dot, in order of preference: (xanchor, yanchor, xshift, yshift).
 LABEL_PLACES = (("center", "bottom", 0, 8), ("center", "top", 0, -8), ("left", "middle", 9, 0),
-                ("right", "middle", -9, 0), ("left", "bottom", 6, 6), ("right", "top", -6, -6))
+                ("right", "middle", -9, 0), ("left", "bottom", 6, 6), ("right", "top", -6, -6),
+                ("left", "top", 6, -6), ("right", "bottom", -6, 6), ("center", "bottom", 0, 26),
+                ("center", "top", 0, -26), ("left", "middle", 9, 18), ("left", "middle", 9, -18))
 
 
 def place_labels(points: pd.DataFrame, x_range: tuple[float, float], y_range: tuple[float, float],
                  char_px: float = 6.5, line_px: float = 15) -> list[tuple[str, str, int, int]]:
     """Greedy collision avoidance for a funnel's names: each label takes the first place around its dot
-    whose box (estimated in pixels) overlaps no label already placed and no named dot."""
+    whose box (estimated in pixels) overlaps no label already placed and no named dot, or, where every
+    place is taken, the one that overlaps least."""
     width, height = FUNNEL_PLOT_PX
 
     def pixels(x: float, y: float) -> tuple[float, float]:
         return ((x - x_range[0]) / ((x_range[1] - x_range[0]) or 1) * width,
                 (y - y_range[0]) / ((y_range[1] - y_range[0]) or 1) * height)
 
+    def overlap(box: tuple[float, float, float, float], other: tuple[float, float, float, float]) -> float:
+        return (max(0.0, min(box[2], other[2]) - max(box[0], other[0]))
+                * max(0.0, min(box[3], other[3]) - max(box[1], other[1])))
+
     dots = [pixels(x, y) for x, y in zip(points["denominator"], points["value"], strict=True)]
     boxes: list[tuple[float, float, float, float]] = [(x - 6, y - 6, x + 6, y + 6) for x, y in dots]
     chosen = []
     for (x, y), name in zip(dots, points["la_name"], strict=True):
-        text_width, best = len(str(name)) * char_px, None
+        text_width = len(str(name)) * char_px
+        candidates = []
         for place in LABEL_PLACES:
             xanchor, yanchor, xshift, yshift = place
             left = x + xshift - {"left": 0, "center": text_width / 2, "right": text_width}[xanchor]
             bottom = y + yshift - {"bottom": 0, "middle": line_px / 2, "top": line_px}[yanchor]
             box = (left, bottom, left + text_width, bottom + line_px)
-            if not any(box[0] < other[2] and other[0] < box[2] and box[1] < other[3] and other[1] < box[3]
-                       for other in boxes):
-                best = (place, box)
+            candidates.append((sum(overlap(box, other) for other in boxes), place, box))
+            if candidates[-1][0] == 0:
                 break
-        place, box = best or (LABEL_PLACES[0], None)
-        if box is not None:
-            boxes.append(box)
+        _, place, box = min(candidates, key=lambda candidate: candidate[0])
+        boxes.append(box)
         chosen.append(place)
     return chosen
 

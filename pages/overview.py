@@ -34,7 +34,7 @@ def _rug(db: Database, user: User | None, period: Period) -> None:
                                          "twenty metrics.")
     columns = [metric.id for metric in CATALOGUE if metric.theme == theme_id]
     headings = views.rug_headings(columns)
-    neutral = {headings[metric.id] for metric in CATALOGUE if metric.polarity.value == "neutral"}
+    neutral = {headings[metric_id] for metric_id in columns if METRICS[metric_id].polarity.value == "neutral"}
     text = views.rug_text(values[columns], bands[columns]).rename(columns=headings).reset_index()
     shown_bands = bands[columns].rename(columns=headings).reset_index(drop=True)
     styled = text.style.apply(

@@ -6,11 +6,11 @@ from benchmark import reference, service
 from benchmark.intake.standard import THEMES
 from pages import ui
 
-# Two views of the scorecard, each narrow enough for a 1366 px screen; the download holds every column.
+# Three views of the scorecard, each narrow enough for a 1366 px screen; the download holds every column.
 COLUMNS = {
-    "Comparison": ["Metric", "Value", "Rank", "Band", "Network median", "Neighbours' mean", "Last 8 quarters",
-                   "Trend"],
-    "Detail": ["Metric", "Count", "Top/bottom 20%", "Neighbours reported", "Funnel", "Flag", "Polarity"],
+    "Comparison": ["Metric", "Value", "Rank", "Band", "Network median", "Neighbours' mean", "Trend"],
+    "Trend and counts": ["Metric", "Last 8 quarters", "Trend", "Count", "Neighbours reported"],
+    "Flags": ["Metric", "Band", "Top/bottom 20%", "Funnel", "Flag"],
 }
 
 db = ui.database()
@@ -34,8 +34,9 @@ if not ui.no_data(db):
     )
     view = st.segmented_control("Columns", list(COLUMNS), default="Comparison", key="columns", required=True,
                                 bind="query-params",
-                                help="Comparison: how each value sits among the peers. Detail: the counts, the "
-                                     "funnel plot and the flags.")
+                                help="Comparison: how each value sits among its peers. Trend and counts: the last "
+                                     "8 quarters and the numbers behind each value. Flags: what the network "
+                                     "discusses (top and bottom 20%, funnel outliers, old statements).")
     ui.band_legend()
     for theme_id, theme in THEMES.items():
         st.subheader(theme.title)

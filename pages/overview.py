@@ -21,7 +21,9 @@ def _tracker(db: Database, user: User | None, period: Period) -> None:
     styled = grid.style.map(lambda text: f"background-color: #FBE3D6; color: {charts.DARK_PINK}; font-weight: bold"
                             if text == "missing" else "", subset=list(headings.values()))
     ui.table(styled, "tracker_table", height=min(38 + 35 * len(grid), 560), column_config={
-        heading: st.column_config.TextColumn(heading, help=THEMES[key].title) for key, heading in headings.items()})
+        "DfE code": st.column_config.TextColumn("DfE code", width=80),
+        **{heading: st.column_config.TextColumn(heading, help=THEMES[key].title, width=ui.fitted_width(3, most=200))
+           for key, heading in headings.items()}})
     st.caption("Each cell says when the theme's current return was stored, and how often it was resubmitted. "
                "'missing' means no return for the quarter yet.")
 
@@ -43,8 +45,9 @@ def _rug(db: Database, user: User | None, period: Period) -> None:
     )
     # A fixed height keeps the grid virtual: at national scale (153 authorities) drawing every
     # styled row at once is what makes the page slow to appear.
+    width = ui.fitted_width(len(headings))
     ui.table(styled, "tartan_rug", height=min(38 + 35 * len(text), 720), column_config={
-        heading: st.column_config.TextColumn(heading, help=METRICS[metric_id].name)
+        heading: st.column_config.TextColumn(heading, help=METRICS[metric_id].name, width=width)
         for metric_id, heading in headings.items()})
     ui.band_legend()
     st.caption(

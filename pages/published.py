@@ -30,7 +30,7 @@ elif not ui.no_data(db):
     frame = published.context(db, key, members)
     la_name = reference.authority_name(la_code)
     st.plotly_chart(charts.context_chart(frame, la_name, f"{chosen.title}: {la_name}, region and England"),
-                    key="context_chart")
+                    key="context_chart", theme=None)
     st.caption(f"{chosen.reading} {la_name} is dark blue, England dashed, the region dotted; the other network "
                "authorities are the thin grey lines. Years where DfE suppressed or did not publish a figure are "
                "gaps ('x' in the table).")

@@ -96,7 +96,7 @@ def _ranking(table: pd.DataFrame, shown: pd.DataFrame, metric: Metric, period: P
     st.plotly_chart(
         charts.bar_chart(shown, metric, la_code, f"{metric.name}, {period}: {la_name} and {group_text}",
                          zoomed),
-        key="bar_chart",
+        key="bar_chart", theme=None,
     )
     finding = views.finding(metric, table, la_code)
     whiskers = (" Whiskers show 95% confidence intervals: where two whiskers overlap, the difference may be "
@@ -116,7 +116,7 @@ def _funnel(shown: pd.DataFrame, metric: Metric, period: Period, la_code: str) -
     if figure is None:
         st.info("No funnel plot for this metric: it is not a count out of a total.", icon=":material/info:")
         return
-    st.plotly_chart(figure, key="funnel_chart")
+    st.plotly_chart(figure, key="funnel_chart", theme=None)
     st.caption(
         f"{views.funnel_finding(metric, shown, la_code)} "
         "Each dot is an authority, placed by its number of cases (across) and its value (up). The lines "
@@ -131,7 +131,7 @@ def _trend(db: Database, user: User | None, metric: Metric, period: Period, la_c
     series = service.series(db, user, metric.id, la_code, period)
     st.plotly_chart(
         charts.trend_chart(series, metric, la_name, f"{metric.name}: {la_name}, last 8 quarters"),
-        key="trend_chart",
+        key="trend_chart", theme=None,
     )
     st.caption(
         f"{la_name} (solid dark blue) against the network median (dashed) and its statistical neighbours' mean "

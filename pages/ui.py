@@ -20,6 +20,21 @@ from benchmark.outputs import charts, exports, views
 from benchmark.periods import Period
 
 HIGHLIGHT = f"background-color: {charts.HIGHLIGHT_FILL}; font-weight: bold"
+TEXT = "#0B0C0C"  # the theme's text colour (.streamlit/config.toml)
+NAME_WIDTH = 175  # px: "Hammersmith and Fulham" in full
+MAIN_WIDTH = 900  # px: the main column at 1366 x 768 with the sidebar open
+
+
+# Pixel widths of the columns the tables share, chosen so that each view (a theme's Table tab, My
+# authority's scorecard, Upload's "Where it now sits") fits the main column at 1366 x 768.
+COLUMN_WIDTHS = {"Metric": 330, "Value": 80, "Rank": 75, "Band": 50, "Network median": 110,
+                 "Neighbours' mean": 120, "Trend": 125, "Count": 95, "Neighbours reported": 140,
+                 "Top/bottom 20%": 110, "Funnel": 190, "Funnel plot": 190, "Flag": 120, "95% interval": 110}
+
+
+def fitted_width(columns: int, least: int = 80, most: int = 160) -> int:
+    """Pixels per column so that `columns` columns beside the authority's name fit the main column."""
+    return max(least, min(most, (MAIN_WIDTH - NAME_WIDTH) // max(columns, 1)))
 
 
 def database() -> Database:
@@ -102,8 +117,13 @@ def table(frame: pd.DataFrame | pd.io.formats.style.Styler, key: str, chosen: st
     data = frame.data if isinstance(frame, pd.io.formats.style.Styler) else frame
     styler = frame if isinstance(frame, pd.io.formats.style.Styler) else frame.style
     config = dict(column_config or {})
+    for column in data.columns:
+        if column in COLUMN_WIDTHS and column not in config:
+            config[column] = st.column_config.Column(column, width=COLUMN_WIDTHS[column])
     if name_column in data.columns:
-        config.setdefault(name_column, st.column_config.TextColumn(name_column, width="medium", pinned=True))
+        config.setdefault(name_column, st.column_config.TextColumn(name_column, width=NAME_WIDTH, pinned=True))
+        # The data grid draws a pinned column's text pale: set it dark, as every other cell.
+        styler = styler.map(lambda _: f"color: {TEXT}", subset=[name_column])
         if chosen is not None and (data[name_column] == chosen).any():
             styler = styler.apply(lambda row: [HIGHLIGHT if row[name_column] == chosen else ""] * len(row), axis=1)
     st.dataframe(styler, hide_index=True, key=key, column_config=config, alt=alt,
@@ -143,7 +163,7 @@ def scorecard_table(rows: pd.DataFrame, columns: list[str], key: str) -> None:
         styler = styler.map(lambda text: f"font-weight: bold; color: {charts.DARK_BLUE}" if text == "top 20%" else (
             f"font-weight: bold; color: {charts.DARK_PINK}" if text in ("bottom 20%", "over 12 months") else ""),
             subset=flags)
-    config = {"Metric": st.column_config.TextColumn("Metric", width="large", pinned=True)}
+    config = {"Metric": st.column_config.TextColumn("Metric", width=COLUMN_WIDTHS["Metric"], pinned=True)}
     if "Last 8 quarters" in columns:
-        config["Last 8 quarters"] = st.column_config.LineChartColumn("Last 8 quarters", width="small")
-    table(styler, key, column_config=config)
+        config["Last 8 quarters"] = st.column_config.LineChartColumn("Last 8 quarters", width=110)
+    table(styler, key, column_config=config, name_column="Metric")

@@ -115,8 +115,29 @@ CATALOGUE_INTRO = (
 
 def standard_fields_markdown() -> str:
     """The data standard's fields and reading rules, up to the metric catalogue's heading: the document
-    and the Data standard page share it (the page lays the catalogue out as its own table)."""
-    lines = [
+    and the Data standard page share its parts (the page lays the tables out as wrapped tables)."""
+    lines = [standard_intro_markdown()]
+    for theme in THEMES.values():
+        lines += [theme_heading_markdown(theme.id),
+                  "| column | label | what to enter | type | required | legal basis |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for spec in columns(theme.id):
+            lines.append(
+                f"| `{spec.name}` | {_cell(spec.label)} | {_cell(spec.description)} | "
+                f"{spec.kind.describe} | {'yes' if spec.required else 'no'} | {_cell(spec.legal_basis)} |"
+            )
+        lines += [theme_rules_markdown(theme.id), ""]
+    lines += [NIGHTS_NOTE, "", "## Metric catalogue", ""]
+    return "\n".join(lines)
+
+
+NIGHTS_NOTE = (f"The nights rule allows at most {MAX_NIGHTS_PER_QUARTER} nights per child with an overnight break "
+               "in a quarter (the longest quarter has 92 nights).")
+
+
+def standard_intro_markdown() -> str:
+    """What a return is and how its cells are read."""
+    return "\n".join([
         "One return per authority per financial-year quarter (Q1 = April-June), in up to three theme "
         "files, one per team that owns the data. Each file is a CSV (or the first sheet of an .xlsx) "
         "with one row per authority per quarter; a file may hold several authorities or quarters. "
@@ -134,30 +155,18 @@ def standard_fields_markdown() -> str:
         "- Counts more than 5 times (or less than a fifth of) the previous quarter are stored with "
         "a warning to check them.",
         "",
-    ]
-    for theme in THEMES.values():
-        lines += [
-            f"## Theme `{theme.id}`: {theme.title}",
-            "",
-            f"{theme.description} Usually sent by: {theme.owner}.",
-            "",
-            "| column | label | what to enter | type | required | legal basis |",
-            "| --- | --- | --- | --- | --- | --- |",
-        ]
-        for spec in columns(theme.id):
-            lines.append(
-                f"| `{spec.name}` | {_cell(spec.label)} | {_cell(spec.description)} | "
-                f"{spec.kind.describe} | {'yes' if spec.required else 'no'} | {_cell(spec.legal_basis)} |"
-            )
-        if theme.bounds:
-            lines += ["", "Rules between columns:", ""]
-            lines += [f"- `{bound.column}`: {bound.reason}." for bound in theme.bounds]
-        lines.append("")
-    lines += [
-        f"The nights rule allows at most {MAX_NIGHTS_PER_QUARTER} nights per child with an "
-        "overnight break in a quarter (the longest quarter has 92 nights).",
-        "",
-        "## Metric catalogue",
-        "",
-    ]
-    return "\n".join(lines)
+    ])
+
+
+def theme_heading_markdown(theme_id: str) -> str:
+    """A theme's heading and who sends it."""
+    theme = THEMES[theme_id]
+    return f"## Theme `{theme.id}`: {theme.title}\n\n{theme.description} Usually sent by: {theme.owner}.\n"
+
+
+def theme_rules_markdown(theme_id: str) -> str:
+    """The rules between a theme's columns ('' where it has none)."""
+    bounds = THEMES[theme_id].bounds
+    if not bounds:
+        return ""
+    return "\n".join(["", "Rules between columns:", "", *(f"- `{bound.column}`: {bound.reason}." for bound in bounds)])

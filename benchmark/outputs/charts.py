@@ -1,7 +1,8 @@
 """Plotly figures for the dashboard and the meeting packs, built from engine tables only.
 
 Colours are the Analysis Function accessible palette: the chosen authority in dark blue,
-everything else in grey, and never colour alone (values are labelled, markers differ).
+everything else in grey, and never colour alone (values are labelled, markers differ). Pages draw them
+with `theme=None`: Streamlit's chart theme would repaint the axis text a pale grey below 4.5:1 contrast.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from benchmark import reference
 from benchmark.analysis import engine
 from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.db import Database
-from benchmark.intake.standard import THEMES
+from benchmark.intake.standard import THEMES, columns
 from benchmark.periods import Period
 
 AUTHORITY = "Authority"  # the column every table pins on the left and highlights the chosen row of
@@ -163,7 +163,7 @@ def interval_text(metric: Metric, low: object, high: object) -> str:
 
 def comparison_view(table: pd.DataFrame, metric: Metric) -> pd.DataFrame:
     """The comparison a person reads on one screen: the authority, its value with the metric's unit and
-    decimals, the count behind it, the interval, rank, band, funnel position, rolling year and trend.
+    decimals, the count behind it, the interval, rank, band, funnel position and trend.
     The group-wide averages are said once above the table, and every column is in the download."""
     def cell(value: object) -> str:
         return value if isinstance(value, str) else metric.format(value, short=True)
@@ -179,7 +179,6 @@ def comparison_view(table: pd.DataFrame, metric: Metric) -> pd.DataFrame:
                  zip(table["rank"], table["group_reported"], strict=True)],
         "Band": table["quartile_band"].map(lambda band: band if isinstance(band, str) else ""),
         "Funnel plot": table["funnel"].map(lambda position: funnel_text(metric, position)),
-        "Rolling 4 quarters": table["rolling_4q"].map(cell),
         "Trend": table["trend"].map(lambda trend: trend if isinstance(trend, str) else ""),
     })
     if not metric.has_interval:
@@ -319,9 +318,13 @@ def comparison_caption(table: pd.DataFrame, metric: Metric) -> str:
     return "; ".join(parts) + ". Rank 1 is best; band A is the best quarter."
 
 
+# Themes in a few words, for column headings and buttons (the full title goes in the help text).
+THEME_HEADINGS = {"short_breaks": "Short breaks", "advice": "Advice into EHC assessments",
+                  "transitions": "Transitions to adulthood"}
+
+
 def theme_heading(theme_id: str) -> str:
-    """A theme's title without its bracketed aside, for column headings and buttons."""
-    return THEMES[theme_id].title.split(" (")[0]
+    return THEME_HEADINGS.get(theme_id, THEMES[theme_id].title)
 
 
 PREVIEW_TRANSPOSED_UP_TO = 4  # a file of up to this many rows is previewed one column per row
@@ -340,3 +343,12 @@ def preview_view(preview: pd.DataFrame, theme_id: str) -> pd.DataFrame:
     side = side.map(lambda value: "" if value is None or (isinstance(value, float) and math.isnan(value))
                     else f"{value:,.0f}" if isinstance(value, float) and value.is_integer() else str(value))
     return side.rename_axis("Field").reset_index()
+
+
+def fields_view(theme_id: str) -> pd.DataFrame:
+    """A theme's fields for the Data standard page: the column name to type, its label, what to enter."""
+    return pd.DataFrame([
+        {"Column": field.name, "Label": field.label, "What to enter": field.description,
+         "Type": field.kind.describe, "Required": "yes" if field.required else "no", "Legal basis": field.legal_basis}
+        for field in columns(theme_id)
+    ])

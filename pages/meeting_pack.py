@@ -42,7 +42,7 @@ if not ui.no_data(db):
         st.stop()
     request = packs.PackRequest(period, group, tuple(themes), audience, own, tuple(pages))
     pack = service.build_pack(db, user, request)
-    st.subheader(f"For discussion ({len(pack.discussion)} items)")
+    st.header(f"For discussion ({len(pack.discussion)} items)")
     st.caption("Built from the data: top and bottom 20% on each metric, funnel outliers beyond the 99.8% limits, "
                "metrics that worsened two quarters running, and short breaks statements not reviewed in 12 months.")
     ui.table(pack_render.discussion_by_authority(pack), "discussion_preview")

@@ -39,7 +39,7 @@ if not ui.no_data(db):
                                      "discusses (top and bottom 20%, funnel outliers, old statements).")
     ui.band_legend()
     for theme_id, theme in THEMES.items():
-        st.subheader(theme.title)
+        st.header(theme.title)
         rows = card[card["Theme"] == theme_id].reset_index(drop=True)
         ui.scorecard_table(rows, COLUMNS[view or "Comparison"], f"scorecard_{theme_id}")
     ui.downloads(card.drop(columns=["Last 8 quarters", "neutral", "metric_id"]),

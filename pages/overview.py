@@ -69,7 +69,7 @@ if not ui.no_data(db):
         period = ui.period_choice(db)
     user = ui.current_user()
     summary = service.completeness(db, user, period)
-    st.subheader(f"Returns for {period} ({period.months})")
+    st.header(f"Returns for {period} ({period.months})")
     columns = st.columns(4)
     columns[0].metric("Theme returns received", f"{summary['returns_received']} of {summary['returns_expected']}")
     columns[1].metric("Authorities with all three themes",

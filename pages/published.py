@@ -39,7 +39,7 @@ elif not ui.no_data(db):
     ui.table(table.rename(columns={"geography": "Area"}), "context_table", chosen=la_name, name_column="Area")
     ui.downloads(table, f"published_{key}", "context")
 
-    st.subheader("Designated Social Care Officer in post")
+    st.header("Designated Social Care Officer in post")
     dsco = published.dsco_in_post(db)
     latest = dsco[dsco["year"] == dsco["year"].max()]
     in_network = latest[latest["old_la_code"].isin(members)]

@@ -62,7 +62,7 @@ def show_stored(result: returns.StoreResult) -> None:
         st.caption(f"Stored with {len(result.report.warnings)} warning(s) to check:")
         problems_table(result.report.warnings, "Check", "stored_warnings_table")
     latest = max(row.period for row in result.report.rows)
-    st.subheader(f"Where it now sits, {latest}")
+    st.header(f"Where it now sits, {latest}")
     ui.band_legend()
     for la_code in sorted({row.la_code for row in result.report.rows if row.period == latest}):
         card = service.scorecard(db, user, la_code, latest)
@@ -91,7 +91,7 @@ if uploaded is not None:
                        icon=":material/warning:")
             problems_table(report.warnings, "Check", "warnings_table")
         if report.ok:
-            st.subheader("What will be stored")
+            st.header("What will be stored")
             preview = views.preview_view(returns.preview(db, report), report.theme)
             first = preview.columns[0]
             ui.table(preview, "preview_table", column_config={
@@ -99,7 +99,7 @@ if uploaded is not None:
             st.button("Store this return", type="primary", icon=":material/save:", key="store_button",
                       on_click=store, args=(uploaded.name, content, digest))
 
-st.subheader("Recent submissions")
+st.header("Recent submissions")
 history = service.history(db, user)
 if history.empty:
     st.write("Nothing stored yet.")

@@ -73,8 +73,8 @@ def assert_clean(at: AppTest) -> None:
 
 def texts(at: AppTest) -> str:
     """Everything a reader sees as text: titles, captions, markdown, alerts, metric labels and values."""
-    parts = [item.value for kind in ("title", "subheader", "caption", "markdown", "info", "warning", "success")
-             for item in getattr(at, kind)]
+    kinds = ("title", "header", "subheader", "caption", "markdown", "info", "warning", "success")
+    parts = [item.value for kind in kinds for item in getattr(at, kind)]
     parts += [f"{item.label} {item.value}" for item in at.metric]
     return "\n".join(str(part) for part in parts)
 
@@ -345,7 +345,7 @@ def test_my_authority_scorecard_for_each_theme(on_demo: Path) -> None:
     at = open_page("pages/my_authority.py", la="202", period=LATEST)
     assert_clean(at)
     assert not at.info
-    assert [item.value for item in at.subheader] == [theme.title for theme in THEMES.values()]
+    assert [item.value for item in at.header] == [theme.title for theme in THEMES.values()]
     cards = tables_with(at, "Metric")
     assert [len(card) for card in cards] == [len(metrics_for_theme(theme_id)) for theme_id in THEMES]
     assert (cards[1]["Value"] != "-").all()
@@ -406,7 +406,7 @@ def test_upload_good_file_previews_then_stores_once(writable_demo: Database, mak
                       "AND field = 'adv_requests'", [LATEST])
     assert value == 61
     assert any(f"stored as submission {stored['submission_id']}" in item.value for item in at.success)
-    assert f"Where it now sits, {LATEST}" in [item.value for item in at.subheader]
+    assert f"Where it now sits, {LATEST}" in [item.value for item in at.header]
     assert not at.button, "the store button is still offered after storing"
 
     # A second click (the same button, as a double click delivers it) stores nothing more.

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from benchmark import reference, service
 from benchmark.access.network import SYNTHETIC_LABEL, is_demo
@@ -108,14 +109,14 @@ def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
                           key=f"xlsx_{key}", icon=":material/download:", on_click="ignore")
 
 
-def table(frame: pd.DataFrame | pd.io.formats.style.Styler, key: str, chosen: str | None = None,
+def table(frame: pd.DataFrame | Styler, key: str, chosen: str | None = None,
           column_config: dict | None = None, height: int | None = None, alt: str | None = None,
           name_column: str = views.AUTHORITY) -> None:
     """Every table a person reads: the authority column pinned on the left (it stays in view however far
     the table scrolls), the chosen authority's row in bold on a light-blue band, other long text columns
     given room. `frame` may be a Styler whose cells already carry band colours."""
-    data = frame.data if isinstance(frame, pd.io.formats.style.Styler) else frame
-    styler = frame if isinstance(frame, pd.io.formats.style.Styler) else frame.style
+    data = frame.data if isinstance(frame, Styler) else frame
+    styler = frame if isinstance(frame, Styler) else frame.style
     config = dict(column_config or {})
     for column in data.columns:
         if column in COLUMN_WIDTHS and column not in config:

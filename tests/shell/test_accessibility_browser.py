@@ -132,8 +132,9 @@ def tab_to(page: Page, is_there: str, presses: int = 120) -> None:
     raise AssertionError(f"never reached by Tab: {is_there}")
 
 
-def focused_text(text: str) -> str:
-    return f"!!element && (element.innerText || element.getAttribute('aria-label') || '').includes({text!r})"
+def focused_button(text: str) -> str:
+    """A focused button whose text holds `text` (not a scrolling container around it, which takes focus too)."""
+    return f"element.tagName === 'BUTTON' && element.innerText.includes({text!r})"
 
 
 def test_upload_and_meeting_pack_by_keyboard_only(servers: dict[str, str], browser: Browser, tmp_path: Path,
@@ -143,13 +144,13 @@ def test_upload_and_meeting_pack_by_keyboard_only(servers: dict[str, str], brows
     return_file.write_bytes(make_csv("advice", [example_row("advice", "202", str(LAST_QUARTER))]))
     visit(page, f"{servers['demo']}/upload")
 
-    tab_to(page, focused_text("Browse files"))
+    tab_to(page, "!!element.closest('[data-testid=stFileUploader]') && element.innerText.includes('Upload')")
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Enter")
     chooser.value.set_files(str(return_file))
     wait_rendered(page)
     page.get_by_text("What will be stored").wait_for()
-    tab_to(page, focused_text("Store this return"))
+    tab_to(page, focused_button("Store this return"))
     page.keyboard.press("Enter")
     page.get_by_text("Where it now sits").wait_for(timeout=60_000)
     wait_rendered(page)
@@ -158,11 +159,11 @@ def test_upload_and_meeting_pack_by_keyboard_only(servers: dict[str, str], brows
     tab_to(page, "element.getAttribute('href')?.endsWith('/meeting_pack')")
     page.keyboard.press("Enter")
     wait_rendered(page, "Meeting pack")
-    tab_to(page, focused_text("Build PDF"))
+    tab_to(page, focused_button("Build PDF"))
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Download PDF").wait_for(timeout=180_000)
     assert page.get_by_role("button", name="Build PDF (for circulation)").count() == 0, "Build stays beside Download"
-    tab_to(page, focused_text("Download PDF"))
+    tab_to(page, focused_button("Download PDF"))
     with page.expect_download(timeout=60_000) as download:
         page.keyboard.press("Enter")
     assert Path(download.value.path()).read_bytes()[:5] == b"%PDF-"

@@ -81,8 +81,10 @@ st.header("Audit log")
 st.caption("Every stored or superseded return, every pack generated and every membership change. The log can be "
            "read and exported here but never edited.")
 log = rights.audit_log(db, user)
-ui.table(views.audit_view(log), "audit_table", height=420,
-         column_config={"Details": st.column_config.TextColumn("Details", width="large")})
+ui.table(views.audit_view(log), "audit_table", height=420, name_column="Entry", column_config={
+    "Entry": st.column_config.NumberColumn("Entry", width=60, pinned=True),
+    "When": st.column_config.TextColumn("When", width=140), "Who": st.column_config.TextColumn("Who", width=200),
+    "Details": st.column_config.TextColumn("Details", width="large")})
 st.download_button("Export the audit log (CSV)", exports.to_csv_bytes(log), "audit_log.csv", "text/csv",
                    key="audit_download")
 

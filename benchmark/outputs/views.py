@@ -256,7 +256,8 @@ def audit_view(log: pd.DataFrame) -> pd.DataFrame:
     out["la_code"] = out["la_code"].map(name)
     out["on_behalf_of"] = out["on_behalf_of"].map(name)
     out["detail"] = out["detail"].map(_detail_text)
-    return readable(out.rename(columns={"la_code": "authority"}))
+    return readable(out.rename(columns={"la_code": "authority"}))[
+        ["Entry", "When", "Who", "What", AUTHORITY, "On behalf of", "Details"]]
 
 
 def members_view(members: pd.DataFrame) -> pd.DataFrame:

@@ -213,18 +213,18 @@ def trend_download(series: pd.DataFrame, metric: Metric, la_name: str) -> pd.Dat
 
 
 def history_view(history: pd.DataFrame) -> pd.DataFrame:
-    """Submissions as people read them: number, when, who, file, theme, what it covers."""
+    """Submissions as people read them, what each covers first and the file's details after."""
     out = history.drop(columns=["sha256"], errors="ignore").copy()
-    out["theme"] = out["theme"].map(lambda theme: THEMES[theme].title if theme in THEMES else theme)
+    out["theme"] = out["theme"].map(lambda theme: theme_heading(theme) if theme in THEMES else theme)
     out["submitted_at"] = pd.to_datetime(out["submitted_at"]).dt.strftime("%d %b %Y %H:%M")
-    return readable(out)
+    first = ["submission_id", "submitted_at", "theme", "periods", "authorities", "rows_current"]
+    return readable(out[[*first, *(column for column in out.columns if column not in first)]])
 
 
 def submission_label(row: dict) -> str:
-    """'12: advice_Q2.csv, Social care advice ..., stored 23 Nov 2026 10:04' for a picker."""
+    """'213: lewisham_advice.csv, stored 14 Nov 2026 23:04' for a picker."""
     when = pd.Timestamp(row["submitted_at"]).strftime("%d %b %Y %H:%M")
-    theme = THEMES[row["theme"]].title if row["theme"] in THEMES else row["theme"]
-    return f"{row['submission_id']}: {row['file_name']} ({theme}), stored {when}"
+    return f"{row['submission_id']}: {row['file_name']}, stored {when}"
 
 
 def _detail_text(detail: object) -> str:

@@ -153,7 +153,9 @@ class _PackPDF(FPDF):
             self.set_x(left)
             self.set_font("Helvetica", "B" if bold else "", size)
             for value, width, fill in zip(values, widths, fills, strict=True):
-                dark = fill is not None and (0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2]) < 150
+                # White text only on the darkest fills (bands A and D, the heading): the middle bands take
+                # black text, as on the pages (charts.BAND_TEXT), for a 4.5:1 contrast.
+                dark = fill is not None and (0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2]) < 100
                 self.set_text_color(*((255, 255, 255) if dark else (61, 61, 61)))
                 if fill:
                     self.set_fill_color(*fill)

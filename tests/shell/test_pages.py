@@ -407,6 +407,8 @@ def test_upload_good_file_previews_then_stores_once(writable_demo: Database, mak
     assert value == 61
     assert any(f"stored as submission {stored['submission_id']}" in item.value for item in at.success)
     assert f"Where it now sits, {LATEST}" in [item.value for item in at.header]
+    picker = next(item for item in at.selectbox if str(item.key).startswith("original_choice"))
+    assert picker.value == stored["submission_id"], "the download picker still points at an older submission"
     assert not at.button, "the store button is still offered after storing"
 
     # A second click (the same button, as a double click delivers it) stores nothing more.

@@ -22,7 +22,7 @@ from benchmark.access.rights import DEMO_USER
 from benchmark.analysis.metrics import METRICS, metrics_for_theme
 from benchmark.db import Database, close_database
 from benchmark.intake.standard import THEMES, VALUE_FIELDS
-from benchmark.outputs import views
+from benchmark.outputs import accessibility, views
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -242,6 +242,8 @@ def test_page_with_empty_database_says_what_to_do(page: str, on_empty: Path) -> 
         assert "Nothing stored yet." in texts(at)
     elif page == "pages/data_standard.py":  # the standard needs no data
         assert "sb_children_total" in texts(at)
+    elif page == "pages/accessibility.py":  # the statement needs no data
+        assert accessibility.STANDARD in texts(at) and accessibility.LAST_TESTED in texts(at)
     else:  # administration: members and groups are set up before any return arrives
         assert at.dataframe
 

@@ -31,12 +31,12 @@ def theme_page(theme_id: str) -> None:
     default = next((metric.id for metric in metrics_for_theme(theme_id) if metric.headline), metric_ids[0])
     # The metric has the full width: its names are long ("Social care advice within 6 weeks ...").
     metric_id = ui.url_choice("Metric", metric_ids, "metric", default, format_func=lambda key: METRICS[key].name)
-    second, third, fourth = st.columns(3)
-    with second:
+    left, middle, right = st.columns(3)
+    with left:
         period = ui.period_choice(db)
-    with third:
+    with middle:
         la_code = ui.authority_choice(db)
-    with fourth:
+    with right:
         group_keys = [*GROUP_LABELS, *groups.custom_groups(db)]
         group = ui.url_choice("Compare with", group_keys, "group", "network",
                               format_func=lambda key: GROUP_LABELS.get(key, f"Group: {key}"))

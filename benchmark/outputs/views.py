@@ -311,7 +311,7 @@ def comparison_caption(table: pd.DataFrame, metric: Metric) -> str:
     """What the comparison table's rows are compared with, said once above it."""
     median = _median(table)
     means = pd.to_numeric(table["network_mean"], errors="coerce").dropna()
-    parts = [f"{metric.name} ({metric.polarity.label})"]
+    parts = [f"{metric.name}, {metric.polarity.label}"]
     if median is not None:
         parts.append(f"network median {metric.format(median)}")
     if len(means):

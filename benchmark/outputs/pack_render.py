@@ -448,7 +448,8 @@ def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
         "Tracker": pack.tracker,
         "Tartan rug": pack.rug_values.rename(columns=views.rug_headings(columns)).reset_index(),
         "Rug bands": pack.rug_bands.rename(columns=views.rug_headings(columns)).reset_index(),
-        "For discussion": views.readable(pack.discussion),
+        "For discussion": views.readable(pack.discussion.assign(
+            metric=pack.discussion["metric"].map(lambda key: METRICS[key].name if key in METRICS else key))),
     }
     for section in pack.sections:
         table = views.comparison_download(section.table, section.metric).drop(

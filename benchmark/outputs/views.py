@@ -35,7 +35,7 @@ HEADINGS = {
     "theme": "Theme", "row_count": "Rows", "periods": "Quarters", "authorities": "Authorities",
     "rows_current": "Rows still current", "sha256": "SHA-256 fingerprint",
     "audit_id": "Entry", "recorded_at": "When", "actor": "Who", "action": "What",
-    "on_behalf_of": "On behalf of", "detail": "Details",
+    "on_behalf_of": "On behalf of", "detail": "Details", "kind": "Reason",
     "email": "E-mail address", "role": "Role", "authority": AUTHORITY, "name": "Name", "added_at": "Added at",
     "added_by": "Added by", "notes": "Notes",
 }

@@ -1107,3 +1107,9 @@ def test_cli_pack_refuses_a_bad_format(closed_copy: Path, tmp_path: Path, benchm
     assert result.returncode == 2
     assert "invalid choice" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_xlsx_discussion_sheet_reads_plainly(network_xlsx: openpyxl.Workbook) -> None:
+    rows = sheet_records(network_xlsx["For discussion"])
+    assert rows and set(rows[0]) == {"Reason", "Authority", "Metric", "Details"}
+    assert {row["Metric"].value for row in rows} <= {metric.name for metric in CATALOGUE}

@@ -4,13 +4,17 @@ Decides who the visitor acts as (benchmark.access.rights.visit) before any page 
 configured only members see data; without it, the synthetic demo runs in a bannered demo mode.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from benchmark.access import rights
 from benchmark.access.network import is_demo
 from benchmark.db import open_database
 
-st.set_page_config(page_title="DSCO benchmarking", page_icon=":material/diversity_3:", layout="wide")
+# The favicon ships with the app: a Material icon name here would make every browser fetch it from a font host.
+FAVICON = Path(__file__).parent / "assets" / "favicon.png"
+st.set_page_config(page_title="DSCO benchmarking", page_icon=str(FAVICON), layout="wide")
 
 
 def _secrets_section(name: str) -> dict:
@@ -80,6 +84,7 @@ navigation = st.navigation(
             st.Page("pages/meeting_pack.py", title="Meeting pack", icon=":material/slideshow:"),
         ],
         "Returns": returns_pages,
+        "About": [st.Page("pages/accessibility.py", title="Accessibility", icon=":material/accessibility:")],
     }
 )
 navigation.run()

@@ -12,7 +12,7 @@ from benchmark.access.rights import AccessDenied, Role, Sharing
 from benchmark.analysis import cycle, engine, groups
 from benchmark.analysis.groups import GroupError
 from benchmark.intake.standard import THEMES
-from benchmark.outputs import exports
+from benchmark.outputs import exports, views
 from benchmark.periods import Period
 from pages import ui
 
@@ -32,7 +32,7 @@ authorities = sorted(reference.authorities(), key=reference.authority_name)
 
 st.header("Members")
 st.caption("People sign in with their council account; the e-mail address they sign in with must be listed here.")
-st.dataframe(rights.members(db), hide_index=True, key="members_table")
+ui.table(views.members_view(rights.members(db)), "members_table")
 with st.form("add_member", clear_on_submit=True):
     email = st.text_input("E-mail address")
     left, right = st.columns(2)
@@ -199,7 +199,10 @@ st.header("Audit log")
 st.caption("Every stored or superseded return, every pack generated and every membership change. The log can be "
            "read and exported here but never edited.")
 log = rights.audit_log(db, user)
-st.dataframe(log, hide_index=True, key="audit_table")
+ui.table(views.audit_view(log), "audit_table", height=420, name_column="Entry", column_config={
+    "Entry": st.column_config.NumberColumn("Entry", width=60, pinned=True),
+    "When": st.column_config.TextColumn("When", width=140), "Who": st.column_config.TextColumn("Who", width=200),
+    "Details": st.column_config.TextColumn("Details", width="large")})
 st.download_button("Export the audit log (CSV)", exports.to_csv_bytes(log), "audit_log.csv", "text/csv",
                    key="audit_download")
 

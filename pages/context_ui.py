@@ -57,7 +57,7 @@ def published_context_section(db: Database, user: User | None, theme_id: str | N
     authority) or of My authority (theme None: every measure)."""
     if la_code is None:
         return
-    st.subheader("Published context")
+    st.header("Published context")
     if not published_measures.loaded(db):
         st.caption("No published statistics are loaded: `python -m benchmark published load data/published/*.csv`.")
         return

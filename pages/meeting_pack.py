@@ -10,10 +10,9 @@ from benchmark.outputs import pack_render, packs
 from benchmark.outputs.disclosure import AUDIENCES
 from pages import ui
 
-AUDIENCE_LABELS = {
-    "network": "Network forum: exact figures, authorities named",
-    "external": "External: small counts suppressed, other authorities as letters",
-}
+AUDIENCE_LABELS = {"network": "Network forum", "external": "External"}
+AUDIENCE_HELP = ("Network forum: exact figures, every authority named. External: counts of 1 to 5 suppressed, other "
+                 "authorities shown as letters, only the own authority named.")
 FORMAT_LABELS = {"pdf": "PDF (for circulation)", "pptx": "PowerPoint (editable charts)", "xlsx": "Excel (every table)"}
 
 db = ui.database()
@@ -27,7 +26,9 @@ if not ui.no_data(db):
         group = ui.url_choice("Peer group", ["network", *groups.custom_groups(db)], "group", "network",
                               format_func=lambda key: "Whole network" if key == "network" else f"Group: {key}")
     with right:
-        audience = ui.url_choice("Audience", list(AUDIENCES), "audience", "network", format_func=AUDIENCE_LABELS.get)
+        audience = ui.url_choice("Audience", list(AUDIENCES), "audience", "network", format_func=AUDIENCE_LABELS.get,
+                                 help_text=AUDIENCE_HELP)
+    st.caption(AUDIENCE_HELP.split(". ")[0 if audience == "network" else 1].rstrip(".") + ".")
     themes = st.multiselect("Themes", list(THEMES), default=list(network_themes(db)),
                             format_func=lambda key: THEMES[key].title, key="pack_themes")
     revised = ui.revised_toggle(db, period)
@@ -43,10 +44,10 @@ if not ui.no_data(db):
         st.stop()
     request = packs.PackRequest(period, group, tuple(themes), audience, own, tuple(pages), revised=revised)
     pack = service.build_pack(db, user, request)
-    st.subheader(f"For discussion ({len(pack.discussion)} items)")
+    st.header(f"For discussion ({len(pack.discussion)} items)")
     st.caption(f"{pack_render.DISCUSSION_RULES} {pack.left_out_text}")
-    st.dataframe(pack_render.discussion_table(pack.discussion), hide_index=True, key="discussion_preview",
-                 column_config={"What stands out": st.column_config.TextColumn("What stands out", width="large")})
+    ui.table(pack_render.discussion_table(pack.discussion), "discussion_preview",
+             column_config={"What stands out": st.column_config.TextColumn("What stands out", width="large")})
     if len(pack.commentary):
         st.subheader(f"Commentary from authorities ({len(pack.commentary)})")
         st.dataframe(pack.commentary, hide_index=True, key="commentary_preview")
@@ -58,13 +59,15 @@ if not ui.no_data(db):
     for column, fmt in zip(columns, pack_render.FORMATS, strict=True):
         key = (request, fmt, db.data_version)
         with column:
-            if key not in built and st.button(f"Build {FORMAT_LABELS[fmt]}", key=f"build_{fmt}"):
+            # The build button gives way to the download once the pack is built, in the same place.
+            slot = st.empty()
+            if key not in built and slot.button(f"Build {FORMAT_LABELS[fmt]}", key=f"build_{fmt}"):
                 bar = st.progress(0.0, text="Starting ...")
                 built[key] = service.render_pack(db, user, pack, fmt,
                                                  lambda share, text, bar=bar: bar.progress(share, text))
                 bar.empty()
             if key in built:
-                st.download_button(f"Download {fmt.upper()}", built[key],
-                                   f"dsco_pack_{period.label.replace(' ', '_')}_{audience}.{fmt}",
-                                   pack_render.MEDIA_TYPES[fmt], key=f"download_{fmt}", type="primary",
-                                   icon=":material/download:")
+                slot.download_button(f"Download {fmt.upper()}", built[key],
+                                     f"dsco_pack_{period.label.replace(' ', '_')}_{audience}.{fmt}",
+                                     pack_render.MEDIA_TYPES[fmt], key=f"download_{fmt}", type="primary",
+                                     icon=":material/download:")

@@ -7,8 +7,15 @@ from benchmark.access.membership import network_themes
 from benchmark.analysis.metrics import CATALOGUE
 from benchmark.analysis.stats import SMALL_NUMBERS_BELOW
 from benchmark.intake.standard import THEMES
-from benchmark.outputs import charts
 from pages import context_ui, ui
+
+# Three views of the scorecard, each narrow enough for a 1366 px screen; the download holds every column.
+COLUMNS = {
+    "Comparison": ["Metric", "Value", "Rank", "Band", "Network median", "Neighbours' mean", "Trend"],
+    "Trend and counts": ["Metric", "Last 8 quarters", "Trend", "Count", "Neighbours reported"],
+    "Flags": ["Metric", "Band", "Top/bottom 20%", "Funnel", "Flag"],
+    "Commentary": ["Metric", "Value", "Commentary"],
+}
 
 db = ui.database()
 st.title("My authority")
@@ -34,33 +41,23 @@ if not ui.no_data(db):
         "(Spiegelhalter 2005). 'small numbers': the value rests on fewer than "
         f"{SMALL_NUMBERS_BELOW} cases, so it is shown with its count and interval but not judged."
     )
+    view = st.segmented_control("Columns", list(COLUMNS), default="Comparison", key="columns", required=True,
+                                bind="query-params",
+                                help="Comparison: how each value sits among its peers. Trend and counts: the last "
+                                     "8 quarters and the numbers behind each value. Flags: what the network "
+                                     "discusses (top and bottom 20%, funnel outliers, old statements). Commentary: "
+                                     "what the authority wrote about each figure.")
+    ui.band_legend()
     for theme_id in network_themes(db):
-        st.subheader(THEMES[theme_id].title)
+        st.header(THEMES[theme_id].title)
         if notes.get(theme_id):
             st.caption(f"{la_name}'s commentary on the theme:")
             st.text(notes[theme_id])
         rows = card[card["Theme"] == theme_id].reset_index(drop=True)
-        neutral = rows.pop("neutral")
-        rows = rows.drop(columns=["Theme", "metric_id"])
-        st.dataframe(
-            rows.style.apply(lambda band, neutral=neutral: [charts.band_style(value, is_neutral)
-                                           for value, is_neutral in zip(band, neutral, strict=True)],
-                             subset=["Band"])
-            .map(lambda text: "font-weight: bold; color: #12436D" if text == "top 20%" else (
-                "font-weight: bold; color: #801650" if text in ("bottom 20%", "over 12 months") else ""),
-                subset=["Top/bottom 20%", "Flag"]),
-            hide_index=True,
-            column_config={
-                "Metric": st.column_config.TextColumn("Metric", width="large", pinned=True),
-                "Last 8 quarters": st.column_config.LineChartColumn("Last 8 quarters", width="small"),
-                "Commentary": st.column_config.TextColumn("Commentary", width="large",
-                                                          help=f"What {la_name} wrote about the figure"),
-            },
-            key=f"scorecard_{theme_id}",
-        )
+        ui.scorecard_table(rows, COLUMNS[view or "Comparison"], f"scorecard_{theme_id}")
     themes = list(network_themes(db))
     ui.commentary(db, user, la_code, period,
                   [*(metric.id for metric in CATALOGUE if metric.theme in themes), *themes], "my_authority")
-    ui.downloads(card.drop(columns=["Last 8 quarters", "neutral"]),
+    ui.downloads(card.drop(columns=["Last 8 quarters", "neutral", "metric_id"]),
                  f"scorecard_{la_code}_{period.label.replace(' ', '_')}", "scorecard")
     context_ui.published_context_section(db, ui.current_user(), None, la_code, period)

@@ -6,7 +6,7 @@ import streamlit as st
 from benchmark import service
 from benchmark.access.network import network_name
 from benchmark.access.rights import User
-from benchmark.analysis.metrics import CATALOGUE
+from benchmark.analysis.metrics import CATALOGUE, METRICS
 from benchmark.analysis.summary import METHODS as SUMMARY_METHODS
 from benchmark.db import Database
 from benchmark.intake.standard import THEMES
@@ -18,16 +18,14 @@ VIEWS = ("Returns tracker", "Tartan rug")
 
 
 def _tracker(db: Database, user: User | None, period: Period) -> None:
-    grid = service.tracker_grid(db, user, period).rename(
-        columns={"la_code": "Code", "la_name": "Authority", **{key: theme.title for key, theme in THEMES.items()}}
-    )
-    st.dataframe(
-        grid.style.map(lambda text: "background-color: #FBE3D6; color: #801650; font-weight: bold"
-                       if str(text).startswith("overdue") else "",
-                       subset=[column for column in grid.columns if column not in ("Code", "Authority")]),
-        hide_index=True, key="tracker_table", height=min(38 + 35 * len(grid), 560),
-        column_config={"Authority": st.column_config.TextColumn("Authority", width="medium", pinned=True)},
-    )
+    headings = {key: views.theme_heading(key) for key in THEMES}
+    grid = views.readable(service.tracker_grid(db, user, period)).rename(columns=headings)
+    styled = grid.style.map(lambda text: f"background-color: #FBE3D6; color: {charts.DARK_PINK}; font-weight: bold"
+                            if str(text).startswith("overdue") else "", subset=list(headings.values()))
+    ui.table(styled, "tracker_table", height=min(38 + 35 * len(grid), 560), column_config={
+        "DfE code": st.column_config.TextColumn("DfE code", width=80),
+        **{heading: st.column_config.TextColumn(heading, help=THEMES[key].title, width=ui.fitted_width(3, most=200))
+           for key, heading in headings.items()}})
     st.caption("Each cell says whether the theme's return came by the quarter's deadline ('returned' or "
                "'returned late', with the date its current version was stored and how often it was resubmitted), or "
                "is 'overdue' or 'not yet due'. 'Revised after sign-off': changed after the chair signed the quarter "
@@ -36,22 +34,34 @@ def _tracker(db: Database, user: User | None, period: Period) -> None:
 
 def _rug(db: Database, user: User | None, period: Period) -> None:
     values, bands = service.rug(db, user, period)
-    headings = views.rug_headings(list(values.columns))
-    neutral = {headings[metric.id] for metric in CATALOGUE if metric.polarity.value == "neutral"}
-    text = views.rug_text(values, bands).rename(columns=headings)
-    bands = bands.rename(columns=headings)
+    theme_id = st.segmented_control("Metrics of", list(THEMES), format_func=views.theme_heading, key="rug_theme",
+                                    default=next(iter(THEMES)), required=True, bind="query-params",
+                                    help="One theme at a time keeps every column on screen; the download holds all "
+                                         "twenty metrics.")
+    columns = [metric.id for metric in CATALOGUE if metric.theme == theme_id]
+    headings = views.rug_headings(columns)
+    neutral = {headings[metric_id] for metric_id in columns if METRICS[metric_id].polarity.value == "neutral"}
+    text = views.rug_text(values[columns], bands[columns]).rename(columns=headings).reset_index()
+    shown_bands = bands[columns].rename(columns=headings).reset_index(drop=True)
     styled = text.style.apply(
-        lambda column: [charts.band_style(band, column.name in neutral) for band in bands[column.name]], axis=0
+        lambda column: [charts.band_style(band, column.name in neutral) for band in shown_bands[column.name]],
+        axis=0, subset=list(headings.values()),
     )
     # A fixed height keeps the grid virtual: at national scale (153 authorities) drawing every
     # styled row at once is what makes the page slow to appear.
-    st.dataframe(styled, key="tartan_rug", height=min(38 + 35 * len(text), 720))
+    width = ui.fitted_width(len(headings))
+    ui.table(styled, "tartan_rug", height=min(38 + 35 * len(text), 720), column_config={
+        heading: st.column_config.TextColumn(heading, help=METRICS[metric_id].name, width=width)
+        for metric_id, heading in headings.items()})
+    ui.band_legend()
     st.caption(
         "Authorities down, metrics across. Each cell is the value with its quartile band in brackets: A is always "
-        "the best quarter of the network for that measure (blue), D the weakest (pink). Neutral measures, where "
-        "higher is neither better nor worse, are banded by value in shades of grey (A = highest)."
+        "the best quarter of the network for that measure, D the weakest. Neutral measures, where higher is "
+        "neither better nor worse, are banded by value in shades of grey (A = highest). Hover over a heading for "
+        "the metric's full name."
     )
-    ui.downloads(text.reset_index(), f"tartan_rug_{period.label.replace(' ', '_')}", "rug")
+    everything = views.rug_text(values, bands).rename(columns=views.rug_headings(list(values.columns)))
+    ui.downloads(everything.reset_index(), f"tartan_rug_{period.label.replace(' ', '_')}", "rug")
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
@@ -89,7 +99,7 @@ if not ui.no_data(db):
     user = ui.current_user()
     _summary(db, user, period)
     summary = service.completeness(db, user, period)
-    st.subheader(f"Returns for {period} ({period.months})")
+    st.header(f"Returns for {period} ({period.months})")
     st.caption(ui.cycle_caption(db, period, summary))
     columns = st.columns(4)
     columns[0].metric("Theme returns received", f"{summary['returns_received']} of {summary['returns_expected']}")

@@ -38,7 +38,7 @@ elif not ui.no_data(db):
         st.plotly_chart(charts.context_chart(drawn, la_name, f"{measure.name}: {la_name}, {where}",
                                              axis_x="Year",
                                              axis_y=measure.unit, decimals=measure.decimals),
-                        key="context_chart")
+                        key="context_chart", theme=None)
         lines = ("England and the region, whose counts are off this scale, are in the table below" if counted
                  else "England is dashed, the region dotted")
         st.caption(f"{measure.definition} {measure.caveat} Latest period: {measure.when(frame['year'].max())}. "
@@ -46,31 +46,29 @@ elif not ui.no_data(db):
                    "Years where DfE suppressed or did not publish a figure are gaps (the symbol in the table).")
         table = frame.pivot_table(index="geography", columns="year", values="shown", aggfunc="first").reset_index()
         table.columns = [str(column) for column in table.columns]
-        st.dataframe(table, hide_index=True, key="context_table")
+        ui.table(table.rename(columns={"geography": "Area"}), "context_table", chosen=la_name, name_column="Area")
         ui.downloads(table, f"published_{key}", "context")
 
-        st.subheader(f"{la_name} by year, LAIT style")
+        st.header(f"{la_name} by year, LAIT style")
         trend = service.published_trend(db, user, key, la_code)
         by_year = pd.DataFrame([published_measures.readable(measure, row) for row in trend.to_dict("records")])
         by_year = by_year.drop(columns=["Measure"]).rename(columns=context_ui.SHORT_HEADINGS)
         neutral = measure.polarity.value == "neutral"
-        st.dataframe(by_year.style.map(lambda band: charts.band_style(band, neutral), subset=["Band"]),
-                     hide_index=True, key="context_trend")
+        ui.table(by_year.style.map(lambda band: charts.band_style(band, neutral), subset=["Band"]), "context_trend")
         st.caption(f"{measure.polarity.label.capitalize()}. Rank of every authority in England that reported; band A "
                    "is the best quarter for the polarity (neutral: highest values, no judgement). Source: "
                    f"{measure.publication}, file {measure.source}, column {measure.indicator}.")
 
     dsco = published.dsco_in_post(db)
     if not dsco.empty:
-        st.subheader("Designated Social Care Officer in post")
+        st.header("Designated Social Care Officer in post")
         latest = dsco[dsco["year"] == dsco["year"].max()]
         in_network = latest[latest["old_la_code"].isin(members)]
         counts = latest["dsco_in_post"].value_counts(dropna=False)
         st.metric(f"England, {int(latest['year'].max())}: authorities with a DSCO in post",
                   f"{int(counts.get(True, 0))} of {len(latest)}")
-        st.dataframe(in_network[["la_name", "status"]].rename(columns={"la_name": "Authority",
-                                                                       "status": "DSCO in post"}),
-                     hide_index=True, key="dsco_table")
+        ui.table(in_network[["la_name", "status"]].rename(columns={"la_name": "Authority", "status": "DSCO in post"}),
+                 "dsco_table", chosen=la_name)
     if is_demo(db):
         # Every figure above is DfE's real published data: only the list of authorities comes from the demo.
         st.caption("Demo network: the authorities to choose from are the synthetic demo network's; every figure on "

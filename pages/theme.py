@@ -35,15 +35,14 @@ def theme_page(theme_id: str) -> None:
         return
     metric_ids = [metric.id for metric in metrics_for_theme(theme_id)]
     default = next((metric.id for metric in metrics_for_theme(theme_id) if metric.headline), metric_ids[0])
-    first, second, third, fourth = st.columns(4)
-    with first:
-        metric_id = ui.url_choice("Metric", metric_ids, "metric", default,
-                                  format_func=lambda key: METRICS[key].name)
-    with second:
+    # The metric has the full width: its names are long ("Social care advice within 6 weeks ...").
+    metric_id = ui.url_choice("Metric", metric_ids, "metric", default, format_func=lambda key: METRICS[key].name)
+    left, middle, right = st.columns(3)
+    with left:
         period = ui.period_choice(db)
-    with third:
+    with middle:
         la_code = ui.authority_choice(db)
-    with fourth:
+    with right:
         group_keys = [*GROUP_LABELS, *groups.custom_groups(db)]
         group = ui.url_choice("Compare with", group_keys, "group", "network",
                               format_func=lambda key: GROUP_LABELS.get(key, f"Group: {key}"))
@@ -88,11 +87,12 @@ def theme_page(theme_id: str) -> None:
             _trend(db, user, metric, period, la_code, la_name, mine)
     if behind.open:
         with behind:
-            download = views.comparison_download(table, metric)
-            st.dataframe(download, hide_index=True, key="comparison_table")
-            st.caption("Every authority in the peer group for the quarter, with the numerator and denominator, the "
-                       "95% interval, rank, band and the averages it is compared with.")
-            ui.downloads(download, f"{metric.id}_{period.label.replace(' ', '_')}_{group}", "comparison")
+            st.caption(views.comparison_caption(table, metric))
+            ui.table(views.comparison_view(table, metric), "comparison_table", chosen=la_name)
+            st.caption("The download holds every column: numerator, denominator, interval limits, network, region "
+                       "and neighbour averages, England and the difference from the median.")
+            ui.downloads(views.comparison_download(table, metric),
+                         f"{metric.id}_{period.label.replace(' ', '_')}_{group}", "comparison")
     context_ui.published_context_section(db, user, theme_id, la_code, period)
 
 
@@ -105,19 +105,20 @@ def _ranking(table: pd.DataFrame, shown: pd.DataFrame, metric: Metric, period: P
     st.plotly_chart(
         charts.bar_chart(shown, metric, la_code, f"{metric.name}, {period}: {la_name} and {group_text}",
                          zoomed),
-        key="bar_chart",
+        key="bar_chart", theme=None,
     )
+    finding = views.finding(metric, table, la_code)
     whiskers = (" Whiskers show 95% confidence intervals: where two whiskers overlap, the difference may be "
                 "chance." if metric.has_interval else "")
-    values = ("" if charts.labels_every_bar(int(shown["value"].notna().sum())) else
-              f" With this many bars only {la_name}'s value is written: hover over a bar, or open the Table tab, "
-              "for the others.")
+    values = ("The column on the right gives each value" if charts.labels_every_bar(int(shown["value"].notna().sum()))
+              else f"With this many bars only {la_name}'s value is written on the right")
     small = (f" {charts.SMALL_MARK} small numbers: fewer than {SMALL_NUMBERS_BELOW} cases, shown but not judged."
              if table["small_numbers"].astype(str).eq("True").any() else "")
     st.caption(
-        f"Each bar is one authority ({reported} of {len(table)} reported), sorted by value; {la_name} is dark "
-        f"blue.{whiskers} The dashed line is the network median, the dotted line the mean of "
-        f"{la_name}'s statistical neighbours that reported ({metric.polarity.label}).{values}{small}"
+        f"{finding} Each bar is one authority ({reported} of {len(table)} reported), sorted by value; {la_name} "
+        f"is dark blue.{whiskers} The dashed line is the network median, the dotted line the mean of "
+        f"{la_name}'s statistical neighbours that reported ({metric.polarity.label}). {values}; every figure is "
+        "in the Table tab." + small
     )
 
 
@@ -136,8 +137,10 @@ def _funnel(table: pd.DataFrame, hidden: list[str], metric: Metric, period: Peri
         st.info(f"No authority in {group_label.lower()} has reported this metric for {period}.",
                 icon=":material/info:")
         return
-    st.plotly_chart(figure, key="funnel_chart")
-    st.caption(views.funnel_caption(table, metric, group_label, plain))
+    st.plotly_chart(figure, key="funnel_chart", theme=None)
+    shown = table[~table["la_name"].isin(hidden)]
+    finding = views.funnel_finding(metric, shown, la_code, plain)
+    st.caption(f"{finding} {views.funnel_caption(table, metric, group_label, plain)}")
 
 
 def _trend(db: Database, user: User | None, metric: Metric, period: Period, la_code: str, la_name: str,
@@ -145,7 +148,7 @@ def _trend(db: Database, user: User | None, metric: Metric, period: Period, la_c
     series = service.series(db, user, metric.id, la_code, period)
     st.plotly_chart(
         charts.trend_chart(series, metric, la_name, f"{metric.name}: {la_name}, last 8 quarters"),
-        key="trend_chart",
+        key="trend_chart", theme=None,
     )
     st.caption(
         f"{la_name} (solid dark blue) against the network median (dashed) and its statistical neighbours' mean "
@@ -153,12 +156,12 @@ def _trend(db: Database, user: User | None, metric: Metric, period: Period, la_c
         f"Judged trend: {mine['trend'] if isinstance(mine['trend'], str) else 'not enough data'}."
     )
     download = views.trend_download(series, metric, la_name)
-    st.dataframe(download, hide_index=True, key="trend_table")
+    ui.table(download, "trend_table", column_config=ui.number_columns(download, metric))
     ui.downloads(download, f"{metric.id}_trend_{la_code}_{period.label.replace(' ', '_')}", "trend")
 
 
 def _headline(metric: object, mine: object, la_name: str) -> None:
-    columns = st.columns(4)
+    columns = st.columns([2, 1, 1, 1])
     value = mine["value"]
     median = mine["network_median"]
     difference = None if value != value or median != median else round(value - median, metric.decimals)

@@ -9,15 +9,33 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from benchmark import reference, service
 from benchmark.access.network import SYNTHETIC_LABEL, is_demo
 from benchmark.access.rights import AccessDenied, User
 from benchmark.analysis import cycle, engine
+from benchmark.analysis.metrics import Metric
 from benchmark.db import Database, open_database
 from benchmark.intake import commentary as commentary_text
-from benchmark.outputs import exports
+from benchmark.outputs import charts, exports, views
 from benchmark.periods import Period
+
+HIGHLIGHT = f"background-color: {charts.HIGHLIGHT_FILL}; font-weight: bold"
+NAME_WIDTH = 175  # px: "Hammersmith and Fulham" in full
+MAIN_WIDTH = 900  # px: the main column at 1366 x 768 with the sidebar open
+
+
+# Pixel widths of the columns the tables share, chosen so that each view (a theme's Table tab, My
+# authority's scorecard, Upload's "Where it now sits") fits the main column at 1366 x 768.
+COLUMN_WIDTHS = {"Metric": 330, "Value": 80, "Rank": 75, "Band": 50, "Network median": 110,
+                 "Neighbours' mean": 120, "Trend": 125, "Count": 95, "Neighbours reported": 140,
+                 "Top/bottom 20%": 110, "Funnel": 190, "Funnel plot": 190, "Flag": 120, "95% interval": 110}
+
+
+def fitted_width(columns: int, least: int = 80, most: int = 160) -> int:
+    """Pixels per column so that `columns` columns beside the authority's name fit the main column."""
+    return max(least, min(most, (MAIN_WIDTH - NAME_WIDTH) // max(columns, 1)))
 
 
 def database() -> Database:
@@ -146,3 +164,63 @@ def commentary(db: Database, user: User | None, la_code: str | None, period: Per
                 st.rerun()
             except (AccessDenied, ValueError) as problem:
                 st.error(str(problem))
+
+
+def table(frame: pd.DataFrame | Styler, key: str, chosen: str | None = None,
+          column_config: dict | None = None, height: int | None = None, alt: str | None = None,
+          name_column: str = views.AUTHORITY) -> None:
+    """Every table a person reads: the authority column pinned on the left (it stays in view however far
+    the table scrolls), the chosen authority's row in bold on a light-blue band, other long text columns
+    given room. `frame` may be a Styler whose cells already carry band colours."""
+    data = frame.data if isinstance(frame, Styler) else frame
+    styler = frame if isinstance(frame, Styler) else frame.style
+    config = dict(column_config or {})
+    for column in data.columns:
+        if column in COLUMN_WIDTHS and column not in config:
+            config[column] = st.column_config.Column(column, width=COLUMN_WIDTHS[column])
+    if name_column in data.columns:
+        config.setdefault(name_column, st.column_config.TextColumn(name_column, width=NAME_WIDTH, pinned=True))
+        # The grid draws a pinned column's text faded (the theme's text at 60%): #6D6D6D, still 5.1:1 on white.
+        if chosen is not None and (data[name_column] == chosen).any():
+            styler = styler.apply(lambda row: [HIGHLIGHT if row[name_column] == chosen else ""] * len(row), axis=1)
+    st.dataframe(styler, hide_index=True, key=key, column_config=config, alt=alt,
+                 height=height if height is not None else "auto")
+
+
+def number_columns(frame: pd.DataFrame, metric: Metric) -> dict:
+    """Every numeric column shown with the metric's decimals and unit ('72.0%', not '72' beside '71.2')."""
+    suffix = {"%": "%%", "GBP": ""}.get(metric.unit, "")
+    prefix = "£" if metric.unit == "GBP" else ""
+    return {column: st.column_config.NumberColumn(column, format=f"{prefix}%.{metric.decimals}f{suffix}")
+            for column in frame.columns if pd.api.types.is_float_dtype(frame[column])}
+
+
+def band_legend(neutral_too: bool = True) -> None:
+    """The one key to quartile-band shading, wherever bands appear (colours from charts.band_style)."""
+    def swatches(neutral: bool) -> str:
+        return " ".join(
+            f'<span style="{charts.band_style(band, neutral)}; padding: 0.1rem 0.5rem; border-radius: 0.2rem">'
+            f"{band}</span>" for band in "ABCD")
+    text = f"Quartile bands: {swatches(False)} A best quarter of the network for the measure, D the weakest"
+    if neutral_too:
+        text += f" &nbsp; Neutral measures, banded by value: {swatches(True)} A highest"
+    st.markdown(f'<p style="font-size: 0.875rem">{text}</p>', unsafe_allow_html=True)
+
+
+def scorecard_table(rows: pd.DataFrame, columns: list[str], key: str) -> None:
+    """Scorecard rows (views.scorecard_view) with the metric pinned, bands shaded with their letter, and
+    the flags in bold: My authority and Upload's "Where it now sits" show the same thing the same way."""
+    shown = rows[columns]
+    styler = shown.style
+    if "Band" in columns:
+        styler = styler.apply(lambda band: [charts.band_style(value, neutral) for value, neutral
+                                            in zip(band, rows["neutral"], strict=True)], subset=["Band"])
+    flags = [column for column in ("Top/bottom 20%", "Flag") if column in columns]
+    if flags:
+        styler = styler.map(lambda text: f"font-weight: bold; color: {charts.DARK_BLUE}" if text == "top 20%" else (
+            f"font-weight: bold; color: {charts.DARK_PINK}" if text in ("bottom 20%", "over 12 months") else ""),
+            subset=flags)
+    config = {"Metric": st.column_config.TextColumn("Metric", width=COLUMN_WIDTHS["Metric"], pinned=True)}
+    if "Last 8 quarters" in columns:
+        config["Last 8 quarters"] = st.column_config.LineChartColumn("Last 8 quarters", width=110)
+    table(styler, key, column_config=config, name_column="Metric")

@@ -8,7 +8,10 @@ import streamlit as st
 from benchmark import reference, service
 from benchmark.intake import returns, templates
 from benchmark.intake.standard import STANDARD_VERSION, THEMES
+from benchmark.outputs import views
 from pages import ui
+
+PROBLEMS_WRAPPED = 30  # up to this many problems are listed with their messages wrapped in full
 
 db = ui.database()
 st.title("Upload a quarterly return")
@@ -46,14 +49,19 @@ def store(name: str, content: bytes, digest: str) -> None:
         stored[digest] = service.store(db, user, name, content)
 
 
-def problems_table(problems: list, last_column: str, not_shown: int = 0) -> None:
-    """Every problem with its message wrapped in full (a static table, not a scrolling grid)."""
-    table = pd.DataFrame([problem.as_dict() for problem in problems]).rename(
+def problems_table(problems: list, last_column: str, key: str, not_shown: int = 0) -> None:
+    """Every problem with its whole message: a static table wraps long text where a data grid would cut it."""
+    frame = pd.DataFrame([problem.as_dict() for problem in problems]).rename(
         columns={"sheet": "Sheet", "row": "Row", "column": "Column", "value": "Value", "message": last_column})
-    if table["Sheet"].isna().all():
-        table = table.drop(columns=["Sheet"])
-    table["Row"] = [("" if pd.isna(row) else str(int(row))) for row in table["Row"]]
-    st.table(table.fillna("").set_index([name for name in ("Sheet", "Row") if name in table.columns]))
+    if frame["Sheet"].isna().all():
+        frame = frame.drop(columns=["Sheet"])
+    frame["Row"] = [("" if pd.isna(row) else str(int(row))) for row in frame["Row"]]
+    frame = frame.fillna("")
+    if len(frame) <= PROBLEMS_WRAPPED:
+        st.table(frame, hide_index=True)
+    else:
+        ui.table(frame, key, column_config={last_column: st.column_config.TextColumn(last_column, width="large")})
+        ui.downloads(frame, "problems", key)
     if not_shown:
         st.caption(f"...and {not_shown:,} more not listed: fix those above (often the same mistake repeated) "
                    "and upload the file again.")
@@ -66,15 +74,16 @@ def show_stored(result: returns.StoreResult) -> None:
         return
     if result.report.warnings:
         st.caption(f"Stored with {len(result.report.warnings)} warning(s) to check:")
-        problems_table(result.report.warnings, "Check", result.report.warnings_not_shown)
+        problems_table(result.report.warnings, "Check", "stored_warnings_table", result.report.warnings_not_shown)
     latest = max(row.period for row in result.report.rows)
-    st.subheader(f"Where it now sits, {latest}")
+    st.header(f"Where it now sits, {latest}")
+    ui.band_legend()
     for la_code in sorted({row.la_code for row in result.report.rows if row.period == latest}):
         card = service.scorecard(db, user, la_code, latest)
-        card = card[card["Theme"].isin(result.report.themes)]
+        card = card[card["Theme"].isin(result.report.themes)].reset_index(drop=True)
         st.markdown(f"**{reference.authority_name(la_code)}**")
-        st.dataframe(card[["Metric", "Value", "Count", "Rank", "Band", "Network median", "Trend"]],
-                     hide_index=True, key=f"sits_{la_code}")
+        ui.scorecard_table(card, ["Metric", "Value", "Count", "Rank", "Band", "Network median", "Trend"],
+                           f"sits_{la_code}")
 
 
 if uploaded is not None:
@@ -88,33 +97,36 @@ if uploaded is not None:
             st.success(report.summary, icon=":material/check_circle:")
         else:
             st.error(report.summary, icon=":material/error:")
-            problems_table(report.errors, "Problem", report.errors_not_shown)
+            problems_table(report.errors, "Problem", "errors_table", report.errors_not_shown)
             st.caption("Row numbers are as your spreadsheet shows them (the header is row 1). Fix the file and "
                        "upload it again.")
         if report.warnings:
             st.warning(f"{len(report.warnings)} value(s) look unusual. They will be stored, but please check them.",
                        icon=":material/warning:")
-            problems_table(report.warnings, "Check", report.warnings_not_shown)
+            problems_table(report.warnings, "Check", "warnings_table", report.warnings_not_shown)
         if report.ok:
-            st.subheader("What will be stored")
+            st.header("What will be stored")
             for part in report.parts():
                 if len(report.themes) > 1:
                     st.markdown(f"**{THEMES[part.theme].title}** (sheet '{next(iter(part.sheets))}')")
-                st.dataframe(returns.preview(db, part).drop(columns=["la_code"]), hide_index=True,
-                             key=f"preview_table_{part.theme}")
+                preview = views.preview_view(returns.preview(db, part), part.theme)
+                first = preview.columns[0]
+                ui.table(preview, f"preview_table_{part.theme}", column_config={
+                    first: st.column_config.TextColumn(first, width="medium", pinned=True)})
             st.button("Store this return", type="primary", icon=":material/save:", key="store_button",
                       on_click=store, args=(uploaded.name, content, digest))
 
-st.subheader("Recent submissions")
+st.header("Recent submissions")
 history = service.history(db, user)
 if history.empty:
     st.write("Nothing stored yet.")
 else:
-    st.dataframe(history.drop(columns=["sha256"]).head(20), hide_index=True, key="history_table")
+    ui.table(views.history_view(history.head(20)), "history_table")
     left, right = st.columns([3, 1])
-    chosen = left.selectbox("Download the file a submission stored, byte for byte", history["submission_id"],
-                            format_func=lambda number: f"{number}: " + history.set_index("submission_id").loc[
-                                number, "file_name"], key="original_choice")
+    # Keyed by the newest submission: after a store the picker starts again on the one just stored.
+    labels = {row["submission_id"]: views.submission_label(row) for row in history.to_dict("records")}
+    chosen = left.selectbox("Download the file a submission stored, byte for byte", list(labels),
+                            format_func=labels.get, key=f"original_choice_{history['submission_id'].iloc[0]}")
     name, original = service.original_file(db, user, int(chosen))
     right.download_button("Download original", original, name, key="original_download",
                           icon=":material/download:")

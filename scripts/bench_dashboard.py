@@ -271,7 +271,7 @@ def main() -> int:
     print(f"    a returning visitor (browser cache holds the scripts): median {statistics.median(returning):.2f} s "
           f"[{', '.join(f'{t:.2f}' for t in returning)}]")
     print(f"    very first open after the server started (empty browser profile): {cold:.2f} s")
-    print(f"    then opening its Tartan rug tab (153 x 20 shaded cells): median {rug_tab:.2f} s of 3")
+    print(f"    then opening its Tartan rug tab (153 x 8 shaded cells, one theme): median {rug_tab:.2f} s of 3")
     print(f"(b) metric change on '/advice' re-rendered: median {change_median:.2f} s of {args.runs} "
           f"[{', '.join(f'{t:.2f}' for t in changes)}]; target {METRIC_CHANGE_TARGET:.0f} s: "
           f"{verdict(change_median, METRIC_CHANGE_TARGET)}")

@@ -63,7 +63,8 @@ class Metric:
 
     @property
     def numerator_text(self) -> str:
-        return " + ".join(self.numerator)
+        """The numerator's fields; a sum in brackets, so that a formula built on it reads right."""
+        return " + ".join(self.numerator) if len(self.numerator) == 1 else f"({' + '.join(self.numerator)})"
 
     @property
     def formula(self) -> str:

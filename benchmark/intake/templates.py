@@ -188,6 +188,75 @@ def standard_markdown() -> str:
         "",
         "Generated from `benchmark/intake/standard.py` by `python -m benchmark docs`; do not edit by hand.",
         "",
+        standard_fields_markdown(),
+        CATALOGUE_INTRO,
+        "",
+        "| id | metric | theme | calculation | unit | polarity | definition | legal basis |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| `{metric.id}` | {_cell(metric.name)} | {metric.theme} | {_cell(metric.formula)} | {metric.unit} | "
+        f"{metric.polarity.label} | {_cell(metric.definition)} | {_cell(metric.legal_basis)} |"
+        for metric in CATALOGUE
+    ]
+    lines.append("")
+    return "\n".join(lines)
+
+
+CATALOGUE_INTRO = (
+    "What the network compares, worked out from the fields above. Ids are stable: the command line, page "
+    "addresses and exports use them. Rates per 10,000 use the ONS mid-year estimate of children aged 0-17 for "
+    "the latest year not after the quarter."
+)
+
+
+def standard_fields_markdown() -> str:
+    """The data standard's fields and reading rules, up to the metric catalogue's heading: the document
+    and the Data standard page share its parts (the page lays the tables out as wrapped tables)."""
+    lines = [standard_intro_markdown()]
+    for theme in THEMES.values():
+        lines += [theme_heading_markdown(theme.id),
+                  "| column | label | what to enter | type | required | plausible range | legal basis |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        for spec in columns(theme.id):
+            rule = spec.plausible
+            lines.append(
+                f"| `{spec.name}` | {_cell(spec.label)} | {_cell(spec.description)} | "
+                f"{spec.kind.describe} | {'yes' if spec.required else 'no'} | "
+                f"{_cell(rule.describe) if rule else ''} | {_cell(spec.legal_basis)} |"
+            )
+        lines += [theme_rules_markdown(theme.id), ""]
+    lines += [NIGHTS_NOTE, "", limits_markdown(), "", "## Metric catalogue", ""]
+    return "\n".join(lines)
+
+
+def limits_markdown() -> str:
+    """Why each plausible range is what it is, and the limits on a file."""
+    return "\n".join([
+        "## Plausible ranges",
+        "",
+        "Why each range is what it is (a value outside it is an error, and nothing from the file is stored):",
+        "",
+        *sorted({f"- {rule.describe}: {rule.reason}." for theme in THEMES.values() for spec in theme.fields
+                 if (rule := spec.plausible) is not None}),
+        "",
+        "## Limits on a file",
+        "",
+        "A file beyond any of these is refused at once with a one-line reason, before its figures are read.",
+        "",
+        "| limit | at most | why |",
+        "| --- | --- | --- |",
+        *[f"| {limit.name} | {limit.describe} | {_cell(limit.reason)} |" for limit in INPUT_LIMITS],
+    ])
+
+
+NIGHTS_NOTE = (f"The nights rule allows at most {MAX_NIGHTS_PER_QUARTER} nights per child with an overnight break "
+               "in a quarter (the longest quarter has 92 nights).")
+
+
+def standard_intro_markdown() -> str:
+    """What a return is and how its cells are read."""
+    return "\n".join([
         "One return per authority per financial-year quarter (Q1 = April-June), in up to three theme "
         "files, one per team that owns the data. Each file is a CSV or an .xlsx "
         "with one row per authority per quarter; a file may hold several authorities or quarters. "
@@ -222,61 +291,19 @@ def standard_markdown() -> str:
         "- Counts more than 5 times (or less than a fifth of) the previous quarter are stored with "
         "a warning to check them.",
         "",
-    ]
-    for theme in THEMES.values():
-        lines += [
-            f"## Theme `{theme.id}`: {theme.title}",
-            "",
-            f"{theme.description} Usually sent by: {theme.owner}.",
-            "",
-            f"In the one-workbook return: sheet `{theme.sheet}`.",
-            "",
-            "| column | label | what to enter | type | required | plausible range | legal basis |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
-        ]
-        for spec in columns(theme.id):
-            rule = spec.plausible
-            lines.append(
-                f"| `{spec.name}` | {_cell(spec.label)} | {_cell(spec.description)} | "
-                f"{spec.kind.describe} | {'yes' if spec.required else 'no'} | "
-                f"{_cell(rule.describe) if rule else ''} | {_cell(spec.legal_basis)} |"
-            )
-        if theme.bounds:
-            lines += ["", "Rules between columns:", ""]
-            lines += [f"- `{bound.column}`: {bound.reason}." for bound in theme.bounds]
-        lines.append("")
-    lines += [
-        f"The nights rule allows at most {MAX_NIGHTS_PER_QUARTER} nights per child with an "
-        "overnight break in a quarter (the longest quarter has 92 nights).",
-        "",
-        "## Plausible ranges",
-        "",
-        "Why each range is what it is (a value outside it is an error, and nothing from the file is stored):",
-        "",
-        *sorted({f"- {rule.describe}: {rule.reason}." for theme in THEMES.values() for spec in theme.fields
-                 if (rule := spec.plausible) is not None}),
-        "",
-        "## Limits on a file",
-        "",
-        "A file beyond any of these is refused at once with a one-line reason, before its figures are read.",
-        "",
-        "| limit | at most | why |",
-        "| --- | --- | --- |",
-        *[f"| {limit.name} | {limit.describe} | {_cell(limit.reason)} |" for limit in INPUT_LIMITS],
-        "",
-        "## Metric catalogue",
-        "",
-        "What the network compares, worked out from the fields above. Ids are stable: the command line, "
-        "page addresses and exports use them. Rates per 10,000 use the ONS mid-year estimate of children "
-        "aged 0-17 for the latest year not after the quarter.",
-        "",
-        "| id | metric | theme | calculation | unit | polarity | definition | legal basis |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    lines += [
-        f"| `{metric.id}` | {_cell(metric.name)} | {metric.theme} | {_cell(metric.formula)} | {metric.unit} | "
-        f"{metric.polarity.label} | {_cell(metric.definition)} | {_cell(metric.legal_basis)} |"
-        for metric in CATALOGUE
-    ]
-    lines.append("")
-    return "\n".join(lines)
+    ])
+
+
+def theme_heading_markdown(theme_id: str) -> str:
+    """A theme's heading and who sends it."""
+    theme = THEMES[theme_id]
+    return (f"## Theme `{theme.id}`: {theme.title}\n\n{theme.description} Usually sent by: {theme.owner}.\n\n"
+            f"In the one-workbook return: sheet `{theme.sheet}`.\n")
+
+
+def theme_rules_markdown(theme_id: str) -> str:
+    """The rules between a theme's columns ('' where it has none)."""
+    bounds = THEMES[theme_id].bounds
+    if not bounds:
+        return ""
+    return "\n".join(["", "Rules between columns:", "", *(f"- `{bound.column}`: {bound.reason}." for bound in bounds)])

@@ -1,7 +1,8 @@
 """Plotly figures for the dashboard and the meeting packs, built from engine tables only.
 
 Colours are the Analysis Function accessible palette: the chosen authority in dark blue,
-everything else in grey, and never colour alone (values are labelled, markers differ).
+everything else in grey, and never colour alone (values are labelled, markers differ). Pages draw them
+with `theme=None`: Streamlit's chart theme would repaint the axis text a pale grey below 4.5:1 contrast.
 """
 
 from __future__ import annotations
@@ -27,20 +28,31 @@ SMALL_MARK = "*"  # beside a value resting on small numbers; captions and packs 
 # labels are too small to read and are most of the chart's drawing time in the browser.
 BAR_LABELS_UP_TO = 40
 NAME_WIDTH_PX = 6.5  # room per character of an authority name on a bar chart's axis (11 px text, generous)
-# Quartile band shading: A is always best. Judged measures run blue (best) to pink (worst);
-# neutral measures use shades of grey so that no judgement is implied.
+# Quartile band shading, the one palette of every page and pack: A is always best. Judged measures run
+# blue (best) to pink (worst); neutral measures use shades of grey so that no judgement is implied.
+# Every shaded cell also carries its letter, so a band never rests on colour alone. Text colours keep a
+# contrast of at least 4.5:1 on each shade.
 BAND_COLOURS = {"A": "#12436D", "B": "#6A8FB3", "C": "#D9A6C0", "D": "#801650"}
-NEUTRAL_BAND_COLOURS = {"A": "#3D3D3D", "B": "#7A7A7A", "C": "#B3B3B3", "D": "#E0E0E0"}
-BAND_TEXT = {"A": "white", "B": "white", "C": "black", "D": "white"}
-NEUTRAL_BAND_TEXT = {"A": "white", "B": "white", "C": "black", "D": "black"}
+NEUTRAL_BAND_COLOURS = {"A": "#3D3D3D", "B": "#8C8C8C", "C": "#B3B3B3", "D": "#E0E0E0"}
+BAND_TEXT = {"A": "white", "B": "black", "C": "black", "D": "white"}
+NEUTRAL_BAND_TEXT = {"A": "white", "B": "black", "C": "black", "D": "black"}
+HIGHLIGHT_FILL = "#DDE6EF"  # the chosen authority's row in a table: light blue behind dark text
+# Share of the bar chart's width given to the column of value labels on its right.
+LABEL_COLUMN = 0.12
 
 
 def band_style(band: str | None, neutral: bool) -> str:
-    """CSS for a tartan-rug cell: background by band, text colour that stays readable."""
+    """CSS for a band cell: background by band, text colour that stays readable."""
     if band not in BAND_COLOURS:
-        return "background-color: #FFFFFF; color: #3D3D3D"
+        return "background-color: #FFFFFF; color: #0B0C0C"
     colours, text = (NEUTRAL_BAND_COLOURS, NEUTRAL_BAND_TEXT) if neutral else (BAND_COLOURS, BAND_TEXT)
     return f"background-color: {colours[band]}; color: {text[band]}"
+
+
+def _legend_line(figure: go.Figure, name: str, colour: str, dash: str) -> None:
+    """A reference line's name and value in the legend, where it can overlap nothing."""
+    figure.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=name, hoverinfo="skip",
+                                line={"color": colour, "dash": dash, "width": 2}))
 
 
 def _layout(figure: go.Figure, title: str, height: int, margin: dict[str, int] | None = None) -> go.Figure:
@@ -92,36 +104,40 @@ def bar_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: st
                                    "line": {"color": DARK_GREY, "width": 1}})
     else:
         trace = go.Bar(**common, orientation="h", marker_color=colours)
-    # Value labels sit just beyond each whisker, so the two never overlap.
-    beyond = rows["ci_high"].where(rows["ci_high"].notna(), rows["value"]) if metric.has_interval else rows["value"]
+    # Value labels stand in their own column right of the plot (a second x axis), like a table's last
+    # column: they can never touch a bar, a whisker or a reference line, whatever the values.
     labelled = np.full(len(rows), True) if labels_every_bar(len(rows)) else is_chosen
-    labels_trace = go.Scatter(x=beyond[labelled], y=rows["la_name"][labelled], mode="text",
-                              text=[f" {label}" for label, keep in zip(labels, labelled, strict=True) if keep],
-                              textposition="middle right", textfont={"size": 10}, hoverinfo="skip",
-                              showlegend=False, cliponaxis=False)
+    labels_trace = go.Scatter(x=np.zeros(int(labelled.sum())), y=rows["la_name"][labelled], mode="text",
+                              text=[label for label, keep in zip(labels, labelled, strict=True) if keep],
+                              textposition="middle right", textfont={"size": 11}, hoverinfo="skip",
+                              showlegend=False, cliponaxis=False, xaxis="x2")
     figure = go.Figure([trace, labels_trace])
     median = rows["network_median"].dropna()
     neighbours = rows.loc[is_chosen, "sn_mean"].dropna()
-    median_x = float(median.iloc[0]) if len(median) else None
-    neighbours_x = float(neighbours.iloc[0]) if len(neighbours) else None
-    # Each line's label sits on its outer side (the lower line's to the left), so the two never overlap.
-    median_lower = neighbours_x is not None and median_x is not None and median_x < neighbours_x
-    if median_x is not None:
-        figure.add_vline(x=median_x, line_dash="dash", line_color=DARK_GREY,
-                         annotation_text=f"Network median {metric.format(median_x, short=True)}",
-                         annotation_position="top left" if median_lower else "top right")
-    if neighbours_x is not None:
-        figure.add_vline(x=neighbours_x, line_dash="dot", line_color=TURQUOISE,
-                         annotation_text=f"Neighbour mean {metric.format(neighbours_x, short=True)}",
-                         annotation_position="top right" if median_lower else "top left",
-                         annotation_font_color=TURQUOISE)
+    # The reference lines are named, with their values, in the legend above the plot.
+    if len(median):
+        median_x = float(median.iloc[0])
+        figure.add_vline(x=median_x, line_dash="dash", line_color=DARK_GREY)
+        _legend_line(figure, f"Network median {metric.format(median_x, short=True)}", DARK_GREY, "dash")
+    if len(neighbours):
+        neighbours_x = float(neighbours.iloc[0])
+        figure.add_vline(x=neighbours_x, line_dash="dot", line_color=TURQUOISE)
+        _legend_line(figure, f"Statistical neighbours' mean {metric.format(neighbours_x, short=True)}",
+                     TURQUOISE, "dot")
     # Margins set here, not by Plotly's automargin, which measures every name and draws the chart again:
     # at national scale (153 names) that was a quarter of the browser's work after a metric change.
     longest = max((len(str(name)) for name in rows["la_name"]), default=0)
-    figure.update_xaxes(title=_axis_title(metric), rangemode="normal" if zoomed else "tozero", automargin=False)
+    figure.update_layout(
+        xaxis={"title": _axis_title(metric), "rangemode": "normal" if zoomed else "tozero", "automargin": False,
+               "domain": [0, 1 - LABEL_COLUMN]},
+        xaxis2={"domain": [1 - LABEL_COLUMN + 0.01, 1], "range": [0, 1], "visible": False, "anchor": "y",
+                "fixedrange": True},
+    )
     figure.update_yaxes(title=None, tickfont={"size": 11}, automargin=False)
+    figure.add_annotation(text="Value", xref="x2 domain", yref="paper", x=0, y=1, xanchor="left",
+                          yanchor="bottom", showarrow=False, font={"size": 11})
     return _layout(figure, title, max(320, 24 * len(rows) + 120),
-                   margin={"l": round(NAME_WIDTH_PX * longest) + 16, "r": 60, "t": 90, "b": 60})
+                   margin={"l": round(NAME_WIDTH_PX * longest) + 16, "r": 20, "t": 110, "b": 60})
 
 
 def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: str, *,
@@ -159,8 +175,8 @@ def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title:
                 line={"color": DARK_GREY, "dash": dash, "width": 1}, name=name,
                 showlegend=side == "upper", hoverinfo="skip",
             ))
-    figure.add_hline(y=target * metric.multiplier, line_color=DARK_GREY,
-                     annotation_text=f"{group_label} rate {metric.format(target * metric.multiplier)}")
+    figure.add_hline(y=target * metric.multiplier, line_color=DARK_GREY)
+    _legend_line(figure, f"{group_label} rate {metric.format(target * metric.multiplier)}", DARK_GREY, "solid")
     column = "funnel" if plain else "funnel_adjusted"
     distance = pd.Series(np.abs(stats.overdispersed_funnel(group["numerator"], group["denominator"], kind)["z"]),
                          index=group.index)
@@ -176,20 +192,28 @@ def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title:
             continue
         points = others[subset]
         figure.add_trace(go.Scatter(
-            x=points["denominator"], y=points["value"], mode="markers+text", name=name,
+            x=points["denominator"], y=points["value"], mode="markers", name=name,
             marker={"color": OTHER_GREY if symbol == "circle" else DARK_GREY, "size": 9, "symbol": symbol,
                     "line": {"color": DARK_GREY, "width": 1}},
-            text=np.where(outside[subset], points["la_name"], ""), textposition="top center",
             customdata=points["la_name"], hovertemplate="%{customdata}: %{y:.1f} (n=%{x:,.0f})<extra></extra>",
         ))
     mine = rows[rows["la_code"] == chosen]
     if len(mine):
         figure.add_trace(go.Scatter(
-            x=mine["denominator"], y=mine["value"], mode="markers+text", name=str(mine["la_name"].iloc[0]),
+            x=mine["denominator"], y=mine["value"], mode="markers", name=str(mine["la_name"].iloc[0]),
             marker={"color": DARK_BLUE, "size": 14, "symbol": "diamond"},
-            text=mine["la_name"], textposition="top center", textfont={"color": DARK_BLUE},
-            hovertemplate="%{text}: %{y:.1f} (n=%{x:,.0f})<extra></extra>",
+            customdata=mine["la_name"], hovertemplate="%{customdata}: %{y:.1f} (n=%{x:,.0f})<extra></extra>",
         ))
+    named = pd.concat([mine, others[outside]])
+    y_values = np.concatenate([rows["value"].to_numpy(), limits["lower_99.8"] * metric.multiplier,
+                               limits["upper_99.8"] * metric.multiplier])
+    for (x, y, name), (xanchor, yanchor, xshift, yshift) in zip(
+            named[["denominator", "value", "la_name"]].itertuples(index=False),
+            place_labels(named, (float(sizes.min()), float(sizes.max())),
+                         (float(np.nanmin(y_values)), float(np.nanmax(y_values)))), strict=True):
+        figure.add_annotation(x=x, y=y, text=name, showarrow=False, xanchor=xanchor, yanchor=yanchor,
+                              xshift=xshift, yshift=yshift, bgcolor="rgba(255,255,255,0.85)",
+                              font={"size": 11, "color": DARK_BLUE if name in set(mine["la_name"]) else DARK_GREY})
     denominator_name = (
         "Children aged 0-17" if metric.method is Method.RATE else VALUE_FIELDS[metric.denominator].label
     )
@@ -198,13 +222,59 @@ def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title:
     return _layout(figure, title, 480, margin={"l": 10, "r": 30, "t": 110, "b": 40})
 
 
+FUNNEL_PLOT_PX = (900, 330)  # the plot area a funnel's labels are placed in (width, height), roughly
+# Where a funnel label may go around its dot, in order of preference: (xanchor, yanchor, xshift, yshift).
+LABEL_PLACES = (("center", "bottom", 0, 8), ("center", "top", 0, -8), ("left", "middle", 9, 0),
+                ("right", "middle", -9, 0), ("left", "bottom", 6, 6), ("right", "top", -6, -6),
+                ("left", "top", 6, -6), ("right", "bottom", -6, 6), ("center", "bottom", 0, 26),
+                ("center", "top", 0, -26), ("left", "middle", 9, 18), ("left", "middle", 9, -18))
+
+
+def place_labels(points: pd.DataFrame, x_range: tuple[float, float], y_range: tuple[float, float],
+                 char_px: float = 6.5, line_px: float = 15) -> list[tuple[str, str, int, int]]:
+    """Greedy collision avoidance for a funnel's names: each label takes the first place around its dot
+    whose box (estimated in pixels) overlaps no label already placed and no named dot, or, where every
+    place is taken, the one that overlaps least."""
+    width, height = FUNNEL_PLOT_PX
+
+    def pixels(x: float, y: float) -> tuple[float, float]:
+        return ((x - x_range[0]) / ((x_range[1] - x_range[0]) or 1) * width,
+                (y - y_range[0]) / ((y_range[1] - y_range[0]) or 1) * height)
+
+    def overlap(box: tuple[float, float, float, float], other: tuple[float, float, float, float]) -> float:
+        return (max(0.0, min(box[2], other[2]) - max(box[0], other[0]))
+                * max(0.0, min(box[3], other[3]) - max(box[1], other[1])))
+
+    dots = [pixels(x, y) for x, y in zip(points["denominator"], points["value"], strict=True)]
+    boxes: list[tuple[float, float, float, float]] = [(x - 6, y - 6, x + 6, y + 6) for x, y in dots]
+    chosen = []
+    for (x, y), name in zip(dots, points["la_name"], strict=True):
+        text_width = len(str(name)) * char_px
+        candidates = []
+        for place in LABEL_PLACES:
+            xanchor, yanchor, xshift, yshift = place
+            left = x + xshift - {"left": 0, "center": text_width / 2, "right": text_width}[xanchor]
+            bottom = y + yshift - {"bottom": 0, "middle": line_px / 2, "top": line_px}[yanchor]
+            box = (left, bottom, left + text_width, bottom + line_px)
+            candidates.append((sum(overlap(box, other) for other in boxes), place, box))
+            if candidates[-1][0] == 0:
+                break
+        _, place, box = min(candidates, key=lambda candidate: candidate[0])
+        boxes.append(box)
+        chosen.append(place)
+    return chosen
+
+
 def trend_chart(series: pd.DataFrame, metric: Metric, la_name: str, title: str) -> go.Figure:
     """The authority's last quarters against the network median and its neighbours' mean."""
     figure = go.Figure()
+    last = series.dropna(subset=["value"]).tail(1)
+    # The latest value is said in the legend, where it cannot sit on another line's marker.
+    latest = f"{la_name} (latest {metric.format(float(last['value'].iloc[0]), short=True)})" if len(last) else la_name
     lines = (
         ("network_median", "Network median", DARK_GREY, "dash", "circle-open"),
         ("sn_mean", "Statistical neighbours' mean", TURQUOISE, "dot", "square"),
-        ("value", la_name, DARK_BLUE, "solid", "diamond"),
+        ("value", latest, DARK_BLUE, "solid", "diamond"),
     )
     for column, name, colour, dash, symbol in lines:
         figure.add_trace(go.Scatter(
@@ -213,11 +283,6 @@ def trend_chart(series: pd.DataFrame, metric: Metric, la_name: str, title: str) 
             marker={"symbol": symbol, "size": 9}, connectgaps=False,
             hovertemplate=f"{name} %{{x}}: %{{y:.{metric.decimals}f}}<extra></extra>",
         ))
-    last = series.dropna(subset=["value"]).tail(1)
-    if len(last):
-        figure.add_annotation(x=last["period"].iloc[0], y=float(last["value"].iloc[0]),
-                              text=metric.format(float(last["value"].iloc[0])), showarrow=False, yshift=16,
-                              font={"color": DARK_BLUE})
     figure.update_xaxes(title="Quarter", type="category")
     figure.update_yaxes(title=_axis_title(metric))
     return _layout(figure, title, 400)

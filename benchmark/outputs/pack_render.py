@@ -91,10 +91,8 @@ def section_table(section: MetricSection) -> pd.DataFrame:
                   for value, small in zip(table["value"], table["small_numbers"], strict=True)],
         "Numerator": [_cell(value, 0) for value in table["numerator"]],
         "Denominator": [_cell(value, 0) for value in table["denominator"]],
-        "95% CI": [
-            f"{_cell(low, metric.decimals)}-{_cell(high, metric.decimals)}" if metric.has_interval else ""
-            for low, high in zip(table["ci_low"], table["ci_high"], strict=True)
-        ],
+        "95% interval": [views.interval_text(metric, low, high) if not isinstance(low, str) else low
+                         for low, high in zip(table["ci_low"], table["ci_high"], strict=True)],
         "Rank": [views.rank_text(rank, reported) for rank, reported in zip(table["rank"], table["group_reported"],
                                                                           strict=True)],
         "Band": table["quartile_band"].fillna(""),
@@ -169,7 +167,9 @@ class _PackPDF(FPDF):
             self.set_x(left)
             self.set_font("Helvetica", "B" if bold else "", size)
             for value, width, fill in zip(values, widths, fills, strict=True):
-                dark = fill is not None and (0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2]) < 150
+                # White text only on the darkest fills (bands A and D, the heading): the middle bands take
+                # black text, as on the pages (charts.BAND_TEXT), for a 4.5:1 contrast.
+                dark = fill is not None and (0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2]) < 100
                 self.set_text_color(*((255, 255, 255) if dark else (61, 61, 61)))
                 if fill:
                     self.set_fill_color(*fill)
@@ -609,7 +609,7 @@ def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
         sheets["Revised after sign-off"] = pack.revisions
     for section in pack.sections:
         table = views.comparison_download(section.table, section.metric).drop(
-            columns=["sn_closeness", "england_source"], errors="ignore")
+            columns=[views.HEADINGS["sn_closeness"], views.HEADINGS["england_source"]], errors="ignore")
         sheets[section.metric.id[:31]] = table
     for page in pack.context_pages:
         sheets[f"Context {page.theme}"[:31]] = page.table

@@ -5,16 +5,42 @@ Shared by the dashboard pages and the meeting packs so both show the same words 
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
 
+from benchmark import reference
 from benchmark.analysis import engine, stats
 from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.db import Database
+from benchmark.intake.standard import THEMES, columns
 from benchmark.periods import Period
 
 SMALL_NUMBERS = "small numbers"  # the mark beside a value resting on too few cases to judge
+AUTHORITY = "Authority"  # the column every table pins on the left and highlights the chosen row of
+# Plain-English headings for the engine's, the store's and the audit log's column names: the one place
+# where a name a person reads is chosen, for the pages, the downloads and the packs.
+HEADINGS = {
+    "la_name": AUTHORITY, "la_code": "DfE code", "period": "Quarter", "metric": "Metric", "unit": "Unit",
+    "value": "Value", "numerator": "Numerator", "denominator": "Denominator",
+    "ci_low": "95% interval, lower", "ci_high": "95% interval, upper", "rank": "Rank",
+    "group_reported": "Authorities reporting", "quartile_band": "Quartile band", "top_bottom_20": "Top/bottom 20%",
+    "funnel": "Funnel plot", "network_median": "Network median", "network_mean": "Network mean",
+    "diff_from_median": "Difference from network median", "region_mean": "Region mean",
+    "sn_mean": "Neighbours' mean", "sn_median": "Neighbours' median", "sn_reported": "Neighbours reported",
+    "sn_closeness": "Statistical neighbours (closeness)", "england": "England",
+    "england_source": "England figure from", "rolling_4q": "Rolling 4 quarters", "trend": "Trend (8 quarters)",
+    "flag": "Statement over 12 months old",
+    "submission_id": "Submission", "submitted_at": "Stored at", "submitted_by": "Stored by", "file_name": "File",
+    "theme": "Theme", "row_count": "Rows", "periods": "Quarters", "authorities": "Authorities",
+    "rows_current": "Rows still current", "sha256": "SHA-256 fingerprint",
+    "audit_id": "Entry", "recorded_at": "When", "actor": "Who", "action": "What",
+    "on_behalf_of": "On behalf of", "detail": "Details", "kind": "Reason",
+    "email": "E-mail address", "role": "Role", "authority": AUTHORITY, "name": "Name", "added_at": "Added at",
+    "added_by": "Added by", "notes": "Notes",
+}
+
 FUNNEL_WORDS = {
     "within": "within expected range",
     "above_95": "above 95% limit",
@@ -165,6 +191,38 @@ def rug_headings(metric_ids: list[str]) -> dict[str, str]:
     return {metric_id: METRICS[metric_id].short for metric_id in metric_ids}
 
 
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame with plain-English headings (names already plain are kept)."""
+    return frame.rename(columns=lambda column: HEADINGS.get(column, column))
+
+
+def comparison_view(table: pd.DataFrame, metric: Metric) -> pd.DataFrame:
+    """The comparison a person reads on one screen: the authority, its value with the metric's unit and
+    decimals, the count behind it, the interval, rank, band, funnel position and trend.
+    The group-wide averages are said once above the table, and every column is in the download."""
+    def cell(value: object) -> str:
+        return value if isinstance(value, str) else metric.format(value, short=True)
+
+    view = pd.DataFrame({
+        AUTHORITY: table["la_name"],
+        f"Value ({metric.unit})" if metric.unit not in ("%", "GBP") else "Value": table["value"].map(cell),
+        "Count": [fraction_text(metric, top, bottom) if not isinstance(top, str) else top
+                  for top, bottom in zip(table["numerator"], table["denominator"], strict=True)],
+        "95% interval": [interval_text(metric, low, high) if not isinstance(low, str) else low
+                         for low, high in zip(table["ci_low"], table["ci_high"], strict=True)],
+        "Rank": [rank_text(rank, reported) for rank, reported in
+                 zip(table["rank"], table["group_reported"], strict=True)],
+        "Band": table["quartile_band"].map(lambda band: band if isinstance(band, str) else ""),
+        "Funnel plot": table["funnel"].map(lambda position: funnel_text(metric, position)),
+        "Trend": table["trend"].map(lambda trend: trend if isinstance(trend, str) else ""),
+    })
+    if not metric.has_interval:
+        view = view.drop(columns=["95% interval", "Funnel plot"])
+    if not view["Count"].astype(bool).any():
+        view = view.drop(columns=["Count"])
+    return view
+
+
 def comparison_download(table: pd.DataFrame, metric: Metric) -> pd.DataFrame:
     """The comparison table with numbers rounded as displayed and plain column names, for CSV/xlsx."""
     numeric = ["value", "ci_low", "ci_high", "network_median", "network_mean", "diff_from_median", "region_mean",
@@ -176,7 +234,8 @@ def comparison_download(table: pd.DataFrame, metric: Metric) -> pd.DataFrame:
                 lambda value: round(value, metric.decimals) if isinstance(value, float) else value
             )
     out.insert(4, "unit", metric.unit)
-    return out
+    out["metric"] = metric.name
+    return readable(out)
 
 
 def trend_download(series: pd.DataFrame, metric: Metric, la_name: str) -> pd.DataFrame:
@@ -186,3 +245,149 @@ def trend_download(series: pd.DataFrame, metric: Metric, la_name: str) -> pd.Dat
         out[column] = out[column].astype(float).round(metric.decimals)
     return out.rename(columns={"period": "Quarter", "value": la_name, "network_median": "Network median",
                                "sn_mean": "Statistical neighbours' mean"})
+
+
+def history_view(history: pd.DataFrame) -> pd.DataFrame:
+    """Submissions as people read them, what each covers first and the file's details after."""
+    out = history.drop(columns=["sha256"], errors="ignore").copy()
+    out["theme"] = out["theme"].map(lambda theme: theme_heading(theme) if theme in THEMES else theme)
+    out["submitted_at"] = pd.to_datetime(out["submitted_at"]).dt.strftime("%d %b %Y %H:%M")
+    first = ["submission_id", "submitted_at", "theme", "periods", "authorities", "rows_current"]
+    return readable(out[[*first, *(column for column in out.columns if column not in first)]])
+
+
+def submission_label(row: dict) -> str:
+    """'213: lewisham_advice.csv, stored 14 Nov 2026 23:04' for a picker."""
+    when = pd.Timestamp(row["submitted_at"]).strftime("%d %b %Y %H:%M")
+    return f"{row['submission_id']}: {row['file_name']}, stored {when}"
+
+
+def _detail_text(detail: object) -> str:
+    """An audit entry's JSON details as 'file: x.csv; theme: advice'."""
+    if not isinstance(detail, str) or not detail:
+        return ""
+    try:
+        parsed = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(parsed, dict):
+        return str(parsed)
+    parts = []
+    for key, value in parsed.items():
+        if key == "sha256":
+            continue
+        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        parts.append(f"{key.replace('_', ' ')}: {text}")
+    return "; ".join(parts)
+
+
+def audit_view(log: pd.DataFrame) -> pd.DataFrame:
+    """The audit log in words: authority names, blanks instead of 'None', details as text."""
+    def name(code: object) -> str:
+        return reference.authority_name(code) if isinstance(code, str) and code else ""
+
+    out = log.copy()
+    out["recorded_at"] = pd.to_datetime(out["recorded_at"]).dt.strftime("%d %b %Y %H:%M:%S")
+    out["la_code"] = out["la_code"].map(name)
+    out["on_behalf_of"] = out["on_behalf_of"].map(name)
+    out["detail"] = out["detail"].map(_detail_text)
+    return readable(out.rename(columns={"la_code": "authority"}))[
+        ["Entry", "When", "Who", "What", AUTHORITY, "On behalf of", "Details"]]
+
+
+def members_view(members: pd.DataFrame) -> pd.DataFrame:
+    """Network members without the code column (the authority is named)."""
+    return readable(members.drop(columns=["la_code"]))
+
+
+def metric_catalogue_view(theme_id: str) -> pd.DataFrame:
+    """The metric catalogue of one theme for the Data standard page: the calculation and definition in
+    full, the id people type into the command line and addresses."""
+    return pd.DataFrame([
+        {"Metric": f"{metric.name} ({metric.id})", "Calculation": metric.formula, "Polarity": metric.polarity.label,
+         "Definition": f"{metric.definition} Legal basis: {metric.legal_basis}."}
+        for metric in CATALOGUE if metric.theme == theme_id
+    ])
+
+
+def _median(table: pd.DataFrame) -> object:
+    medians = pd.to_numeric(table["network_median"], errors="coerce").dropna()
+    return float(medians.iloc[0]) if len(medians) else None
+
+
+def finding(metric: Metric, table: pd.DataFrame, la_code: str | None) -> str:
+    """The main finding of a ranking in one sentence: the chart's text alternative."""
+    median = _median(table)
+    median_text = f"the network median is {metric.format(median)}" if median is not None else "no median"
+    rows = table[table["la_code"] == la_code] if la_code else table.iloc[0:0]
+    if rows.empty or isinstance(rows["value"].iloc[0], str) or not _present(rows["value"].iloc[0]):
+        return f"{int(pd.to_numeric(table['value'], errors='coerce').notna().sum())} authorities reported; " \
+               f"{median_text}."
+    mine = rows.iloc[0]
+    side = ""
+    if median is not None and not isinstance(mine["value"], str):
+        side = (" above" if mine["value"] > median else " below" if mine["value"] < median else " at")
+    rank = rank_text(mine["rank"], mine["group_reported"])
+    return (f"{mine['la_name']}: {metric.format(mine['value'])}, rank {rank},{side} the network median "
+            f"({metric.format(median) if median is not None else '-'}).")
+
+
+def funnel_finding(metric: Metric, table: pd.DataFrame, la_code: str | None, plain: bool = False) -> str:
+    """A funnel plot's finding in words: where the chosen authority sits and who is beyond 99.8%, by
+    the limits drawn (adjusted for overdispersion unless `plain`)."""
+    column = "funnel" if plain else "funnel_adjusted"
+    outside = table[table[column].isin(["above_99.8", "below_99.8"])]
+    names = ", ".join(outside["la_name"]) if len(outside) else "none"
+    rows = table[table["la_code"] == la_code] if la_code else table.iloc[0:0]
+    mine = (f"{rows['la_name'].iloc[0]} is {funnel_text(metric, rows[column].iloc[0]) or 'not plotted'}. "
+            if len(rows) else "")
+    return f"{mine}Beyond the 99.8% limits: {names}."
+
+
+def comparison_caption(table: pd.DataFrame, metric: Metric) -> str:
+    """What the comparison table's rows are compared with, said once above it."""
+    median = _median(table)
+    means = pd.to_numeric(table["network_mean"], errors="coerce").dropna()
+    parts = [f"{metric.name}, {metric.polarity.label}"]
+    if median is not None:
+        parts.append(f"network median {metric.format(median)}")
+    if len(means):
+        parts.append(f"network mean {metric.format(float(means.iloc[0]))}")
+    return "; ".join(parts) + ". Rank 1 is best; band A is the best quarter."
+
+
+# Themes in a few words, for column headings and buttons (the full title goes in the help text).
+THEME_HEADINGS = {"short_breaks": "Short breaks", "advice": "Advice into EHC assessments",
+                  "transitions": "Transitions to adulthood"}
+
+
+def theme_heading(theme_id: str) -> str:
+    return THEME_HEADINGS.get(theme_id, THEMES[theme_id].title)
+
+
+PREVIEW_TRANSPOSED_UP_TO = 4  # a file of up to this many rows is previewed one column per row
+
+
+def preview_view(preview: pd.DataFrame, theme_id: str) -> pd.DataFrame:
+    """What will be stored, with each field's label as its heading. A file of a few rows (the usual
+    return: one authority, one quarter) is turned on its side, fields down, so every value is on screen."""
+    labels = {field.name: field.label for field in THEMES[theme_id].fields}
+    out = preview.drop(columns=["la_code"], errors="ignore").rename(columns={**labels, "notes": "Notes"})
+    if len(out) > PREVIEW_TRANSPOSED_UP_TO:
+        return out
+    headings = [f"{row[AUTHORITY]}, {row['Quarter']}" for row in out.to_dict("records")]
+    side = out.drop(columns=[AUTHORITY, "Quarter"]).T
+    side.columns = headings
+    side = side.map(lambda value: "" if value is None or (isinstance(value, float) and math.isnan(value))
+                    else f"{value:,.0f}" if isinstance(value, float) and value.is_integer() else str(value))
+    return side.rename_axis("Field").reset_index()
+
+
+def fields_view(theme_id: str) -> pd.DataFrame:
+    """A theme's fields for the Data standard page: the column name to type, its label, what to enter."""
+    return pd.DataFrame([
+        {"Column": field.name, "Label": field.label, "What to enter": field.description,
+         "Type": field.kind.describe, "Required": "yes" if field.required else "no",
+         "Plausible range": field.plausible.describe if field.plausible else "", "Legal basis": field.legal_basis}
+        for field in columns(theme_id)
+    ])

@@ -109,7 +109,8 @@ def tracker(at: AppTest) -> pd.DataFrame:
 
 
 def rug(at: AppTest) -> pd.DataFrame:
-    return next(item.value for item in at.dataframe if item.value.index.name == "Authority")
+    """The tartan rug, indexed by authority (its first theme's metrics are shown)."""
+    return next(item.value for item in at.dataframe if "Reach per 10k" in item.value.columns).set_index("Authority")
 
 
 def letters(names: object) -> list[str]:
@@ -156,8 +157,8 @@ def test_uploader_sees_the_overview_with_islington_as_a_letter(on_network: Path)
     assert "Camden" in grid["Authority"].tolist() and "Islington" not in grid["Authority"].tolist()
     letter = letters(grid["Authority"])
     assert len(letter) == 1
-    assert grid.loc[grid["Authority"] == letter[0], "Code"].tolist() == [""]
-    assert "206" not in grid["Code"].tolist()
+    assert grid.loc[grid["Authority"] == letter[0], "DfE code"].tolist() == [""]
+    assert "206" not in grid["DfE code"].tolist()
     text = rug(signed_in(UPLOADER, tab="Tartan rug"))
     # Islington is the only anonymous member: one letter among 32 named rows of figures would be Islington,
     # so the rug leaves it out (the tracker's letter shows only which returns arrived)
@@ -183,12 +184,12 @@ def test_uploader_theme_page_letters_islington(on_network: Path) -> None:
     at = signed_in(UPLOADER, page="pages/advice.py", la="206", group="neighbours", view="Table")
     assert_clean(at)
     assert at.selectbox(key="select_la").value == "202"
-    table = next(item.value for item in at.dataframe if "la_name" in item.value.columns)
-    assert "Islington" not in table["la_name"].tolist()
+    table = next(item.value for item in at.dataframe if "Rank" in item.value.columns)
+    assert "Islington" not in table["Authority"].tolist()
     # Islington is one of Camden's ten statistical neighbours (a public list): a letter beside the nine
     # named ones would be Islington, so the neighbours view leaves it out
-    assert not letters(table["la_name"]) and len(table) == 10
-    assert "206" not in table["la_code"].tolist()
+    assert not letters(table["Authority"]) and len(table) == 10
+    assert "206" not in table.to_string()
     at = signed_in(UPLOADER, page="pages/advice.py", la="206", group="neighbours")  # the Ranking tab
     assert_clean(at)
     bars = [name for spec in (json.loads(chart.proto.spec) for chart in at.get("plotly_chart"))
@@ -238,12 +239,13 @@ def test_chair_administration_members_and_audit_log(chair_network: Database, tmp
     assert_clean(at)
     assert [item.value for item in at.title] == ["Administration"]
     assert sidebar_captions(at) == [f"Signed in as {CHAIR} (Chair / administrator)"]
-    members = next(item.value for item in at.dataframe if "email" in item.value.columns)
-    assert {CHAIR, UPLOADER} <= set(members["email"])  # beside the demo's own chair, uploaders and DSCOs
-    assert members.set_index("email").loc[UPLOADER, "authority"] == "Camden"
-    log = next(item.value for item in at.dataframe if "audit_id" in item.value.columns)
-    assert log["audit_id"].tolist() == audit(db)["audit_id"].tolist()[::-1], "not the whole log, newest first"
-    assert {"member added"} <= set(log["action"])
+    members = next(item.value for item in at.dataframe if "E-mail address" in item.value.columns)
+    assert {CHAIR, UPLOADER} <= set(members["E-mail address"])  # beside the demo's own chair, uploaders and DSCOs
+    assert members.set_index("E-mail address").loc[UPLOADER, "Authority"] == "Camden"
+    log = next(item.value for item in at.dataframe if "Entry" in item.value.columns)
+    assert log["Entry"].tolist() == audit(db)["audit_id"].tolist()[::-1], "not the whole log, newest first"
+    assert {"member added"} <= set(log["What"])
+    assert "None" not in log.to_string() and "{" not in "".join(log["Details"]), "raw values in the audit log"
     assert all(item.editing_mode == "read_only" for item in at.dataframe)
     assert not at.data_editor, "an editable table on the Administration page"
     assert "data_editor" not in Path(ADMINISTRATION).read_text(encoding="utf-8")
@@ -259,10 +261,10 @@ def test_chair_administration_members_and_audit_log(chair_network: Database, tmp
         pd.testing.assert_frame_equal(after.iloc[:len(before)], before, obj="earlier audit lines")
         assert after["action"].iloc[len(before):].tolist() == expect
         # the table shows the log as it stood when drawn (a backup is taken below it), newest first
-        shown = next(item.value for item in at.dataframe if "audit_id" in item.value.columns)
-        assert shown["audit_id"].max() >= before["audit_id"].max()
-        assert shown["audit_id"].tolist() == [
-            audit_id for audit_id in after["audit_id"].tolist()[::-1] if audit_id <= shown["audit_id"].max()]
+        shown = next(item.value for item in at.dataframe if "Entry" in item.value.columns)
+        assert shown["Entry"].max() >= before["audit_id"].max()
+        assert shown["Entry"].tolist() == [
+            audit_id for audit_id in after["audit_id"].tolist()[::-1] if audit_id <= shown["Entry"].max()]
         assert not at.data_editor
 
     def add_member(at: AppTest) -> None:
@@ -284,8 +286,8 @@ def test_chair_administration_members_and_audit_log(chair_network: Database, tmp
     click(lambda at: at.button(key="backup").click(), ["backup taken"])
     assert list((tmp_path / "backups").glob("*.duckdb"))
     at.run()
-    shown = next(item.value for item in at.dataframe if "audit_id" in item.value.columns)
-    assert shown["audit_id"].tolist() == audit(db)["audit_id"].tolist()[::-1]
+    shown = next(item.value for item in at.dataframe if "Entry" in item.value.columns)
+    assert shown["Entry"].tolist() == audit(db)["audit_id"].tolist()[::-1]
     last = audit(db).iloc[-1]
     assert last["actor"] == CHAIR and json.loads(last["detail"])["file"].startswith(str(tmp_path / "backups"))
 

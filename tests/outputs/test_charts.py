@@ -48,17 +48,13 @@ def test_only_the_chosen_bar_is_labelled_at_national_scale() -> None:
     assert not charts.labels_every_bar(153) and charts.labels_every_bar(33)
 
 
-@pytest.mark.parametrize(("median", "neighbours", "median_side", "neighbours_side"), [
-    (50.0, 55.0, "left", "right"),
-    (55.0, 50.0, "right", "left"),
-])
-def test_reference_line_labels_sit_on_their_outer_sides(median: float, neighbours: float, median_side: str,
-                                                       neighbours_side: str) -> None:
+@pytest.mark.parametrize(("median", "neighbours"), [(50.0, 55.0), (55.0, 50.0), (5.0, 5.2)])
+def test_reference_lines_are_named_in_the_legend_not_on_the_plot(median: float, neighbours: float) -> None:
     figure = charts.bar_chart(comparison(10, median, neighbours), METRIC, "1", "title")
-    sides = {annotation.text.split(" ")[0]: annotation.xanchor for annotation in figure.layout.annotations}
-    # A label on the left of its line ends at the line (anchored right), and the other way round.
-    assert sides == {"Network": {"left": "right", "right": "left"}[median_side],
-                     "Neighbour": {"left": "right", "right": "left"}[neighbours_side]}
+    legend = [trace.name for trace in figure.data if trace.showlegend is not False]
+    assert legend == [f"Network median {median:.1f}%", f"Statistical neighbours' mean {neighbours:.1f}%"]
+    # The only text on the plot is the heading of the value column: no label can sit on a line or a bar.
+    assert [annotation.text for annotation in figure.layout.annotations] == ["Value"]
 
 
 # --- the funnel plot --------------------------------------------------------------------------------------
@@ -96,7 +92,7 @@ def test_funnel_draws_the_adjusted_limits_around_the_groups_rate() -> None:
     expected = stats.adjusted_funnel_limits(253 / 506, list(line.x), "proportion",
                                             float(table["overdispersion_tau2"].iloc[0]))
     assert list(line.y) == pytest.approx(list(expected["upper_95"] * 100))
-    assert [annotation.text for annotation in figure.layout.annotations] == ["Statistical neighbours rate 50.0%"]
+    assert "Statistical neighbours rate 50.0%" in [trace.name for trace in figure.data]
     small = next(trace for trace in figure.data if trace.name.startswith("Small numbers"))
     assert list(small.customdata) == ["Authority 6"] and small.marker.symbol == "circle-open"
 
@@ -107,11 +103,11 @@ def test_funnel_toggle_draws_the_plain_limits_and_names_their_outliers() -> None
     line = limit_lines(figure)["99.8% limits (chance alone)"]
     assert list(line.y) == pytest.approx(list(stats.funnel_limits(0.5, list(line.x), "proportion")["upper_99.8"]
                                               * 100))
-    others = next(trace for trace in figure.data if trace.name == "Other authorities")
-    assert sorted(text for text in others.text if text) == ["Authority 1", "Authority 5"]
+    assert sorted(annotation.text for annotation in figure.layout.annotations) == [
+        "Authority 1", "Authority 3", "Authority 5"]  # the outliers, and the chosen authority
     adjusted = charts.funnel_chart(table, FUNNEL_METRIC, "3", "title")
-    others = next(trace for trace in adjusted.data if trace.name == "Other authorities")
-    assert not [text for text in others.text if text], "no one is beyond the adjusted 99.8% limits"
+    assert [annotation.text for annotation in adjusted.layout.annotations] == ["Authority 3"], \
+        "no one is beyond the adjusted 99.8% limits"
 
 
 def test_hidden_authorities_leave_the_chart_but_count_in_the_rate() -> None:
@@ -119,7 +115,7 @@ def test_hidden_authorities_leave_the_chart_but_count_in_the_rate() -> None:
     figure = charts.funnel_chart(table, FUNNEL_METRIC, "3", "title", hidden=("Authority 5",))
     others = next(trace for trace in figure.data if trace.name == "Other authorities")
     assert "Authority 5" not in list(others.customdata)
-    assert figure.layout.annotations[0].text == "Network rate 50.0%", "the rate is still the whole group's"
+    assert "Network rate 50.0%" in [trace.name for trace in figure.data], "the rate is still the whole group's"
 
 
 def test_funnel_caption_states_the_method_phi_and_counts() -> None:
@@ -140,3 +136,55 @@ def test_bar_labels_mark_small_numbers() -> None:
     table = comparison(3).assign(small_numbers=[True, False, False])
     labels = value_labels(charts.bar_chart(table, METRIC, "1", "title"))
     assert labels == {"Authority 1": "1.0%" + charts.SMALL_MARK, "Authority 2": "2.0%", "Authority 3": "3.0%"}
+
+
+def test_value_labels_stand_in_their_own_column_right_of_the_bars() -> None:
+    figure = charts.bar_chart(comparison(10), METRIC, "1", "title")
+    labels = next(trace for trace in figure.data if trace.type == "scatter" and trace.mode == "text")
+    assert labels.xaxis == "x2" and set(labels.x) == {0}
+    bars_end, labels_start = figure.layout.xaxis.domain[1], figure.layout.xaxis2.domain[0]
+    assert bars_end < labels_start, "the value column starts right of the plot, past every whisker"
+
+
+def funnel_comparison() -> pd.DataFrame:
+    """Four outliers bunched together at the same size, the chosen authority among them."""
+    sizes = [100.0] * 4 + [100.0 + 10 * index for index in range(20)]
+    values = [95.0, 94.0, 93.5, 5.0] + [50.0 + (index % 5) for index in range(20)]
+    return pd.DataFrame({
+        "la_code": [str(index) for index in range(len(sizes))],
+        "la_name": ["Barking and Dagenham", "Hillingdon", "Kensington and Chelsea", "Hackney",
+                    *(f"Authority {index}" for index in range(20))],
+        "value": values, "denominator": sizes, "numerator": [v * n / 100 for v, n in zip(values, sizes, strict=True)],
+        "funnel": ["above_99.8"] * 3 + ["below_99.8"] + ["within"] * 20,
+        "funnel_adjusted": ["above_99.8"] * 3 + ["below_99.8"] + ["within"] * 20,
+        "small_numbers": [False] * 24, "overdispersion_tau2": [0.0] * 24,
+    })
+
+
+def test_funnel_names_do_not_overlap_each_other() -> None:
+    figure = charts.funnel_chart(funnel_comparison(), METRIC, "0", "title")
+    names = [annotation for annotation in figure.layout.annotations]
+    assert {annotation.text for annotation in names} == {"Barking and Dagenham", "Hillingdon",
+                                                        "Kensington and Chelsea", "Hackney"}
+    # The three names at the same point take different places around their dots.
+    bunched = [(a.xanchor, a.yanchor, a.xshift, a.yshift) for a in names if a.text != "Hackney"]
+    assert len(set(bunched)) == 3
+
+
+def test_funnel_network_rate_is_in_the_legend() -> None:
+    figure = charts.funnel_chart(funnel_comparison(), METRIC, "0", "title")
+    assert any((trace.name or "").startswith("Network rate ") for trace in figure.data)
+
+
+@pytest.mark.parametrize("neutral", [False, True])
+def test_band_text_keeps_a_contrast_of_4_5_to_1(neutral: bool) -> None:
+    def luminance(colour: str) -> float:
+        colour = {"white": "#FFFFFF", "black": "#000000"}.get(colour, colour).lstrip("#")
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    for band in "ABCD":
+        style = dict(part.split(": ") for part in charts.band_style(band, neutral).split("; "))
+        light, dark = sorted((luminance(style["background-color"]), luminance(style["color"])), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 4.5, (band, style)

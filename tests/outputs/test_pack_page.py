@@ -56,7 +56,7 @@ def test_page_renders_with_the_discussion_preview(on_demo: Path) -> None:
     assert [title.value for title in at.title] == ["Meeting pack"]
     assert any("synthetic" in warning.value.lower() for warning in at.warning), "demo data not marked"
     expected = packs.build_pack(open_database(on_demo), packs.PackRequest(LATEST))
-    subheaders = [item.value for item in at.subheader]
+    subheaders = [item.value for item in at.header]
     assert f"For discussion ({len(expected.discussion)} items)" in subheaders
     preview = [frame.value for frame in at.dataframe if "Authority" in frame.value.columns]
     assert len(preview) == 2  # the discussion list, then the authorities' commentary

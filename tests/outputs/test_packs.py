@@ -114,6 +114,14 @@ def sheet_records(sheet: openpyxl.worksheet.worksheet.Worksheet) -> list[dict[st
     return [dict(zip(header, row, strict=True)) for row in rows[1:]]
 
 
+def metric_records(sheet: openpyxl.worksheet.worksheet.Worksheet) -> list[dict[str, openpyxl.cell.Cell]]:
+    """A metric sheet's rows keyed by the engine's column names; its headings are the plain ones people read."""
+    engine_names = {heading: name for name, heading in views.HEADINGS.items() if name != "authority"}
+    records = sheet_records(sheet)
+    assert "la_name" not in records[0] and "Authority" in records[0], "a metric sheet heads its columns plainly"
+    return [{engine_names.get(heading, heading): cell for heading, cell in record.items()} for record in records]
+
+
 def slide_texts(slide: object) -> list[str]:
     """Every piece of text on a slide: text frames, table cells, chart categories and series names."""
     texts = []
@@ -613,7 +621,7 @@ def test_xlsx_metric_sheets_hold_the_engines_numbers_as_numbers(network_xlsx: op
                                                                 compared: dict[str, pd.DataFrame]) -> None:
     checked = 0
     for metric in CATALOGUE:
-        rows = {row["la_code"].value: row for row in sheet_records(network_xlsx[metric.id])}
+        rows = {row["la_code"].value: row for row in metric_records(network_xlsx[metric.id])}
         table = compared[metric.id]
         assert set(rows) == set(table["la_code"]), metric.id
         for record in table.to_dict("records"):
@@ -788,7 +796,7 @@ def test_external_xlsx_names_no_other_authority_and_no_small_count(external_xlsx
     assert "Camden" in text
     assert external_xlsx.sheetnames[-2:] == ["Scorecard Camden", "Definitions"], "a page for another authority"
     for metric in CATALOGUE:
-        rows = sheet_records(external_xlsx[metric.id])
+        rows = metric_records(external_xlsx[metric.id])
         for row in rows:
             for column in count_columns(metric):
                 value = row[column].value
@@ -983,7 +991,7 @@ def test_external_rate_does_not_give_the_population_back(external_xlsx: openpyxl
         populations = {name: population for name, population in zip(
             compared[metric.id]["la_name"], compared[metric.id]["denominator"], strict=True) if present(population)}
         half = 0.5 * 10 ** -metric.decimals
-        for row in sheet_records(external_xlsx[metric.id]):
+        for row in metric_records(external_xlsx[metric.id]):
             name, value, numerator = row["la_name"].value, row["value"].value, row["numerator"].value
             if name == "Camden" or not isinstance(value, int | float) or not isinstance(numerator, int | float):
                 continue
@@ -1102,7 +1110,7 @@ def test_cli_pack_writes_a_workbook(closed_copy: Path, tmp_path: Path, benchmark
     book = workbook(out.read_bytes())
     assert book.sheetnames == [*FIXED_SHEETS, *(metric.id for metric in CATALOGUE), *CONTEXT_SHEETS, "Definitions"]
     assert set(metric.id for metric in CATALOGUE) <= set(book.sheetnames)
-    rows = sheet_records(book["adv_6wk_pct"])
+    rows = metric_records(book["adv_6wk_pct"])
     values = [row["value"] for row in rows if row["value"].value is not None]
     assert len(rows) == 33 and len(values) >= 30 and all(cell.data_type == "n" for cell in values)
 
@@ -1114,3 +1122,9 @@ def test_cli_pack_refuses_a_bad_format(closed_copy: Path, tmp_path: Path, benchm
     assert result.returncode == 2
     assert "invalid choice" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_xlsx_discussion_sheet_reads_plainly(network_xlsx: openpyxl.Workbook) -> None:
+    rows = sheet_records(network_xlsx["For discussion"])
+    assert rows and set(rows[0]) == {"Reason", "Authority", "Metric", "Details"}
+    assert {row["Metric"].value for row in rows} <= {metric.name for metric in CATALOGUE}

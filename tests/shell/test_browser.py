@@ -29,6 +29,7 @@ from benchmark.access.network import SYNTHETIC_LABEL
 from benchmark.db import close_database, open_database
 from benchmark.intake.demo import LAST_QUARTER, MISSING_RETURNS
 from benchmark.intake.standard import THEMES
+from benchmark.outputs import views
 
 pytestmark = pytest.mark.browser
 
@@ -46,11 +47,12 @@ NAVIGATION = [
     ("Upload", "upload", "Upload a quarterly return", 0),
     ("Data standard", "data_standard", "Data standard", 0),
     ("Administration", "administration", "Administration", 0),  # a chair's page; the demo runs as chair
+    ("Accessibility", "accessibility", "Accessibility statement", 0),
 ]
 # Tables each page shows with the default choices (st.dataframe, drawn by the data grid).
 # (The meeting pack: the discussion list and the demo's commentary.)
 TABLES = {"overview": 1, "my_authority": 4, "short_breaks": 2, "advice": 1, "transitions": 1, "published": 3,
-          "meeting_pack": 2, "upload": 1, "data_standard": 0, "administration": None}
+          "meeting_pack": 2, "upload": 1, "data_standard": 0, "administration": None, "accessibility": 0}
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +95,8 @@ def tour(server: tuple[str, Path], browser: Browser) -> Iterator[Page]:
 
 def tracker_status(page: Page, la_code: str, theme_id: str) -> str:
     """What the Network overview's tracker says for an authority and theme (its CSV, via the grid toolbar)."""
-    rows = {row["Code"]: row for row in csv.DictReader(io.StringIO(download_table_csv(page, 0)))}
-    return rows[la_code][THEMES[theme_id].title]
+    rows = {row["DfE code"]: row for row in csv.DictReader(io.StringIO(download_table_csv(page, 0)))}
+    return rows[la_code][views.theme_heading(theme_id)]
 
 
 def metric_value(page: Page, label: str) -> str:
@@ -116,8 +118,8 @@ def test_page_from_navigation(tour: Page, server: tuple[str, Path], link: str, s
     assert tour.url.split("?")[0].rstrip("/") == (server[0] if slug == "overview" else f"{server[0]}/{slug}")
     assert_no_exception(tour, server[1])
     assert tour.locator("h1").first.inner_text().strip() == title
-    # The Published context page shows DfE's real figures: no "invented figures" banner above them.
-    banners = 0 if slug == "published" else 1
+    # Published context shows DfE's real statistics, and the accessibility statement no figures: no banner.
+    banners = 0 if slug in ("published", "accessibility") else 1
     assert tour.get_by_text(SYNTHETIC_LABEL).count() == banners, "the demo network is not marked as synthetic"
     assert tour.get_by_test_id("stPlotlyChart").count() == charts
     assert tour.locator(".js-plotly-plot").count() == charts, "a chart did not draw"
@@ -211,9 +213,9 @@ def test_tabs_show_each_view_and_download_its_table(page: Page, server: tuple[st
     assert download.value.suggested_filename == "ehcp_20wk_pct_2025-26_Q4_network.xlsx"
     sheet = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
-    names = [dict(zip(rows[0], row, strict=True))["la_name"] for row in rows[1:]]
+    names = [dict(zip(rows[0], row, strict=True))["Authority"] for row in rows[1:]]
     assert len(names) == len(shown) == 33 and "Camden" in names
-    assert sorted(names) == sorted(row["la_name"] for row in shown)
+    assert sorted(names) == sorted(row["Authority"] for row in shown)
     assert_no_exception(page, log)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "advice_table_tab.png"), full_page=True)

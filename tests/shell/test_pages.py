@@ -23,6 +23,7 @@ from benchmark.analysis import summary
 from benchmark.analysis.metrics import METRICS, metrics_for_theme
 from benchmark.db import Database, close_database, open_database
 from benchmark.intake.standard import THEMES, VALUE_FIELDS
+from benchmark.outputs import accessibility, views
 from benchmark.periods import Period
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,8 +41,11 @@ TITLES = {
     "pages/upload.py": "Upload a quarterly return",
     "pages/data_standard.py": "Data standard",
     "pages/administration.py": "Administration",  # only in a chair's navigation (the demo runs as chair)
+    "pages/accessibility.py": "Accessibility statement",
 }
 PAGES = list(TITLES)
+# Pages that show no synthetic figures: DfE's real statistics, and the accessibility statement.
+UNBANNERED = ["pages/published.py", "pages/accessibility.py"]
 THEME_PAGES = {"short_breaks": "pages/short_breaks.py", "advice": "pages/advice.py",
                "transitions": "pages/transitions.py"}
 # Pages whose content depends on the chosen authority (an "Authority" selectbox).
@@ -71,15 +75,15 @@ def assert_clean(at: AppTest) -> None:
 
 def texts(at: AppTest) -> str:
     """Everything a reader sees as text: titles, captions, markdown, alerts, metric labels and values."""
-    parts = [item.value for kind in ("title", "subheader", "caption", "markdown", "info", "warning", "success")
-             for item in getattr(at, kind)]
+    kinds = ("title", "header", "subheader", "caption", "markdown", "info", "warning", "success")
+    parts = [item.value for kind in kinds for item in getattr(at, kind)]
     parts += [f"{item.label} {item.value}" for item in at.metric]
     return "\n".join(str(part) for part in parts)
 
 
 def tables_with(at: AppTest, column: str) -> list[pd.DataFrame]:
     """The st.dataframe tables on the page that have `column` (keys are not exposed for dataframes)."""
-    frames = [item.value for item in at.dataframe]
+    frames = [item.value for item in at.dataframe] + [item.value for item in at.table]
     return [frame for frame in frames if column in frame.columns or column in (frame.index.name, )]
 
 
@@ -115,6 +119,14 @@ def writable_demo(demo_db: Database, monkeypatch: pytest.MonkeyPatch) -> Databas
     return demo_db
 
 
+def preview_records(at: AppTest) -> pd.DataFrame:
+    """The Upload page's "What will be stored" as one row per authority and quarter, headed by field labels,
+    whether the page shows it on its side (a few rows: fields down) or as it is."""
+    for frame in tables_with(at, "Field"):
+        return frame.set_index("Field").T.reset_index(drop=True)
+    return next(iter(tables_with(at, "Effect")), pd.DataFrame())
+
+
 def test_every_page_in_the_navigation_is_covered() -> None:
     registered = re.findall(r"st\.Page\(\s*\"(pages/[a-z_]+\.py)\"", (ROOT / "app.py").read_text())
     assert registered and sorted(registered) == sorted(PAGES)
@@ -127,8 +139,9 @@ def test_page_renders_with_demo_data(page: str, on_demo: Path) -> None:
     at = open_page(page)
     assert_clean(at)
     assert [title.value for title in at.title] == [TITLES[page]]
-    if page == "pages/published.py":  # DfE's real figures: no "invented figures" banner above them
-        assert not any(SYNTHETIC_LABEL in warning.value for warning in at.warning)
+    if page in UNBANNERED:
+        assert not any(SYNTHETIC_LABEL in warning.value for warning in at.warning), "banner above real data"
+    if page == "pages/published.py":
         assert "every figure on this page is DfE's real published data" in texts(at)
     else:
         assert any(SYNTHETIC_LABEL in warning.value for warning in at.warning), "demo data not marked synthetic"
@@ -139,21 +152,24 @@ def test_overview_shows_tracker_and_rug(on_demo: Path) -> None:
     assert at.query_params["period"] == LATEST
     tracker = tables_with(at, "Authority")[0]
     assert len(tracker) == 33
-    city = tracker.set_index("Code").loc["201"]
-    assert city[THEMES["transitions"].title] == "overdue"
-    assert city[THEMES["advice"].title].startswith("returned ")
+    city = tracker.set_index("DfE code").loc["201"]
+    assert city[views.theme_heading("transitions")] == "overdue"
+    assert city[views.theme_heading("advice")].startswith("returned ")
     metrics = {item.label: item.value for item in at.metric}
     assert metrics["Overdue returns"] == "3"
     assert metrics["Resubmissions"] == "1"
     assert [tab.label for tab in at.tabs] == ["Returns tracker", "Tartan rug"]
-    assert not [frame for frame in (item.value for item in at.dataframe) if frame.index.name == "Authority"], (
-        "the rug is built only when its tab is open")
+    assert not tables_with(at, "Reach per 10k"), "the rug is built only when its tab is open"
     at = open_page("pages/overview.py", tab="Tartan rug")
-    assert not tables_with(at, "Code"), "the tracker's tab is closed"
-    rug = [frame for frame in (item.value for item in at.dataframe) if frame.index.name == "Authority"]
+    assert not tables_with(at, "DfE code"), "the tracker's tab is closed"
+    rug = tables_with(at, "Reach per 10k")
     assert rug and len(rug[0]) == 33
-    assert rug[0].loc["Camden"].str.contains(r"\([ABCD]\)$").any(), "rug cells carry the band letter"
-    assert "Advice in 6 weeks %" in rug[0].columns and "adv_6wk_pct" not in rug[0].columns, "headings are labels"
+    camden = rug[0].set_index("Authority").loc["Camden"]
+    assert camden.str.contains(r"\([ABCD]\)$").any(), "rug cells carry the band letter"
+    assert "Advice in 6 weeks %" not in rug[0].columns, "one theme's metrics at a time"
+    advice = tables_with(open_page("pages/overview.py", tab="Tartan rug", rug_theme=views.theme_heading("advice")),
+                          "Authority")[0]
+    assert "Advice in 6 weeks %" in advice.columns and "adv_6wk_pct" not in advice.columns, "headings are labels"
 
 
 def test_overview_opens_with_how_the_network_is_doing(on_demo: Path) -> None:
@@ -226,7 +242,7 @@ def test_theme_page_tabs_draw_ranking_funnel_trend_and_table(theme_id: str, on_d
 
 def test_data_standard_lists_every_field_and_metric(on_demo: Path) -> None:
     at = open_page("pages/data_standard.py")
-    shown = texts(at)
+    shown = texts(at) + " ".join(table.value.to_string() for table in at.table)
     missing = [name for name in VALUE_FIELDS if name not in shown]
     assert not missing, f"fields not on the Data standard page: {missing}"
     assert all(metric_id in shown for metric_id in METRICS)
@@ -268,6 +284,8 @@ def test_page_with_empty_database_says_what_to_do(page: str, on_empty: Path) -> 
         assert "Nothing stored yet." in texts(at)
     elif page == "pages/data_standard.py":  # the standard needs no data
         assert "sb_children_total" in texts(at)
+    elif page == "pages/accessibility.py":  # the statement needs no data
+        assert accessibility.STANDARD in texts(at) and accessibility.LAST_TESTED in texts(at)
     else:  # administration: members and groups are set up before any return arrives
         assert at.dataframe
 
@@ -371,7 +389,7 @@ def test_my_authority_scorecard_for_each_theme(on_demo: Path) -> None:
     at = open_page("pages/my_authority.py", la="202", period=LATEST)
     assert_clean(at)
     assert not at.info
-    assert [item.value for item in at.subheader] == [theme.title for theme in THEMES.values()] + ["Published context"]
+    assert [item.value for item in at.header] == [theme.title for theme in THEMES.values()] + ["Published context"]
     cards = tables_with(at, "Metric")
     assert [len(card) for card in cards] == [len(metrics_for_theme(theme_id)) for theme_id in THEMES]
     assert (cards[1]["Value"] != "-").all()
@@ -425,12 +443,12 @@ def test_upload_good_file_previews_then_stores_once(writable_demo: Database, mak
     at.run()
     assert_clean(at)
     assert any("valid" in item.value and "Ready to store" in item.value for item in at.success)
-    preview = tables_with(at, "Effect")
-    assert preview, "no preview table"
-    row = preview[0].iloc[0]
-    assert (row["Authority"], row["Quarter"]) == ("Camden", LATEST)
+    preview = preview_records(at)
+    assert len(preview) == 1, "no preview table"
+    row = preview.iloc[0]
+    assert tables_with(at, f"Camden, {LATEST}"), "the one row is headed by its authority and quarter"
     assert row["Effect"].startswith("replaces the return stored")
-    assert row["adv_requests"] == 61
+    assert row[VALUE_FIELDS["adv_requests"].label] == "61"
     assert _submissions(db) == before, "stored before the confirm step"
 
     button = at.button(key="store_button")
@@ -445,7 +463,9 @@ def test_upload_good_file_previews_then_stores_once(writable_demo: Database, mak
                       "AND field = 'adv_requests'", [LATEST])
     assert value == 61
     assert any(f"stored as submission {stored['submission_id']}" in item.value for item in at.success)
-    assert f"Where it now sits, {LATEST}" in [item.value for item in at.subheader]
+    assert f"Where it now sits, {LATEST}" in [item.value for item in at.header]
+    picker = next(item for item in at.selectbox if str(item.key).startswith("original_choice"))
+    assert picker.value == stored["submission_id"], "the download picker still points at an older submission"
     assert not at.button, "the store button is still offered after storing"
 
     # A second click (the same button, as a double click delivers it) stores nothing more.
@@ -501,8 +521,8 @@ def test_upload_xlsx(writable_demo: Database, make_xlsx: Callable, example_row: 
         "city_transitions.xlsx", content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     at.run()
     assert_clean(at)
-    preview = tables_with(at, "Effect")[0].iloc[0]
-    assert (preview["Authority"], preview["Effect"]) == ("City of London", "new return")
+    assert tables_with(at, f"City of London, {LATEST}")
+    assert preview_records(at).iloc[0]["Effect"] == "new return"
 
 
 def test_upload_one_workbook_with_a_sheet_per_theme(writable_demo: Database, example_row: Callable) -> None:
@@ -548,12 +568,11 @@ def test_first_upload_into_empty_database_fills_the_pages(tmp_db: Database, make
     content = make_csv("advice", [example_row("advice", "202", LATEST), example_row("advice", "201", LATEST)])
     at = open_page("pages/upload.py", local=True)
     at.file_uploader(key="return_file").upload("two_boroughs.csv", content, "text/csv").run()
-    preview = tables_with(at, "Effect")[0]
-    assert preview["Effect"].tolist() == ["new return", "new return"]
+    assert preview_records(at)["Effect"].tolist() == ["new return", "new return"]
     at.button(key="store_button").click().run()
     assert_clean(at)
     assert _submissions(tmp_db) == 1
-    assert tables_with(at, "submission_id"), "the history does not list the new submission"
+    assert tables_with(at, "Submission"), "the history does not list the new submission"
     at.switch_page("pages/advice.py").run()
     assert_clean(at)
     assert not at.info or "not in this peer group" not in at.info[0].value
@@ -565,12 +584,12 @@ def test_preview_after_storing_does_not_claim_to_replace_itself(writable_demo: D
     content = make_csv("transitions", [example_row("transitions", "201", LATEST)])  # missing in the demo
     at = open_page("pages/upload.py", local=True)
     at.file_uploader(key="return_file").upload("city_transitions.csv", content, "text/csv").run()
-    assert tables_with(at, "Effect")[0]["Effect"].tolist() == ["new return"]
+    assert preview_records(at)["Effect"].tolist() == ["new return"]
     at.button(key="store_button").click().run()
     assert_clean(at)
     success = " ".join(item.value for item in at.success)
     assert "stored as submission" in success and "replaces" not in success
-    effects = [effect for table in tables_with(at, "Effect") for effect in table["Effect"]]
+    effects = preview_records(at).get("Effect", pd.Series(dtype=str)).tolist()
     assert not any(effect.startswith("replaces") for effect in effects), effects
 
 

@@ -18,8 +18,9 @@ VIEWS = ("Returns tracker", "Tartan rug")
 
 
 def _tracker(db: Database, user: User | None, period: Period) -> None:
-    headings = {key: views.theme_heading(key) for key in THEMES}
-    grid = views.readable(service.tracker_grid(db, user, period)).rename(columns=headings)
+    grid = service.tracker_grid(db, user, period)
+    headings = {key: views.theme_heading(key) for key in THEMES if key in grid.columns}  # the network's themes
+    grid = views.readable(grid).rename(columns=headings)
     styled = grid.style.map(lambda text: f"background-color: #FBE3D6; color: {charts.DARK_PINK}; font-weight: bold"
                             if str(text).startswith("overdue") else "", subset=list(headings.values()))
     ui.table(styled, "tracker_table", height=min(38 + 35 * len(grid), 560), column_config={
@@ -74,7 +75,7 @@ def _summary(db: Database, user: User | None, period: Period) -> None:
     """How the network is doing: headline figures, their changes and what stands out, per theme."""
     overview = service.network_summary(db, user, period)
     table = overview.table()
-    st.subheader(f"How the network is doing, {period}")
+    st.header(f"How the network is doing, {period}")
     for theme in overview.themes:
         with st.container(border=True):
             st.markdown(f"**{theme.title}**: {theme.returns_received} of {theme.returns_expected} returns received")
@@ -85,8 +86,8 @@ def _summary(db: Database, user: User | None, period: Period) -> None:
                         "Nothing stands out for discussion in this theme.")
     st.caption(f"{SUMMARY_METHODS} What stands out is raised only on evidence (funnel limits allowing for variation "
                "between authorities, significant trends, statements not reviewed, the bottom 20% three quarters "
-               "running), strongest first, the first few per theme; the Meeting pack page and `python -m benchmark "
-               "discussion --all` give the full list.")
+               "running), strongest first, the first few per theme; the Meeting pack page and the command "
+               "python -m benchmark discussion --all give the full list.")
 
 
 db = ui.database()

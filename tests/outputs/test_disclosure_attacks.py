@@ -23,7 +23,7 @@ from benchmark.analysis import engine
 from benchmark.analysis.metrics import CATALOGUE, METRICS, POPULATION, Method, Metric
 from benchmark.db import Database, close_database, open_database
 from benchmark.intake.standard import THEMES, Kind
-from benchmark.outputs import disclosure, exports
+from benchmark.outputs import disclosure, exports, views
 from benchmark.outputs.disclosure import RULES, SUPPRESSED
 from benchmark.outputs.packs import PackRequest
 from benchmark.periods import Period
@@ -202,8 +202,10 @@ def external_xlsx(db: Database) -> openpyxl.Workbook:
 
 
 def sheet_table(workbook: openpyxl.Workbook, metric: Metric) -> pd.DataFrame:
+    """A metric's sheet with the engine's column names back in place of its plain-English headings."""
     rows = list(workbook[metric.id[:31]].iter_rows(values_only=True))
-    return pd.DataFrame(rows[1:], columns=rows[0])
+    engine_names = {heading: name for name, heading in views.HEADINGS.items() if name != "authority"}
+    return pd.DataFrame(rows[1:], columns=rows[0]).rename(columns=engine_names)
 
 
 # --------------------------------------------------------------------------- finding 1: rolling windows

@@ -1126,5 +1126,7 @@ def test_cli_pack_refuses_a_bad_format(closed_copy: Path, tmp_path: Path, benchm
 
 def test_xlsx_discussion_sheet_reads_plainly(network_xlsx: openpyxl.Workbook) -> None:
     rows = sheet_records(network_xlsx["For discussion"])
-    assert rows and set(rows[0]) == {"Reason", "Authority", "Metric", "Details"}
-    assert {row["Metric"].value for row in rows} <= {metric.name for metric in CATALOGUE}
+    assert rows and set(rows[0]) == {"Theme", "Authority", "What stands out", "Strength"}
+    assert {row["Theme"].value for row in rows} <= {theme.title for theme in THEMES.values()}
+    assert not {metric.id for metric in CATALOGUE} & {word for row in rows
+                                                      for word in str(row["What stands out"].value).split()}

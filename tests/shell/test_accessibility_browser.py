@@ -43,16 +43,24 @@ STREAMLIT_MARKUP = "[data-testid=stSidebarNav]"
 
 @pytest.fixture(scope="module")
 def servers(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A dashboard over a copy of the demo network and one over an empty database (base URLs)."""
+    """Dashboards (base URLs) over a copy of the demo network, over an empty database, and over a copy of
+    the demo's returns as a real network's database (the demo itself stores no returns). The last two are
+    served without sign-in as allowed on a machine nobody else reaches."""
     close_database(demo_build.path)
     folder = tmp_path_factory.mktemp("accessibility")
     demo = copy_database(demo_build.path, folder / "demo.duckdb")
     empty = folder / "empty.duckdb"
     open_database(empty)
     close_database(empty)
+    local = copy_database(demo_build.path, folder / "network.duckdb")
+    open_database(local).set_setting("demo", "false")
+    close_database(local)
+    secrets = folder / "secrets.toml"
+    secrets.write_text("[dsco]\nallow_without_sign_in = true\n", encoding="utf-8")
     with streamlit_server(demo, folder / "demo.log") as demo_url, \
-            streamlit_server(empty, folder / "empty.log") as empty_url:
-        yield {"demo": demo_url, "empty": empty_url}
+            streamlit_server(empty, folder / "empty.log", secrets=secrets) as empty_url, \
+            streamlit_server(local, folder / "local.log", secrets=secrets) as local_url:
+        yield {"demo": demo_url, "empty": empty_url, "local": local_url}
 
 
 def laptop_page(browser: Browser) -> Page:
@@ -142,7 +150,7 @@ def test_upload_and_meeting_pack_by_keyboard_only(servers: dict[str, str], brows
     page = laptop_page(browser)
     return_file = tmp_path / "camden_advice.csv"
     return_file.write_bytes(make_csv("advice", [example_row("advice", "202", str(LAST_QUARTER))]))
-    visit(page, f"{servers['demo']}/upload")
+    visit(page, f"{servers['local']}/upload")
 
     tab_to(page, "!!element.closest('[data-testid=stFileUploader]') && element.innerText.includes('Upload')")
     with page.expect_file_chooser() as chooser:

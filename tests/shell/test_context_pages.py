@@ -23,7 +23,7 @@ def _context_table(at: AppTest) -> pd.DataFrame:
 def test_theme_page_ends_with_its_published_context(theme_id: str, on_demo: Path) -> None:
     at = open_page(THEME_PAGES[theme_id], la="202")
     assert_clean(at)
-    assert at.subheader[-1].value == "Published context"
+    assert at.header[-1].value == "Published context"
     table = _context_table(at)
     assert table["Measure"].tolist() == [measure.short for measure in pm.measures_for_theme(theme_id)]
     assert "Open Government Licence" in texts(at)

@@ -149,10 +149,12 @@ def _reasons(metric: Metric, row: dict, before: dict, period: Period) -> list[Re
 
 
 def find_items(db: Database, period: Period, group: str = "network", for_la: str | None = None,
-               themes: tuple[str, ...] = tuple(THEMES), names: dict[str, str] | None = None) -> list[Item]:
-    """Every item for the quarter, strongest first; `names` maps codes to names as the reader sees them."""
+               themes: tuple[str, ...] = tuple(THEMES), names: dict[str, str] | None = None,
+               revised: bool = False) -> list[Item]:
+    """Every item for the quarter, strongest first; `names` maps codes to names as the reader sees them;
+    `revised` reads a signed-off quarter with the returns revised after sign-off."""
     peers = engine.peer_group(db, group, for_la)
-    table = engine.group_scorecard(db, peers)
+    table = engine.group_scorecard(db, peers, revised)
     if not len(table):
         return []
     wanted = [metric_id for metric_id, metric in METRICS.items() if metric.theme in themes]

@@ -201,7 +201,8 @@ def _discussion_lists(db: Database, request: PackRequest, members: list[str], na
     """(shortlist, every item, how many were left out of the shortlist), as the audience may see them:
     figures only for the closed network, and no code for an authority shown as a letter."""
     by_code = {code: names.get(reference.authority_name(code), reference.authority_name(code)) for code in members}
-    items = discussion.find_items(db, request.period, request.group, request.own_la, request.themes, by_code)
+    items = discussion.find_items(db, request.period, request.group, request.own_la, request.themes, by_code,
+                                  request.revised)
     items = _outward_items(db, request, items, members, names, sections)
     shown, left_out = discussion.shortlist(items)
     figures = request.audience == "network"
@@ -263,7 +264,8 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
     withheld = frozenset(section.metric.id for section in sections if request.audience == "external"
                          and (section.table["value"].astype(str) == SUPPRESSED).any())
     overview = summary.network_summary(db, request.period, request.group, request.own_la, request.themes,
-                                       shortlist["sentence"].tolist(), shortlist["theme"].tolist(), withheld)
+                                       shortlist["sentence"].tolist(), shortlist["theme"].tolist(), withheld,
+                                       revised=request.revised)
     notes = pack_commentary(db, request, members, hidden, names)
     for section in sections:
         mine = notes[notes["subject"] == section.metric.id] if len(notes) else notes

@@ -17,7 +17,7 @@ from benchmark.access import rights
 from benchmark.access.rights import AccessDenied, Role, User, local_operator
 from benchmark.db import Database
 from benchmark.intake import commentary
-from benchmark.intake.standard import columns
+from benchmark.intake.standard import COMMON_FIELDS, columns
 from benchmark.outputs import pack_render, packs
 from benchmark.periods import Period
 
@@ -49,6 +49,18 @@ def test_a_notes_cell_becomes_the_commentary_on_its_theme(network: Database):
     assert service.commentary_for(network, CHAIR, "202", P) == {"advice": "Recording system changed in May."}
     audit = network.frame("SELECT la_code, detail FROM audit_log WHERE action = 'commentary written'")
     assert audit["la_code"].tolist() == ["202"] and '"subject": "advice"' in audit["detail"][0]
+
+
+def test_the_standard_says_a_notes_cell_is_the_commentary_on_its_theme_and_its_limit():
+    notes = next(field for field in COMMON_FIELDS if field.name == "notes")
+    assert notes.description.startswith("The authority's commentary on this theme for the quarter")
+    assert f"at most {commentary.MAX_CHARS:,} characters" in notes.description
+
+
+def test_a_blank_notes_cell_in_a_later_return_leaves_the_commentary(network: Database):
+    result = service.store(network, CHAIR, "again.csv", return_csv("advice", [advice("202", 12)]), today=TODAY)
+    assert result.stored, result.report.errors
+    assert service.commentary_for(network, CHAIR, "202", P) == {"advice": "Recording system changed in May."}
 
 
 def test_the_authoritys_dsco_or_uploader_writes_commentary_versioned_and_audited(network: Database):

@@ -44,6 +44,13 @@ WORSENING_TREND = "worsening_trend"
 STATEMENT_OVERDUE = "statement_overdue"
 BOTTOM_20_RUNNING = "bottom_20_running"
 KINDS = (BEYOND_998, BEYOND_95_TWICE, WORSENING_TREND, STATEMENT_OVERDUE, BOTTOM_20_RUNNING)
+KIND_WORDS = {  # each kind as a reader sees it in a short column
+    BEYOND_998: "beyond the 99.8% limits",
+    BEYOND_95_TWICE: "beyond the 95% limits this quarter and last",
+    WORSENING_TREND: "worsening trend",
+    STATEMENT_OVERDUE: f"statement not reviewed in {STATEMENT_STALE_MONTHS} months",
+    BOTTOM_20_RUNNING: f"bottom 20% for {BOTTOM_RUN_QUARTERS} quarters",
+}
 ITEM_COLUMNS = ("la_code", "la_name", "theme", "metric", "kind", "sentence", "strength")
 
 

@@ -336,7 +336,8 @@ def pack_commentary(db: Database, request: PackRequest, members: list[str], hidd
 def _answering(notes: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     """Each commentary with the discussion items (or narrative requests) on the same authority and
     metric it answers, so the pack prints it beside them."""
-    answers = items.groupby(["la_name", "metric"])["kind"].agg("; ".join) if len(items) else pd.Series(dtype=object)
+    answers = (items.assign(kind=items["kind"].map(discussion.KIND_WORDS)).groupby(["la_name", "metric"])["kind"]
+               .agg("; ".join) if len(items) else pd.Series(dtype=object))
     out = notes.copy()
     out.insert(2, "Answers", [answers.get((name, subject), "") for name, subject in
                               zip(out["Authority"], out.get("subject", pd.Series(dtype=object)), strict=True)])

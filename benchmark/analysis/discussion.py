@@ -219,7 +219,7 @@ def narrative_requests(table: pd.DataFrame) -> pd.DataFrame:
     """London's convention: authorities asked for a short narrative because they are in the top or
     bottom 20% on a headline metric (never on small numbers). `table` is a comparison table with
     la_name, metric, top_bottom_20 (and small_numbers)."""
-    headline = table["metric"].map(lambda metric_id: METRICS[metric_id].headline)
+    headline = table["metric"].map(lambda metric_id: METRICS[metric_id].headline).astype(bool)  # bool when empty too
     flagged = table["top_bottom_20"].isin(["top 20%", "bottom 20%"])
     if "small_numbers" in table:
         flagged &= table["small_numbers"].astype(str) != "True"

@@ -115,7 +115,7 @@ def test_a_network_collecting_one_theme_expects_and_accepts_only_that_theme(tmp_
 
 
 def test_members_table_lists_uploader_and_dsco_addresses(tmp_db: Database):
-    chair = rights.add_member(tmp_db, rights.DEMO_USER, "chair@network.gov.uk", "chair", None)
+    chair = rights.add_member(tmp_db, CHAIR, "chair@network.gov.uk", "chair", None)
     rights.add_member(tmp_db, chair, "up@camden.gov.uk", "uploader", "202")
     rights.add_member(tmp_db, chair, "dsco@camden.gov.uk", "dsco", "202")
     membership.add_authorities(tmp_db, chair, ["202", "206"], P)

@@ -94,7 +94,7 @@ def test_completeness_counts_overdue_and_late(network: Database):
 
 
 def test_chase_list_names_overdue_themes_with_addresses_and_a_mailto_link(network: Database):
-    chair = rights.add_member(network, rights.DEMO_USER, "chair@network.gov.uk", "chair", None)
+    chair = rights.add_member(network, CHAIR, "chair@network.gov.uk", "chair", None)
     rights.add_member(network, chair, "up@hackney.gov.uk", "uploader", "204")
     rights.add_member(network, chair, "dsco@hackney.gov.uk", "dsco", "204")
     table = service.chase_list(network, chair, P, TODAY).set_index("la_code")

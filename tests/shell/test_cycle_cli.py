@@ -82,7 +82,7 @@ def test_tracker_json_and_chase_list(run, tmp_path: Path, db_path: Path):
     run("network", "themes", "advice")
     assert run("import", write(tmp_path, "camden.csv", advice("202", 30)))[0] == 0
     database = open_database(db_path)
-    chair = rights.add_member(database, rights.DEMO_USER, "chair@network.gov.uk", "chair", None)
+    chair = rights.add_member(database, rights.local_operator("test"), "chair@network.gov.uk", "chair", None)
     rights.add_member(database, chair, "up@islington.gov.uk", "uploader", "206")
     out = run("tracker", "--period", P.label, "--format", "json")[1]
     statuses = {(row["la_code"], row["theme"]): row["status"] for row in json.loads(out)}

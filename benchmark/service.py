@@ -149,15 +149,20 @@ def rug(db: Database, user: User | None, period: Period) -> tuple[pd.DataFrame, 
     return values, bands
 
 
+def _lone_tracker_letter(db: Database, user: User, period: Period) -> frozenset[str]:
+    """A lone authority sharing anonymously is left out of the tracker, as of every other view."""
+    return exports.lone_letter(engine.network_members(db, period), hidden_authorities(db, user))
+
+
 def tracker_grid(db: Database, user: User | None, period: Period) -> pd.DataFrame:
     user = _require(user)
-    return _share(tracker.tracker_grid(db, period), letters_for(db, user, str(period))).sort_values(
-        "la_name").reset_index(drop=True)
+    grid = tracker.tracker_grid(db, period)
+    grid = grid[~grid["la_code"].isin(_lone_tracker_letter(db, user, period))]
+    return _share(grid, letters_for(db, user, str(period))).sort_values("la_name").reset_index(drop=True)
 
 
 def completeness(db: Database, user: User | None, period: Period) -> dict:
-    _require(user)
-    summary = tracker.completeness(db, period)
+    summary = tracker.completeness(db, period, leave_out=_lone_tracker_letter(db, _require(user), period))
     letters = {reference.authority_name(code): name
                for code, name in letters_for(db, _require(user), str(period)).items()}
     summary["missing"] = [(letters.get(name, name), theme) for name, theme in summary["missing"]]

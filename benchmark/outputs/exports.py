@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import secrets
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -190,6 +191,13 @@ def hidden_reporting(db: Database, hidden: frozenset[str], metric_id: str, perio
     table = engine.scorecard(db)
     rows = table[(table["metric"] == metric_id) & (table["period_index"] == period_index)]
     return int((rows["la_code"].isin(hidden) & rows["value"].notna()).sum())
+
+
+def lone_letter(codes: Iterable[str], hidden: frozenset[str]) -> frozenset[str]:
+    """The hidden authority to leave out of a list of these authorities where it would be the only
+    letter among named ones, and so named by elimination (nothing where two or more are letters)."""
+    lettered = hidden & set(codes)
+    return lettered if len(lettered) == 1 else frozenset()
 
 
 def shield_anonymous(table: pd.DataFrame, metric: Metric, hidden: frozenset[str],

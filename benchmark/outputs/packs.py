@@ -257,7 +257,9 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         sections.append(MetricSection(metric, outward.reset_index(drop=True), outliers))
     values, bands = _rug(sections)
     grid = tracker.tracker_grid(db, request.period)
-    grid = grid[grid["la_code"].isin(members)]
+    # Inside the network a lone letter is left out of the tracker (externally every other authority is a letter).
+    lone = exports.lone_letter(members, hidden) if request.audience == "network" else frozenset()
+    grid = grid[grid["la_code"].isin(members) & ~grid["la_code"].isin(lone)]
     as_of = db.scalar("SELECT max(submitted_at) FROM submissions")
     shortlist, everything, left_out = _discussion_lists(db, request, members, names, sections, hidden)
     # Externally a pooled figure beside visible counts could give a suppressed one back.
@@ -289,7 +291,7 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         data_as_of=as_of,
         synthetic=is_demo(db),
         tracker=_outward_tracker(grid, names),
-        completeness=_outward_completeness(tracker.completeness(db, request.period), names),
+        completeness=_outward_completeness(tracker.completeness(db, request.period, leave_out=lone), names),
         rug_values=values,
         rug_bands=bands,
         sections=sections,

@@ -269,6 +269,7 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
                                        shortlist["sentence"].tolist(), shortlist["theme"].tolist(), withheld,
                                        revised=request.revised)
     notes = pack_commentary(db, request, members, hidden, names)
+    requests = _narrative_requests(sections)
     for section in sections:
         mine = notes[notes["subject"] == section.metric.id] if len(notes) else notes
         section.commentary = list(zip(mine["Authority"], mine["Commentary"], strict=True))
@@ -300,10 +301,10 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         definitions=definitions(metrics),
         discussion_all=everything,
         discussion_left_out=left_out,
-        narrative_requests=_narrative_requests(sections),
+        narrative_requests=requests,
         summary=overview,
         context_pages=context_pages(db, request, members, hidden),
-        commentary=_answering(notes, everything),
+        commentary=_answering(notes, everything, requests),
         signed_off=cycle.signoff(db, request.period),
         revisions=_revisions(db, request, members, names),
     )
@@ -335,11 +336,18 @@ def pack_commentary(db: Database, request: PackRequest, members: list[str], hidd
     }).sort_values(["Authority", "On"]).reset_index(drop=True)
 
 
-def _answering(notes: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    """Each commentary with the discussion items (or narrative requests) on the same authority and
+def _answering(notes: pd.DataFrame, items: pd.DataFrame, requests: pd.DataFrame) -> pd.DataFrame:
+    """Each commentary with the discussion items and narrative requests on the same authority and
     metric it answers, so the pack prints it beside them."""
-    answers = (items.assign(kind=items["kind"].map(discussion.KIND_WORDS)).groupby(["la_name", "metric"])["kind"]
-               .agg("; ".join) if len(items) else pd.Series(dtype=object))
+    metric_ids = {metric.name: metric.id for metric in CATALOGUE}
+    reasons = pd.concat([
+        pd.DataFrame({"la_name": items["la_name"], "metric": items["metric"],
+                      "reason": items["kind"].map(discussion.KIND_WORDS)}),
+        pd.DataFrame({"la_name": requests["Authority"], "metric": requests["Metric"].map(metric_ids),
+                      "reason": "narrative request: " + requests["Position"].astype(str)}),
+    ], ignore_index=True)
+    answers = (reasons.groupby(["la_name", "metric"])["reason"].agg("; ".join) if len(reasons)
+               else pd.Series(dtype=object))
     out = notes.copy()
     out.insert(2, "Answers", [answers.get((name, subject), "") for name, subject in
                               zip(out["Authority"], out.get("subject", pd.Series(dtype=object)), strict=True)])

@@ -1114,3 +1114,13 @@ def test_cli_pack_refuses_a_bad_format(closed_copy: Path, tmp_path: Path, benchm
     assert result.returncode == 2
     assert "invalid choice" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_pack_commentary_names_the_items_and_narrative_requests_it_answers(network_pack: packs.Pack) -> None:
+    """In the demo Hackney explains a worsening trend, and Hammersmith and Fulham (top 20% on advice within
+    6 weeks, a narrative request) how it does it; each answer is in words."""
+    answers = network_pack.commentary.set_index(["Authority", "On"])["Answers"]
+    on = METRICS["adv_6wk_pct"].name
+    assert "worsening trend" in answers[("Hackney", on)]
+    assert answers[("Hammersmith and Fulham", on)] == "narrative request: top 20%"
+    assert not answers.str.contains("_").any()  # no kind codes

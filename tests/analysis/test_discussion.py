@@ -35,7 +35,7 @@ def scorecard(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     """Rows appended by a test become the peer group's scorecard."""
     rows: list[dict] = []
     monkeypatch.setattr(engine, "peer_group", lambda db, key, for_la=None: NETWORK)
-    monkeypatch.setattr(engine, "group_scorecard", lambda db, peers: pd.DataFrame(rows))
+    monkeypatch.setattr(engine, "group_scorecard", lambda db, peers, revised=False: pd.DataFrame(rows))
     return rows
 
 

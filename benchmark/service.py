@@ -22,8 +22,8 @@ from benchmark.analysis import cycle, engine, groups, published_measures, summar
 from benchmark.analysis.metrics import METRICS
 from benchmark.db import Database
 from benchmark.intake import commentary, returns
-from benchmark.intake.standard import THEMES, columns
-from benchmark.intake.validation import Problem, ValidationReport
+from benchmark.intake.standard import columns
+from benchmark.intake.validation import ParsedRow, Problem, ValidationReport, sentence
 from benchmark.outputs import disclosure, exports, pack_render, packs, views
 from benchmark.periods import Period
 
@@ -149,15 +149,20 @@ def rug(db: Database, user: User | None, period: Period) -> tuple[pd.DataFrame, 
     return values, bands
 
 
+def _lone_tracker_letter(db: Database, user: User, period: Period) -> frozenset[str]:
+    """A lone authority sharing anonymously is left out of the tracker, as of every other view."""
+    return exports.lone_letter(engine.network_members(db, period), hidden_authorities(db, user))
+
+
 def tracker_grid(db: Database, user: User | None, period: Period) -> pd.DataFrame:
     user = _require(user)
-    return _share(tracker.tracker_grid(db, period), letters_for(db, user, str(period))).sort_values(
-        "la_name").reset_index(drop=True)
+    grid = tracker.tracker_grid(db, period)
+    grid = grid[~grid["la_code"].isin(_lone_tracker_letter(db, user, period))]
+    return _share(grid, letters_for(db, user, str(period))).sort_values("la_name").reset_index(drop=True)
 
 
 def completeness(db: Database, user: User | None, period: Period) -> dict:
-    _require(user)
-    summary = tracker.completeness(db, period)
+    summary = tracker.completeness(db, period, leave_out=_lone_tracker_letter(db, _require(user), period))
     letters = {reference.authority_name(code): name
                for code, name in letters_for(db, _require(user), str(period)).items()}
     summary["missing"] = [(letters.get(name, name), theme) for name, theme in summary["missing"]]
@@ -208,43 +213,54 @@ def _own_rows_csv(db: Database, submission_id: int, la_code: str) -> bytes:
     return exports.to_csv_bytes(pd.DataFrame(records, columns=[spec.name for spec in columns(theme)]))
 
 
+def _refuse(report: ValidationReport, problems: list[Problem]) -> None:
+    """The file stores nothing; its warnings go too (they quote other authorities' stored figures)."""
+    report.errors.extend(problems)
+    report.rows.clear()
+    report.warnings.clear()
+
+
+def _row_refusal(row: ParsedRow, reason: str) -> Problem:
+    """A refused row as validation reports one: its sheet, row, authority and a whole sentence."""
+    return Problem(row.file_row, "la_code", row.la_code, sentence(reason), row.sheet)
+
+
 def _permission_check(user: User) -> returns.ReportCheck:
     def check(report: ValidationReport) -> None:
         refused = [row for row in report.rows if not user.may_store(row.la_code)]
         if not refused:
             return
-        for row in refused:
-            if user.role is Role.UPLOADER:
-                reason = (f"you may only store returns for {reference.authority_name(user.la_code)}, "
-                          f"not for {reference.authority_name(row.la_code)}")
-            else:
-                reason = (f"as a {user.role.label} you can compare but not store returns: your authority's "
-                          "uploader or the network chair stores them")
-            report.errors.append(Problem(row.file_row, "la_code", row.la_code, reason))
-        report.rows.clear()
-        report.warnings.clear()  # they quote another authority's stored figures
+        if user.role is Role.UPLOADER:
+            problems = [_row_refusal(row, f"you may only store returns for {reference.authority_name(user.la_code)}, "
+                                          f"not for {reference.authority_name(row.la_code)}: nothing was stored")
+                        for row in refused]
+        else:
+            problems = [_row_refusal(row, f"as a {user.role.label} you can compare but not store returns: your "
+                                          "authority's uploader or the network chair stores them")
+                        for row in refused]
+        _refuse(report, problems)
     return check
 
 
 def _membership_check(db: Database, user: User) -> returns.ReportCheck:
     """After the user's own rights: a row for an authority outside the network (once the chair has
-    set the members) or for a theme the network does not collect stores nothing."""
+    set the members) or for a theme the network does not collect stores nothing; a workbook's
+    sheets are checked each for its own theme."""
     permission = _permission_check(user)
 
     def check(report: ValidationReport) -> None:
         permission(report)
-        if not report.rows or report.theme not in THEMES:
+        if not report.rows:
             return
-        theme = membership.theme_refusal(db, report.theme)
+        sheets = {theme: sheet for sheet, theme in report.sheets.items()}
+        themes = [(theme, refusal) for theme in report.themes
+                  if (refusal := membership.theme_refusal(db, theme))]
         reasons = membership.refusals(db, [(row.la_code, row.period) for row in report.rows])
         refused = [(row, reason) for row, reason in zip(report.rows, reasons, strict=True) if reason]
-        if not (theme or refused):
+        if not (themes or refused):
             return
-        if theme:
-            report.errors.append(Problem(1, None, None, theme))
-        report.errors.extend(Problem(row.file_row, "la_code", row.la_code, reason) for row, reason in refused)
-        report.rows.clear()
-        report.warnings.clear()
+        _refuse(report, [Problem(None, None, None, sentence(refusal), sheets.get(theme)) for theme, refusal in themes]
+                + [_row_refusal(row, reason) for row, reason in refused])
     return check
 
 

@@ -84,7 +84,7 @@ def theme_page(theme_id: str) -> None:
             _funnel(table, hidden, metric, period, la_code, GROUP_LABELS.get(group, f"Group: {group}"))
     if trend.open:
         with trend:
-            _trend(db, user, metric, period, la_code, la_name, mine)
+            _trend(db, user, metric, period, la_code, la_name, mine, revised)
     if behind.open:
         with behind:
             st.caption(views.comparison_caption(table, metric))
@@ -144,8 +144,8 @@ def _funnel(table: pd.DataFrame, hidden: list[str], metric: Metric, period: Peri
 
 
 def _trend(db: Database, user: User | None, metric: Metric, period: Period, la_code: str, la_name: str,
-           mine: pd.Series | dict) -> None:
-    series = service.series(db, user, metric.id, la_code, period)
+           mine: pd.Series | dict, revised: bool) -> None:
+    series = service.series(db, user, metric.id, la_code, period, revised=revised)
     st.plotly_chart(
         charts.trend_chart(series, metric, la_name, f"{metric.name}: {la_name}, last 8 quarters"),
         key="trend_chart", theme=None,

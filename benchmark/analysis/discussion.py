@@ -45,6 +45,13 @@ WORSENING_TREND = "worsening_trend"
 STATEMENT_OVERDUE = "statement_overdue"
 BOTTOM_20_RUNNING = "bottom_20_running"
 KINDS = (BEYOND_998, BEYOND_95_TWICE, WORSENING_TREND, STATEMENT_OVERDUE, BOTTOM_20_RUNNING)
+KIND_WORDS = {  # each kind as a reader sees it in a short column
+    BEYOND_998: "beyond the 99.8% limits",
+    BEYOND_95_TWICE: "beyond the 95% limits this quarter and last",
+    WORSENING_TREND: "worsening trend",
+    STATEMENT_OVERDUE: f"statement not reviewed in {STATEMENT_STALE_MONTHS} months",
+    BOTTOM_20_RUNNING: f"bottom 20% for {BOTTOM_RUN_QUARTERS} quarters",
+}
 ITEM_COLUMNS = ("la_code", "la_name", "theme", "metric", "kind", "sentence", "strength")
 
 
@@ -150,10 +157,12 @@ def _reasons(metric: Metric, row: dict, before: dict, period: Period) -> list[Re
 
 
 def find_items(db: Database, period: Period, group: str = "network", for_la: str | None = None,
-               themes: tuple[str, ...] = tuple(THEMES), names: dict[str, str] | None = None) -> list[Item]:
-    """Every item for the quarter, strongest first; `names` maps codes to names as the reader sees them."""
+               themes: tuple[str, ...] = tuple(THEMES), names: dict[str, str] | None = None,
+               revised: bool = False) -> list[Item]:
+    """Every item for the quarter, strongest first; `names` maps codes to names as the reader sees them;
+    `revised` reads a signed-off quarter with the returns revised after sign-off."""
     peers = engine.peer_group(db, group, for_la)
-    table = engine.group_scorecard(db, peers)
+    table = engine.group_scorecard(db, peers, revised)
     if not len(table):
         return []
     wanted = [metric_id for metric_id, metric in METRICS.items() if metric.theme in themes]

@@ -438,10 +438,11 @@ def compare(db: Database, period: Period, metric_id: str, group: str = "network"
     return rows.sort_values(["rank", "la_name"], na_position="last")[list(COMPARE_COLUMNS)].reset_index(drop=True)
 
 
-def group_scorecard(db: Database, peers: PeerGroup) -> pd.DataFrame:
+def group_scorecard(db: Database, peers: PeerGroup, revised: bool = False) -> pd.DataFrame:
     """The scorecard rows of a peer group's members in every quarter, with rank, band, top/bottom
-    20% and funnel classes worked out within the group (the whole network's are kept as they are)."""
-    table = scorecard(db)
+    20% and funnel classes worked out within the group (the whole network's are kept as they are);
+    `revised` as for `scorecard`."""
+    table = scorecard(db, revised)
     if not len(table):
         return table
     rows = table[table["la_code"].isin(peers.members)]

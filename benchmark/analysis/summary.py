@@ -145,18 +145,20 @@ def _metric_summary(db: Database, metric: Metric, rows: pd.DataFrame, period: Pe
 def network_summary(db: Database, period: Period, group: str = "network", for_la: str | None = None,
                     themes: tuple[str, ...] = tuple(THEMES), items: list[str] | None = None,
                     item_themes: list[str] | None = None, hidden_metrics: frozenset[str] = frozenset(),
-                    names: dict[str, str] | None = None) -> NetworkSummary:
+                    names: dict[str, str] | None = None, revised: bool = False) -> NetworkSummary:
     """The one-page summary for a quarter and peer group. `items` (sentences, with their themes in
     `item_themes`) are the discussion items as the reader may see them; without them the peer
     group's shortlist is used, with authorities named as `names` says (code -> name).
-    `hidden_metrics` keep their figures back (an external audience)."""
+    `hidden_metrics` keep their figures back (an external audience); `revised` reads a signed-off
+    quarter with the returns revised after sign-off."""
     peers = engine.peer_group(db, group, for_la)
     members = [code for code in peers.members if code in set(engine.network_members(db))]
     if items is None:
-        shortlist, _ = discussion.shortlist(discussion.find_items(db, period, group, for_la, themes, names))
+        shortlist, _ = discussion.shortlist(discussion.find_items(db, period, group, for_la, themes, names,
+                                                                      revised))
         items = [item.sentence() for item in shortlist]
         item_themes = [item.theme for item in shortlist]
-    table = engine.scorecard(db)
+    table = engine.scorecard(db, revised)
     rows = table[table["la_code"].isin(members)] if len(table) else table
     returns = tracker.tracker(db, period)
     returns = returns[returns["la_code"].isin(members)]

@@ -88,9 +88,12 @@ def tracker_grid(db: Database, period: Period, today: dt.date | None = None) -> 
     return grid[["la_code", "la_name", *themes]].sort_values("la_name").reset_index(drop=True)
 
 
-def completeness(db: Database, period: Period, today: dt.date | None = None) -> dict[str, object]:
-    """Headline counts for the tracker: how complete the network is for the quarter."""
+def completeness(db: Database, period: Period, today: dt.date | None = None,
+                 leave_out: frozenset[str] = frozenset()) -> dict[str, object]:
+    """Headline counts for the tracker: how complete the network is for the quarter, without the
+    `leave_out` authorities (one a reader could name by elimination)."""
     table = tracker(db, period, today)
+    table = table[~table["la_code"].isin(leave_out)]
     themes = list(network_themes(db))
     by_theme = table.groupby("theme")["returned"].sum().reindex(themes, fill_value=0)
     complete = table.groupby("la_code")["returned"].all()

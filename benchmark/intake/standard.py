@@ -185,7 +185,9 @@ COMMON_FIELDS = (
           "Financial-year quarter the figures cover. 2025-26 Q1 is April-June 2025; "
           "2025/26 Q1 and Q1 2025-26 are also accepted.", example="2025-26 Q1"),
     Field("notes", Kind.TEXT, "Notes",
-          "Anything the network should know when reading these figures (optional).",
+          "The authority's commentary on this theme for the quarter: anything the network should know "
+          "when reading these figures, shown beside them on screen and in network packs (optional, at "
+          f"most {NOTES_MAX_CHARS:,} characters; a blank cell leaves earlier commentary as it is).",
           required=False, example=""),
 )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import secrets
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -109,14 +110,14 @@ def _suppression_plan(metric: Metric) -> tuple[list[str], dict[str, tuple[str, s
     return [], {}, []
 
 
-def rank_shown(table: pd.DataFrame, hidden: np.ndarray, metric: Metric) -> pd.DataFrame:
-    """Positions among the values as shown (rounded for letters), suppressed rows last: a gap in the
-    ranks, a row's place between two visible values or an order inside a rounded tie would otherwise
-    tell more than the values do."""
+def rank_shown(table: pd.DataFrame, hidden: np.ndarray, metric: Metric, by: pd.Series | None = None) -> pd.DataFrame:
+    """Positions among the values as shown (rounded for letters), or among `by`, suppressed rows last:
+    a gap in the ranks, a row's place between two visible values or an order inside a rounded tie
+    would otherwise tell more than the values do."""
     table = table.copy()
     positions = [column for column in _POSITIONS if column in table]
     table[positions] = table[positions].astype(object)
-    visible = pd.to_numeric(table["value"].where(~hidden), errors="coerce")
+    visible = pd.to_numeric((table["value"] if by is None else by).where(~hidden), errors="coerce")
     polarity = metric.polarity.value
     table["rank"] = stats.competition_rank(visible, polarity)
     table["quartile_band"] = stats.quartile_bands(visible, polarity)
@@ -162,7 +163,12 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
     table["rolling_4q"] = None
     is_own = (table["la_code"] == own_la).to_numpy()
     smallest = _smallest_population(table.loc[~is_own]) if metric.method is Method.RATE else None
-    table = rank_shown(mask_lettered(table, metric, ~is_own), hidden, metric)
+    masked = mask_lettered(table, metric, ~is_own)
+    # Everyone ranked on values rounded alike: the own exact value beside the letters' rounded ones would
+    # put it above a tie (52.5% ranked over three 52%s, "top" and "bottom 20%" among equal authorities).
+    alike = pd.to_numeric(masked["value"], errors="coerce").where(
+        ~is_own, disclosure.rounded(pd.to_numeric(table["value"], errors="coerce"), metric, smallest))
+    table = rank_shown(masked, hidden, metric, alike)
     # A median is some authority's value, and an exact one gives its fraction back: rounded as a letter's.
     for column in ("network_median", "network_mean", "region_mean", "sn_mean", "sn_median"):
         numbers = pd.to_numeric(table[column], errors="coerce")
@@ -190,6 +196,13 @@ def hidden_reporting(db: Database, hidden: frozenset[str], metric_id: str, perio
     table = engine.scorecard(db)
     rows = table[(table["metric"] == metric_id) & (table["period_index"] == period_index)]
     return int((rows["la_code"].isin(hidden) & rows["value"].notna()).sum())
+
+
+def lone_letter(codes: Iterable[str], hidden: frozenset[str]) -> frozenset[str]:
+    """The hidden authority to leave out of a list of these authorities where it would be the only
+    letter among named ones, and so named by elimination (nothing where two or more are letters)."""
+    lettered = hidden & set(codes)
+    return lettered if len(lettered) == 1 else frozenset()
 
 
 def shield_anonymous(table: pd.DataFrame, metric: Metric, hidden: frozenset[str],

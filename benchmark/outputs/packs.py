@@ -201,7 +201,8 @@ def _discussion_lists(db: Database, request: PackRequest, members: list[str], na
     """(shortlist, every item, how many were left out of the shortlist), as the audience may see them:
     figures only for the closed network, and no code for an authority shown as a letter."""
     by_code = {code: names.get(reference.authority_name(code), reference.authority_name(code)) for code in members}
-    items = discussion.find_items(db, request.period, request.group, request.own_la, request.themes, by_code)
+    items = discussion.find_items(db, request.period, request.group, request.own_la, request.themes, by_code,
+                                  request.revised)
     items = _outward_items(db, request, items, members, names, sections)
     shown, left_out = discussion.shortlist(items)
     figures = request.audience == "network"
@@ -256,16 +257,20 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         sections.append(MetricSection(metric, outward.reset_index(drop=True), outliers))
     values, bands = _rug(sections)
     grid = tracker.tracker_grid(db, request.period)
-    grid = grid[grid["la_code"].isin(members)]
+    # Inside the network a lone letter is left out of the tracker (externally every other authority is a letter).
+    lone = exports.lone_letter(members, hidden) if request.audience == "network" else frozenset()
+    grid = grid[grid["la_code"].isin(members) & ~grid["la_code"].isin(lone)]
     as_of = db.scalar("SELECT max(submitted_at) FROM submissions")
     shortlist, everything, left_out = _discussion_lists(db, request, members, names, sections, hidden)
     # Externally a pooled figure beside visible counts could give a suppressed one back.
     withheld = frozenset(section.metric.id for section in sections if request.audience == "external"
                          and (section.table["value"].astype(str) == SUPPRESSED).any())
     overview = summary.network_summary(db, request.period, request.group, request.own_la, request.themes,
-                                       shortlist["sentence"].tolist(), shortlist["theme"].tolist(), withheld)
+                                       shortlist["sentence"].tolist(), shortlist["theme"].tolist(), withheld,
+                                       revised=request.revised)
     requests = _narrative_requests(sections)
     notes = pack_commentary(db, request, members, hidden, names)
+    requests = _narrative_requests(sections)
     for section in sections:
         mine = notes[notes["subject"] == section.metric.id] if len(notes) else notes
         section.commentary = list(zip(mine["Authority"], mine["Commentary"], strict=True))
@@ -288,7 +293,7 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         data_as_of=as_of,
         synthetic=is_demo(db),
         tracker=_outward_tracker(grid, names),
-        completeness=_outward_completeness(tracker.completeness(db, request.period), names),
+        completeness=_outward_completeness(tracker.completeness(db, request.period, leave_out=lone), names),
         rug_values=values,
         rug_bands=bands,
         sections=sections,
@@ -335,14 +340,15 @@ def pack_commentary(db: Database, request: PackRequest, members: list[str], hidd
 def _answering(notes: pd.DataFrame, items: pd.DataFrame, requests: pd.DataFrame) -> pd.DataFrame:
     """Each commentary with the discussion items and narrative requests on the same authority and
     metric it answers, so the pack prints it beside them."""
-    answers: dict[tuple[str, str], list[str]] = {}
-    for name, metric_id, kind in zip(items.get("la_name", ()), items.get("metric", ()), items.get("kind", ()),
-                                     strict=True):
-        answers.setdefault((name, metric_id), []).append(kind)
     metric_ids = {metric.name: metric.id for metric in CATALOGUE}
-    for name, metric_name, position in zip(requests.get("Authority", ()), requests.get("Metric", ()),
-                                           requests.get("Position", ()), strict=True):
-        answers.setdefault((name, metric_ids[metric_name]), []).append(f"narrative request ({position})")
+    reasons = pd.concat([
+        pd.DataFrame({"la_name": items["la_name"], "metric": items["metric"],
+                      "reason": items["kind"].map(discussion.KIND_WORDS)}),
+        pd.DataFrame({"la_name": requests["Authority"], "metric": requests["Metric"].map(metric_ids),
+                      "reason": "narrative request: " + requests["Position"].astype(str)}),
+    ], ignore_index=True)
+    answers = (reasons.groupby(["la_name", "metric"])["reason"].agg("; ".join) if len(reasons)
+               else pd.Series(dtype=object))
     out = notes.copy()
     out.insert(2, "Answers", ["; ".join(answers.get((name, subject), [])) for name, subject in
                               zip(out["Authority"], out.get("subject", pd.Series(dtype=object)), strict=True)])

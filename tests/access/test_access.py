@@ -390,6 +390,22 @@ def test_hidden_authority_named_to_itself_and_the_chair(anonymous: Anonymous) ->
     assert ("City of London", "transitions") in service.completeness(db, anonymous.chair, LATEST)["missing"]
 
 
+def test_a_lone_letter_is_left_out_of_the_tracker_and_its_counts(anonymous: Anonymous) -> None:
+    """Camden sees only City of London anonymously: one letter among 32 named members would be City of
+    London by elimination, so the tracker, its counts and the pack's tracker leave it out."""
+    db, camden = anonymous.db, anonymous.camden
+    grid = service.tracker_grid(db, camden, LATEST)
+    assert len(grid) == 32 and letter_rows(grid).empty and "201" not in set(grid["la_code"])
+    counts = service.completeness(db, camden, LATEST)
+    assert counts["authorities"] == 32 and not any(LETTER.match(name) for name, _ in counts["missing"])
+    everyone = service.completeness(db, anonymous.chair, LATEST)
+    assert everyone["authorities"] == 33 and counts["returns_expected"] == everyone["returns_expected"] - 3
+    pack = service.build_pack(db, camden, PackRequest(LATEST))
+    assert len(pack.tracker) == 32 and letter_rows(pack.tracker, "Authority").empty
+    assert pack.completeness["authorities"] == 32
+    assert len(letter_rows(service.tracker_grid(db, anonymous.peer, LATEST))) == 2  # two letters stay
+
+
 def test_peer_cannot_choose_a_hidden_authority(anonymous: Anonymous) -> None:
     db, peer = anonymous.db, anonymous.peer
     choosable = service.choosable_authorities(db, peer)

@@ -4,8 +4,10 @@ database from before members existed."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
+import openpyxl
 import pytest
 from support import return_csv
 
@@ -15,8 +17,9 @@ from benchmark.access import membership, rights
 from benchmark.access.rights import AccessDenied, Role, User, local_operator
 from benchmark.analysis import engine, tracker
 from benchmark.db import Database, close_database, open_database
+from benchmark.intake import templates
 from benchmark.intake.returns import store_file
-from benchmark.intake.standard import columns
+from benchmark.intake.standard import THEMES, columns
 from benchmark.outputs import packs
 from benchmark.periods import Period
 
@@ -112,7 +115,7 @@ def test_a_network_collecting_one_theme_expects_and_accepts_only_that_theme(tmp_
 
 
 def test_members_table_lists_uploader_and_dsco_addresses(tmp_db: Database):
-    chair = rights.add_member(tmp_db, rights.local_operator("test"), "chair@network.gov.uk", "chair", None)
+    chair = rights.add_member(tmp_db, CHAIR, "chair@network.gov.uk", "chair", None)
     rights.add_member(tmp_db, chair, "up@camden.gov.uk", "uploader", "202")
     rights.add_member(tmp_db, chair, "dsco@camden.gov.uk", "dsco", "202")
     membership.add_authorities(tmp_db, chair, ["202", "206"], P)
@@ -157,3 +160,45 @@ def test_an_authority_that_left_is_not_in_later_packs_or_trackers(tmp_db: Databa
     assert later.sections[0].table["la_code"].tolist() == ["202"]
     earlier = packs.build_pack(tmp_db, packs.PackRequest(P, themes=("advice",)))
     assert sorted(earlier.sections[0].table["la_code"]) == ["202", "206"]
+
+
+def workbook(rows: dict[str, list[dict]]) -> bytes:
+    """The one-workbook return with these rows on each theme's sheet."""
+    book = openpyxl.load_workbook(io.BytesIO(templates.workbook_template()))
+    for theme_id, theme_rows in rows.items():
+        for values in theme_rows:
+            book[THEMES[theme_id].sheet].append([values[spec.name] or None for spec in columns(theme_id)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def assert_sentence(message: str) -> None:
+    assert message[0].isupper() and message.endswith("."), message
+
+
+def test_a_workbook_is_refused_sheet_by_sheet_for_an_outsider_and_a_theme_not_collected(tmp_db: Database):
+    membership.add_authorities(tmp_db, CHAIR, ["202"], P)
+    membership.set_themes(tmp_db, CHAIR, ["advice"])
+    content = workbook({"advice": [row("advice", "202"), row("advice", "204")],
+                        "short_breaks": [row("short_breaks", "202")]})
+    result = service.store(tmp_db, CHAIR, "return.xlsx", content, today=TODAY)
+    assert result.status == "refused" and submissions(tmp_db) == 0
+    theme, outsider = result.report.errors
+    assert (theme.sheet, theme.row, theme.column) == ("Short breaks", None, None)
+    assert theme.message.startswith("This network does not collect short breaks")
+    assert (outsider.sheet, outsider.row, outsider.value) == ("Advice", 3, "204")
+    assert outsider.message.startswith("Hackney is not a member of this network")
+    for problem in result.report.errors:
+        assert_sentence(problem.message)
+
+
+def test_refusals_of_the_users_rights_are_whole_sentences_on_their_row(tmp_db: Database):
+    uploader = User("up@camden.gov.uk", Role.UPLOADER, "202")
+    refused = store(tmp_db, "advice", row("advice", "202"), row("advice", "206"), user=uploader)
+    (error,) = refused.report.errors
+    assert (error.row, error.column, error.value) == (3, "la_code", "206")
+    assert error.message == "You may only store returns for Camden, not for Islington: nothing was stored."
+    dsco = store(tmp_db, "advice", row("advice", "202"), user=User("d@camden.gov.uk", Role.DSCO, "202"))
+    assert dsco.report.errors[0].row == 2 and dsco.report.errors[0].message.startswith("As a ")
+    assert_sentence(dsco.report.errors[0].message)

@@ -94,7 +94,7 @@ def test_completeness_counts_overdue_and_late(network: Database):
 
 
 def test_chase_list_names_overdue_themes_with_addresses_and_a_mailto_link(network: Database):
-    chair = rights.add_member(network, rights.local_operator("test"), "chair@network.gov.uk", "chair", None)
+    chair = rights.add_member(network, CHAIR, "chair@network.gov.uk", "chair", None)
     rights.add_member(network, chair, "up@hackney.gov.uk", "uploader", "204")
     rights.add_member(network, chair, "dsco@hackney.gov.uk", "dsco", "204")
     table = service.chase_list(network, chair, P, TODAY).set_index("la_code")
@@ -148,6 +148,25 @@ def test_signoff_then_resubmission_leaves_compare_and_the_pack_unchanged(network
     following = packs.build_pack(network, packs.PackRequest(P.shift(1), themes=("advice",)))
     assert following.revisions.values.tolist() == [["Camden", "2026-27 Q1",
                                                     "Social care advice into EHC needs assessments", "01 Sep 2026"]]
+
+
+def pooled_advice(pack: packs.Pack) -> float:
+    advice_theme = next(theme for theme in pack.summary.themes if theme.theme == "advice")
+    return next(entry.value for entry in advice_theme.metrics if entry.metric.id == "adv_6wk_pct")
+
+
+def test_a_revised_pack_reads_its_discussion_list_and_summary_from_the_revised_figures(network: Database):
+    service.sign_off(network, CHAIR, P)
+    # Camden's correction, 0 of 40 against Islington's 20 of 40, is far beyond the 99.8% limits.
+    store(network, advice("202", 0), when=dt.datetime(2026, 9, 1, 9), name="revised.csv")
+    circulated = packs.build_pack(network, packs.PackRequest(P, themes=("advice",)))
+    revised = packs.build_pack(network, packs.PackRequest(P, themes=("advice",), revised=True))
+    assert "Camden" not in circulated.discussion_all["la_name"].tolist()
+    camden_items = revised.discussion_all.set_index(["la_name", "metric"])
+    assert camden_items.loc[("Camden", "adv_6wk_pct"), "kind"] == "beyond_99.8"
+    assert pooled_advice(circulated) == pytest.approx(50 / 80 * 100)
+    assert pooled_advice(revised) == pytest.approx(20 / 80 * 100)
+    assert any("Camden" in item for theme in revised.summary.themes for item in theme.items)
 
 
 def test_rolling_figures_for_a_later_quarter_use_the_latest_returns(network: Database):

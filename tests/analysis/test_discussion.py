@@ -35,7 +35,7 @@ def scorecard(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     """Rows appended by a test become the peer group's scorecard."""
     rows: list[dict] = []
     monkeypatch.setattr(engine, "peer_group", lambda db, key, for_la=None: NETWORK)
-    monkeypatch.setattr(engine, "group_scorecard", lambda db, peers: pd.DataFrame(rows))
+    monkeypatch.setattr(engine, "group_scorecard", lambda db, peers, revised=False: pd.DataFrame(rows))
     return rows
 
 
@@ -184,3 +184,9 @@ def test_narrative_requests_are_headline_metrics_without_small_numbers() -> None
     requests = discussion.narrative_requests(table)
     assert requests.to_dict("records") == [
         {"Authority": "Camden", "Metric": "Social care advice within 6 weeks (%)", "Position": "top 20%"}]
+
+
+def test_no_narrative_requests_from_empty_tables_of_text_columns():
+    empty = pd.DataFrame({column: pd.Series([], dtype="str")
+                          for column in ("la_name", "metric", "top_bottom_20", "small_numbers")})
+    assert discussion.narrative_requests(empty).empty

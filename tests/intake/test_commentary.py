@@ -17,7 +17,7 @@ from benchmark.access import rights
 from benchmark.access.rights import AccessDenied, Role, User, local_operator
 from benchmark.db import Database
 from benchmark.intake import commentary
-from benchmark.intake.standard import columns
+from benchmark.intake.standard import COMMON_FIELDS, columns
 from benchmark.outputs import pack_render, packs
 from benchmark.periods import Period
 
@@ -51,6 +51,18 @@ def test_a_notes_cell_becomes_the_commentary_on_its_theme(network: Database):
     assert audit["la_code"].tolist() == ["202"] and '"subject": "advice"' in audit["detail"][0]
 
 
+def test_the_standard_says_a_notes_cell_is_the_commentary_on_its_theme_and_its_limit():
+    notes = next(field for field in COMMON_FIELDS if field.name == "notes")
+    assert notes.description.startswith("The authority's commentary on this theme for the quarter")
+    assert f"at most {commentary.MAX_CHARS:,} characters" in notes.description
+
+
+def test_a_blank_notes_cell_in_a_later_return_leaves_the_commentary(network: Database):
+    result = service.store(network, CHAIR, "again.csv", return_csv("advice", [advice("202", 12)]), today=TODAY)
+    assert result.stored, result.report.errors
+    assert service.commentary_for(network, CHAIR, "202", P) == {"advice": "Recording system changed in May."}
+
+
 def test_the_authoritys_dsco_or_uploader_writes_commentary_versioned_and_audited(network: Database):
     service.write_commentary(network, CAMDEN_DSCO, "202", P, "adv_6wk_pct", "Two social workers on leave.")
     service.write_commentary(network, CAMDEN_UPLOADER, "202", P, "adv_6wk_pct", "Two social workers on long leave.")
@@ -81,10 +93,14 @@ def test_commentary_limits_and_untrusted_text(network: Database):
 
 def test_commentary_in_the_network_pack_beside_the_item_it_answers_and_formula_safe(network: Database):
     service.write_commentary(network, CAMDEN_DSCO, "202", P, "adv_6wk_pct", HOSTILE)
+    # Ten authorities agreeing closely leave Camden's 10 of 40 beyond the 99.8% limits.
+    others = [advice(code, 38 + index % 2) for index, code in enumerate(
+        ("206", "204", "210", "213", "205", "207", "208", "209", "211", "212"))]
+    assert service.store(network, CHAIR, "others.csv", return_csv("advice", others), today=TODAY).stored
     pack = packs.build_pack(network, packs.PackRequest(P, themes=("advice",)))
     mine = pack.commentary.set_index(["Authority", "On"])
     assert mine.loc[("Camden", "Social care advice within 6 weeks (%)"), "Commentary"] == HOSTILE
-    assert "bottom 20%" in mine.loc[("Camden", "Social care advice within 6 weeks (%)"), "Answers"]  # last of five
+    assert mine.loc[("Camden", "Social care advice within 6 weeks (%)"), "Answers"] == "beyond the 99.8% limits"
     section = next(section for section in pack.sections if section.metric.id == "adv_6wk_pct")
     assert section.commentary == [("Camden", HOSTILE)]  # beside the figure on the metric's page and slide
     assert f"Camden's commentary: {HOSTILE}" in rendered_text(pack)

@@ -80,3 +80,20 @@ def test_revised_toggle_and_commentary_on_the_theme_page(small: Database):
     assert hostile in [item.value for item in at.text]  # plain text, never Markdown or HTML
     assert not any(hostile in str(item.value) for item in at.markdown)
     assert engine.compare(small, P, "adv_6wk_pct").set_index("la_code").loc["202", "value"] == 75.0
+
+
+def test_the_trend_tab_follows_the_revised_figures_toggle(small: Database):
+    service.sign_off(small, CHAIR, P)
+    assert service.store(small, CHAIR, "camden_revised.csv", return_csv("advice", [advice("202", 20, 19)])).stored
+    at = open_page("pages/advice.py", period=P.label, la="202", metric="adv_6wk_pct", view="Trend")
+    clean(at)
+
+    def camden_now() -> float:
+        table = next(item.value for item in at.dataframe if "Quarter" in item.value.columns).set_index("Quarter")
+        return float(table.loc[P.label, "Camden"])
+
+    assert camden_now() == 75.0  # as signed off: 15 of 20
+    at.toggle(key="revised").set_value(True)
+    at.run()
+    clean(at)
+    assert camden_now() == 95.0

@@ -19,9 +19,10 @@ from benchmark import reference, service
 from benchmark.access import membership
 from benchmark.access.rights import local_operator
 from benchmark.analysis import engine
+from benchmark.analysis.metrics import METRICS
 from benchmark.db import Database, close_database, open_database
 from benchmark.intake.standard import columns
-from benchmark.outputs import pack_render, packs
+from benchmark.outputs import exports, pack_render, packs
 from benchmark.periods import Period
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,6 +69,16 @@ def test_the_engine_reads_the_small_network(small: Database):
     assert engine.compare(small, P, UNREPORTED)["value"].isna().all()
     nothing_yet = engine.compare(small, NOW, "adv_6wk_pct")
     assert sorted(nothing_yet["la_code"]) == sorted(MEMBERS) and nothing_yet["value"].isna().all()
+
+
+def test_an_external_table_ranks_equal_authorities_equal(small: Database):
+    """All three issued 21 of 40 plans within 20 weeks: Camden's exact 52.5% beside the letters' rounded
+    52% must not rank it first, nor flag the others as the bottom 20%."""
+    metric = METRICS["ehcp_20wk_pct"]
+    table = exports.outward_comparison(engine.compare(small, P, metric.id), metric, "external", "202")
+    assert table["value"].tolist().count(52.0) == 2
+    assert table["rank"].tolist() == [1, 1, 1] and set(table["quartile_band"]) == {"A"}
+    assert table["top_bottom_20"].isna().all()
 
 
 @pytest.mark.parametrize("fmt", ["pptx", "xlsx", "pdf"])

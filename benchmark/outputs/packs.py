@@ -350,7 +350,7 @@ def _answering(notes: pd.DataFrame, items: pd.DataFrame, requests: pd.DataFrame)
     answers = (reasons.groupby(["la_name", "metric"])["reason"].agg("; ".join) if len(reasons)
                else pd.Series(dtype=object))
     out = notes.copy()
-    out.insert(2, "Answers", ["; ".join(answers.get((name, subject), [])) for name, subject in
+    out.insert(2, "Answers", [answers.get((name, subject), "") for name, subject in
                               zip(out["Authority"], out.get("subject", pd.Series(dtype=object)), strict=True)])
     return out.drop(columns=["subject"], errors="ignore")
 

@@ -100,7 +100,8 @@ def test_commentary_in_the_network_pack_beside_the_item_it_answers_and_formula_s
     pack = packs.build_pack(network, packs.PackRequest(P, themes=("advice",)))
     mine = pack.commentary.set_index(["Authority", "On"])
     assert mine.loc[("Camden", "Social care advice within 6 weeks (%)"), "Commentary"] == HOSTILE
-    assert mine.loc[("Camden", "Social care advice within 6 weeks (%)"), "Answers"] == "beyond the 99.8% limits"
+    assert mine.loc[("Camden", "Social care advice within 6 weeks (%)"), "Answers"] == (
+        "beyond the 99.8% limits; narrative request: bottom 20%")
     section = next(section for section in pack.sections if section.metric.id == "adv_6wk_pct")
     assert section.commentary == [("Camden", HOSTILE)]  # beside the figure on the metric's page and slide
     assert f"Camden's commentary: {HOSTILE}" in rendered_text(pack)

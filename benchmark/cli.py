@@ -15,13 +15,14 @@ from benchmark import service
 from benchmark.access import membership, rights
 from benchmark.analysis import cycle, discussion, groups, published, published_measures, tracker
 from benchmark.analysis.groups import GroupError
-from benchmark.analysis.metrics import CATALOGUE, METRICS
 from benchmark.db import Database, DatabaseBusy, open_database
+from benchmark.definitions import published_catalogue
+from benchmark.definitions.disclosure_rules import AUDIENCES
+from benchmark.definitions.metrics import CATALOGUE, METRICS
+from benchmark.definitions.standard import THEMES, columns
+from benchmark.demo import DemoRefused, load_demo
 from benchmark.intake import commentary, returns, templates
-from benchmark.intake.demo import DemoRefused, load_demo
-from benchmark.intake.standard import THEMES, columns
 from benchmark.outputs import exports, packs
-from benchmark.outputs.disclosure import AUDIENCES
 from benchmark.periods import Period, PeriodError
 from benchmark.reference import authority_name, resolve_authority
 
@@ -236,7 +237,7 @@ def cmd_published_load(args: argparse.Namespace) -> int:
 def _catalogue_note(source: str) -> str:
     """Which catalogued published measures a loaded file feeds, or that it feeds none (yet)."""
     family = published_measures.source_family(source)
-    fed = [measure.id for measure in published_measures.CATALOGUE if measure.source == family]
+    fed = [measure.id for measure in published_catalogue.CATALOGUE if measure.source == family]
     if fed:
         return f"series {family}: feeds {', '.join(fed)}"
     return f"series {family}: no catalogued measure reads it; stored in the published table"

@@ -19,10 +19,11 @@ from benchmark.access import membership
 from benchmark.access.network import is_demo
 from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, record_all, require_chair, sharing
 from benchmark.analysis import cycle, engine, groups, published_measures, summary, tracker
-from benchmark.analysis.metrics import METRICS
 from benchmark.db import Database
+from benchmark.definitions import published_catalogue
+from benchmark.definitions.metrics import METRICS
+from benchmark.definitions.standard import columns
 from benchmark.intake import commentary, returns
-from benchmark.intake.standard import columns
 from benchmark.intake.validation import ParsedRow, Problem, ValidationReport, sentence
 from benchmark.outputs import disclosure, exports, pack_render, packs, views
 from benchmark.periods import Period
@@ -409,7 +410,7 @@ def published_context_table(db: Database, user: User | None, la_code: str,
 def published_trend(db: Database, user: User | None, measure_id: str, la_code: str) -> pd.DataFrame:
     user = _require(user)
     _require_visible(db, user, la_code)
-    return published_measures.trend(db, published_measures.get_measure(measure_id), la_code)
+    return published_measures.trend(db, published_catalogue.get_measure(measure_id), la_code)
 
 
 def published_chart_frame(db: Database, user: User | None, measure_id: str, la_code: str) -> pd.DataFrame:
@@ -418,7 +419,7 @@ def published_chart_frame(db: Database, user: User | None, measure_id: str, la_c
     user = _require(user)
     _require_visible(db, user, la_code)
     named = [code for code in choosable_authorities(db, user) if code != la_code]
-    return published_measures.chart_frame(db, published_measures.get_measure(measure_id), [la_code, *named])
+    return published_measures.chart_frame(db, published_catalogue.get_measure(measure_id), [la_code, *named])
 
 
 def reach_vs_cin(db: Database, user: User | None, period: Period) -> tuple[pd.DataFrame, str]:

@@ -11,7 +11,7 @@ from benchmark.access import membership, rights
 from benchmark.access.rights import AccessDenied, Role, Sharing
 from benchmark.analysis import cycle, engine, groups
 from benchmark.analysis.groups import GroupError
-from benchmark.intake.standard import THEMES
+from benchmark.definitions.standard import THEMES
 from benchmark.outputs import exports, views
 from benchmark.periods import Period
 from pages import ui

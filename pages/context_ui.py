@@ -10,6 +10,7 @@ from benchmark import reference, service
 from benchmark.access.rights import User
 from benchmark.analysis import published_measures
 from benchmark.db import Database
+from benchmark.definitions import published_catalogue
 from benchmark.outputs import charts
 from benchmark.periods import Period
 
@@ -31,7 +32,7 @@ def context_table(db: Database, user: User | None, la_code: str, theme_id: str |
         return
     neutral = table.pop("neutral")
     # Short names and headings keep every column in view at 1366 pixels; the full names are below.
-    table["Measure"] = table.pop("measure").map(lambda measure_id: published_measures.MEASURES[measure_id].short)
+    table["Measure"] = table.pop("measure").map(lambda measure_id: published_catalogue.MEASURES[measure_id].short)
     table = table.drop(columns=["Polarity"]).rename(columns=SHORT_HEADINGS)
     st.dataframe(
         table.style.apply(lambda band: [charts.band_style(value, is_neutral) for value, is_neutral in
@@ -39,7 +40,7 @@ def context_table(db: Database, user: User | None, la_code: str, theme_id: str |
         hide_index=True, key=key, height=38 + 35 * len(table),  # every measure in view, no inner scroll
         column_config={"Measure": st.column_config.TextColumn("Measure", pinned=True)},
     )
-    measures = published_measures.measures_for_theme(theme_id)
+    measures = published_catalogue.measures_for_theme(theme_id)
     for measure in measures:
         if measure.caveat:
             st.caption(f"**{measure.short}**: {measure.caveat}")
@@ -66,8 +67,8 @@ def published_context_section(db: Database, user: User | None, theme_id: str | N
     context_table(db, user, la_code, theme_id, key=f"context_{theme_id or 'all'}")
     if theme_id == "short_breaks" and period is not None:
         _reach(db, user, la_code, period)
-    releases = sorted({measure.publication for measure in published_measures.measures_for_theme(theme_id)})
-    st.caption(f"Sources: {'; '.join(releases)}. {published_measures.OGL}")
+    releases = sorted({measure.publication for measure in published_catalogue.measures_for_theme(theme_id)})
+    st.caption(f"Sources: {'; '.join(releases)}. {published_catalogue.OGL}")
     st.page_link("pages/published.py", label="Every published measure, by year", icon=":material/query_stats:")
 
 

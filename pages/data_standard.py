@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from benchmark.definitions.standard import STANDARD_VERSION, THEMES
 from benchmark.intake import templates
-from benchmark.intake.standard import STANDARD_VERSION, THEMES
 from benchmark.outputs import views
 from pages import ui
 

@@ -5,9 +5,9 @@ import streamlit as st
 from benchmark import reference, service
 from benchmark.access.membership import network_themes
 from benchmark.analysis import groups
-from benchmark.intake.standard import THEMES
+from benchmark.definitions.disclosure_rules import AUDIENCES
+from benchmark.definitions.standard import THEMES
 from benchmark.outputs import pack_render, packs
-from benchmark.outputs.disclosure import AUDIENCES
 from pages import ui
 
 AUDIENCE_LABELS = {"network": "Network forum", "external": "External"}

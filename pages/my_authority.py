@@ -4,9 +4,9 @@ import streamlit as st
 
 from benchmark import reference, service
 from benchmark.access.membership import network_themes
-from benchmark.analysis.metrics import CATALOGUE
 from benchmark.analysis.stats import SMALL_NUMBERS_BELOW
-from benchmark.intake.standard import THEMES
+from benchmark.definitions.metrics import CATALOGUE
+from benchmark.definitions.standard import THEMES
 from pages import context_ui, ui
 
 # Three views of the scorecard, each narrow enough for a 1366 px screen; the download holds every column.

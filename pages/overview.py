@@ -6,10 +6,10 @@ import streamlit as st
 from benchmark import service
 from benchmark.access.network import network_name
 from benchmark.access.rights import User
-from benchmark.analysis.metrics import CATALOGUE, METRICS
 from benchmark.analysis.summary import METHODS as SUMMARY_METHODS
 from benchmark.db import Database
-from benchmark.intake.standard import THEMES
+from benchmark.definitions.metrics import CATALOGUE, METRICS
+from benchmark.definitions.standard import THEMES
 from benchmark.outputs import charts, views
 from benchmark.periods import Period
 from pages import ui

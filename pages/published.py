@@ -6,13 +6,14 @@ import streamlit as st
 from benchmark import reference, service
 from benchmark.access.network import is_demo
 from benchmark.analysis import published, published_measures
+from benchmark.definitions import published_catalogue
 from benchmark.outputs import charts
 from pages import context_ui, ui
 
 db = ui.database()
 st.title("Published context")
 st.caption("DfE's own statistics about disabled children: children in need, children looked after through short "
-           f"breaks, EHC plans and NEET at 16-17. {published_measures.OGL}")
+           f"breaks, EHC plans and NEET at 16-17. {published_catalogue.OGL}")
 user = ui.current_user()
 if not published_measures.loaded(db):
     st.info("No published statistics are loaded. Load DfE's files with "
@@ -21,11 +22,11 @@ elif not ui.no_data(db):
     members = service.choosable_authorities(db, user)
     left, right = st.columns(2)
     with left:
-        key = ui.url_choice("Published measure", [measure.id for measure in published_measures.CATALOGUE], "series",
-                            "ehcp_20wk_excl_pct", format_func=lambda item: published_measures.MEASURES[item].name)
+        key = ui.url_choice("Published measure", [measure.id for measure in published_catalogue.CATALOGUE], "series",
+                            "ehcp_20wk_excl_pct", format_func=lambda item: published_catalogue.MEASURES[item].name)
     with right:
         la_code = ui.authority_choice(db)
-    measure = published_measures.MEASURES[key]
+    measure = published_catalogue.MEASURES[key]
     la_name = reference.authority_name(la_code)
     frame = service.published_chart_frame(db, user, key, la_code)
     if frame.empty:

@@ -9,10 +9,10 @@ from benchmark import reference, service
 from benchmark.access.membership import network_themes
 from benchmark.access.rights import User
 from benchmark.analysis import engine, groups
-from benchmark.analysis.metrics import METRICS, Metric, metrics_for_theme
 from benchmark.analysis.stats import SMALL_NUMBERS_BELOW
 from benchmark.db import Database
-from benchmark.intake.standard import THEMES
+from benchmark.definitions.metrics import METRICS, Metric, metrics_for_theme
+from benchmark.definitions.standard import THEMES
 from benchmark.outputs import charts, views
 from benchmark.periods import Period
 from pages import context_ui, ui

@@ -15,8 +15,8 @@ from benchmark import reference, service
 from benchmark.access.network import SYNTHETIC_LABEL, is_demo
 from benchmark.access.rights import AccessDenied, User
 from benchmark.analysis import cycle, engine
-from benchmark.analysis.metrics import Metric
 from benchmark.db import Database, open_database
+from benchmark.definitions.metrics import Metric
 from benchmark.intake import commentary as commentary_text
 from benchmark.outputs import charts, exports, views
 from benchmark.periods import Period

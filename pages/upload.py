@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from benchmark import reference, service
+from benchmark.definitions.standard import STANDARD_VERSION, THEMES
 from benchmark.intake import returns, templates
-from benchmark.intake.standard import STANDARD_VERSION, THEMES
 from benchmark.outputs import views
 from pages import ui
 

@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 from benchmark import reference  # noqa: E402
-from benchmark.analysis.metrics import metrics_for_theme  # noqa: E402
 from benchmark.db import close_database, open_database  # noqa: E402
+from benchmark.definitions.metrics import metrics_for_theme  # noqa: E402
+from benchmark.definitions.standard import columns  # noqa: E402
 from benchmark.intake.returns import store_file  # noqa: E402
-from benchmark.intake.standard import columns  # noqa: E402
 from benchmark.periods import Period, period_range  # noqa: E402
 from tests.browser_support import (  # noqa: E402
     launch_chromium,

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmark.analysis import engine  # noqa: E402
 from benchmark.db import close_database, open_database  # noqa: E402
-from benchmark.intake.demo import load_demo  # noqa: E402
+from benchmark.demo import load_demo  # noqa: E402
 from benchmark.outputs import pack_render, packs  # noqa: E402
 from benchmark.periods import Period  # noqa: E402
 

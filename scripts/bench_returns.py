@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmark import reference
 from benchmark.db import close_database, open_database
-from benchmark.intake.demo import load_demo
+from benchmark.definitions.standard import columns
+from benchmark.demo import load_demo
 from benchmark.intake.returns import store_file
-from benchmark.intake.standard import columns
 from benchmark.intake.validation import validate
 from benchmark.periods import Period, period_range
 

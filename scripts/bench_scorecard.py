@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 from benchmark import reference  # noqa: E402
 from benchmark.analysis import engine  # noqa: E402
 from benchmark.db import Database, close_database, open_database  # noqa: E402
+from benchmark.definitions.standard import THEMES, columns  # noqa: E402
 from benchmark.intake.returns import store_file  # noqa: E402
-from benchmark.intake.standard import THEMES, columns  # noqa: E402
 from benchmark.periods import Period, period_range  # noqa: E402
 
 TODAY = dt.date(2026, 11, 23)

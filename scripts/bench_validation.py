@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmark import reference
-from benchmark.intake.standard import columns
+from benchmark.definitions.standard import columns
 from benchmark.intake.validation import validate
 from benchmark.periods import EARLIEST_START_YEAR, Period, period_range
 

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from support import return_csv
 
 from benchmark.db import Database, close_database, open_database
-from benchmark.intake.standard import columns
+from benchmark.definitions.standard import columns
 
 ROOT = Path(__file__).resolve().parents[1]
 # A Monday in 2026-27 Q3: the current quarter is 2026-27 Q3, so 2026-27 Q4 is "in the future".

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from streamlit.testing.v1 import AppTest
 
-from benchmark.intake.standard import columns
+from benchmark.definitions.standard import columns
 
 
 def _messy(name: str, position: int) -> str:

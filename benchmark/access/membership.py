@@ -20,7 +20,7 @@ import pandas as pd
 from benchmark import reference
 from benchmark.access.rights import Role, User, record, require_chair
 from benchmark.db import Database
-from benchmark.intake.standard import THEMES
+from benchmark.definitions.standard import THEMES
 from benchmark.periods import Period
 
 MEMBERS_SET = "members_set"  # settings key: "true" once the chair has set the members

@@ -1,1 +1,1 @@
-"""Analysis: the metric catalogue, statistics, the benchmark engine, peer groups, the tracker and published data."""
+"""Analysis: statistics, the benchmark engine, peer groups, the quarterly cycle, the tracker and published data."""

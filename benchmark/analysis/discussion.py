@@ -30,9 +30,9 @@ from scipy.stats import norm
 
 from benchmark import reference
 from benchmark.analysis import engine, stats
-from benchmark.analysis.metrics import METRICS, STATEMENT_STALE_MONTHS, Method, Metric
 from benchmark.db import Database
-from benchmark.intake.standard import THEMES
+from benchmark.definitions.metrics import METRICS, STATEMENT_STALE_MONTHS, Method, Metric
+from benchmark.definitions.standard import THEMES
 from benchmark.periods import Period
 
 DISCUSSION_LIMIT = 15

@@ -21,10 +21,10 @@ from benchmark import reference
 from benchmark.access import membership
 from benchmark.analysis import cycle, stats
 from benchmark.analysis.groups import custom_group_members
-from benchmark.analysis.metrics import CATALOGUE, METRICS, POPULATION, Method, Metric, get_metric
 from benchmark.analysis.published import published_comparator
 from benchmark.db import Database
-from benchmark.intake.standard import VALUE_FIELDS, Kind
+from benchmark.definitions.metrics import CATALOGUE, METRICS, POPULATION, Method, Metric, get_metric
+from benchmark.definitions.standard import VALUE_FIELDS, Kind
 from benchmark.periods import Period
 
 TREND_QUARTERS = 8

@@ -18,157 +18,22 @@ import datetime as dt
 import json
 import math
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from benchmark import reference
 from benchmark.analysis import engine, stats
-from benchmark.analysis.metrics import PER_10K, Polarity
 from benchmark.db import Database
-from benchmark.intake.standard import THEMES
-from benchmark.periods import Period
-
-SN_COUNT = 10
-OGL = "Contains public sector information licensed under the Open Government Licence v3.0 (Department for Education)."
-CIN_RELEASE = "DfE, Children in need, reporting year 2024 (Explore Education Statistics)"
-CLA_RELEASE = ("DfE, Children looked after in England including adoptions, reporting year 2024 "
-               "(Explore Education Statistics)")
-EHCP_RELEASE = "DfE, Education, health and care plans, reporting year 2025 (Explore Education Statistics)"
-NEET_RELEASE = "DfE, NEET and participation: local authority figures (NCCIS), 2023 and 2024"
-RATE_METHOD = ("per 10,000 children aged 0-17: the published count over the ONS mid-year estimate for the same "
-               "year, the population the network's own rates use")
-
-
-@dataclass(frozen=True)
-class PublishedMeasure:
-    id: str
-    name: str
-    theme: str
-    source: str  # the file stem without its years
-    indicator: str  # the indicator column, in any case
-    filters: tuple[tuple[str, str], ...]  # filter column (breakdown included) and the value wanted
-    unit: str
-    decimals: int
-    polarity: Polarity
-    per_10k: bool  # the published count is turned into a rate per 10,000 children aged 0-17
-    definition: str
-    publication: str
-    period_text: str  # how one period reads, e.g. "31 Mar {period}" ({previous}: the year before)
-    short: str
-    caveat: str = ""
-    minus: str | None = None  # a second indicator subtracted from the first: a gap in percentage points
-    licence: str = OGL
-
-    def format(self, value: float | None, symbol: str | None = None) -> str:
-        """'13.6%', '412.3', '5.1 ppts'; the EES symbol where there is no number."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return symbol or "-"
-        number = f"{value:,.{self.decimals}f}"
-        return {"%": f"{number}%", "percentage points": f"{number} ppts"}.get(self.unit, number)
-
-    def when(self, period: str | None) -> str:
-        if not period:
-            return "not loaded"
-        year = str(period)[:4]
-        return self.period_text.format(period=period, previous=int(year) - 1 if year.isdigit() else "")
-
-
-H, L, N = Polarity.HIGHER, Polarity.LOWER, Polarity.NEUTRAL
-B2 = "b2_children_in_need_recorded_disability"
-B3 = "b3_cin_primary_need"
-CLA = "la_children_looked_after_exclusively_under_a_series_of_short_term_placements"
-NEET = "UD_NEETNK_LA_dashboard_final"
-B2_FILTER = (("category", "Recorded disability"),)
-B3_FILTER = (("category", "Primary need at assessment"),)
-PLANS = (("breakdown", "All EHC plans issued"),)
-REQUESTS = (("breakdown", "All requests for EHC needs assessments"),)
-NEET_AGE = (("Age", "16-17"),)
-CIN_AT = "31 Mar {period}"
-NEET_AT = "Dec {previous}-Feb {period}"
-CALENDAR = "calendar {period}"
-
-CATALOGUE: tuple[PublishedMeasure, ...] = (
-    # Short breaks
-    PublishedMeasure(
-        "cin_disability_count", "Children in need with a recorded disability", "short_breaks", B2,
-        "At31_episodes_disability_recorded", B2_FILTER, "children", 0, N, False,
-        "Children in need at 31 March whose record shows a disability (Children in need census, table B2).",
-        CIN_RELEASE, CIN_AT, "CIN with disability"),
-    PublishedMeasure(
-        "cin_disability_pct", "Children in need with a recorded disability (% of CIN)", "short_breaks", B2,
-        "At31_episodes_disability_recorded_percent", B2_FILTER, "%", 1, N, False,
-        "Of children in need at 31 March, the percentage whose record shows a disability (table B2).",
-        CIN_RELEASE, CIN_AT, "CIN with disability %"),
-    PublishedMeasure(
-        "cin_disability_per_10k", "Children in need with a recorded disability per 10,000", "short_breaks", B2,
-        "At31_episodes_disability_recorded", B2_FILTER, PER_10K, 1, N, True,
-        f"Children in need at 31 March with a recorded disability, {RATE_METHOD}.",
-        CIN_RELEASE, CIN_AT, "CIN with disability per 10k"),
-    PublishedMeasure(
-        "cin_n2_per_10k", "Children in need with primary need 'child's disability or illness' (N2) per 10,000",
-        "short_breaks", B3, "N2_Childs_disability_or_illness", B3_FILTER, PER_10K, 1, N, True,
-        f"Children in need at 31 March whose primary need at assessment was N2, {RATE_METHOD} (table B3).",
-        CIN_RELEASE, CIN_AT, "CIN primary need N2 per 10k"),
-    PublishedMeasure(
-        "cla_short_breaks_only", "Children looked after only through short-term placements (short breaks)",
-        "short_breaks", CLA, "number",
-        (("cla_group", "Children who were only looked after exclusively under a series of short term placements"),),
-        "children", 0, N, False,
-        "Children looked after during the year to 31 March only under an agreed series of short-term placements "
-        "(section 20 short breaks); not counted in the children-looked-after totals.",
-        CLA_RELEASE, "yr to 31 Mar {period}", "CLA only via short breaks",
-        caveat="Most authorities report 0 or a suppressed figure ('c'), so ranks and bands say little here."),
-    # Social care advice into EHC needs assessments
-    PublishedMeasure(
-        "ehcp_20wk_excl_pct", "EHC plans issued within 20 weeks, excluding exceptions (%)", "advice",
-        "timeliness_20_week", "PC_plans_issued_20_weeks_ex", PLANS, "%", 1, H, False,
-        "DfE's headline timeliness measure (SEND Regulations 2014, reg 13(2)); plans under a reg 13(3) exception "
-        "are left out.", EHCP_RELEASE, CALENDAR, "EHCP 20 wks excl. exceptions %"),
-    PublishedMeasure(
-        "ehcp_20wk_incl_pct", "EHC plans issued within 20 weeks, including exceptions (%)", "advice",
-        "timeliness_20_week", "pc_plans_issued_within_20_weeks", PLANS, "%", 1, H, False,
-        "Every plan issued, as the network's own 20-week measure counts them (reg 13(2)).",
-        EHCP_RELEASE, CALENDAR, "EHCP 20 wks incl. exceptions %"),
-    PublishedMeasure(
-        "ehc_requests_per_10k", "Requests for an EHC needs assessment per 10,000 children", "advice",
-        "requests", "requests_received_in_year", REQUESTS, PER_10K, 1, N, True,
-        f"Requests for an EHC needs assessment received in the calendar year (ages 0-25), {RATE_METHOD}.",
-        EHCP_RELEASE, CALENDAR, "EHC requests per 10k"),
-    PublishedMeasure(
-        "ehc_requests_6wk_pct", "Requests for assessment decided within 6 weeks (%)", "advice",
-        "requests", "request_outcome_six_weeks_pc", REQUESTS, "%", 1, H, False,
-        "Of requests for an EHC needs assessment, the percentage where the decision whether to assess was made "
-        "within the statutory 6 weeks (SEND Regulations 2014, reg 5(1)).",
-        EHCP_RELEASE, CALENDAR, "Requests decided in 6 wks %"),
-    # Transitions to adulthood
-    PublishedMeasure(
-        "neet_nk_ehcp_pct", "16-17 year olds with an EHC plan: NEET or not known (%)", "transitions",
-        NEET, "NEET_NK_EHCP_percent", NEET_AGE, "%", 1, L, False,
-        "Of 16-17 year olds with an EHC plan known to the authority, the percentage not in education, employment "
-        "or training or whose activity is not known (average of December, January and February).",
-        NEET_RELEASE, NEET_AT, "NEET/NK with EHCP %"),
-    PublishedMeasure(
-        "neet_nk_nosen_pct", "16-17 year olds with no SEN: NEET or not known (%)", "transitions",
-        NEET, "NEET_NK_noSEN_percent", NEET_AGE, "%", 1, L, False,
-        "The same measure for 16-17 year olds with no identified special educational need.",
-        NEET_RELEASE, NEET_AT, "NEET/NK no SEN %"),
-    PublishedMeasure(
-        "neet_nk_ehcp_gap_ppts", "NEET or not known: gap between EHC plan and no SEN", "transitions",
-        NEET, "NEET_NK_EHCP_percent", NEET_AGE, "percentage points", 1, L, False,
-        "The percentage NEET or not known with an EHC plan minus the percentage with no SEN, in percentage "
-        "points, each as published (rounded to 0.1).",
-        NEET_RELEASE, NEET_AT, "NEET/NK gap ppts", minus="NEET_NK_noSEN_percent"),
-    PublishedMeasure(
-        "cohort_ehcp_pct", "16-17 year olds with an EHC plan (% of the cohort)", "transitions",
-        NEET, "cohort_EHCP_percent", NEET_AGE, "%", 1, N, False,
-        "Of 16-17 year olds known to the authority, the percentage with an EHC plan.",
-        NEET_RELEASE, NEET_AT, "EHCP share of 16-17s %"),
+from benchmark.definitions.metrics import Polarity
+from benchmark.definitions.published_catalogue import (
+    CATALOGUE,
+    MEASURES,
+    SN_COUNT,
+    PublishedMeasure,
+    measures_for_theme,
 )
-
-MEASURES: dict[str, PublishedMeasure] = {measure.id: measure for measure in CATALOGUE}
-assert {measure.theme for measure in CATALOGUE} <= set(THEMES)
+from benchmark.periods import Period
 
 # The keys of one comparison row, as the `context` command writes them.
 CONTEXT_KEYS = ("measure", "name", "theme", "period", "value", "symbol", "region", "sn_mean", "sn_median",
@@ -181,15 +46,8 @@ def loaded(db: Database) -> bool:
     return bool(db.scalar("SELECT count(*) FROM published"))
 
 
-def measures_for_theme(theme_id: str | None) -> list[PublishedMeasure]:
-    return [measure for measure in CATALOGUE if theme_id is None or measure.theme == theme_id]
 
 
-def get_measure(measure_id: str) -> PublishedMeasure:
-    try:
-        return MEASURES[measure_id]
-    except KeyError:
-        raise KeyError(f"unknown published measure '{measure_id}': see `python -m benchmark context --help`") from None
 
 
 _YEARS = re.compile(r"[_-]?(?:19|20)\d{2}(?:[_-]?to[_-]?(?:19|20)\d{2})?(?=[_-]|$)")

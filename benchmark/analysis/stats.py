@@ -20,6 +20,13 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from benchmark.definitions.thresholds import (
+    OVERDISPERSION_MIN_AUTHORITIES,
+    SMALL_NUMBERS_BELOW,
+    TREND_SIGNIFICANCE,
+    WINSOR_PERCENTILES,
+)
+
 Polarity = Literal["higher", "lower", "neutral"]
 FunnelKind = Literal["proportion", "rate"]
 
@@ -152,14 +159,6 @@ def funnel_limits(p0: float | npt.ArrayLike, denominators: npt.ArrayLike,
     }
 
 
-# A value resting on fewer cases than this (a proportion's denominator, a rate's count) is shown
-# with its count and interval but never judged: no top/bottom 20% flag, no discussion item.
-SMALL_NUMBERS_BELOW = 10
-# Overdispersion is estimated only from at least this many reporting authorities; fewer give no
-# usable spread, so their limits are the plain ones (tau2 = 0).
-OVERDISPERSION_MIN_AUTHORITIES = 5
-# The z-scores are winsorised at these percentiles before phi is estimated (Spiegelhalter 2005).
-WINSOR_PERCENTILES = (10, 90)
 FUNNEL_CLASSES = ("within", "above_95", "below_95", "above_99.8", "below_99.8")
 
 
@@ -352,7 +351,6 @@ def quartile_bands(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
     return bands
 
 
-TREND_SIGNIFICANCE = 0.05
 SIGNIFICANCE = TREND_SIGNIFICANCE  # changes between quarters are judged at the same level
 
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from benchmark.analysis import discussion, engine, stats, tracker
-from benchmark.analysis.metrics import CATALOGUE, Method, Metric
 from benchmark.analysis.published import published_comparator
 from benchmark.db import Database
-from benchmark.intake.standard import THEMES
+from benchmark.definitions.metrics import CATALOGUE, Method, Metric
+from benchmark.definitions.standard import THEMES
 from benchmark.periods import Period
 
 SUMMARY_ITEMS = 3  # discussion items shown per theme

@@ -13,7 +13,7 @@ from benchmark.access.membership import network_themes
 from benchmark.analysis import cycle
 from benchmark.analysis.engine import cached, network_members
 from benchmark.db import Database
-from benchmark.intake.standard import THEMES
+from benchmark.definitions.standard import THEMES
 from benchmark.periods import Period
 
 NOT_YET_DUE, RETURNED, RETURNED_LATE, OVERDUE = "not yet due", "returned", "returned late", "overdue"

@@ -1,1 +1,1 @@
-"""Returns in: the data standard, validation, storing returns, templates and the demo network."""
+"""Returns in: reading and validating files, storing and withdrawing returns, commentary and templates."""

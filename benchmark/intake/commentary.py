@@ -15,9 +15,9 @@ from collections.abc import Iterable
 import duckdb
 import pandas as pd
 
-from benchmark.analysis.metrics import METRICS
 from benchmark.db import Database
-from benchmark.intake.standard import NOTES_MAX_CHARS, THEMES
+from benchmark.definitions.metrics import METRICS
+from benchmark.definitions.standard import NOTES_MAX_CHARS, THEMES
 from benchmark.periods import Period
 
 MAX_CHARS = NOTES_MAX_CHARS  # the same limit as a return's notes cell, which becomes commentary

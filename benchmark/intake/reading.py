@@ -22,7 +22,7 @@ from xml.etree import ElementTree
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
-from benchmark.intake.standard import (
+from benchmark.definitions.standard import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
     MAX_FILE_BYTES,

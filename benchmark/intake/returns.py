@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from benchmark.db import Database
-from benchmark.intake.standard import STANDARD_VERSION
+from benchmark.definitions.standard import STANDARD_VERSION
 from benchmark.intake.validation import ValidationReport, validate
 from benchmark.reference import authority_name
 

@@ -13,8 +13,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from benchmark import reference
-from benchmark.analysis.metrics import CATALOGUE
-from benchmark.intake.standard import (
+from benchmark.definitions.metrics import CATALOGUE
+from benchmark.definitions.standard import (
     GUIDANCE_SHEET,
     INPUT_LIMITS,
     MAX_NIGHTS_PER_QUARTER,
@@ -182,11 +182,11 @@ def _cell(text: str) -> str:
 
 
 def standard_markdown() -> str:
-    """docs/data-standard.md, generated: edit benchmark/intake/standard.py, then `python -m benchmark docs`."""
+    """docs/data-standard.md, generated: edit benchmark/definitions/standard.py, then `python -m benchmark docs`."""
     lines = [
         f"# The DSCO network quarterly return: data standard version {STANDARD_VERSION}",
         "",
-        "Generated from `benchmark/intake/standard.py` by `python -m benchmark docs`; do not edit by hand.",
+        "Generated from `benchmark/definitions/standard.py` by `python -m benchmark docs`; do not edit by hand.",
         "",
         standard_fields_markdown(),
         CATALOGUE_INTRO,

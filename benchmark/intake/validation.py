@@ -20,8 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from benchmark import reference
-from benchmark.intake.reading import Deadline, FileRejected, Uncalculated, Workbook, bounded, csv_rows, file_kind
-from benchmark.intake.standard import (
+from benchmark.definitions.standard import (
     COMMON_FIELDS,
     FIELD_THEME,
     GUIDANCE_SHEET,
@@ -33,6 +32,7 @@ from benchmark.intake.standard import (
     Kind,
     columns,
 )
+from benchmark.intake.reading import Deadline, FileRejected, Uncalculated, Workbook, bounded, csv_rows, file_kind
 from benchmark.periods import Period, PeriodError
 
 CellValue = float | dt.date | None

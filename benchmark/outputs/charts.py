@@ -12,8 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from benchmark.analysis import stats
-from benchmark.analysis.metrics import Method, Metric
-from benchmark.intake.standard import VALUE_FIELDS
+from benchmark.definitions.metrics import Method, Metric
+from benchmark.definitions.standard import VALUE_FIELDS
 
 DARK_BLUE = "#12436D"
 TURQUOISE = "#28A197"

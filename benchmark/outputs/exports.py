@@ -19,8 +19,9 @@ import pandas as pd
 
 from benchmark import reference
 from benchmark.analysis import engine, stats
-from benchmark.analysis.metrics import Method, Metric
 from benchmark.db import Database
+from benchmark.definitions.disclosure_rules import AUDIENCES, SUPPRESSED
+from benchmark.definitions.metrics import Method, Metric
 from benchmark.outputs import disclosure
 from benchmark.periods import Period
 
@@ -78,11 +79,11 @@ def mask_lettered(table: pd.DataFrame, metric: Metric, lettered: np.ndarray) -> 
     for column in (*_LETTERED_HIDDEN, "value", "diff_from_median"):
         if column in table:
             table[column] = table[column].astype(object)
-    suppressed = (table["value"].astype(str) == disclosure.SUPPRESSED).to_numpy()
+    suppressed = (table["value"].astype(str) == SUPPRESSED).to_numpy()
     rows = lettered & ~suppressed
     for column in _LETTERED_HIDDEN:
         if column in table:
-            table.loc[lettered & (table[column].astype(str) != disclosure.SUPPRESSED).to_numpy(), column] = None
+            table.loc[lettered & (table[column].astype(str) != SUPPRESSED).to_numpy(), column] = None
     smallest = _smallest_population(table.loc[lettered]) if metric.method is Method.RATE else None
     values = disclosure.rounded(table.loc[rows, "value"], metric, smallest)
     table.loc[rows, "value"] = [None if np.isnan(value) else float(value) for value in values]
@@ -90,7 +91,7 @@ def mask_lettered(table: pd.DataFrame, metric: Metric, lettered: np.ndarray) -> 
         median = disclosure.rounded(table.loc[rows, "network_median"], metric, smallest)
         diffs = [None if np.isnan(diff) else float(diff) for diff in values - median]
         table.loc[rows, "diff_from_median"] = table.loc[rows, "diff_from_median"].where(
-            table.loc[rows, "diff_from_median"].astype(str) == disclosure.SUPPRESSED, pd.Series(diffs, dtype=object,
+            table.loc[rows, "diff_from_median"].astype(str) == SUPPRESSED, pd.Series(diffs, dtype=object,
                                                                                                  index=table.index[rows]))
     return table
 
@@ -127,7 +128,7 @@ def rank_shown(table: pd.DataFrame, hidden: np.ndarray, metric: Metric, by: pd.S
     if "group_reported" in table:
         table["group_reported"] = int(visible.notna().sum())
     table = table.astype({"rank": object})
-    table.loc[hidden, positions] = disclosure.SUPPRESSED
+    table.loc[hidden, positions] = SUPPRESSED
     return table
 
 
@@ -138,8 +139,8 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
     letters when not given). `withheld`: the authorities whose value of this metric and quarter
     disclosure.withheld hides in every external output (across metrics); any at all, even outside
     this table's group, also hides the network's averages, which would give it back."""
-    if audience not in disclosure.AUDIENCES:
-        raise ValueError(f"audience must be one of {', '.join(disclosure.AUDIENCES)}")
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}")
     if audience == "network":
         return frame.copy()
     counts, rates, row_sums = _suppression_plan(metric)
@@ -150,15 +151,15 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
         table[counts] = table[counts].astype(float)
         table = disclosure.suppress(table, counts=counts, rates=rates, row_sums=row_sums).frame
         table = table.drop(columns=["complement"], errors="ignore")
-    hidden = (table["value"].astype(str) == disclosure.SUPPRESSED).to_numpy().copy()
+    hidden = (table["value"].astype(str) == SUPPRESSED).to_numpy().copy()
     hidden |= (table["la_code"].isin(withheld or ()) & table["value"].notna()).to_numpy()
     if hidden.any() or withheld:
         # A row with a hidden cell shows none of its figures: a visible 0 beside a hidden
         # denominator would give the hidden rate away.
         figures = [column for column in (*counts, *_DERIVED) if column in table]
         table[figures] = table[figures].astype(object)
-        table.loc[hidden, figures] = disclosure.SUPPRESSED
-        table[[column for column in _AGGREGATES if column in table]] = disclosure.SUPPRESSED
+        table.loc[hidden, figures] = SUPPRESSED
+        table[[column for column in _AGGREGATES if column in table]] = SUPPRESSED
     # A visible quarter's rolling window holds the hidden quarters around it: never shown outward.
     table["rolling_4q"] = None
     is_own = (table["la_code"] == own_la).to_numpy()
@@ -177,7 +178,7 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
     if "diff_from_median" in table:
         diff = pd.to_numeric(table["value"], errors="coerce") - pd.to_numeric(table["network_median"], errors="coerce")
         table["diff_from_median"] = table["diff_from_median"].astype(object).where(
-            table["diff_from_median"].astype(str) == disclosure.SUPPRESSED, diff)
+            table["diff_from_median"].astype(str) == SUPPRESSED, diff)
     own_name = None
     if own_la is not None and (table["la_code"] == own_la).any():
         own_name = table.loc[table["la_code"] == own_la, "la_name"].iloc[0]

@@ -20,11 +20,11 @@ from pptx.enum.chart import XL_CHART_TYPE
 from pptx.util import Inches, Pt
 
 from benchmark.analysis import stats
-from benchmark.analysis.metrics import METRICS
 from benchmark.analysis.summary import METHODS as SUMMARY_METHODS
-from benchmark.intake.standard import THEMES
+from benchmark.definitions.disclosure_rules import SUPPRESSED
+from benchmark.definitions.metrics import METRICS
+from benchmark.definitions.standard import THEMES
 from benchmark.outputs import charts, exports, views
-from benchmark.outputs.disclosure import SUPPRESSED
 from benchmark.outputs.packs import METHODS, OGL_ATTRIBUTION, SOURCES, MetricSection, Pack
 
 FORMATS = ("pdf", "pptx", "xlsx")

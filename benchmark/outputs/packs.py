@@ -14,12 +14,13 @@ from benchmark import reference
 from benchmark.access.network import SYNTHETIC_LABEL, is_demo, network_name
 from benchmark.access.rights import Sharing, sharing
 from benchmark.analysis import cycle, discussion, engine, published_measures, stats, summary, tracker
-from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.db import Database
+from benchmark.definitions import published_catalogue
+from benchmark.definitions.disclosure_rules import AUDIENCES, SUPPRESSED
+from benchmark.definitions.metrics import CATALOGUE, METRICS, Metric, Polarity
+from benchmark.definitions.standard import THEMES
 from benchmark.intake import commentary as commentary_store
-from benchmark.intake.standard import THEMES
 from benchmark.outputs import disclosure, exports, views
-from benchmark.outputs.disclosure import AUDIENCES, SUPPRESSED
 from benchmark.periods import Period
 
 OGL_ATTRIBUTION = (
@@ -431,7 +432,7 @@ def context_pages(db: Database, request: PackRequest, members: list[str],
         return []
     pages = []
     for theme_id in request.themes:
-        measures = published_measures.measures_for_theme(theme_id)
+        measures = published_catalogue.measures_for_theme(theme_id)
         if not measures:
             continue
         notes = []
@@ -468,7 +469,7 @@ def context_pages(db: Database, request: PackRequest, members: list[str],
                          "their public figures would name them.")
             notes += [f"{m.name}: {m.caveat}" for m in measures if m.caveat]
         releases = sorted({measure.publication for measure in measures})
-        notes.append(f"Sources: {'; '.join(releases)}. {published_measures.OGL}")
+        notes.append(f"Sources: {'; '.join(releases)}. {published_catalogue.OGL}")
         pages.append(ContextPage(theme_id, f"Published context: {THEMES[theme_id].title}", table, bands, neutral,
                                  notes))
     return pages

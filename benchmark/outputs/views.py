@@ -12,9 +12,9 @@ import pandas as pd
 
 from benchmark import reference
 from benchmark.analysis import engine, stats
-from benchmark.analysis.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.db import Database
-from benchmark.intake.standard import THEMES, columns
+from benchmark.definitions.metrics import CATALOGUE, METRICS, Metric, Polarity
+from benchmark.definitions.standard import THEMES, columns
 from benchmark.periods import Period
 
 SMALL_NUMBERS = "small numbers"  # the mark beside a value resting on too few cases to judge

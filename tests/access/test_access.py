@@ -22,8 +22,8 @@ from browser_support import copy_database
 from benchmark import cli, reference, service
 from benchmark.access import rights
 from benchmark.access.rights import AccessDenied, Role, User
-from benchmark.analysis.metrics import METRICS
 from benchmark.db import Database, close_database, open_database
+from benchmark.definitions.metrics import METRICS
 from benchmark.outputs.disclosure import rounded
 from benchmark.outputs.packs import PackRequest
 from benchmark.periods import Period

@@ -22,9 +22,9 @@ from benchmark import cli, reference, service
 from benchmark.access import rights
 from benchmark.access.rights import AccessDenied, User
 from benchmark.analysis import engine, groups
-from benchmark.analysis.metrics import METRICS
 from benchmark.db import Database, close_database, open_database
-from benchmark.outputs.disclosure import RULES
+from benchmark.definitions.disclosure_rules import RULES
+from benchmark.definitions.metrics import METRICS
 from benchmark.periods import Period
 
 ROOT = Path(__file__).resolve().parents[2]

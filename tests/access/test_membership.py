@@ -17,9 +17,9 @@ from benchmark.access import membership, rights
 from benchmark.access.rights import AccessDenied, Role, User, local_operator
 from benchmark.analysis import engine, tracker
 from benchmark.db import Database, close_database, open_database
+from benchmark.definitions.standard import THEMES, columns
 from benchmark.intake import templates
 from benchmark.intake.returns import store_file
-from benchmark.intake.standard import THEMES, columns
 from benchmark.outputs import packs
 from benchmark.periods import Period
 

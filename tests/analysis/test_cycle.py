@@ -15,8 +15,8 @@ from benchmark.access import membership, rights
 from benchmark.access.rights import AccessDenied, Role, User, local_operator
 from benchmark.analysis import cycle, engine, tracker
 from benchmark.db import Database
+from benchmark.definitions.standard import columns
 from benchmark.intake import returns
-from benchmark.intake.standard import columns
 from benchmark.outputs import exports, packs
 from benchmark.periods import Period
 

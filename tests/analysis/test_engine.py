@@ -37,11 +37,11 @@ from support import return_csv
 from benchmark import reference
 from benchmark.analysis import engine
 from benchmark.analysis.groups import GroupError, save_group
-from benchmark.analysis.metrics import CATALOGUE, METRICS, POPULATION, Method, Metric, Polarity, _metric
 from benchmark.analysis.published import load_published, published_comparator
 from benchmark.db import Database, close_database, open_database
+from benchmark.definitions.metrics import CATALOGUE, METRICS, POPULATION, Method, Metric, Polarity, _metric
+from benchmark.definitions.standard import FIELD_THEME, VALUE_FIELDS
 from benchmark.intake.returns import history, store_file
-from benchmark.intake.standard import FIELD_THEME, VALUE_FIELDS
 from benchmark.periods import Period
 from benchmark.reference import DATA_DIR
 

@@ -18,7 +18,7 @@ import pytest
 from benchmark.analysis import published_measures as pm
 from benchmark.analysis.published import load_published
 from benchmark.db import Database, close_database, open_database
-from benchmark.intake.standard import THEMES
+from benchmark.definitions.standard import THEMES
 from benchmark.reference import DATA_DIR
 
 PUBLISHED = DATA_DIR / "published"

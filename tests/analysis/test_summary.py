@@ -7,10 +7,10 @@ import pytest
 from support import return_csv
 
 from benchmark.analysis import discussion, engine, summary, tracker
-from benchmark.analysis.metrics import METRICS
 from benchmark.db import Database
+from benchmark.definitions.metrics import METRICS
+from benchmark.definitions.standard import THEMES
 from benchmark.intake.returns import store_file
-from benchmark.intake.standard import THEMES
 from benchmark.periods import Period
 
 LATEST = Period.parse("2026-27 Q2")

@@ -12,9 +12,9 @@ from support import return_csv
 
 from benchmark import reference
 from benchmark.analysis import engine
-from benchmark.analysis.metrics import METRICS
 from benchmark.analysis.tracker import completeness, tracker, tracker_grid
 from benchmark.db import Database, close_database, open_database
+from benchmark.definitions.metrics import METRICS
 from benchmark.intake.returns import store_file
 from benchmark.outputs.disclosure import lettering_key
 from benchmark.outputs.exports import letter_names, outward_comparison

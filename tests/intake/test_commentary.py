@@ -16,8 +16,8 @@ from benchmark import service
 from benchmark.access import rights
 from benchmark.access.rights import AccessDenied, Role, User, local_operator
 from benchmark.db import Database
+from benchmark.definitions.standard import COMMON_FIELDS, columns
 from benchmark.intake import commentary
-from benchmark.intake.standard import COMMON_FIELDS, columns
 from benchmark.outputs import pack_render, packs
 from benchmark.periods import Period
 

@@ -14,10 +14,7 @@ import openpyxl
 import pytest
 
 from benchmark import reference
-from benchmark.intake import reading, validation
-from benchmark.intake.reading import Deadline
-from benchmark.intake.returns import store_file
-from benchmark.intake.standard import (
+from benchmark.definitions.standard import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
     MAX_FILE_BYTES,
@@ -25,6 +22,9 @@ from benchmark.intake.standard import (
     MAX_UNZIPPED_BYTES,
     columns,
 )
+from benchmark.intake import reading, validation
+from benchmark.intake.reading import Deadline
+from benchmark.intake.returns import store_file
 from benchmark.intake.validation import MAX_REPORTED, validate
 from benchmark.periods import Period, PeriodError
 
@@ -226,7 +226,7 @@ def test_the_bounds_themselves_are_accepted(make_csv, example_row, today):
 
 
 def test_each_range_is_a_rule_of_the_standard_in_the_docs():
-    from benchmark.intake.standard import VALUE_FIELDS
+    from benchmark.definitions.standard import VALUE_FIELDS
     from benchmark.intake.templates import standard_markdown
 
     document = standard_markdown()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark.intake.standard import columns
+from benchmark.definitions.standard import columns
 from benchmark.intake.validation import suggest_authorities, validate
 
 

@@ -17,13 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmark import reference
+from benchmark import demo, reference
 from benchmark.access import membership, network
 from benchmark.analysis import cycle
 from benchmark.db import MIGRATIONS, close_database, open_database
-from benchmark.intake import demo
+from benchmark.definitions.standard import STANDARD_VERSION, THEMES
 from benchmark.intake.returns import history, original_file, store_file
-from benchmark.intake.standard import STANDARD_VERSION, THEMES
 from benchmark.periods import Period, period_range
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import zipfile
 import pytest
 
 from benchmark import reference
-from benchmark.intake.standard import MAX_NIGHTS_PER_QUARTER, THEMES, columns
+from benchmark.definitions.standard import MAX_NIGHTS_PER_QUARTER, THEMES, columns
 from benchmark.intake.validation import normalise_header, validate
 from benchmark.periods import Period
 

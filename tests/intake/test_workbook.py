@@ -11,9 +11,9 @@ import pytest
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from benchmark import cli
+from benchmark.definitions.standard import GUIDANCE_SHEET, THEMES, columns
 from benchmark.intake import templates
 from benchmark.intake.returns import history, preview, store_file
-from benchmark.intake.standard import GUIDANCE_SHEET, THEMES, columns
 from benchmark.intake.validation import validate
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from benchmark.analysis import stats
-from benchmark.analysis.metrics import METRICS
+from benchmark.definitions.metrics import METRICS
 from benchmark.outputs import charts, views
 
 METRIC = METRICS["adv_6wk_pct"]

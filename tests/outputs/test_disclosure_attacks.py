@@ -20,11 +20,11 @@ from browser_support import copy_database
 from benchmark import reference, service
 from benchmark.access import rights
 from benchmark.analysis import engine
-from benchmark.analysis.metrics import CATALOGUE, METRICS, POPULATION, Method, Metric
 from benchmark.db import Database, close_database, open_database
-from benchmark.intake.standard import THEMES, Kind
+from benchmark.definitions.disclosure_rules import RULES, SUPPRESSED
+from benchmark.definitions.metrics import CATALOGUE, METRICS, POPULATION, Method, Metric
+from benchmark.definitions.standard import THEMES, Kind
 from benchmark.outputs import disclosure, exports, views
-from benchmark.outputs.disclosure import RULES, SUPPRESSED
 from benchmark.outputs.packs import PackRequest
 from benchmark.periods import Period
 

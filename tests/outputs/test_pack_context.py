@@ -15,7 +15,7 @@ from benchmark import reference
 from benchmark.analysis import engine
 from benchmark.analysis import published_measures as pm
 from benchmark.db import Database, close_database, open_database
-from benchmark.intake.standard import THEMES
+from benchmark.definitions.standard import THEMES
 from benchmark.outputs import pack_render, packs
 from benchmark.periods import Period
 

@@ -16,9 +16,9 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from benchmark.analysis.metrics import CATALOGUE
 from benchmark.db import close_database, open_database
-from benchmark.intake.standard import THEMES
+from benchmark.definitions.metrics import CATALOGUE
+from benchmark.definitions.standard import THEMES
 from benchmark.outputs import pack_render, packs
 from benchmark.periods import Period
 

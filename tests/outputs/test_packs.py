@@ -30,12 +30,13 @@ from pptx.enum.chart import XL_CHART_TYPE
 
 from benchmark import reference
 from benchmark.analysis import discussion, engine, stats, tracker
-from benchmark.analysis.metrics import CATALOGUE, METRICS, Method, Metric, Polarity
 from benchmark.db import Database, close_database, open_database
+from benchmark.definitions.disclosure_rules import SUPPRESSED
+from benchmark.definitions.metrics import CATALOGUE, METRICS, Method, Metric, Polarity
+from benchmark.definitions.standard import THEMES
 from benchmark.intake.returns import store_file
-from benchmark.intake.standard import THEMES
 from benchmark.outputs import exports, pack_render, packs, views
-from benchmark.outputs.disclosure import SUPPRESSED, rounded
+from benchmark.outputs.disclosure import rounded
 from benchmark.periods import Period
 
 ROOT = Path(__file__).resolve().parents[2]

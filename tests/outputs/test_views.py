@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from benchmark.analysis import engine
-from benchmark.analysis.metrics import CATALOGUE, METRICS
 from benchmark.db import Database
+from benchmark.definitions.metrics import CATALOGUE, METRICS
+from benchmark.definitions.standard import VALUE_FIELDS
 from benchmark.intake import returns
-from benchmark.intake.standard import VALUE_FIELDS
 from benchmark.outputs import views
 from benchmark.periods import Period
 

@@ -16,7 +16,7 @@ from browser_support import assert_no_exception, copy_database, streamlit_server
 from playwright.sync_api import Browser, Page
 
 from benchmark.db import close_database, open_database
-from benchmark.intake.demo import LAST_QUARTER
+from benchmark.demo import LAST_QUARTER
 from benchmark.outputs.accessibility import AXE_TAGS, STREAMLIT_RULES
 
 pytestmark = pytest.mark.browser

@@ -27,8 +27,8 @@ from playwright.sync_api import Browser, Page
 
 from benchmark.access.network import SYNTHETIC_LABEL
 from benchmark.db import close_database, open_database
-from benchmark.intake.demo import LAST_QUARTER, MISSING_RETURNS
-from benchmark.intake.standard import THEMES
+from benchmark.definitions.standard import THEMES
+from benchmark.demo import LAST_QUARTER, MISSING_RETURNS
 from benchmark.outputs import views
 
 pytestmark = pytest.mark.browser

@@ -17,10 +17,10 @@ import pytest
 
 from benchmark import cli
 from benchmark.db import close_database, open_database
+from benchmark.definitions.standard import THEMES, columns
+from benchmark.demo import demo_files
 from benchmark.intake import templates
-from benchmark.intake.demo import demo_files
 from benchmark.intake.returns import store_file
-from benchmark.intake.standard import THEMES, columns
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT_KEYS = ["file", "ok", "theme", "themes", "rows", "errors", "errors_not_shown", "warnings",

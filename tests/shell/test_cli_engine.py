@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from benchmark import reference
-from benchmark.analysis.metrics import CATALOGUE
 from benchmark.db import close_database, open_database
+from benchmark.definitions.metrics import CATALOGUE
+from benchmark.definitions.standard import columns
 from benchmark.intake.returns import store_file
-from benchmark.intake.standard import columns
 from benchmark.periods import Period
 
 ROOT = Path(__file__).resolve().parents[2]

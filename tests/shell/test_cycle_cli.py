@@ -16,7 +16,7 @@ from support import return_csv
 from benchmark import cli
 from benchmark.access import rights
 from benchmark.db import close_database, open_database
-from benchmark.intake.standard import columns
+from benchmark.definitions.standard import columns
 from benchmark.periods import Period
 
 P = Period.parse("2025-26 Q4")  # long past its deadline (28 April 2026)

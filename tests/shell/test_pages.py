@@ -20,9 +20,9 @@ from benchmark import reference
 from benchmark.access.network import SYNTHETIC_LABEL
 from benchmark.access.rights import LOCAL_USER
 from benchmark.analysis import summary
-from benchmark.analysis.metrics import METRICS, metrics_for_theme
 from benchmark.db import Database, close_database, open_database
-from benchmark.intake.standard import THEMES, VALUE_FIELDS
+from benchmark.definitions.metrics import METRICS, metrics_for_theme
+from benchmark.definitions.standard import THEMES, VALUE_FIELDS
 from benchmark.outputs import accessibility, views
 from benchmark.periods import Period
 
@@ -511,7 +511,7 @@ def test_upload_bad_file_shows_errors_and_stores_nothing(writable_demo: Database
 
 
 def test_upload_xlsx(writable_demo: Database, make_xlsx: Callable, example_row: Callable) -> None:
-    from benchmark.intake.standard import columns
+    from benchmark.definitions.standard import columns
 
     names = [spec.name for spec in columns("transitions")]
     row = example_row("transitions", "201", LATEST)
@@ -530,8 +530,8 @@ def test_upload_one_workbook_with_a_sheet_per_theme(writable_demo: Database, exa
 
     import openpyxl
 
+    from benchmark.definitions.standard import columns
     from benchmark.intake import templates
-    from benchmark.intake.standard import columns
 
     def workbook(**advice: str) -> bytes:
         book = openpyxl.load_workbook(io.BytesIO(templates.workbook_template()))

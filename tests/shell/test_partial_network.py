@@ -19,9 +19,9 @@ from benchmark import reference, service
 from benchmark.access import membership
 from benchmark.access.rights import local_operator
 from benchmark.analysis import engine
-from benchmark.analysis.metrics import METRICS
 from benchmark.db import Database, close_database, open_database
-from benchmark.intake.standard import columns
+from benchmark.definitions.metrics import METRICS
+from benchmark.definitions.standard import columns
 from benchmark.outputs import exports, pack_render, packs
 from benchmark.periods import Period
 

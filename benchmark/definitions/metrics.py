@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from benchmark.intake.standard import THEMES, VALUE_FIELDS
+from benchmark.definitions.standard import THEMES, VALUE_FIELDS
 
 POPULATION = "population_0_17"  # ONS children aged 0-17, from the reference data
 STATEMENT_STALE_MONTHS = 12

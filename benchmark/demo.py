@@ -24,8 +24,8 @@ from benchmark.access.network import is_demo
 from benchmark.access.rights import Role, User
 from benchmark.analysis import cycle, engine, published
 from benchmark.db import Database
+from benchmark.definitions.standard import THEMES, columns
 from benchmark.intake.returns import StoreResult
-from benchmark.intake.standard import THEMES, columns
 from benchmark.periods import Period, period_range
 
 PUBLISHED_DIR = reference.DATA_DIR / "published"

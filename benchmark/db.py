@@ -203,6 +203,26 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             QUALIFY row_number() OVER (
                 PARTITION BY la_code, period_index, subject ORDER BY commentary_id DESC) = 1;
     """),
+    # Breakdowns of a return's counts (data standard version 2): one stored row per authority, quarter, count,
+    # breakdown and group, kept with the submission it came in, so sign-off and withdrawal apply as to values.
+    (7, """
+        CREATE TABLE return_breakdowns (
+            submission_id BIGINT NOT NULL,
+            la_code VARCHAR NOT NULL,
+            period_index INTEGER NOT NULL,
+            count_of VARCHAR NOT NULL,
+            breakdown VARCHAR NOT NULL,
+            group_name VARCHAR NOT NULL,
+            count DOUBLE,
+            PRIMARY KEY (submission_id, la_code, period_index, count_of, breakdown, group_name)
+        );
+        CREATE MACRO breakdowns_as_at(last_submission, last_withdrawal) AS TABLE
+            SELECT c.la_code, c.period, c.period_index, b.count_of, b.breakdown, b.group_name, b.count
+            FROM return_breakdowns b
+            JOIN returns_as_at(last_submission, last_withdrawal) c USING (submission_id, la_code, period_index);
+        CREATE VIEW current_breakdowns AS
+            SELECT * FROM breakdowns_as_at(9223372036854775807, 9223372036854775807);
+    """),
 )
 
 

@@ -9,7 +9,7 @@ from test_access import HIDDEN, Anonymous, assert_no_hidden_name
 
 from benchmark import service
 from benchmark.access.rights import AccessDenied
-from benchmark.analysis import published_measures as pm
+from benchmark.definitions import published_catalogue as catalogue
 from benchmark.outputs.packs import PackRequest
 from benchmark.periods import Period
 
@@ -24,7 +24,8 @@ def test_a_peer_cannot_ask_for_an_anonymous_authoritys_context(anonymous_network
             service.published_context(anonymous_network.db, anonymous_network.peer, code)
         with pytest.raises(AccessDenied):
             service.published_chart_frame(anonymous_network.db, anonymous_network.peer, "cin_disability_count", code)
-    assert len(service.published_context(anonymous_network.db, anonymous_network.camden, "202")) == len(pm.CATALOGUE)
+    context = service.published_context(anonymous_network.db, anonymous_network.camden, "202")
+    assert len(context) == len(catalogue.CATALOGUE)
 
 
 def test_charts_and_reach_leave_anonymous_authorities_out(anonymous_network: Anonymous) -> None:

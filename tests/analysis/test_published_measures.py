@@ -18,6 +18,7 @@ import pytest
 from benchmark.analysis import published_measures as pm
 from benchmark.analysis.published import load_published
 from benchmark.db import Database, close_database, open_database
+from benchmark.definitions import published_catalogue as catalogue
 from benchmark.definitions.standard import THEMES
 from benchmark.reference import DATA_DIR
 
@@ -39,23 +40,23 @@ def _row(frame: pd.DataFrame, measure_id: str) -> dict:
 
 
 def test_catalogue_covers_each_theme_and_every_column_exists() -> None:
-    assert {measure.theme for measure in pm.CATALOGUE} == set(THEMES)
+    assert {measure.theme for measure in catalogue.CATALOGUE} == set(THEMES)
     headers = {}
     for path in PUBLISHED.glob("*.csv"):
         with path.open(encoding="utf-8-sig", newline="") as handle:
             headers.setdefault(pm.source_family(path.stem), set()).update(next(csv.reader(handle)))
-    for measure in pm.CATALOGUE:
+    for measure in catalogue.CATALOGUE:
         assert measure.source in headers, f"{measure.id}: no file of series {measure.source} in data/published"
         for column in (measure.indicator, measure.minus):
             assert column is None or column in headers[measure.source], f"{measure.id}: no column {column}"
-    assert len(pm.MEASURES) == len(pm.CATALOGUE), "ids are unique"
+    assert len(catalogue.MEASURES) == len(catalogue.CATALOGUE), "ids are unique"
 
 
 def test_source_family_takes_the_years_out() -> None:
     assert pm.source_family("b2_children_in_need_recorded_disability_2013_to_2024") == \
-        pm.source_family("b2_children_in_need_recorded_disability_2013_to_2025") == pm.B2
-    assert pm.source_family("UD_NEETNK_LA_dashboard_2023_final") == pm.NEET
-    assert pm.source_family("UD_NEETNK_LA_dashboard_final") == pm.NEET
+        pm.source_family("b2_children_in_need_recorded_disability_2013_to_2025") == catalogue.B2
+    assert pm.source_family("UD_NEETNK_LA_dashboard_2023_final") == catalogue.NEET
+    assert pm.source_family("UD_NEETNK_LA_dashboard_final") == catalogue.NEET
     assert pm.source_family("timeliness_20_week") == "timeliness_20_week"
 
 
@@ -123,7 +124,7 @@ def test_neighbours_rank_and_band_for_camden(real_db: Database) -> None:
 
 
 def test_lower_is_better_ranks_the_smallest_first(real_db: Database) -> None:
-    values = pm.measure_values(real_db, pm.MEASURES["neet_nk_ehcp_pct"])
+    values = pm.measure_values(real_db, catalogue.MEASURES["neet_nk_ehcp_pct"])
     latest = values[(values["period"] == "2024") & (values["level"] == "Local authority")].dropna(subset=["value"])
     best = latest.loc[latest["value"].idxmin(), "code"]
     worst = latest.loc[latest["value"].idxmax(), "code"]
@@ -141,22 +142,22 @@ def test_symbols_never_become_numbers(real_db: Database) -> None:
         assert pd.isna(row["rank"]) and pd.isna(row["quartile_band"])
         assert row["england"] == pytest.approx({"cin_disability_count": 54510, "cin_disability_pct": 13.6,
                                                 "cin_disability_per_10k": 44.7426}[measure_id], abs=1e-4)
-    for measure in pm.CATALOGUE:
+    for measure in catalogue.CATALOGUE:
         values = pm.measure_values(real_db, measure)
         assert not (values["value"].notna() & values["symbol"].notna()).any(), measure.id
         assert values["symbol"].notna().sum() + values["value"].notna().sum() == len(values), measure.id
     # Every 'c' in the short-term placements file (column number) stays a 'c', none is a 0.
-    with (PUBLISHED / f"{pm.CLA}.csv").open(encoding="utf-8-sig", newline="") as handle:
+    with (PUBLISHED / f"{catalogue.CLA}.csv").open(encoding="utf-8-sig", newline="") as handle:
         suppressed = sum(1 for row in csv.DictReader(handle) if row["number"].strip() == "c")
-    values = pm.measure_values(real_db, pm.MEASURES["cla_short_breaks_only"])
+    values = pm.measure_values(real_db, catalogue.MEASURES["cla_short_breaks_only"])
     assert (values["symbol"] == "c").sum() == suppressed > 0
 
 
 def test_trend_runs_over_every_year_published(real_db: Database) -> None:
-    trend = pm.trend(real_db, pm.MEASURES["cin_disability_count"], "202")
+    trend = pm.trend(real_db, catalogue.MEASURES["cin_disability_count"], "202")
     assert trend["period"].tolist() == [str(year) for year in range(2013, 2025)]
     # NEET: two files, two years; 2023 file, Camden NEET_NK_EHCP_percent 5.4, NEET_NK_noSEN_percent 2.0.
-    neet = pm.trend(real_db, pm.MEASURES["neet_nk_ehcp_gap_ppts"], "202").set_index("period")
+    neet = pm.trend(real_db, catalogue.MEASURES["neet_nk_ehcp_gap_ppts"], "202").set_index("period")
     assert neet.loc["2023", "value"] == pytest.approx(3.4)
     assert neet.loc["2024", "value"] == pytest.approx(5.3)
 
@@ -184,7 +185,7 @@ def _next_release(source: Path, target: Path, year: str, transform) -> Path:
 def fresh_db(tmp_path: Path):
     path = tmp_path / "release.duckdb"
     database = open_database(path)
-    load_published(database, [PUBLISHED / f"{pm.B2}_2013_to_2024.csv",
+    load_published(database, [PUBLISHED / f"{catalogue.B2}_2013_to_2024.csv",
                               PUBLISHED / "UD_NEETNK_LA_dashboard_2024_final.csv"])
     yield database
     close_database(path)
@@ -202,8 +203,8 @@ def test_next_years_release_with_changed_columns_becomes_the_latest(fresh_db: Da
         frame.loc[frame["old_la_code"] == "202", "NEET_NK_EHCP_percent"] = "9.9"
         return frame.drop(columns=["NEET_percent"]).assign(new_measure_percent="2.0")  # removed and added
 
-    b2 = _next_release(PUBLISHED / f"{pm.B2}_2013_to_2024.csv", tmp_path / f"{pm.B2}_2013_to_2025.csv", "2025",
-                       b2_2025)
+    b2 = _next_release(PUBLISHED / f"{catalogue.B2}_2013_to_2024.csv",
+                       tmp_path / f"{catalogue.B2}_2013_to_2025.csv", "2025", b2_2025)
     neet = _next_release(PUBLISHED / "UD_NEETNK_LA_dashboard_2024_final.csv",
                          tmp_path / "UD_NEETNK_LA_dashboard_2025_final.csv", "2025", neet_2025)
     load_published(fresh_db, [b2, neet])
@@ -214,15 +215,15 @@ def test_next_years_release_with_changed_columns_becomes_the_latest(fresh_db: Da
     assert _row(rows, "neet_nk_ehcp_pct")["period"] == "2025"
     assert _row(rows, "neet_nk_ehcp_pct")["value"] == pytest.approx(9.9)
     # Both releases publish 2024: the trend has each year once, and the earlier years are still there.
-    trend = pm.trend(fresh_db, pm.MEASURES["cin_disability_count"], "202")
+    trend = pm.trend(fresh_db, catalogue.MEASURES["cin_disability_count"], "202")
     assert trend["period"].tolist() == [str(year) for year in range(2013, 2026)]
     assert trend.set_index("period").loc["2024", "value"] == 429
-    assert pm.trend(fresh_db, pm.MEASURES["neet_nk_ehcp_pct"], "202")["period"].tolist() == ["2024", "2025"]
+    assert pm.trend(fresh_db, catalogue.MEASURES["neet_nk_ehcp_pct"], "202")["period"].tolist() == ["2024", "2025"]
 
 
 def test_a_file_no_measure_reads_still_loads(fresh_db: Database, tmp_path: Path) -> None:
     unknown = tmp_path / "la_children_adopted_2024.csv"
-    shutil.copy(PUBLISHED / f"{pm.CLA}.csv", unknown)
+    shutil.copy(PUBLISHED / f"{catalogue.CLA}.csv", unknown)
     before = pm.comparisons(fresh_db, "202")
     [summary] = load_published(fresh_db, [unknown])
     assert summary.source == "la_children_adopted_2024"
@@ -236,7 +237,7 @@ def test_nothing_loaded_gives_empty_rows_not_errors(tmp_path: Path) -> None:
     database = open_database(path)
     try:
         rows = pm.comparisons(database, "202")
-        assert len(rows) == len(pm.CATALOGUE)
+        assert len(rows) == len(catalogue.CATALOGUE)
         assert rows["period"].isna().all() and rows["value"].isna().all()
         assert (rows["sn_reported"] == 0).all()
     finally:
@@ -244,11 +245,11 @@ def test_nothing_loaded_gives_empty_rows_not_errors(tmp_path: Path) -> None:
 
 
 def test_format_keeps_symbols() -> None:
-    measure = pm.MEASURES["cin_disability_pct"]
+    measure = catalogue.MEASURES["cin_disability_pct"]
     assert measure.format(13.6) == "13.6%"
     assert measure.format(math.nan, "c") == "c"
     assert measure.format(None) == "-"
-    assert pm.MEASURES["neet_nk_ehcp_gap_ppts"].format(5.5) == "5.5 ppts"
+    assert catalogue.MEASURES["neet_nk_ehcp_gap_ppts"].format(5.5) == "5.5 ppts"
 
 
 # --- the joined measure: short-break reach relative to CIN with a recorded disability -------------------
@@ -263,7 +264,7 @@ def test_reach_for_a_small_network(tmp_db: Database, make_csv, example_row, toda
     rows = [example_row("short_breaks", code, period, sb_children_total=total)
             for code, total in (("202", 400), ("206", 320), ("201", 310))]
     assert store_file(tmp_db, "short_breaks.csv", make_csv("short_breaks", rows), "test", today=today).stored
-    load_published(tmp_db, [PUBLISHED / f"{pm.B2}_2013_to_2024.csv"])
+    load_published(tmp_db, [PUBLISHED / f"{catalogue.B2}_2013_to_2024.csv"])
     frame, label = pm.reach_vs_cin(tmp_db, Period.parse(period))
     reach = frame.set_index("la_code")
     assert reach.loc["202", "value"] == pytest.approx(400 / 429 * 100)
@@ -281,7 +282,7 @@ def test_reach_uses_no_census_after_the_quarter(tmp_db: Database, make_csv, exam
     period = "2023-24 Q3"  # October-December 2023
     rows = [example_row("short_breaks", "202", period, sb_children_total=400, sb_statement_reviewed="2023-06-30")]
     assert store_file(tmp_db, "short_breaks.csv", make_csv("short_breaks", rows), "test", today=today).stored
-    load_published(tmp_db, [PUBLISHED / f"{pm.B2}_2013_to_2024.csv"])
+    load_published(tmp_db, [PUBLISHED / f"{catalogue.B2}_2013_to_2024.csv"])
     frame, label = pm.reach_vs_cin(tmp_db, Period.parse(period))
     # b2 file, time_period 2023, Camden, At31_episodes_disability_recorded: 469.
     assert frame.set_index("la_code").loc["202", "value"] == pytest.approx(400 / 469 * 100)

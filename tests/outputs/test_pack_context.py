@@ -13,8 +13,8 @@ from pptx import Presentation
 
 from benchmark import reference
 from benchmark.analysis import engine
-from benchmark.analysis import published_measures as pm
 from benchmark.db import Database, close_database, open_database
+from benchmark.definitions import published_catalogue as catalogue
 from benchmark.definitions.standard import THEMES
 from benchmark.outputs import pack_render, packs
 from benchmark.periods import Period
@@ -45,15 +45,15 @@ def test_network_pages_name_every_authority_with_region_and_england(db: Database
     assert advice.table["Area"].tolist() == [*names, "London", "England"]
     row = advice.table.set_index("Area").loc["Camden"]
     # timeliness_20_week.csv 2024, All EHC plans issued: Camden 96.6 (excl.), 96.1 (incl.); England 46.4.
-    assert row[pm.MEASURES["ehcp_20wk_excl_pct"].short] == "96.6% (A)"
-    assert advice.table.set_index("Area").loc["England", pm.MEASURES["ehcp_20wk_excl_pct"].short] == "46.4%"
+    assert row[catalogue.MEASURES["ehcp_20wk_excl_pct"].short] == "96.6% (A)"
+    assert advice.table.set_index("Area").loc["England", catalogue.MEASURES["ehcp_20wk_excl_pct"].short] == "46.4%"
     camden = advice.table.index[advice.table["Area"] == "Camden"][0]
-    assert advice.bands.loc[camden, pm.MEASURES["ehcp_20wk_excl_pct"].short] == "A"
-    assert not advice.neutral.loc[camden, pm.MEASURES["ehcp_20wk_excl_pct"].short]
-    assert advice.neutral.loc[camden, pm.MEASURES["ehc_requests_per_10k"].short], "neutral: grey, no judgement"
+    assert advice.bands.loc[camden, catalogue.MEASURES["ehcp_20wk_excl_pct"].short] == "A"
+    assert not advice.neutral.loc[camden, catalogue.MEASURES["ehcp_20wk_excl_pct"].short]
+    assert advice.neutral.loc[camden, catalogue.MEASURES["ehc_requests_per_10k"].short], "neutral: grey, no judgement"
     # b2 2024, City of London: 'c' stays 'c'.
     short = pages["short_breaks"].table.set_index("Area")
-    assert short.loc["City of London", pm.MEASURES["cin_disability_count"].short] == "c"
+    assert short.loc["City of London", catalogue.MEASURES["cin_disability_count"].short] == "c"
     assert any("Open Government Licence" in note for note in advice.notes)
 
 
@@ -75,7 +75,7 @@ def test_external_pages_show_only_the_own_authority(db: Database) -> None:
                                             "Rank in England", "Band"]
     transitions = pages["transitions"].table.set_index("Measure")
     # UD_NEETNK_LA_dashboard_2024_final, Camden NEET_NK_EHCP_percent 7.9, London 6.3, England 10.2.
-    row = transitions.loc[pm.MEASURES["neet_nk_ehcp_pct"].name]
+    row = transitions.loc[catalogue.MEASURES["neet_nk_ehcp_pct"].name]
     assert (row["Value"], row["Region"], row["England"]) == ("7.9%", "6.3%", "10.2%")
 
 

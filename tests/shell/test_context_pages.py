@@ -12,6 +12,7 @@ from test_pages import LATEST, THEME_PAGES, assert_clean, chart_specs, chart_tit
 
 from benchmark.analysis import published_measures as pm
 from benchmark.db import open_database
+from benchmark.definitions import published_catalogue as catalogue
 
 
 def _context_table(at: AppTest) -> pd.DataFrame:
@@ -25,7 +26,7 @@ def test_theme_page_ends_with_its_published_context(theme_id: str, on_demo: Path
     assert_clean(at)
     assert at.header[-1].value == "Published context"
     table = _context_table(at)
-    assert table["Measure"].tolist() == [measure.short for measure in pm.measures_for_theme(theme_id)]
+    assert table["Measure"].tolist() == [measure.short for measure in catalogue.measures_for_theme(theme_id)]
     assert "Open Government Licence" in texts(at)
 
 
@@ -34,7 +35,7 @@ def test_theme_page_context_figures_are_the_files(on_demo: Path) -> None:
     table = _context_table(at).set_index("Measure")
     # timeliness_20_week.csv 2024, All EHC plans issued, PC_plans_issued_20_weeks_ex: Islington 79.5,
     # London 66.9, England 46.4.
-    row = table.loc[pm.MEASURES["ehcp_20wk_excl_pct"].short]
+    row = table.loc[catalogue.MEASURES["ehcp_20wk_excl_pct"].short]
     assert (row["Value"], row["Region"], row["England"], row["As at"]) == ("79.5%", "66.9%", "46.4%", "calendar 2024")
 
 
@@ -48,11 +49,11 @@ def test_short_breaks_page_shows_the_joined_measure_with_both_dates(on_demo: Pat
     assert city["CIN with a recorded disability"] == "c" and city["Reach (%)"] == "-"
 
 
-@pytest.mark.parametrize("measure_id", list(pm.MEASURES))
+@pytest.mark.parametrize("measure_id", list(catalogue.MEASURES))
 def test_published_page_draws_every_catalogued_measure(measure_id: str, on_demo: Path) -> None:
     at = open_page("pages/published.py", la="202", series=measure_id)
     assert_clean(at)
-    measure = pm.MEASURES[measure_id]
+    measure = catalogue.MEASURES[measure_id]
     [spec] = chart_specs(at)
     assert chart_title(spec).startswith(f"{measure.name}: Camden, ")
     by_year = next(frame.value for frame in at.dataframe if "SN reported" in frame.value.columns)
@@ -64,4 +65,4 @@ def test_my_authority_has_every_published_measure(on_demo: Path) -> None:
     at = open_page("pages/my_authority.py", la="202", period=LATEST)
     assert_clean(at)
     table = _context_table(at)
-    assert table["Measure"].tolist() == [measure.short for measure in pm.CATALOGUE]
+    assert table["Measure"].tolist() == [measure.short for measure in catalogue.CATALOGUE]

@@ -47,10 +47,30 @@ MAX_CELL_CHARS = InputLimit(
 MAX_UNZIPPED_BYTES = InputLimit(
     "unpacked workbook size", 64 * 1024 * 1024, "bytes once unpacked",
     "a workbook of 10,000 rows unpacks to under 30 MB; more means a damaged or hostile file")
+MAX_SHEETS = InputLimit(
+    "sheets", 50, "sheets in a workbook",
+    "the return workbook has four (a guidance sheet and one per theme); a council's own adds a few more")
+MAX_ROW_CELLS = InputLimit(
+    "cells in a row", 16_384, "cells in one row of a sheet, blank ones included",
+    "Excel's own limit: a row has 16,384 columns (A to XFD)")
+MAX_SHARED_STRINGS = InputLimit(
+    "different texts", 100_000, "different texts in a workbook",
+    "three themes of 10,000 rows, each row with an authority, a quarter and a note, use fewer than 100,000")
+MAX_PART_ELEMENTS = InputLimit(
+    "XML elements outside the rows", 100_000, "XML elements in a workbook part besides a sheet's rows",
+    "the list of sheets, the styles and a sheet's settings hold a few hundred where Excel saves them")
+MAX_SHEET_ELEMENTS = InputLimit(
+    "XML elements in a sheet", 1_000_000, "XML elements in one sheet (each cell is one or two)",
+    "10,000 rows of a theme's 14 figures come to about 300,000")
 MAX_SECONDS = InputLimit(
-    "time", 10, "seconds of checking",
-    "a return of the largest size allowed is checked in about a second")
-INPUT_LIMITS = (MAX_FILE_BYTES, MAX_ROWS, MAX_COLUMNS, MAX_CELL_CHARS, MAX_UNZIPPED_BYTES, MAX_SECONDS)
+    "time", 4, "seconds of reading and checking",
+    "a return of the largest size allowed is read and checked in about a second; the file is read in a separate "
+    "process that is stopped at this limit, so no other page waits")
+MAX_READING_MEMORY = InputLimit(
+    "memory", 448 * 1024 * 1024, "bytes of memory for the process reading one file",
+    "reading the largest return allowed takes under 150 MB; the reading process is stopped at this limit")
+INPUT_LIMITS = (MAX_FILE_BYTES, MAX_ROWS, MAX_COLUMNS, MAX_CELL_CHARS, MAX_UNZIPPED_BYTES, MAX_SHEETS, MAX_ROW_CELLS,
+                MAX_SHARED_STRINGS, MAX_PART_ELEMENTS, MAX_SHEET_ELEMENTS, MAX_SECONDS, MAX_READING_MEMORY)
 
 
 class Kind(StrEnum):

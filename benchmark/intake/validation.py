@@ -12,18 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import itertools
 import re
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from benchmark import reference
 from benchmark.definitions.standard import (
-    COMMON_FIELDS,
     FIELD_THEME,
-    GUIDANCE_SHEET,
     NOT_AVAILABLE_MARKERS,
     NOTES_MAX_CHARS,
     THEMES,
@@ -32,7 +27,18 @@ from benchmark.definitions.standard import (
     Kind,
     columns,
 )
-from benchmark.intake.reading import Deadline, FileRejected, Uncalculated, Workbook, bounded, csv_rows, file_kind
+from benchmark.intake.reading import (
+    FIELD_BY_LABEL,
+    HEADER_SEARCH_ROWS,
+    Deadline,
+    FileContents,
+    FileRejected,
+    Formula,
+    Table,
+    Uncalculated,
+    normalise_header,
+    read_contained,
+)
 from benchmark.periods import Period, PeriodError
 
 CellValue = float | dt.date | None
@@ -44,7 +50,6 @@ JUMP_FACTOR = 5  # a count this many times last quarter's (or a fifth of it) ear
 JUMP_MINIMUM = 10  # ...unless both are this small, where such swings are ordinary
 SHORT_BREAK_SHARE_WARNING = 0.05  # of all children aged 0-17
 MAX_REPORTED = 200  # problems listed in a report; the rest are counted, so a flood stays readable
-HEADER_SEARCH_ROWS = 10  # a header may sit below this many title or instruction rows at most
 
 # Digits with optional thousands separators and decimals; spaces only around the number, never inside.
 _NUMBER = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
@@ -181,20 +186,8 @@ def quoted(value: str, width: int = 60) -> str:
     return f"'{value}'" if len(value) <= width else f"'{value[:width - 3]}...'"
 
 
-def normalise_header(text: str) -> str:
-    """`Adv Returned 6wk`, ` ADV-RETURNED-6WK ` and `adv_returned_6wk` are the same column."""
-    return re.sub(r"[\s\-]+", "_", text.replace("\ufeff", "").strip().lower()).strip("_")
-
-
-ALL_FIELDS: dict[str, Field] = {**{spec.name: spec for spec in COMMON_FIELDS}, **VALUE_FIELDS}
-# A heading people write instead of the column name: the field's label, as a header reads it.
-FIELD_BY_LABEL: dict[str, str] = {normalise_header(spec.label): spec.name for spec in ALL_FIELDS.values()}
 _JUMP_CHECKED = frozenset(name for name, spec in VALUE_FIELDS.items() if spec.kind in (Kind.COUNT, Kind.MONEY))
-THEME_BY_SHEET: dict[str, str] = {normalise_header(theme.sheet): theme.id for theme in THEMES.values()}
-
-
-def _is_blank(cells: list[str]) -> bool:
-    return all(not cell.strip() for cell in cells)
+_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def _suggest(name: str, choices: list[str]) -> str:
@@ -241,6 +234,21 @@ def _parse_date(text: str) -> dt.date | None:
     return None
 
 
+def is_formula(text: str) -> bool:
+    """A workbook cell worked out by a formula, or text a spreadsheet would take for one: starting
+    with = or @, or with + or - and not a number ('-5' and '+72' are numbers, '-' alone is a dash)."""
+    if isinstance(text, Formula):
+        return True
+    cleaned = text.strip()
+    if not cleaned.startswith(_FORMULA_STARTS):
+        return False
+    if cleaned[0] in "=@":
+        return True
+    rest = cleaned[1:].strip()
+    rest = rest[1:].strip() if rest[:1] in _CURRENCY_SIGNS else rest
+    return bool(rest) and _parse_number(rest) is None
+
+
 def parse_value(spec: Field, text: str, period: Period | None,
                 latest: Period | None = None) -> tuple[CellValue, str | None]:
     """The stored value of one cell, or the reason it is refused, to follow the quoted value
@@ -285,28 +293,6 @@ def parse_value(spec: Field, text: str, period: Period | None,
     return number, None
 
 
-@dataclass
-class Table:
-    """The non-blank rows of one CSV or one workbook sheet, header first."""
-
-    sheet: str | None
-    rows: list[tuple[int, list[str]]]
-    expected_theme: str | None = None  # a workbook sheet named after a theme
-
-
-def _known_names(cells: list[str]) -> int:
-    return sum(1 for cell in cells if (name := normalise_header(cell)) in ALL_FIELDS or name in FIELD_BY_LABEL)
-
-
-def _header_at(rows: list[tuple[int, list[str]]]) -> int | None:
-    """Where the header is: the first of the top rows naming at least two columns of the standard
-    (so a title row or a line of instructions above it is skipped)."""
-    for position, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if _known_names(cells) >= 2:
-            return position
-    return None
-
-
 class _TableChecker:
     """Checks one table (a CSV or a sheet): its header, then each row, in one pass over the cells."""
 
@@ -332,6 +318,7 @@ class _TableChecker:
 
     def run(self) -> None:
         header_row, header = self.table.rows[0]
+        header = self.refuse_formulas(header_row, header)
         if not self.understand_header(header_row, header):
             return
         data = self.table.rows[1:]
@@ -410,18 +397,35 @@ class _TableChecker:
         for position in sorted(flagged):
             self.error(header_row, f"column {position + 1}", "", "this column holds values but has no heading")
 
+    def refuse_formulas(self, file_row: int, cells: list[str]) -> list[str]:
+        """Every cell a spreadsheet would work out (or run) is an error: a return holds values only, and
+        a formula stored would be handed back live to whoever opens a download. Returns the row with
+        those cells blanked, so each is reported once."""
+        found = [position for position, text in enumerate(cells) if is_formula(text)]
+        if not found:
+            return cells
+        names = {position: name for name, position in self.positions.items()}
+        for position in found:
+            text = cells[position]
+            column = names.get(position) or f"column {position + 1}"
+            if isinstance(text, Uncalculated):
+                self.cell_error(file_row, column, text,
+                                "is a formula saved without its value: open the workbook in Excel, let it "
+                                "calculate and save it again (or paste the values in place of the formulas)")
+            else:
+                self.cell_error(file_row, column, text,
+                                "is a formula, and a return holds values only (a formula could run when someone "
+                                "opens the file): paste the values in place of the formulas (Paste Special, "
+                                "Values), and start a note with a word, not =, +, - or @")
+        return ["" if position in found else text for position, text in enumerate(cells)]
+
     def check(self, file_row: int, cells: list[str]) -> None:
         def cell(name: str) -> str:
             position = self.positions.get(name)
             return cells[position].strip() if position is not None and position < len(cells) else ""
 
         self.row_failed = False
-        for name, position in self.positions.items() if self.sheet is not None else ():
-            if position < len(cells) and isinstance(cells[position], Uncalculated):
-                self.cell_error(file_row, name, cells[position],
-                                "is a formula saved without its value: open the workbook in Excel, let it "
-                                "calculate and save it again (or paste the values in place of the formulas)")
-                cells = [*cells[:position], "", *cells[position + 1:]]  # reported once, not again as text
+        cells = self.refuse_formulas(file_row, cells)
         la_text = cell("la_code")
         la_code = reference.resolve_authority(la_text) if la_text else None
         if not la_text:
@@ -538,55 +542,29 @@ class _TableChecker:
             ))
 
 
-def _non_blank(rows: Iterator[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
-    return [(number, cells) for number, cells in rows if not _is_blank(cells)]
-
-
-def _csv_tables(content: bytes, deadline: Deadline) -> list[Table]:
-    rows = _non_blank(bounded(csv_rows(content, deadline), deadline))
-    if not rows:
-        return []
-    return [Table(None, rows[_header_at(rows) or 0:])]
-
-
-def _workbook_tables(report: ValidationReport, content: bytes, deadline: Deadline) -> list[Table]:
-    """The visible sheets that hold a return: one per theme, a Guidance sheet and any sheet
-    without a header of the standard (instructions, working) ignored."""
-    book = Workbook(content, deadline)
-    tables: list[Table] = []
-    hidden: list[str] = []
-    for sheet in book.sheets:
-        name = normalise_header(sheet.name)
-        if name == normalise_header(GUIDANCE_SHEET):
-            continue
-        where = f"sheet '{sheet.name}': "
-        # The top of each sheet first: a working or instructions sheet is never read to its end.
-        top = _non_blank(itertools.islice(bounded(book.rows(sheet), deadline, where), HEADER_SEARCH_ROWS))
-        expected_theme = THEME_BY_SHEET.get(name)
-        if _header_at(top) is None and (expected_theme is None or not sheet.visible):
-            continue  # no header of the standard
-        if not sheet.visible:
-            hidden.append(sheet.name)
-            continue
-        rows = _non_blank(bounded(book.rows(sheet), deadline, where))
-        tables.append(Table(sheet.name, rows[_header_at(rows) or 0:], expected_theme))
-    hidden_list = ", ".join(f"'{name}'" for name in hidden)
-    if hidden and not tables:
+def _tables(report: ValidationReport, contents: FileContents) -> list[Table]:
+    """The tables read, with a file-level problem where none holds a return or a hidden sheet does."""
+    if not contents.workbook:
+        if not contents.tables:
+            report.error(Problem(None, None, None, "The file is empty."))
+        return contents.tables
+    hidden_list = ", ".join(f"'{name}'" for name in contents.hidden)
+    if contents.hidden and not contents.tables:
         report.error(Problem(None, None, None, sentence(
             f"the return's figures are on hidden sheet(s) {hidden_list}, and hidden sheets are not read: unhide "
             "the sheet in Excel (right-click a sheet tab, Unhide) or delete it and keep the figures on a visible "
-            "sheet"), hidden[0]))
-    elif hidden:
+            "sheet"), contents.hidden[0]))
+    elif contents.hidden:
         report.warn(Problem(None, None, None, sentence(
             f"hidden sheet(s) {hidden_list} hold return columns but were not read: only visible sheets are; delete "
-            "them if they are old copies"), hidden[0]))
-    elif not tables:
-        names = ", ".join(f"'{sheet.name}'" for sheet in book.sheets)
+            "them if they are old copies"), contents.hidden[0]))
+    elif not contents.tables:
+        names = ", ".join(f"'{name}'" for name in contents.sheets)
         report.error(Problem(None, None, None, sentence(
             f"none of the sheets ({names}) has a header row with the columns of a return in its first "
             f"{HEADER_SEARCH_ROWS} rows: put the data on a sheet whose first row is the template's header (python "
             "-m benchmark template)")))
-    return tables
+    return contents.tables
 
 
 def validate(file_name: str, content: bytes, *, today: dt.date | None = None,
@@ -598,18 +576,7 @@ def validate(file_name: str, content: bytes, *, today: dt.date | None = None,
     report = ValidationReport(file_name)
     deadline = Deadline()
     try:
-        if file_kind(file_name, content) == "xlsx":
-            try:
-                tables = _workbook_tables(report, content, deadline)
-            except (ValueError, KeyError, IndexError, EOFError, RuntimeError, OSError, zlib.error,
-                    zipfile.BadZipFile) as error:
-                # Whatever else a damaged or hostile archive raises while it is unpacked and read.
-                raise FileRejected(f"the workbook is damaged ({type(error).__name__}: {str(error)[:80]}); open it "
-                                   "in Excel and save it again") from None
-        else:
-            tables = _csv_tables(content, deadline)
-            if not tables:
-                report.error(Problem(None, None, None, "The file is empty."))
+        tables = _tables(report, read_contained(file_name, content, deadline))
         if len(tables) > 1:
             # A workbook whose other theme sheets are left blank is a return of the themes with figures.
             with_figures = [table for table in tables if len(table.rows) > 1]

@@ -379,13 +379,15 @@ def test_same_authority_and_quarter_twice(make_csv, example_row, today):
     assert "Camden 2025-26 Q1 appears twice" in error.message and "rows 2 and 4" in error.message
 
 
-@pytest.mark.parametrize("content", [b"", b"   \r\n\r\n", b"\xef\xbb\xbf", b",,,,\r\n,,,,\r\n"],
-                         ids=["zero-bytes", "blank-lines", "bom-only", "blank-cells"])
-def test_empty_file(content, today):
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"", "The file is empty"), (b"   \r\n\r\n", "The file is empty"), (b"\xef\xbb\xbf", "The file is empty"),
+    (b",,,,\r\n,,,,\r\n", "The file holds only separators"), (b'";";\t\r\n', "The file holds only separators"),
+], ids=["zero-bytes", "blank-lines", "bom-only", "blank-cells", "separators"])
+def test_empty_file(content, reason, today):
     report = validate("empty.csv", content, today=today)
     assert not report.ok and report.theme is None and report.rows == []
     assert [(p.row, p.column, p.value) for p in report.errors] == [(None, None, None)]
-    assert "empty" in report.errors[0].message
+    assert report.errors[0].message.startswith(reason)
 
 
 @pytest.mark.parametrize("theme_id", list(THEMES))

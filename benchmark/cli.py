@@ -19,7 +19,7 @@ from benchmark.db import Database, DatabaseBusy, open_database
 from benchmark.definitions import published_catalogue
 from benchmark.definitions.disclosure_rules import AUDIENCES
 from benchmark.definitions.metrics import CATALOGUE, METRICS
-from benchmark.definitions.standard import THEMES, columns
+from benchmark.definitions.standard import MAX_FILE_BYTES, THEMES, columns
 from benchmark.demo import DemoRefused, load_demo
 from benchmark.intake import commentary, returns, templates
 from benchmark.outputs import exports, packs
@@ -42,6 +42,9 @@ def _read_files(paths: Sequence[str]) -> list[tuple[str, bytes]]:
         path = Path(name)
         if not path.is_file():
             raise SystemExit(_fail(f"no such file: {name}"))
+        if (size := path.stat().st_size) > MAX_FILE_BYTES.value:  # refused before a byte is read
+            raise SystemExit(_fail(f"{name} is {size:,} bytes: a return may have at most {MAX_FILE_BYTES.describe} "
+                                   f"({MAX_FILE_BYTES.reason}); nothing was read"))
         files.append((path.name, path.read_bytes()))
     return files
 

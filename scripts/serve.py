@@ -25,7 +25,9 @@ def warm_up() -> None:
     from benchmark import service  # noqa: F401  (imported for their import time)
     from benchmark.analysis import engine, published_measures
     from benchmark.db import DatabaseBusy, open_database
+    from benchmark.intake import reading
 
+    reading.prewarm()  # the process that reads uploads, started before the first one arrives
     try:
         engine.warm(open_database())
         published_measures.warm(open_database())

@@ -27,6 +27,7 @@ from typing import Any
 
 POOL_SIZE = 2  # files read at once; the server has two cores and other visitors need one
 READY_SECONDS = 30.0  # a new worker imports the reading code before it takes a file
+BUSY_SECONDS = 30.0  # how long a file waits for a free worker before the uploader is told to try again
 _ROOT = Path(__file__).resolve().parents[2]
 _HEADER = 8  # bytes of length before each message
 _SAFE_BUILTINS = frozenset({"list", "dict", "tuple", "set", "frozenset", "str", "int", "float", "bool", "bytes",
@@ -70,9 +71,6 @@ class _Worker:
     def exchange(self, payload: bytes, ends: float) -> bytes:
         """Send one message and return the reply, or fail once `ends` (time.monotonic) has passed."""
         stdin, stdout = self.process.stdin.fileno(), self.process.stdout.fileno()
-        if not self.ready:
-            self._receive(stdout, 1, time.monotonic() + READY_SECONDS, "busy")
-            self.ready = True
         outgoing = memoryview(len(payload).to_bytes(_HEADER, "big") + payload)
         os.set_blocking(stdin, False)
         with selectors.DefaultSelector() as selector:
@@ -88,6 +86,12 @@ class _Worker:
                     raise ContainedFailure("crashed", str(error)) from None
         size = int.from_bytes(self._receive(stdout, _HEADER, ends, "time"), "big")
         return self._receive(stdout, size, ends, "time")
+
+    def wait_ready(self) -> None:
+        """A new worker says it is ready once it has imported the reading code and limited itself."""
+        if not self.ready:
+            self._receive(self.process.stdout.fileno(), 1, time.monotonic() + READY_SECONDS, "busy")
+            self.ready = True
 
     def _receive(self, fd: int, size: int, ends: float, late: str) -> bytes:
         received = bytearray()
@@ -141,17 +145,26 @@ def _take(memory_bytes: int, warm: tuple[str, ...]) -> _Worker:
     return worker
 
 
+def prewarm(memory_bytes: int, warm: tuple[str, ...] = ()) -> None:
+    """Start a worker now, so that the first file after the server starts does not wait for one."""
+    with _idle_lock:
+        if not _idle:
+            _idle.append(_Worker(memory_bytes, warm))
+
+
 def run(function: Callable[..., Any], *args: Any, seconds: float, memory_bytes: int,
         warm: tuple[str, ...] = ()) -> Any:
     """`function(*args)` in a worker with at most `memory_bytes` of address space, killed after
     `seconds`; returns its result or raises what it raised. `function` must be importable by name.
-    `warm`: modules a new worker imports before it is ready (so the first file does not wait)."""
-    ends = time.monotonic() + seconds
-    if not _slots.acquire(timeout=max(0.0, seconds)):
+    `warm`: modules a new worker imports before it is ready. The time counts from when a ready
+    worker takes the call: waiting for a free or a new worker is the server's cost, not the file's."""
+    if not _slots.acquire(timeout=BUSY_SECONDS):
         raise ContainedFailure("busy")
     try:
         worker = _take(memory_bytes, warm)
         try:
+            worker.wait_ready()
+            ends = time.monotonic() + seconds
             reply = _Reply(io.BytesIO(worker.exchange(pickle.dumps((function, args), protocol=5), ends))).load()
         except BaseException:
             worker.stop()

@@ -625,6 +625,11 @@ def read_tables(file_name: str, content: bytes, seconds: float = MAX_SECONDS.val
                            "in Excel and save it again") from None
 
 
+def prewarm() -> None:
+    """Start the reading process ahead of the first upload (the server calls this as it starts)."""
+    containment.prewarm(MAX_READING_MEMORY.value, (__name__,))
+
+
 def read_contained(file_name: str, content: bytes, deadline: Deadline) -> FileContents:
     """`read_tables` in a separate process, stopped at the time and memory limits whatever the parser does."""
     seconds = deadline.remaining()

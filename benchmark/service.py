@@ -181,36 +181,53 @@ def history(db: Database, user: User | None) -> pd.DataFrame:
 
 
 def original_file(db: Database, user: User | None, submission_id: int) -> tuple[str, bytes]:
-    """The exact file a submission stored, for those who may see that submission. A file that also
-    holds other authorities' rows (a chair's collated file) gives a member only its own rows, as CSV:
-    the rest would show an anonymous authority's figures under its name."""
+    """A clean copy of a submission for those who may see it: its stored rows rebuilt as a CSV in the
+    data standard's columns, formula-safe, never the uploaded bytes (a workbook can carry a live
+    formula, a hidden sheet or a link that would run on the reader's machine). A chair's collated file
+    gives a member only its own rows: the rest would show an anonymous authority's figures under its
+    name. The exact bytes stay for audit: `exact_original`, from the command line."""
     user = _require(user)
     if submission_id not in set(history(db, user)["submission_id"]):
         raise AccessDenied("That submission is not one you can see.")
-    name, content = returns.original_file(db, submission_id)
+    stem = Path(db.scalar("SELECT file_name FROM submissions WHERE submission_id = ?", [submission_id])).stem
     others = db.scalar("SELECT count(*) FROM return_rows WHERE submission_id = ? AND la_code <> ?",
                        [submission_id, user.la_code])
     if user.is_chair or not others:
-        return name, content
-    return f"{Path(name).stem}-{user.la_code}-own-rows.csv", _own_rows_csv(db, submission_id, user.la_code)
+        return f"{stem}-as-stored.csv", _stored_rows_csv(db, submission_id)
+    return f"{stem}-{user.la_code}-own-rows.csv", _stored_rows_csv(db, submission_id, user.la_code)
 
 
-def _own_rows_csv(db: Database, submission_id: int, la_code: str) -> bytes:
-    """One authority's rows of a stored submission, in the data standard's columns, as stored."""
+def exact_original(db: Database, user: User | None, submission_id: int) -> tuple[str, bytes]:
+    """The exact bytes a submission stored, for audit (the chair, or the operator at the command line);
+    recorded in the audit log. The pages never hand these out: see `original_file`."""
+    user = _require(user)
+    require_chair(user, "take the exact file a submission stored")
+    name, content = returns.original_file(db, submission_id)
+    with db.transaction(changes_data=False) as cursor:
+        record(cursor, user, "original file taken", detail={"submission_id": submission_id, "file": name})
+    return name, content
+
+
+def _stored_rows_csv(db: Database, submission_id: int, la_code: str | None = None) -> bytes:
+    """A stored submission's rows (one authority's, or all), in the data standard's columns, as stored."""
     theme = db.scalar("SELECT theme FROM submissions WHERE submission_id = ?", [submission_id])
-    rows = db.frame("SELECT period_index, period, notes FROM return_rows WHERE submission_id = ? AND la_code = ? "
-                    "ORDER BY period_index", [submission_id, la_code])
-    values = db.frame("SELECT period_index, field, value, date_value FROM return_values "
-                      "WHERE submission_id = ? AND la_code = ?", [submission_id, la_code])
-    records = []
-    for row in rows.itertuples():
-        record = {"la_code": la_code, "period": row.period, "notes": row.notes or ""}
-        for value in values[values["period_index"] == row.period_index].itertuples():
-            if pd.notna(value.date_value):
-                record[value.field] = pd.Timestamp(value.date_value).date().isoformat()
-            elif pd.notna(value.value):
-                record[value.field] = str(int(value.value)) if float(value.value).is_integer() else str(value.value)
-        records.append(record)
+    only = "" if la_code is None else " AND la_code = ?"
+    parameters = [submission_id] if la_code is None else [submission_id, la_code]
+    rows = db.frame(f"SELECT la_code, period_index, period, notes FROM return_rows WHERE submission_id = ?{only} "
+                    "ORDER BY la_code, period_index", parameters)
+    values = db.frame(f"SELECT la_code, period_index, field, value, date_value FROM return_values "
+                      f"WHERE submission_id = ?{only}", parameters)
+    stored: dict[tuple[str, int], dict[str, str]] = {}
+    for value in values.itertuples():
+        if pd.notna(value.date_value):
+            text = pd.Timestamp(value.date_value).date().isoformat()
+        elif pd.notna(value.value):
+            text = str(int(value.value)) if float(value.value).is_integer() else str(value.value)
+        else:
+            continue
+        stored.setdefault((value.la_code, value.period_index), {})[value.field] = text
+    records = [{"la_code": row.la_code, "period": row.period, "notes": row.notes or "",
+                **stored.get((row.la_code, row.period_index), {})} for row in rows.itertuples()]
     return exports.to_csv_bytes(pd.DataFrame(records, columns=[spec.name for spec in columns(theme)]))
 
 

@@ -125,8 +125,12 @@ else:
     left, right = st.columns([3, 1])
     # Keyed by the newest submission: after a store the picker starts again on the one just stored.
     labels = {row["submission_id"]: views.submission_label(row) for row in history.to_dict("records")}
-    chosen = left.selectbox("Download the file a submission stored, byte for byte", list(labels),
+    chosen = left.selectbox("Download what a submission stored", list(labels),
                             format_func=labels.get, key=f"original_choice_{history['submission_id'].iloc[0]}")
     name, original = service.original_file(db, user, int(chosen))
     right.download_button("Download original", original, name, key="original_download",
                           icon=":material/download:")
+    st.caption("The download is a clean copy rebuilt from the rows stored (CSV in the template's columns), not "
+               "the file as uploaded: text a spreadsheet could run as a formula starts with an apostrophe, and "
+               "nothing else the file held (other sheets, links, macros) comes back. The exact file is kept for "
+               "audit: the chair gets it on the server with `python -m benchmark history --original ID --out FILE`.")

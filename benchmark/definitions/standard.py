@@ -63,14 +63,18 @@ MAX_SHEET_ELEMENTS = InputLimit(
     "XML elements in a sheet", 1_000_000, "XML elements in one sheet (each cell is one or two)",
     "10,000 rows of a theme's 14 figures come to about 300,000")
 MAX_SECONDS = InputLimit(
-    "time", 4, "seconds of reading and checking",
-    "a return of the largest size allowed is read and checked in about a second; the file is read in a separate "
-    "process that is stopped at this limit, so no other page waits")
+    "time", 10, "seconds of checking",
+    "a return of the largest size allowed is checked in about a second")
+MAX_READING_CPU = InputLimit(
+    "processor time", 4, "seconds of processor time to read a file",
+    "the largest return allowed is read in about a second; the file is read in a separate process that is "
+    "stopped at this limit, so no other page waits")
 MAX_READING_MEMORY = InputLimit(
     "memory", 448 * 1024 * 1024, "bytes of memory for the process reading one file",
     "reading the largest return allowed takes under 150 MB; the reading process is stopped at this limit")
 INPUT_LIMITS = (MAX_FILE_BYTES, MAX_ROWS, MAX_COLUMNS, MAX_CELL_CHARS, MAX_UNZIPPED_BYTES, MAX_SHEETS, MAX_ROW_CELLS,
-                MAX_SHARED_STRINGS, MAX_PART_ELEMENTS, MAX_SHEET_ELEMENTS, MAX_SECONDS, MAX_READING_MEMORY)
+                MAX_SHARED_STRINGS, MAX_PART_ELEMENTS, MAX_SHEET_ELEMENTS, MAX_SECONDS, MAX_READING_CPU,
+                MAX_READING_MEMORY)
 
 
 class Kind(StrEnum):

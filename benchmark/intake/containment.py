@@ -17,6 +17,7 @@ import io
 import os
 import pickle
 import selectors
+import signal
 import subprocess
 import sys
 import threading
@@ -30,12 +31,14 @@ READY_SECONDS = 30.0  # a new worker imports the reading code before it takes a 
 BUSY_SECONDS = 30.0  # how long a file waits for a free worker before the uploader is told to try again
 _ROOT = Path(__file__).resolve().parents[2]
 _HEADER = 8  # bytes of length before each message
+_OUT_OF_MEMORY = 3  # what a worker exits with when it runs out of memory outside a reply
 _SAFE_BUILTINS = frozenset({"list", "dict", "tuple", "set", "frozenset", "str", "int", "float", "bool", "bytes",
                             "NoneType"})
 
 
 class ContainedFailure(Exception):
-    """The worker did not give an answer: `kind` says why ('time', 'memory', 'busy' or 'crashed')."""
+    """The worker did not give an answer: `kind` says why ('time', 'processor time', 'memory', 'busy'
+    or 'crashed')."""
 
     def __init__(self, kind: str, detail: str = "") -> None:
         super().__init__(detail or kind)
@@ -102,17 +105,19 @@ class _Worker:
                     raise ContainedFailure(late)
                 chunk = os.read(fd, min(size - len(received), 1 << 20))
                 if not chunk:
-                    raise ContainedFailure("memory" if self._killed_for_memory() else "crashed",
-                                           f"the reading process stopped (exit {self.process.poll()})")
+                    raise ContainedFailure(self._why_stopped(), f"the reading process stopped (exit "
+                                                                f"{self.process.poll()})")
                 received += chunk
         return bytes(received)
 
-    def _killed_for_memory(self) -> bool:
+    def _why_stopped(self) -> str:
         try:
             code = self.process.wait(timeout=1)
         except subprocess.TimeoutExpired:
-            return False
-        return code == 3  # what the worker exits with when it runs out of memory outside a reply
+            return "crashed"
+        if code == -signal.SIGXCPU:
+            return "processor time"
+        return "memory" if code == _OUT_OF_MEMORY else "crashed"
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -152,10 +157,11 @@ def prewarm(memory_bytes: int, warm: tuple[str, ...] = ()) -> None:
             _idle.append(_Worker(memory_bytes, warm))
 
 
-def run(function: Callable[..., Any], *args: Any, seconds: float, memory_bytes: int,
+def run(function: Callable[..., Any], *args: Any, seconds: float, memory_bytes: int, cpu_seconds: int | None = None,
         warm: tuple[str, ...] = ()) -> Any:
     """`function(*args)` in a worker with at most `memory_bytes` of address space, killed after
-    `seconds`; returns its result or raises what it raised. `function` must be importable by name.
+    `seconds` of wall-clock time or (by the kernel, `RLIMIT_CPU`) after about `cpu_seconds` of processor
+    time; returns its result or raises what it raised. `function` must be importable by name.
     `warm`: modules a new worker imports before it is ready. The time counts from when a ready
     worker takes the call: waiting for a free or a new worker is the server's cost, not the file's."""
     if not _slots.acquire(timeout=BUSY_SECONDS):
@@ -165,7 +171,8 @@ def run(function: Callable[..., Any], *args: Any, seconds: float, memory_bytes: 
         try:
             worker.wait_ready()
             ends = time.monotonic() + seconds
-            reply = _Reply(io.BytesIO(worker.exchange(pickle.dumps((function, args), protocol=5), ends))).load()
+            call = pickle.dumps((function, args, cpu_seconds), protocol=5)
+            reply = _Reply(io.BytesIO(worker.exchange(call, ends))).load()
         except BaseException:
             worker.stop()
             raise
@@ -190,6 +197,7 @@ def _read_exactly(stream: io.BufferedReader, size: int) -> bytes | None:
 def _serve(memory_bytes: int, warm: list[str]) -> int:
     """The worker's loop: import, limit itself, say it is ready, then answer until its input closes."""
     import importlib
+    import math
     import resource
 
     for module in warm:
@@ -205,8 +213,12 @@ def _serve(memory_bytes: int, warm: list[str]) -> int:
             return 0
         out_of_memory = False
         try:
-            function, args = pickle.loads(payload)
+            function, args, cpu_seconds = pickle.loads(payload)
             del payload
+            if cpu_seconds is not None:  # counted from now: the kernel stops the worker beyond it
+                used = resource.getrusage(resource.RUSAGE_SELF)
+                resource.setrlimit(resource.RLIMIT_CPU, (math.ceil(used.ru_utime + used.ru_stime) + cpu_seconds,
+                                                         resource.RLIM_INFINITY))
             reply = pickle.dumps(("returned", function(*args)), protocol=5)
         except MemoryError:
             out_of_memory = True
@@ -220,7 +232,7 @@ def _serve(memory_bytes: int, warm: list[str]) -> int:
             outgoing.write(len(reply).to_bytes(_HEADER, "big") + reply)
             outgoing.flush()
         except MemoryError:
-            return 3
+            return _OUT_OF_MEMORY
         if out_of_memory:  # a fresh worker takes the next file
             return 0
     return 0

@@ -37,6 +37,7 @@ from benchmark.definitions.standard import (
     MAX_COLUMNS,
     MAX_FILE_BYTES,
     MAX_PART_ELEMENTS,
+    MAX_READING_CPU,
     MAX_READING_MEMORY,
     MAX_ROW_CELLS,
     MAX_ROWS,
@@ -56,7 +57,8 @@ from benchmark.intake import containment
 # hundred at most, so a file with more than this many is refused rather than read to the end.
 MAX_BLANK_ROWS = 10 * MAX_ROWS.value
 HEADER_SEARCH_ROWS = 10  # a header may sit below this many title or instruction rows at most
-KILL_GRACE_SECONDS = 0.5  # the reading process stops itself at the time limit; killed this long after
+# The reading process stops itself at its limits (a reason, not a kill); it is killed this long after.
+KILL_GRACE_SECONDS = 0.5
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _PACKAGE_RELATIONSHIP = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
@@ -87,11 +89,13 @@ class SheetInfo:
 
 
 class Deadline:
-    """The time limit for reading and checking one file."""
+    """The time limit for reading and checking one file; in the reading process also a limit on its
+    processor time (wall-clock time alone would refuse a good file on a busy server)."""
 
-    def __init__(self, seconds: float = MAX_SECONDS.value) -> None:
+    def __init__(self, seconds: float = MAX_SECONDS.value, cpu_seconds: float | None = None) -> None:
         self.seconds = seconds
         self.ends = time.monotonic() + seconds
+        self.cpu_ends = None if cpu_seconds is None else time.process_time() + cpu_seconds
 
     def remaining(self) -> float:
         return max(0.0, self.ends - time.monotonic())
@@ -99,10 +103,16 @@ class Deadline:
     def check(self) -> None:
         if time.monotonic() > self.ends:
             raise FileRejected(out_of_time(self.seconds))
+        if self.cpu_ends is not None and time.process_time() > self.cpu_ends:
+            raise FileRejected(out_of_processor_time())
 
 
 def out_of_time(seconds: float) -> str:
     return _beyond(MAX_SECONDS, f"checking took more than {seconds:g} seconds")
+
+
+def out_of_processor_time() -> str:
+    return _beyond(MAX_READING_CPU, f"reading took more than {MAX_READING_CPU.value} seconds of processor time")
 
 
 def _beyond(limit: InputLimit, what: str) -> str:
@@ -611,9 +621,10 @@ def _workbook_contents(content: bytes, deadline: Deadline) -> FileContents:
     return contents
 
 
-def read_tables(file_name: str, content: bytes, seconds: float = MAX_SECONDS.value) -> FileContents:
+def read_tables(file_name: str, content: bytes, seconds: float = MAX_SECONDS.value,
+                cpu_seconds: float | None = None) -> FileContents:
     """Read a CSV or workbook into tables within every limit, in this process."""
-    deadline = Deadline(seconds)
+    deadline = Deadline(seconds, cpu_seconds)
     if file_kind(file_name, content) == "csv":
         return FileContents(_csv_tables(content, deadline))
     try:
@@ -634,11 +645,14 @@ def read_contained(file_name: str, content: bytes, deadline: Deadline) -> FileCo
     """`read_tables` in a separate process, stopped at the time and memory limits whatever the parser does."""
     seconds = deadline.remaining()
     try:
-        return containment.run(read_tables, file_name, content, seconds, seconds=seconds + KILL_GRACE_SECONDS,
+        return containment.run(read_tables, file_name, content, seconds, MAX_READING_CPU.value,
+                               seconds=seconds + KILL_GRACE_SECONDS, cpu_seconds=MAX_READING_CPU.value + 1,
                                memory_bytes=MAX_READING_MEMORY.value, warm=(__name__,))
     except containment.ContainedFailure as failure:
         if failure.kind == "time":
             raise FileRejected(out_of_time(deadline.seconds)) from None
+        if failure.kind == "processor time":
+            raise FileRejected(out_of_processor_time()) from None
         if failure.kind == "memory":
             raise FileRejected(_beyond(MAX_READING_MEMORY, "reading the file needed more memory")) from None
         if failure.kind == "busy":

@@ -568,12 +568,12 @@ def test_history_chair_sees_all_members_their_own(network: Network, make_csv: Ca
     for user in (network.uploader, network.dsco):
         assert service.history(db, user)["submission_id"].tolist() == [both, camden]
     assert service.history(db, network.islington_uploader)["submission_id"].tolist() == [both, others]
-    # the original file follows the same rule: Camden's uploader gets its own file, not Islington's
+    # the stored file follows the same rule: Camden's uploader gets its own file, not Islington's
     name, content = service.original_file(db, network.uploader, camden)
-    assert name == "camden.csv" and content.startswith(b"la_code")
+    assert name == "camden-as-stored.csv" and content.startswith("\ufeffla_code".encode())
     with pytest.raises(AccessDenied):
         service.original_file(db, network.uploader, others)
-    assert service.original_file(db, network.chair, others)[0] == "others.csv"
+    assert service.original_file(db, network.chair, others)[0] == "others-as-stored.csv"
 
 
 # --- who a visitor acts as -------------------------------------------------------------------------------

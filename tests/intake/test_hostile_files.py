@@ -6,11 +6,13 @@ refused by a limit before their figures are read (timings are in scripts/bench_v
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime as dt
 import io
 import operator
 import os
 import pickle
+import re
 import resource
 import time
 import zipfile
@@ -451,7 +453,10 @@ def test_the_dates_used_here_are_still_in_range(today):
 # Each hostile file of the issue's "Why", scaled down where the limit is reached long before the
 # original size; every one must be refused with its reason within the time target.
 
-HOSTILE_SECONDS = 5.0
+# Each refusal below names the limit that stopped the file: reached early, not by running out of time.
+# The 5-second target is measured on a quiet machine by scripts/bench_validation.py; this bound only
+# catches a file that was read to the end on a test machine that may be shared and busy.
+HOSTILE_SECONDS = 30.0
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 
 
@@ -568,6 +573,14 @@ def test_a_reading_that_outlives_its_time_is_killed_and_the_next_one_works(today
     assert validate("ok.csv", advice_csv(ADVICE_ROW), today=today).ok
 
 
+def test_a_parser_spinning_inside_c_code_is_stopped_by_its_processor_time():
+    # A regular expression that backtracks for ever holds the interpreter inside C, as a parser can.
+    with pytest.raises(containment.ContainedFailure) as failure:
+        containment.run(re.fullmatch, r"(a+)+b", "a" * 64, seconds=60, cpu_seconds=1,
+                        memory_bytes=MAX_READING_MEMORY.value)
+    assert failure.value.kind == "processor time"
+
+
 def test_a_reading_that_wants_too_much_memory_is_stopped_not_the_server(today):
     with pytest.raises(containment.ContainedFailure) as failure:
         containment.run(bytearray, MAX_READING_MEMORY.value, seconds=HOSTILE_SECONDS,
@@ -631,3 +644,56 @@ def test_a_formula_with_its_saved_value_in_a_workbook_is_refused(today):
     assert [(p.sheet, p.row, p.column, p.value) for p in report.errors] == [
         ("Return", 2, "notes", '=HYPERLINK("http://evil.example","x")')]
     assert "is a formula, and a return holds values only" in report.errors[0].message
+
+
+# --- issue 17 item 6: downloads that cannot hurt the reader -------------------------------------
+
+
+def test_download_original_is_rebuilt_from_the_stored_rows_and_the_exact_bytes_stay_for_audit(tmp_db, today):
+    from benchmark import service
+    from benchmark.access.rights import AccessDenied, Role, User, local_operator
+
+    # A council workbook: the return, and a hidden sheet with a live link (hidden sheets are not read).
+    content = workbook(("Return", [ADVICE, ["Camden", "2025-26 Q1", "fine", *ADVICE_FIGURES]]),
+                       ("Old", [["=HYPERLINK(\"http://evil.example\",\"figures\")"]]), hidden=("Old",))
+    result = store_file(tmp_db, "camden.xlsx", content, "uploader@example.org", today=today)
+    assert result.status == "stored", result.report.errors
+    # A row stored before formulas were refused, as an older database may hold it.
+    with tmp_db.transaction() as cursor:
+        cursor.execute("UPDATE return_rows SET notes = ? WHERE submission_id = ?",
+                       ['=HYPERLINK("http://evil.example","notes")', result.submission_id])
+    chair, camden = local_operator("chair"), User("dsco@camden.example", Role.DSCO, "202")
+    exact_name, exact = service.exact_original(tmp_db, chair, result.submission_id)
+    assert exact_name == "camden.xlsx" and exact == content
+    assert b"<f>HYPERLINK" in zipfile.ZipFile(io.BytesIO(exact)).read("xl/worksheets/sheet2.xml")  # the control
+    for user in (chair, camden):
+        name, clean = service.original_file(tmp_db, user, result.submission_id)
+        text = clean.decode("utf-8-sig")
+        assert name.endswith(".csv") and not clean.startswith(b"PK")  # never the workbook itself
+        assert text.splitlines()[0] == ",".join(ADVICE)
+        rows = list(csv.reader(io.StringIO(text)))
+        assert rows[1][:3] == ["202", "2025-26 Q1", "'=HYPERLINK(\"http://evil.example\",\"notes\")"]  # text, not run
+        assert rows[1][3:] == [str(figure) for figure in ADVICE_FIGURES]
+    # The stored copy is a return again: it validates to the same figures (after the note is fixed).
+    again = validate("again.csv", clean.replace(b"'=HYPERLINK", b"HYPERLINK"), today=today)
+    assert again.ok and again.rows[0].values == result.report.rows[0].values
+    with pytest.raises(AccessDenied):
+        service.exact_original(tmp_db, camden, result.submission_id)
+    assert tmp_db.scalar("SELECT count(*) FROM audit_log WHERE action = 'original file taken'") == 1
+
+
+def test_the_exact_file_comes_only_from_the_command_line_and_a_bad_path_audits_nothing(benchmark_cli, tmp_path,
+                                                                                        today):
+    database = tmp_path / "x.duckdb"
+    upload = tmp_path / "camden.csv"
+    upload.write_bytes(advice_csv(ADVICE_ROW))
+    assert benchmark_cli("import", str(upload), db=database).returncode == 0
+    bad = benchmark_cli("history", "--original", "1", "--out", str(tmp_path / "missing" / "x.csv"), db=database)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "cannot write" in bad.stderr
+    missing = benchmark_cli("history", "--original", "99", "--out", str(tmp_path / "none.csv"), db=database)
+    assert missing.returncode == 2 and "no submission 99" in missing.stderr and not (tmp_path / "none.csv").exists()
+    done = benchmark_cli("history", "--original", "1", "--out", str(tmp_path / "exact.csv"), db=database)
+    assert done.returncode == 0 and (tmp_path / "exact.csv").read_bytes() == upload.read_bytes()
+    from benchmark.db import open_database
+
+    assert open_database(database).scalar("SELECT count(*) FROM audit_log WHERE action = 'original file taken'") == 1

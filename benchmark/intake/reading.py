@@ -362,7 +362,7 @@ class _Relations(_Part):
 
 class _Styles(_Part):
     def __init__(self) -> None:
-        super().__init__("its styles")
+        super().__init__("the styles part")
         self.formats: dict[int, str] = dict(BUILTIN_FORMATS)
         self.cell_formats: list[int] = []  # the number format of each cell style, in order
         self.in_cell_formats = False
@@ -384,7 +384,7 @@ class _SharedStrings(_Part):
     """The workbook's table of texts (each `si` is one text, the `t` inside it its pieces)."""
 
     def __init__(self) -> None:
-        super().__init__("its shared strings", MAX_SHEET_ELEMENTS)
+        super().__init__("the shared-texts part", MAX_SHEET_ELEMENTS)
         self.strings: list[str] = []
         self.pieces: list[str] = []
         self.length = 0

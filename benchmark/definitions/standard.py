@@ -70,7 +70,7 @@ MAX_READING_CPU = InputLimit(
     "the largest return allowed is read in about a second; the file is read in a separate process that is "
     "stopped at this limit, so no other page waits")
 MAX_READING_MEMORY = InputLimit(
-    "memory", 448 * 1024 * 1024, "bytes of memory for the process reading one file",
+    "memory", 448 * 1024 * 1024, "bytes of memory for reading one file, beyond the reading code's own",
     "reading the largest return allowed takes under 150 MB; the reading process is stopped at this limit")
 INPUT_LIMITS = (MAX_FILE_BYTES, MAX_ROWS, MAX_COLUMNS, MAX_CELL_CHARS, MAX_UNZIPPED_BYTES, MAX_SHEETS, MAX_ROW_CELLS,
                 MAX_SHARED_STRINGS, MAX_PART_ELEMENTS, MAX_SHEET_ELEMENTS, MAX_SECONDS, MAX_READING_CPU,

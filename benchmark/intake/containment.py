@@ -32,6 +32,9 @@ BUSY_SECONDS = 30.0  # how long a file waits for a free worker before the upload
 _ROOT = Path(__file__).resolve().parents[2]
 _HEADER = 8  # bytes of length before each message
 _OUT_OF_MEMORY = 3  # what a worker exits with when it runs out of memory outside a reply
+# Numerical libraries the reading code imports start a thread per core, each reserving address space
+# that would count against the worker's limit on a many-core server: one thread is all it needs.
+_ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 _SAFE_BUILTINS = frozenset({"list", "dict", "tuple", "set", "frozenset", "str", "int", "float", "bool", "bytes",
                             "NoneType"})
 
@@ -68,7 +71,7 @@ class _Worker:
         self.warm = warm
         self.process = subprocess.Popen(
             [sys.executable, "-m", __name__, str(memory_bytes), *warm], cwd=_ROOT, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True)
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True, env={**os.environ, **_ONE_THREAD})
         self.ready = False
 
     def exchange(self, payload: bytes, ends: float) -> bytes:
@@ -159,7 +162,8 @@ def prewarm(memory_bytes: int, warm: tuple[str, ...] = ()) -> None:
 
 def run(function: Callable[..., Any], *args: Any, seconds: float, memory_bytes: int, cpu_seconds: int | None = None,
         warm: tuple[str, ...] = ()) -> Any:
-    """`function(*args)` in a worker with at most `memory_bytes` of address space, killed after
+    """`function(*args)` in a worker with at most `memory_bytes` more address space than its own code
+    holds, killed after
     `seconds` of wall-clock time or (by the kernel, `RLIMIT_CPU`) after about `cpu_seconds` of processor
     time; returns its result or raises what it raised. `function` must be importable by name.
     `warm`: modules a new worker imports before it is ready. The time counts from when a ready
@@ -202,7 +206,10 @@ def _serve(memory_bytes: int, warm: list[str]) -> int:
 
     for module in warm:
         importlib.import_module(module)
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    # The limit is on memory beyond what the worker's own code already holds, whatever the machine.
+    held = next(int(line.split()[1]) * 1024 for line in Path("/proc/self/status").read_text().splitlines()
+                if line.startswith("VmSize:"))
+    resource.setrlimit(resource.RLIMIT_AS, (held + memory_bytes, held + memory_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     incoming, outgoing = sys.stdin.buffer, sys.stdout.buffer
     outgoing.write(b"R")
@@ -217,7 +224,7 @@ def _serve(memory_bytes: int, warm: list[str]) -> int:
             del payload
             if cpu_seconds is not None:  # counted from now: the kernel stops the worker beyond it
                 used = resource.getrusage(resource.RUSAGE_SELF)
-                resource.setrlimit(resource.RLIMIT_CPU, (math.ceil(used.ru_utime + used.ru_stime) + cpu_seconds,
+                resource.setrlimit(resource.RLIMIT_CPU, (math.ceil(used.ru_utime + used.ru_stime + cpu_seconds),
                                                          resource.RLIM_INFINITY))
             reply = pickle.dumps(("returned", function(*args)), protocol=5)
         except MemoryError:

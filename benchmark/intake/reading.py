@@ -646,7 +646,7 @@ def read_contained(file_name: str, content: bytes, deadline: Deadline) -> FileCo
     seconds = deadline.remaining()
     try:
         return containment.run(read_tables, file_name, content, seconds, MAX_READING_CPU.value,
-                               seconds=seconds + KILL_GRACE_SECONDS, cpu_seconds=MAX_READING_CPU.value + 1,
+                               seconds=seconds + KILL_GRACE_SECONDS, cpu_seconds=MAX_READING_CPU.value,
                                memory_bytes=MAX_READING_MEMORY.value, warm=(__name__,))
     except containment.ContainedFailure as failure:
         if failure.kind == "time":

@@ -583,7 +583,7 @@ def test_a_parser_spinning_inside_c_code_is_stopped_by_its_processor_time():
 
 def test_a_reading_that_wants_too_much_memory_is_stopped_not_the_server(today):
     with pytest.raises(containment.ContainedFailure) as failure:
-        containment.run(bytearray, MAX_READING_MEMORY.value, seconds=HOSTILE_SECONDS,
+        containment.run(bytearray, 2 * MAX_READING_MEMORY.value, seconds=HOSTILE_SECONDS,
                         memory_bytes=MAX_READING_MEMORY.value)
     assert failure.value.kind == "memory"
     assert validate("ok.csv", advice_csv(ADVICE_ROW), today=today).ok

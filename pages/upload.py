@@ -1,6 +1,7 @@
 """Upload: validate a return, see exactly what is wrong, preview, confirm, store once."""
 
 import hashlib
+import re
 
 import pandas as pd
 import streamlit as st
@@ -12,6 +13,8 @@ from benchmark.outputs import views
 from pages import ui
 
 PROBLEMS_WRAPPED = 30  # up to this many problems are listed with their messages wrapped in full
+# st.table renders Markdown in its cells: a file's text is shown as written, never as a link or image.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 db = ui.database()
 st.title("Upload a quarterly return")
@@ -58,7 +61,7 @@ def problems_table(problems: list, last_column: str, key: str, not_shown: int = 
     frame["Row"] = [("" if pd.isna(row) else str(int(row))) for row in frame["Row"]]
     frame = frame.fillna("")
     if len(frame) <= PROBLEMS_WRAPPED:
-        st.table(frame, hide_index=True)
+        st.table(frame.map(lambda text: _MARKDOWN.sub(r"\\\1", str(text))), hide_index=True)
     else:
         ui.table(frame, key, column_config={last_column: st.column_config.TextColumn(last_column, width="large")})
         ui.downloads(frame, "problems", key)

@@ -7,6 +7,7 @@ from benchmark.access.membership import network_themes
 from benchmark.analysis.stats import SMALL_NUMBERS_BELOW
 from benchmark.definitions.metrics import CATALOGUE
 from benchmark.definitions.standard import THEMES
+from benchmark.outputs import views
 from pages import context_ui, ui
 
 # Three views of the scorecard, each narrow enough for a 1366 px screen; the download holds every column.
@@ -48,6 +49,8 @@ if not ui.no_data(db):
                                      "discusses (top and bottom 20%, funnel outliers, old statements). Commentary: "
                                      "what the authority wrote about each figure.")
     ui.band_legend()
+    if card["Band"].eq(views.NOT_JUDGED).any():
+        st.info(views.judgement_note(None), icon=":material/info:")
     for theme_id in network_themes(db):
         st.header(THEMES[theme_id].title)
         if notes.get(theme_id):

@@ -185,17 +185,22 @@ def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
     small = stats.small_numbers(values["numerator"], values["denominator"], kinds) & funnelled
     flags = stats.top_bottom_20(values["value"], polarity, groups)
     flags[small] = None  # shown and ranked, but not judged
+    # Too few authorities reporting to compare them: values, counts and intervals, no judgement.
+    unjudged = ~stats.enough_to_judge(values["value"], groups)
+    bands = stats.quartile_bands(values["value"], polarity, groups)
+    for judgement in (bands, flags, funnel, adjusted["position"]):
+        judgement[unjudged] = None
     by_group = values["value"].groupby(groups)
     return values.assign(
         rank=stats.competition_rank(values["value"], polarity, groups),
         group_reported=by_group.transform("count").to_numpy(),
         group_median=by_group.transform("median").to_numpy(),
         group_mean=by_group.transform("mean").to_numpy(),
-        quartile_band=stats.quartile_bands(values["value"], polarity, groups),
+        quartile_band=bands,
         top_bottom_20=flags,
         funnel=funnel,
         funnel_adjusted=adjusted["position"],
-        funnel_z=np.where(funnelled, adjusted["z"], np.nan),
+        funnel_z=np.where(funnelled & ~unjudged, adjusted["z"], np.nan),
         group_rate=np.where(funnelled, adjusted["target"], np.nan),
         overdispersion_phi=np.where(funnelled, adjusted["phi"], np.nan),
         overdispersion_tau2=np.where(funnelled, adjusted["tau2"], np.nan),

@@ -87,8 +87,8 @@ def _summary(db: Database, user: User | None, period: Period) -> None:
                 st.markdown(_markdown_table(rows))
             st.markdown("\n".join(f"- {sentence}" for sentence in theme.items) if theme.items else
                         theme.empty_text)
-    st.caption(f"{SUMMARY_METHODS} What stands out is raised only on evidence (funnel limits allowing for variation "
-               "between authorities, once enough have returned to estimate it; significant trends, statements not "
+    st.caption(f"{SUMMARY_METHODS} What stands out is raised only on evidence (funnel limits widened for the variation "
+               "between authorities once enough have returned to estimate it; significant trends, statements not "
                "reviewed, the bottom 20% three quarters running), strongest first, the first few per theme; "
                f"{views.JUDGEMENTS_START}. The Meeting pack page and the command "
                "python -m benchmark discussion --all give the full list.")

@@ -29,10 +29,11 @@ from benchmark.outputs.packs import METHODS, OGL_ATTRIBUTION, SOURCES, MetricSec
 
 FORMATS = ("pdf", "pptx", "xlsx")
 DISCUSSION_RULES = (
-    "Raised only on evidence: beyond the 99.8% funnel limits allowing for variation between authorities, or "
-    "beyond the 95% limits this quarter and last; a worsening trend over the last 8 quarters (p < 0.05); a short "
-    "breaks statement not reviewed in 12 months; the bottom 20% three quarters running. Never on small numbers. "
-    "Strongest evidence first within each theme."
+    "Raised only on evidence: beyond the 99.8% funnel limits, or beyond the 95% limits this quarter and last (the "
+    "limits widened for the variation between authorities, estimated once "
+    f"{stats.MIN_AUTHORITIES_FOR_JUDGEMENT} report: {stats.JUDGEMENTS_START}); a worsening trend over the last 8 "
+    "quarters (p < 0.05); a short breaks statement not reviewed in 12 months; the bottom 20% three quarters "
+    "running. Never on small numbers. Strongest evidence first within each theme."
 )
 WITHHELD_NOTE = ("c: withheld for this audience, because a value in the metric's table is suppressed and the "
                  "network's figure would let it be worked back.")
@@ -582,7 +583,8 @@ def _slide_notes(slide: object, section: MetricSection) -> None:
         f"Network mean: {metric.format(_first(table['network_mean']))}",
         f"Reported: {int(table['value'].notna().sum())} of {len(table)}",
         f"Polarity: {metric.polarity.label}",
-        section.judgement_note or f"{OUTLIERS_LABEL}: " + (", ".join(section.outliers) or "none"),
+        section.judgement_note or (f"{OUTLIERS_LABEL}: " + ", ".join(section.outliers) if section.outliers
+                                   else "Beyond the 99.8% limits: none"),
         metric.definition,
         *(f"{name}'s commentary: {text}" for name, text in section.commentary),
     ]

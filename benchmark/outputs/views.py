@@ -361,8 +361,9 @@ def finding(metric: Metric, table: pd.DataFrame, la_code: str | None) -> str:
     if median is not None and not isinstance(mine["value"], str):
         side = (" above" if mine["value"] > median else " below" if mine["value"] < median else " at")
     rank = rank_text(mine["rank"], mine["group_reported"])
+    note = judgement_note(int(pd.to_numeric(table["value"], errors="coerce").notna().sum()))
     return (f"{mine['la_name']}: {metric.format(mine['value'])}, rank {rank},{side} the network median "
-            f"({metric.format(median) if median is not None else '-'}).")
+            f"({metric.format(median) if median is not None else '-'}).") + (f" {note}" if note else "")
 
 
 def funnel_finding(metric: Metric, table: pd.DataFrame, la_code: str | None, plain: bool = False) -> str:

@@ -58,7 +58,7 @@ def _polarities(polarity: str | npt.ArrayLike, size: int) -> np.ndarray:
         _check(polarity, POLARITIES, "polarity")
         return np.full(size, polarity, dtype=object)
     array = np.asarray(polarity, dtype=object)
-    for value in set(array.tolist()):
+    for value in pd.unique(array):
         _check(value, POLARITIES, "polarity")
     return array
 

@@ -302,6 +302,8 @@ def cmd_discussion(args: argparse.Namespace) -> int:
         print(items.to_json(orient="records", indent=2, force_ascii=False))
         return 0
     print(f"For discussion, {args.period}, {pack.group_label}: {len(items)} item(s)")
+    if pack.judgement_note:
+        print(pack.judgement_note)
     for theme_id in dict.fromkeys(items["theme"]):
         print(f"\n{THEMES[theme_id].title}")
         for sentence in items.loc[items["theme"] == theme_id, "sentence"]:

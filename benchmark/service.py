@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -39,6 +41,18 @@ def hidden_authorities(db: Database, user: User) -> frozenset[str]:
     """Authorities this user sees only as letters: those set to anonymous, except its own."""
     return frozenset(code for code, setting in sharing(db).items()
                      if setting is Sharing.ANONYMOUS and not user.sees_name_of(code))
+
+
+Shared = TypeVar("Shared")
+
+
+def _shared(db: Database, user: User, name: str, build: Callable[[], Shared]) -> Shared:
+    """Work that is the same for everyone who sees the network the same way (the same authorities
+    hidden from them, so the same letters): built once per data version and day, whoever asks first,
+    and shared across sessions, so that twenty members opening the dashboard at once cost one build.
+    Rights are checked per user before this is called. Callers copy what a page may change."""
+    audience = f"{user.role}|hidden:{','.join(sorted(hidden_authorities(db, user)))}"
+    return engine.cached(db, f"shared|{name}|{dt.date.today()}|{audience}", build)
 
 
 def letters_for(db: Database, user: User, seed: str) -> dict[str, str]:
@@ -79,11 +93,15 @@ def compare(db: Database, user: User | None, period: Period, metric_id: str, gro
     user = _require(user)
     if for_la is not None:
         _require_visible(db, user, for_la)
-    table = engine.compare(db, period, metric_id, group, for_la, revised=revised)
-    hidden = hidden_authorities(db, user)
-    table = exports.shield_anonymous(table, METRICS[metric_id], hidden,
-                                     exports.hidden_reporting(db, hidden, metric_id, period.index))
-    return _share(table, letters_for(db, user, f"{period}|{metric_id}"))
+
+    def build() -> pd.DataFrame:
+        table = engine.compare(db, period, metric_id, group, for_la, revised=revised)
+        hidden = hidden_authorities(db, user)
+        table = exports.shield_anonymous(table, METRICS[metric_id], hidden,
+                                         exports.hidden_reporting(db, hidden, metric_id, period.index))
+        return _share(table, letters_for(db, user, f"{period}|{metric_id}"))
+
+    return _shared(db, user, f"compare|{period}|{metric_id}|{group}|{for_la}|{revised}", build).copy()
 
 
 def outward_compare(db: Database, user: User | None, period: Period, metric_id: str, group: str = "network",
@@ -121,13 +139,17 @@ def _near_hidden(la_code: str, hidden: frozenset[str]) -> bool:
 def scorecard(db: Database, user: User | None, la_code: str, period: Period, revised: bool = False) -> pd.DataFrame:
     user = _require(user)
     _require_visible(db, user, la_code)
-    card = views.scorecard_view(db, la_code, period, revised=revised)
-    hidden = hidden_authorities(db, user)
-    if _near_hidden(la_code, hidden):
-        card["Neighbours' mean"] = "-"
-    lone = [exports.hidden_reporting(db, hidden, metric_id, period.index) == 1 for metric_id in card["metric_id"]]
-    card.loc[lone, "Network median"] = "-"
-    return card
+
+    def build() -> pd.DataFrame:
+        card = views.scorecard_view(db, la_code, period, revised=revised)
+        hidden = hidden_authorities(db, user)
+        if _near_hidden(la_code, hidden):
+            card["Neighbours' mean"] = "-"
+        lone = [exports.hidden_reporting(db, hidden, metric_id, period.index) == 1 for metric_id in card["metric_id"]]
+        card.loc[lone, "Network median"] = "-"
+        return card
+
+    return _shared(db, user, f"scorecard|{la_code}|{period}|{revised}", build).copy()
 
 
 def rug(db: Database, user: User | None, period: Period) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -157,9 +179,13 @@ def _lone_tracker_letter(db: Database, user: User, period: Period) -> frozenset[
 
 def tracker_grid(db: Database, user: User | None, period: Period) -> pd.DataFrame:
     user = _require(user)
-    grid = tracker.tracker_grid(db, period)
-    grid = grid[~grid["la_code"].isin(_lone_tracker_letter(db, user, period))]
-    return _share(grid, letters_for(db, user, str(period))).sort_values("la_name").reset_index(drop=True)
+
+    def build() -> pd.DataFrame:
+        grid = tracker.tracker_grid(db, period)
+        grid = grid[~grid["la_code"].isin(_lone_tracker_letter(db, user, period))]
+        return _share(grid, letters_for(db, user, str(period))).sort_values("la_name").reset_index(drop=True)
+
+    return _shared(db, user, f"tracker|{period}", build).copy()
 
 
 def completeness(db: Database, user: User | None, period: Period) -> dict:
@@ -400,7 +426,8 @@ def render_pack(db: Database, user: User | None, pack: packs.Pack, fmt: str,
 def network_summary(db: Database, user: User | None, period: Period) -> summary.NetworkSummary:
     """How the network is doing this quarter, with authorities shared anonymously as letters."""
     user = _require(user)
-    return summary.network_summary(db, period, names=letters_for(db, user, str(period)))
+    return _shared(db, user, f"summary|{period}",
+                   lambda: summary.network_summary(db, period, names=letters_for(db, user, str(period))))
 
 
 def discussion(db: Database, user: User | None, request: packs.PackRequest) -> packs.Pack:

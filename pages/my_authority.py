@@ -7,6 +7,7 @@ from benchmark.access.membership import network_themes
 from benchmark.analysis.stats import SMALL_NUMBERS_BELOW
 from benchmark.definitions.metrics import CATALOGUE
 from benchmark.definitions.standard import THEMES
+from benchmark.outputs import views
 from pages import context_ui, ui
 
 # Three views of the scorecard, each narrow enough for a 1366 px screen; the download holds every column.
@@ -37,7 +38,8 @@ if not ui.no_data(db):
     st.caption(
         f"Every metric for {la_name} in {period}. Rank 1 is best for the measure's polarity; band A is the best "
         "quarter of the network. 'Top 20%'/'bottom 20%' mark where the network asks for a short narrative. "
-        "The sparkline shows the last 8 quarters. 'Funnel' allows for the variation between authorities "
+        "The sparkline shows the last 8 quarters. 'Funnel' allows for the variation between authorities, "
+        "estimated once 5 report "
         "(Spiegelhalter 2005). 'small numbers': the value rests on fewer than "
         f"{SMALL_NUMBERS_BELOW} cases, so it is shown with its count and interval but not judged."
     )
@@ -48,6 +50,8 @@ if not ui.no_data(db):
                                      "discusses (top and bottom 20%, funnel outliers, old statements). Commentary: "
                                      "what the authority wrote about each figure.")
     ui.band_legend()
+    if card["Band"].eq(views.NOT_JUDGED).any():
+        st.info(views.judgement_note(None), icon=":material/info:")
     for theme_id in network_themes(db):
         st.header(THEMES[theme_id].title)
         if notes.get(theme_id):

@@ -55,6 +55,9 @@ def _rug(db: Database, user: User | None, period: Period) -> None:
         heading: st.column_config.TextColumn(heading, help=METRICS[metric_id].name, width=width)
         for metric_id, heading in headings.items()})
     ui.band_legend()
+    reported = int(values[columns].apply(pd.to_numeric, errors="coerce").notna().sum().max()) if len(values) else 0
+    if views.judgement_note(reported):
+        st.info(views.judgement_note(reported), icon=":material/info:")
     st.caption(
         "Authorities down, metrics across. Each cell is the value with its quartile band in brackets: A is always "
         "the best quarter of the network for that measure, D the weakest. Neutral measures, where higher is "
@@ -83,10 +86,11 @@ def _summary(db: Database, user: User | None, period: Period) -> None:
             if len(rows):
                 st.markdown(_markdown_table(rows))
             st.markdown("\n".join(f"- {sentence}" for sentence in theme.items) if theme.items else
-                        "Nothing stands out for discussion in this theme.")
-    st.caption(f"{SUMMARY_METHODS} What stands out is raised only on evidence (funnel limits allowing for variation "
-               "between authorities, significant trends, statements not reviewed, the bottom 20% three quarters "
-               "running), strongest first, the first few per theme; the Meeting pack page and the command "
+                        theme.empty_text)
+    st.caption(f"{SUMMARY_METHODS} What stands out is raised only on evidence (funnel limits widened for the variation "
+               "between authorities once enough have returned to estimate it; significant trends, statements not "
+               "reviewed, the bottom 20% three quarters running), strongest first, the first few per theme; "
+               f"{views.JUDGEMENTS_START}. The Meeting pack page and the command "
                "python -m benchmark discussion --all give the full list.")
 
 

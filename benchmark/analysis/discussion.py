@@ -124,19 +124,24 @@ def _side(position: object) -> str | None:
     return position.split("_")[0] if isinstance(position, str) and position != "within" else None
 
 
+def _limits_words(phi: object) -> str:
+    """The limits say they allow for variation between authorities only where it was estimated."""
+    estimated = isinstance(phi, float | int) and not math.isnan(phi)
+    return "limits allowing for variation between authorities" if estimated else "limits for chance alone"
+
+
 def _reasons(metric: Metric, row: dict, before: dict, period: Period) -> list[Reason]:
     now, last = period.index, period.index - 1
     reasons = []
     position, previous = row.get("funnel_adjusted"), before.get((last, "funnel_adjusted"))
+    limits = _limits_words(row.get("overdispersion_phi"))
     if position in ("above_99.8", "below_99.8"):
-        reasons.append(Reason(BEYOND_998, abs(row["funnel_z"]),
-                              f"{_side(position)} the 99.8% limits allowing for variation between authorities",
+        reasons.append(Reason(BEYOND_998, abs(row["funnel_z"]), f"{_side(position)} the 99.8% {limits}",
                               quarters=(now,)))
     elif _side(position) and _side(position) == _side(previous):
         combined = (abs(row["funnel_z"]) + abs(before[(last, "funnel_z")])) / math.sqrt(2)
-        reasons.append(Reason(BEYOND_95_TWICE, combined,
-                              f"{_side(position)} the 95% limits allowing for variation between authorities "
-                              "this quarter and last", quarters=(last, now)))
+        reasons.append(Reason(BEYOND_95_TWICE, combined, f"{_side(position)} the 95% {limits} this quarter and last",
+                              quarters=(last, now)))
     if row.get("trend") == "worsening" and metric.method is not Method.AGE_MONTHS:
         pvalue = row["trend_p"]
         reasons.append(Reason(WORSENING_TREND, float(norm.isf(pvalue / 2)),

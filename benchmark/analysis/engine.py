@@ -41,11 +41,13 @@ def network_members(db: Database, period: Period | None = None) -> list[str]:
 
 def _members_only(values: pd.DataFrame, db: Database) -> pd.DataFrame:
     """The rows of authorities that were members in the row's quarter."""
-    spans = membership.member_quarters(db)
-    joined = values["la_code"].map(spans.set_index("la_code")["joined_index"])
-    left = values["la_code"].map(spans.set_index("la_code")["left_index"])
-    inside = (values["period_index"] >= joined) & (left.isna() | (values["period_index"] < left))
-    return values[inside.to_numpy()]
+    spans = membership.member_quarters(db).set_index("la_code")
+    codes, authorities = pd.factorize(values["la_code"])
+    joined = spans["joined_index"].reindex(authorities).to_numpy(dtype=float)[codes]
+    left = spans["left_index"].reindex(authorities).to_numpy(dtype=float)[codes]
+    quarter = values["period_index"].to_numpy()
+    inside = (quarter >= joined) & (np.isnan(left) | (quarter < left))
+    return values[inside]
 
 
 def periods_with_data(db: Database) -> list[Period]:
@@ -65,25 +67,31 @@ def _current_wide(db: Database, as_at: tuple[int, int] | None = None) -> pd.Data
         f"SELECT la_code, period_index, {', '.join(selects)} FROM {source} GROUP BY ALL ORDER BY ALL",
         list(as_at or ()),
     )
-    years = wide["period_index"].map(lambda index: Period.from_index(index).end.year)
-    wide[POPULATION] = [
-        reference.population_for(la, year) for la, year in zip(wide["la_code"], years, strict=True)
-    ]
-    wide[POPULATION] = wide[POPULATION].astype(float)
+    # Looked up once per authority and year, not once per row.
+    years = _per_quarter(wide["period_index"], lambda period: period.end.year)
+    pairs = pd.MultiIndex.from_arrays([wide["la_code"], years])
+    codes, unique = pairs.factorize()
+    populations = np.array([reference.population_for(la, year) or np.nan for la, year in unique], dtype=float)
+    wide[POPULATION] = populations[codes]
     return wide
+
+
+def _per_quarter(period_index: pd.Series, work: Callable[[Period], object]) -> np.ndarray:
+    """`work` of each row's quarter, worked out once per quarter."""
+    codes, unique = pd.factorize(period_index)
+    return np.array([work(Period.from_index(int(index))) for index in unique], dtype=object)[codes]
 
 
 def _months_between(earlier: pd.Series, period_index: pd.Series) -> np.ndarray:
     """Whole months from each date to the end of its quarter."""
-    ends = period_index.map(lambda index: Period.from_index(index).end)
     dates = pd.to_datetime(earlier)
-    end_dates = pd.to_datetime(ends)
+    end_dates = pd.to_datetime(pd.Series(_per_quarter(period_index, lambda period: period.end)))
     months = (end_dates.dt.year - dates.dt.year) * 12 + end_dates.dt.month - dates.dt.month
     months -= (end_dates.dt.day < dates.dt.day).astype(int)
     return months.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _one_metric(wide: pd.DataFrame, metric: Metric) -> pd.DataFrame:
+def _one_metric(wide: pd.DataFrame, metric: Metric) -> dict[str, np.ndarray]:
     denominator = (
         wide[metric.denominator].to_numpy(dtype=float) if metric.denominator else np.full(len(wide), np.nan)
     )
@@ -103,16 +111,7 @@ def _one_metric(wide: pd.DataFrame, metric: Metric) -> pd.DataFrame:
         elif metric.method is Method.RATE:
             low, high = stats.poisson_interval(numerator, denominator)
         low, high = low * metric.multiplier, high * metric.multiplier
-    return pd.DataFrame({
-        "metric": metric.id,
-        "la_code": wide["la_code"].to_numpy(),
-        "period_index": wide["period_index"].to_numpy(),
-        "value": value,
-        "numerator": numerator,
-        "denominator": denominator,
-        "ci_low": low,
-        "ci_high": high,
-    })
+    return {"value": value, "numerator": numerator, "denominator": denominator, "ci_low": low, "ci_high": high}
 
 
 _cache_lock = threading.Lock()
@@ -152,8 +151,15 @@ def metric_values(db: Database, as_at: tuple[int, int] | None = None) -> pd.Data
 
     def build() -> pd.DataFrame:
         wide = _current_wide(db, as_at)
-        frames = [_one_metric(wide, metric) for metric in CATALOGUE]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        parts = [_one_metric(wide, metric) for metric in CATALOGUE]
+        # One frame built from whole columns: text columns are made once, not once per metric.
+        return pd.DataFrame({
+            "metric": pd.Categorical.from_codes(np.repeat(np.arange(len(CATALOGUE)), len(wide)),
+                                                [metric.id for metric in CATALOGUE]).astype(str),
+            "la_code": np.tile(wide["la_code"].to_numpy(dtype=object), len(CATALOGUE)),
+            "period_index": np.tile(wide["period_index"].to_numpy(), len(CATALOGUE)),
+            **{column: np.concatenate([part[column] for part in parts]) for column in parts[0]},
+        })
 
     return cached(db, "metric_values" if as_at is None else f"metric_values as at {as_at}", build)
 
@@ -170,12 +176,12 @@ class PeerGroup:
 def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
     """Rank, band, median, mean, top/bottom 20% and funnel position within each (metric, quarter)."""
     values = values.reset_index(drop=True)
-    # One whole number per (metric, quarter): grouping on it is far quicker than on text.
-    groups = pd.factorize(values["metric"])[0].astype(np.int64) * 1_000_000 + values["period_index"].to_numpy()
-    metric_ids = values["metric"].to_numpy()
-    polarity = np.array([METRICS[metric_id].polarity.value for metric_id in values["metric"].unique()], dtype=object)
-    polarity = pd.Series(polarity, index=values["metric"].unique()).reindex(metric_ids).to_numpy()
-    methods = pd.Series({metric.id: metric.method for metric in CATALOGUE}).reindex(metric_ids).to_numpy()
+    # One whole number per (metric, quarter): grouping on it is far quicker than on text; the metric's
+    # polarity and method are looked up once per metric and spread by its code.
+    metric_codes, metric_ids = pd.factorize(values["metric"])
+    groups = metric_codes.astype(np.int64) * 1_000_000 + values["period_index"].to_numpy()
+    polarity = np.array([METRICS[metric_id].polarity.value for metric_id in metric_ids], dtype=object)[metric_codes]
+    methods = np.array([METRICS[metric_id].method for metric_id in metric_ids], dtype=object)[metric_codes]
     funnelled = np.isin(methods, [Method.PROPORTION, Method.RATE])
     kinds = np.where(methods == Method.RATE, "rate", "proportion")
     funnel = stats.funnel_position(values["numerator"], values["denominator"], kinds, groups)
@@ -185,17 +191,22 @@ def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
     small = stats.small_numbers(values["numerator"], values["denominator"], kinds) & funnelled
     flags = stats.top_bottom_20(values["value"], polarity, groups)
     flags[small] = None  # shown and ranked, but not judged
-    by_group = values["value"].groupby(groups)
+    # Too few authorities reporting to compare them: values, counts and intervals, no judgement.
+    unjudged = ~stats.enough_to_judge(values["value"], groups)
+    bands = stats.quartile_bands(values["value"], polarity, groups)
+    for judgement in (bands, flags, funnel, adjusted["position"]):
+        judgement[unjudged] = None
+    by_group = pd.Series(values["value"].to_numpy(dtype=float)).groupby(groups)
     return values.assign(
         rank=stats.competition_rank(values["value"], polarity, groups),
         group_reported=by_group.transform("count").to_numpy(),
         group_median=by_group.transform("median").to_numpy(),
         group_mean=by_group.transform("mean").to_numpy(),
-        quartile_band=stats.quartile_bands(values["value"], polarity, groups),
+        quartile_band=bands,
         top_bottom_20=flags,
         funnel=funnel,
         funnel_adjusted=adjusted["position"],
-        funnel_z=np.where(funnelled, adjusted["z"], np.nan),
+        funnel_z=np.where(funnelled & ~unjudged, adjusted["z"], np.nan),
         group_rate=np.where(funnelled, adjusted["target"], np.nan),
         overdispersion_phi=np.where(funnelled, adjusted["phi"], np.nan),
         overdispersion_tau2=np.where(funnelled, adjusted["tau2"], np.nan),
@@ -237,9 +248,13 @@ class _Cubes:
     @staticmethod
     def _positions(rows: pd.DataFrame, metrics: list[str], authorities: list[str],
                    first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def position(column: pd.Series, labels: list[str]) -> np.ndarray:
+            codes, unique = pd.factorize(column)  # look each label up once, not once per row
+            return pd.Index(labels).get_indexer(unique)[codes]
+
         return (
-            pd.Index(metrics).get_indexer(rows["metric"]),
-            pd.Index(authorities).get_indexer(rows["la_code"]),
+            position(rows["metric"], metrics),
+            position(rows["la_code"], authorities),
             rows["period_index"].to_numpy(dtype=np.int64) - first,
         )
 
@@ -344,17 +359,17 @@ def _scorecard_from(db: Database, values: pd.DataFrame) -> pd.DataFrame:
                  "group_reported": "network_reported"}
     )
     table["diff_from_median"] = table["value"] - table["network_median"]
-    codes = table["la_code"].unique()
     cubes = _Cubes.build(table)
     where = cubes.at(table)
     comparators = {**_neighbour_comparators(cubes), **_rolling_and_trend(cubes), **_region_means(cubes)}
     for name, cube in comparators.items():
         table[name] = cube[where]
-    flags = table["metric"].map({metric.id: metric.flag_above for metric in CATALOGUE}).astype(float)
-    table["flag"] = (table["value"] > flags).where(flags.notna(), False)
-    labels = {index: Period.from_index(index).label for index in table["period_index"].unique()}
-    table["period"] = table["period_index"].map(labels)
-    table["la_name"] = table["la_code"].map({code: reference.authority_name(code) for code in codes})
+    metric_codes, metric_ids = pd.factorize(table["metric"])
+    limits = np.array([METRICS[metric_id].flag_above for metric_id in metric_ids], dtype=float)[metric_codes]
+    table["flag"] = pd.Series(table["value"].to_numpy() > limits, index=table.index).where(~np.isnan(limits), False)
+    table["period"] = _per_quarter(table["period_index"], lambda period: period.label)
+    la_codes, unique = pd.factorize(table["la_code"])
+    table["la_name"] = np.array([reference.authority_name(code) for code in unique], dtype=object)[la_codes]
     return table
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from benchmark.definitions.thresholds import (
+    MIN_AUTHORITIES_FOR_JUDGEMENT,
     OVERDISPERSION_MIN_AUTHORITIES,
     SMALL_NUMBERS_BELOW,
     TREND_SIGNIFICANCE,
@@ -57,7 +58,7 @@ def _polarities(polarity: str | npt.ArrayLike, size: int) -> np.ndarray:
         _check(polarity, POLARITIES, "polarity")
         return np.full(size, polarity, dtype=object)
     array = np.asarray(polarity, dtype=object)
-    for value in set(array.tolist()):
+    for value in pd.unique(array):
         _check(value, POLARITIES, "polarity")
     return array
 
@@ -454,6 +455,35 @@ def trend_direction(x: npt.ArrayLike, y: npt.ArrayLike, polarity: Polarity, min_
                                                   (ys * ys).sum())]
     slope, pvalue = _least_squares(*sums)
     return str(trend_labels(slope, pvalue, len(xs), polarity, min_points).item())
+
+
+# Said wherever a band, a top/bottom 20% flag or a funnel class would be but too few have returned.
+JUDGEMENTS_START = f"judgements start when {MIN_AUTHORITIES_FOR_JUDGEMENT} authorities have returned"
+UNTIL_JUDGED = ("until then values, counts and intervals are shown, with no quartile band, top/bottom 20%, funnel "
+                "outlier or discussion item comparing authorities")
+
+
+def judgement_note(reported: int | None) -> str:
+    """Why a comparison of `reported` authorities carries no bands, flags or outliers ('' when it does;
+    `None`: some comparison on the screen had too few, count not known)."""
+    if reported is None:
+        return f"{JUDGEMENTS_START[0].upper()}{JUDGEMENTS_START[1:]}: {UNTIL_JUDGED}."
+    if reported >= MIN_AUTHORITIES_FOR_JUDGEMENT or reported <= 0:
+        return ""
+    have = f"{reported} authorit{'y has' if reported == 1 else 'ies have'} returned"
+    return f"Only {have}: {JUDGEMENTS_START}. {UNTIL_JUDGED[0].upper()}{UNTIL_JUDGED[1:]}."
+
+
+def enough_to_judge(values: npt.ArrayLike, groups: npt.ArrayLike | None = None) -> np.ndarray:
+    """True for every row of a group (a metric in a quarter and peer group) in which at least
+    MIN_AUTHORITIES_FOR_JUDGEMENT authorities reported a value. Quartile bands, top/bottom 20% and
+    funnel classes compare authorities with each other: two or three values cannot carry quartiles, a
+    fifth or a funnel, so below that rows keep their values, counts and intervals but are not judged."""
+    v = _as_float(values)
+    codes = _group_codes(groups, len(v))
+    if not len(v):
+        return np.zeros(0, dtype=bool)
+    return _per_group((~np.isnan(v)).astype(float), codes)[codes] >= MIN_AUTHORITIES_FOR_JUDGEMENT
 
 
 def top_bottom_20(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,

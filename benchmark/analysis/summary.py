@@ -76,6 +76,12 @@ class ThemeSummary:
     def title(self) -> str:
         return THEMES[self.theme].title
 
+    @property
+    def empty_text(self) -> str:
+        """Said where no item stands out: too few returns to compare authorities, or nothing did."""
+        reported = max((entry.reported for entry in self.metrics), default=0)
+        return stats.judgement_note(reported) or "Nothing stands out for discussion in this theme."
+
 
 @dataclass
 class NetworkSummary:

@@ -123,6 +123,8 @@ def rank_shown(table: pd.DataFrame, hidden: np.ndarray, metric: Metric, by: pd.S
     table["rank"] = stats.competition_rank(visible, polarity)
     table["quartile_band"] = stats.quartile_bands(visible, polarity)
     table["top_bottom_20"] = stats.top_bottom_20(visible, polarity)
+    unjudged = ~stats.enough_to_judge(visible)  # too few values shown to band or flag
+    table.loc[table.index[unjudged], ["quartile_band", "top_bottom_20"]] = None
     if "small_numbers" in table:  # small numbers are never flagged
         table.loc[table["small_numbers"].astype(str) == "True", "top_bottom_20"] = None
     if "group_reported" in table:

@@ -29,10 +29,11 @@ from benchmark.outputs.packs import METHODS, OGL_ATTRIBUTION, SOURCES, MetricSec
 
 FORMATS = ("pdf", "pptx", "xlsx")
 DISCUSSION_RULES = (
-    "Raised only on evidence: beyond the 99.8% funnel limits allowing for variation between authorities, or "
-    "beyond the 95% limits this quarter and last; a worsening trend over the last 8 quarters (p < 0.05); a short "
-    "breaks statement not reviewed in 12 months; the bottom 20% three quarters running. Never on small numbers. "
-    "Strongest evidence first within each theme."
+    "Raised only on evidence: beyond the 99.8% funnel limits, or beyond the 95% limits this quarter and last (the "
+    "limits widened for the variation between authorities, estimated once "
+    f"{stats.MIN_AUTHORITIES_FOR_JUDGEMENT} report: {stats.JUDGEMENTS_START}); a worsening trend over the last 8 "
+    "quarters (p < 0.05); a short breaks statement not reviewed in 12 months; the bottom 20% three quarters "
+    "running. Never on small numbers. Strongest evidence first within each theme."
 )
 WITHHELD_NOTE = ("c: withheld for this audience, because a value in the metric's table is suppressed and the "
                  "network's figure would let it be worked back.")
@@ -321,7 +322,7 @@ def _summary_page(pdf: _PackPDF, pack: Pack) -> None:
             pdf.set_font("Helvetica", size=8)
             pdf.multi_cell(0, 4.2, _latin(f"- {sentence}"), new_x="LMARGIN", new_y="NEXT", align="L")
         if not theme.items:
-            pdf.paragraph("Nothing stands out for discussion in this theme.", 8)
+            pdf.paragraph(theme.empty_text, 8)
 
 
 def _subheading(pdf: _PackPDF, text: str) -> None:
@@ -337,6 +338,8 @@ def _discussion_pages(pdf: _PackPDF, pack: Pack) -> None:
     pdf.add_page()
     pdf.heading("For discussion")
     pdf.paragraph(DISCUSSION_RULES, 8)
+    if pack.judgement_note:
+        pdf.paragraph(pack.judgement_note, 8)
     pdf.ln(1)
     if pack.discussion.empty:
         pdf.paragraph("Nothing stands out this quarter.")
@@ -352,6 +355,8 @@ def _discussion_pages(pdf: _PackPDF, pack: Pack) -> None:
     pdf.heading("Narrative requests", 1)
     pdf.paragraph("London's convention: each authority in the top or bottom 20% of the peer group on a headline "
                   "metric is asked for a short narrative (never on small numbers).", 8)
+    if pack.judgement_note:
+        pdf.paragraph(pack.judgement_note, 8)
     if pack.narrative_requests.empty:
         pdf.paragraph("None this quarter.", 8)
     else:
@@ -368,6 +373,8 @@ def _rug_pages(pdf: _PackPDF, pack: Pack) -> None:
         pdf.heading(f"Tartan rug: {THEMES[theme_id].title}")
         pdf.paragraph("Each cell is the value with its quartile band: A is always the best quarter for the measure "
                       "(dark blue), D the weakest (dark pink); neutral measures are banded by value in greys.", 8)
+        if pack.judgement_note:
+            pdf.paragraph(pack.judgement_note, 8)
         frame = text[columns].rename(columns=views.rug_headings(columns)).reset_index()
         bands = pack.rug_bands[columns]
         neutral = {metric_id for metric_id in columns if METRICS[metric_id].polarity.value == "neutral"}
@@ -425,6 +432,10 @@ def _metric_page(pdf: _PackPDF, pack: Pack, section: MetricSection) -> None:
     table = section_table(section)
     pdf.grid(table[["Authority", "Value", "Numerator", "Denominator", "Rank", "Band", "Funnel"]],
              widths=(38, 14, 16, 18, 14, 9, 32), size=5.5, x=297 - 12 - 141)
+    if section.judgement_note:
+        pdf.set_x(144)
+        pdf.set_font("Helvetica", size=6.5)
+        pdf.multi_cell(0, 3.5, _latin(section.judgement_note), new_x="LMARGIN", new_y="NEXT")
     if (table["Value"].str.endswith(SMALL_MARK)).any():
         pdf.set_x(144)
         pdf.set_font("Helvetica", size=6.5)
@@ -491,9 +502,10 @@ def render_pptx(pack: Pack, progress: Progress | None = None) -> bytes:
     if len(pack.revisions):
         _pptx_tables(deck, "Revised after sign-off", ["Returns changed after their quarter was signed off; the "
                                                       "circulated figures stand."], pack.revisions, 9)
-    _pptx_tables(deck, "For discussion", [DISCUSSION_RULES, pack.left_out_text],
+    _pptx_tables(deck, "For discussion", [DISCUSSION_RULES, pack.judgement_note, pack.left_out_text],
                  discussion_table(pack.discussion).drop(columns=["Strength"]), 8)
-    _pptx_tables(deck, "Narrative requests", ["Top or bottom 20% on a headline metric (London's convention)."],
+    _pptx_tables(deck, "Narrative requests", ["Top or bottom 20% on a headline metric (London's convention).",
+                                              pack.judgement_note],
                  pack.narrative_requests, 9)
     if len(pack.commentary):
         _pptx_tables(deck, "Commentary from authorities", ["In the authorities' own words."], pack.commentary, 8)
@@ -571,7 +583,8 @@ def _slide_notes(slide: object, section: MetricSection) -> None:
         f"Network mean: {metric.format(_first(table['network_mean']))}",
         f"Reported: {int(table['value'].notna().sum())} of {len(table)}",
         f"Polarity: {metric.polarity.label}",
-        f"{OUTLIERS_LABEL}: " + (", ".join(section.outliers) or "none"),
+        section.judgement_note or (f"{OUTLIERS_LABEL}: " + ", ".join(section.outliers) if section.outliers
+                                   else "Beyond the 99.8% limits: none"),
         metric.definition,
         *(f"{name}'s commentary: {text}" for name, text in section.commentary),
     ]
@@ -591,7 +604,8 @@ def _first(values: pd.Series) -> float | None:
 
 def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
     """Every table on its own sheet, numbers as numbers, a definitions sheet; text formula-safe."""
-    cover = pd.DataFrame({"Pack": [*pack.cover_lines, METHODS, SOURCES, OGL_ATTRIBUTION]})
+    cover = pd.DataFrame({"Pack": [*pack.cover_lines, *([pack.judgement_note] if pack.judgement_note else []),
+                                   METHODS, SOURCES, OGL_ATTRIBUTION]})
     columns = list(pack.rug_values.columns)
     sheets = {
         "Cover": cover,

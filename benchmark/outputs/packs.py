@@ -72,6 +72,17 @@ class MetricSection:
     outliers: list[str]
     commentary: list[tuple[str, str]] = field(default_factory=list)  # (authority as shown, text) on this metric
 
+    @property
+    def reported(self) -> int:
+        """Authorities with a value shown (a suppressed one counts: it was returned)."""
+        values = self.table["value"]
+        return int((values.notna() & (values.astype(str) != "nan")).sum())
+
+    @property
+    def judgement_note(self) -> str:
+        """Why this metric carries no bands, flags or outliers ('' when it does)."""
+        return stats.judgement_note(self.reported)
+
 
 @dataclass
 class ContextPage:
@@ -117,6 +128,20 @@ class Pack:
     @property
     def left_out_text(self) -> str:
         return discussion.left_out_text(self.discussion_left_out, DISCUSSION_WHERE)
+
+    @property
+    def judgement_note(self) -> str:
+        """Said beside the discussion list, the rug and the narrative requests where some metrics had
+        too few returns to compare authorities ('' when every reported metric could be judged)."""
+        reported = [section.reported for section in self.sections if section.reported]
+        few = [count for count in reported if count < stats.MIN_AUTHORITIES_FOR_JUDGEMENT]
+        if not few:
+            return ""
+        if len(few) == len(reported):
+            return stats.judgement_note(max(few))
+        return (f"{len(few)} of {len(reported)} metrics have fewer than {stats.MIN_AUTHORITIES_FOR_JUDGEMENT} "
+                f"authorities reporting: {stats.JUDGEMENTS_START}, so those carry values, counts and intervals "
+                "but no quartile band, top/bottom 20% or funnel outlier.")
 
     @property
     def subtitle(self) -> str:

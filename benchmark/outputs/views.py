@@ -18,6 +18,10 @@ from benchmark.definitions.standard import THEMES, columns
 from benchmark.periods import Period
 
 SMALL_NUMBERS = "small numbers"  # the mark beside a value resting on too few cases to judge
+# Where a band, flag or funnel class would be but fewer authorities returned than a judgement needs;
+# `stats.judgement_note` says it in full above the table.
+NOT_JUDGED = f"judged from {stats.MIN_AUTHORITIES_FOR_JUDGEMENT} returns"
+JUDGEMENTS_START = stats.JUDGEMENTS_START
 AUTHORITY = "Authority"  # the column every table pins on the left and highlights the chosen row of
 # Plain-English headings for the engine's, the store's and the audit log's column names: the one place
 # where a name a person reads is chosen, for the pages, the downloads and the packs.
@@ -86,7 +90,11 @@ def funnel_text(metric: Metric, position: object) -> str:
 
 def funnel_caption(table: pd.DataFrame, metric: Metric, group_label: str, plain: bool = False) -> str:
     """What a funnel plot shows, in words: the method, phi, and how many fall outside each limit."""
-    rows = table[table["value"].notna()]
+    rows = table[pd.to_numeric(table["value"], errors="coerce").notna()]
+    if 0 < len(rows) < stats.MIN_AUTHORITIES_FOR_JUDGEMENT:
+        return (f"Each dot is an authority, placed by its number of cases (across) and its value (up), with the "
+                f"limits around the pooled rate of the peer group ({group_label}) for chance alone. "
+                f"{stats.judgement_note(len(rows))}")
     column = "funnel" if plain else "funnel_adjusted"
     beyond_998 = int(rows[column].isin(["above_99.8", "below_99.8"]).sum())
     beyond_95 = int(rows[column].isin(["above_95", "below_95", "above_99.8", "below_99.8"]).sum())
@@ -116,6 +124,25 @@ def funnel_caption(table: pd.DataFrame, metric: Metric, group_label: str, plain:
             f"named.{small}")
 
 
+def judgement_note(reported: int | None) -> str:
+    """Why a comparison carries no bands, flags or outliers: see `stats.judgement_note`."""
+    return stats.judgement_note(reported)
+
+
+def _unjudged(value: object, reported: object) -> bool:
+    """A value shown among too few reporting authorities to band, flag or class it."""
+    present = _present(value) and not isinstance(value, str)
+    return present and _present(reported) and not isinstance(reported, str) and (
+        reported < stats.MIN_AUTHORITIES_FOR_JUDGEMENT)
+
+
+def judgement_text(judgement: object, value: object, reported: object) -> str:
+    """A band, flag or funnel class as text; NOT_JUDGED where too few authorities returned to give one."""
+    if isinstance(judgement, str):
+        return judgement
+    return NOT_JUDGED if _unjudged(value, reported) else ""
+
+
 def rank_text(rank: object, reported: object) -> str:
     """'3 of 32'; a suppressed rank stays the symbol it was given."""
     if isinstance(rank, str):
@@ -131,6 +158,8 @@ def scorecard_view(db: Database, la_code: str, period: Period, revised: bool = F
     for record in mine.to_dict("records"):
         metric = METRICS[record["metric"]]
         reported = record.get("sn_reported")
+        value, network_reported = record.get("value"), record.get("network_reported")
+        funnel = funnel_text(metric, record.get("funnel_adjusted")) if metric.has_interval else ""
         rows.append({
             "metric_id": metric.id,
             "Theme": metric.theme,
@@ -139,14 +168,15 @@ def scorecard_view(db: Database, la_code: str, period: Period, revised: bool = F
             "Count": fraction_text(metric, record.get("numerator"), record.get("denominator")),
             "95% interval": interval_text(metric, record.get("ci_low"), record.get("ci_high")),
             "Rank": rank_text(record.get("rank"), record.get("network_reported")),
-            "Band": record.get("quartile_band") if isinstance(record.get("quartile_band"), str) else "",
-            "Top/bottom 20%": record.get("top_bottom_20") if isinstance(record.get("top_bottom_20"), str) else "",
+            "Band": judgement_text(record.get("quartile_band"), value, network_reported),
+            "Top/bottom 20%": judgement_text(record.get("top_bottom_20"), value, network_reported)
+            if metric.polarity is not Polarity.NEUTRAL else "",
             "Last 8 quarters": trends.get(metric.id, []),
             "Trend": record.get("trend") if isinstance(record.get("trend"), str) else "",
             "Network median": metric.format(record.get("network_median"), short=True),
             "Neighbours' mean": metric.format(record.get("sn_mean"), short=True),
             "Neighbours reported": f"{int(reported) if _present(reported) else 0} of {engine.SN_COUNT}",
-            "Funnel": funnel_text(metric, record.get("funnel_adjusted")),
+            "Funnel": judgement_text(funnel or None, value, network_reported) if metric.has_interval else "",
             "Flag": "over 12 months" if record.get("flag") is True else (
                 SMALL_NUMBERS if record.get("small_numbers") is True else ""),
             "Polarity": metric.polarity.label,
@@ -179,8 +209,8 @@ def rug_text(values: pd.DataFrame, bands: pd.DataFrame) -> pd.DataFrame:
     for metric_id in values.columns:
         decimals = METRICS[metric_id].decimals
         text[metric_id] = [
-            value if isinstance(value, str) else (
-                f"{value:,.{decimals}f} ({band})" if isinstance(band, str) else "-")
+            value if isinstance(value, str) else "-" if not _present(value) else (
+                f"{value:,.{decimals}f} ({band})" if isinstance(band, str) else f"{value:,.{decimals}f}")
             for value, band in zip(values[metric_id], bands[metric_id], strict=True)
         ]
     return text
@@ -212,8 +242,11 @@ def comparison_view(table: pd.DataFrame, metric: Metric) -> pd.DataFrame:
                          for low, high in zip(table["ci_low"], table["ci_high"], strict=True)],
         "Rank": [rank_text(rank, reported) for rank, reported in
                  zip(table["rank"], table["group_reported"], strict=True)],
-        "Band": table["quartile_band"].map(lambda band: band if isinstance(band, str) else ""),
-        "Funnel plot": table["funnel"].map(lambda position: funnel_text(metric, position)),
+        "Band": [judgement_text(band, value, reported) for band, value, reported in
+                 zip(table["quartile_band"], table["value"], table["group_reported"], strict=True)],
+        "Funnel plot": [judgement_text(funnel_text(metric, position) or None, value, reported)
+                        for position, value, reported in
+                        zip(table["funnel"], table["value"], table["group_reported"], strict=True)],
         "Trend": table["trend"].map(lambda trend: trend if isinstance(trend, str) else ""),
     })
     if not metric.has_interval:
@@ -328,14 +361,18 @@ def finding(metric: Metric, table: pd.DataFrame, la_code: str | None) -> str:
     if median is not None and not isinstance(mine["value"], str):
         side = (" above" if mine["value"] > median else " below" if mine["value"] < median else " at")
     rank = rank_text(mine["rank"], mine["group_reported"])
+    note = judgement_note(int(pd.to_numeric(table["value"], errors="coerce").notna().sum()))
     return (f"{mine['la_name']}: {metric.format(mine['value'])}, rank {rank},{side} the network median "
-            f"({metric.format(median) if median is not None else '-'}).")
+            f"({metric.format(median) if median is not None else '-'}).") + (f" {note}" if note else "")
 
 
 def funnel_finding(metric: Metric, table: pd.DataFrame, la_code: str | None, plain: bool = False) -> str:
     """A funnel plot's finding in words: where the chosen authority sits and who is beyond 99.8%, by
     the limits drawn (adjusted for overdispersion unless `plain`)."""
     column = "funnel" if plain else "funnel_adjusted"
+    reported = int(pd.to_numeric(table["value"], errors="coerce").notna().sum())
+    if 0 < reported < stats.MIN_AUTHORITIES_FOR_JUDGEMENT:
+        return stats.judgement_note(reported)
     outside = table[table[column].isin(["above_99.8", "below_99.8"])]
     names = ", ".join(outside["la_name"]) if len(outside) else "none"
     rows = table[table["la_code"] == la_code] if la_code else table.iloc[0:0]
@@ -353,7 +390,9 @@ def comparison_caption(table: pd.DataFrame, metric: Metric) -> str:
         parts.append(f"network median {metric.format(median)}")
     if len(means):
         parts.append(f"network mean {metric.format(float(means.iloc[0]))}")
-    return "; ".join(parts) + ". Rank 1 is best; band A is the best quarter."
+    reported = int(pd.to_numeric(table["value"], errors="coerce").notna().sum())
+    return "; ".join(parts) + ". Rank 1 is best; band A is the best quarter." + (
+        f" {stats.judgement_note(reported)}" if stats.judgement_note(reported) else "")
 
 
 # Themes in a few words, for column headings and buttons (the full title goes in the help text).

@@ -27,7 +27,8 @@ def row(la_code: str, metric: str, period: Period, value: float, numerator: floa
     return {"la_code": la_code, "metric": metric, "period_index": period.index, "value": value,
             "numerator": numerator, "denominator": denominator, "small_numbers": False,
             "funnel_adjusted": "within", "funnel_z": 0.5, "top_bottom_20": None, "trend": "no clear change",
-            "trend_p": 0.5, "flag": False, "group_rate": 0.702, "group_median": 70.0, **columns}
+            "trend_p": 0.5, "flag": False, "group_rate": 0.702, "group_median": 70.0, "overdispersion_phi": 1.8,
+            **columns}
 
 
 @pytest.fixture
@@ -133,6 +134,15 @@ def test_rates_quote_their_count(scorecard: list[dict]) -> None:
     assert item.sentence() == (
         "Southwark: children waiting for short breaks per 10,000 12.3 (count 68) against a network rate of 4.1: "
         "above the 99.8% limits allowing for variation between authorities.")
+
+
+def test_limits_allow_for_variation_only_where_it_was_estimated(scorecard: list[dict]) -> None:
+    """No phi (no overdispersion estimated): the sentence may not claim the limits allow for it."""
+    scorecard.append(row("210", "sb_waiting_per_10k", NOW, 12.3, 68, 55_626, funnel_adjusted="above_99.8",
+                         funnel_z=3.3, group_rate=0.00041, overdispersion_phi=math.nan))
+    [item] = items()
+    assert item.sentence().endswith("above the 99.8% limits for chance alone.")
+    assert "variation between authorities" not in item.sentence()
 
 
 def test_names_as_the_reader_sees_them(scorecard: list[dict]) -> None:

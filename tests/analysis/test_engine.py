@@ -35,7 +35,7 @@ import pytest
 from support import return_csv
 
 from benchmark import reference
-from benchmark.analysis import engine
+from benchmark.analysis import engine, stats
 from benchmark.analysis.groups import GroupError, save_group
 from benchmark.analysis.published import load_published, published_comparator
 from benchmark.db import Database, close_database, open_database
@@ -368,16 +368,22 @@ def test_funnel_adjusted_for_overdispersion_by_hand(db: Database):
     assert pd.isna(table.loc["213", "funnel_adjusted"])  # Westminster's 'c': no value, no class
 
 
-def test_funnel_adjusted_within_a_peer_group_of_four(db: Database):
+def test_a_peer_group_of_four_is_shown_but_not_judged(db: Database):
     """Camden's neighbours in the network: Camden, Islington, Hackney, Southwark report (4 < 5), so no
-    overdispersion is estimated: phi missing, tau2 = 0. pooled = 123/210 = 0.585714, target 0.871538;
-    Southwark z = (0.633052 - 0.871538)/0.05 = -4.769722 (below_99.8), Hackney (1.249046 - 0.871538) /
-    0.070711 = 5.338767 (above_99.8), Camden 1.571147 and Islington 1.513070 (within)."""
+    overdispersion is estimated (phi missing, tau2 = 0) and nobody is judged. Without the rule the plain
+    z-scores would class Southwark (0.633052 - 0.871538)/0.05 = -4.769722 below_99.8 and Hackney
+    (1.249046 - 0.871538)/0.070711 = 5.338767 above_99.8 (the control below); with it there is no band,
+    top/bottom 20% or funnel class, but the values, counts, intervals, ranks and pooled rate stay."""
     table = by_la(engine.compare(db, P, "adv_6wk_pct", group="neighbours", for_la="202"))
     mine = table.loc[["202", "206", "204", "210"]]
     assert mine["overdispersion_phi"].isna().all()
     assert mine["overdispersion_tau2"].tolist() == [0.0] * 4
-    assert mine["funnel_adjusted"].tolist() == ["within", "within", "above_99.8", "below_99.8"]
+    control = stats.overdispersed_funnel(mine["numerator"], mine["denominator"], "proportion")["position"]
+    assert control.tolist() == ["within", "within", "above_99.8", "below_99.8"]
+    for judgement in ("funnel_adjusted", "funnel", "quartile_band", "top_bottom_20"):
+        assert mine[judgement].isna().all(), judgement
+    assert mine["value"].notna().all() and mine["ci_low"].notna().all() and mine["rank"].notna().all()
+    assert mine["group_reported"].eq(4).all()
 
 
 def test_lower_is_better_measure_ranks_the_other_way(db: Database):
@@ -550,9 +556,12 @@ def test_neighbours_group_ranks_within_the_group(db: Database):
     assert "201" not in table.index  # City of London is in the network but not a neighbour
     # Without City (100%): Hackney 90 -> 1, Camden 75 -> 2, Islington 70 -> 3, Southwark 35 -> 4
     assert table.loc[["204", "202", "206", "210"], "rank"].tolist() == [1, 2, 3, 4]
-    # bands within the group: 35, 70, 75, 90 -> Q1 = 35 + 0.75 x 35 = 61.25, Q2 = 72.5,
-    # Q3 = 75 + 0.25 x 15 = 78.75 -> Hackney A, Camden B, Islington C, Southwark D
-    assert table.loc[["204", "202", "206", "210"], "quartile_band"].tolist() == ["A", "B", "C", "D"]
+    # bands within the group would be: 35, 70, 75, 90 -> Q1 = 35 + 0.75 x 35 = 61.25, Q2 = 72.5,
+    # Q3 = 75 + 0.25 x 15 = 78.75 -> Hackney A, Camden B, Islington C, Southwark D; but four values
+    # cannot carry quartiles (MIN_AUTHORITIES_FOR_JUDGEMENT), so the group gives none
+    values = table.loc[["204", "202", "206", "210"], "value"]
+    assert stats.quartile_bands(values, "higher").tolist() == ["A", "B", "C", "D"]
+    assert table["quartile_band"].isna().all()
     assert table.loc["202", "group_reported"] == 4
     # the network median is still the whole network's
     assert table.loc["202", "network_median"] == 75.0
@@ -566,8 +575,8 @@ def test_custom_group_saved_and_used_by_name(db: Database):
     assert set(table.index) == {"202", "206", "210"}
     # Camden 75 -> 1, Islington 70 -> 2, Southwark 35 -> 3
     assert table.loc[["202", "206", "210"], "rank"].tolist() == [1, 2, 3]
-    # 35, 70, 75: Q1 = 35 + 0.5 x 35 = 52.5, Q2 = 70, Q3 = 72.5 -> Camden A, Islington B, Southwark D
-    assert table.loc[["202", "206", "210"], "quartile_band"].tolist() == ["A", "B", "D"]
+    # three values: no quartile band, no top/bottom 20% (they would be Camden A, Islington B, Southwark D)
+    assert table["quartile_band"].isna().all() and table["top_bottom_20"].isna().all()
     assert set(table["group_reported"]) == {3}
     with pytest.raises(GroupError):
         engine.compare(db, P, "adv_6wk_pct", group="No such group")

@@ -77,7 +77,8 @@ def test_an_external_table_ranks_equal_authorities_equal(small: Database):
     metric = METRICS["ehcp_20wk_pct"]
     table = exports.outward_comparison(engine.compare(small, P, metric.id), metric, "external", "202")
     assert table["value"].tolist().count(52.0) == 2
-    assert table["rank"].tolist() == [1, 1, 1] and set(table["quartile_band"]) == {"A"}
+    assert table["rank"].tolist() == [1, 1, 1]
+    assert table["quartile_band"].isna().all()  # three authorities: judgements start at five
     assert table["top_bottom_20"].isna().all()
 
 
@@ -92,6 +93,8 @@ def test_every_pack_format_builds(small: Database, fmt: str, period: Period):
         text = "\n".join(shape.text_frame.text for slide in slides for shape in slide.shapes if shape.has_text_frame)
         assert "no values to chart" in text  # the metric nobody reported (every metric, with no returns yet)
         assert ("Nothing stands out this quarter." in text) or ("For discussion" in text)
+        if period == P:  # three authorities returned: shown, not judged
+            assert "judgements start when 5 authorities have returned" in " ".join(text.split())
     if fmt == "xlsx":
         book = openpyxl.load_workbook(io.BytesIO(content))
         assert UNREPORTED in book.sheetnames and "Tracker" in book.sheetnames
@@ -165,6 +168,9 @@ def test_every_page_reads_sensibly(on_small: Path, page: str, period: Period):
         assert "0 of 10" not in shown and any(metric.value.endswith("of 3") for metric in at.metric)
     if page == "pages/advice.py" and period == P:
         assert any(metric.value == f"0 of {engine.SN_COUNT}" for metric in at.metric)  # no neighbour in the network
+    if page in ("pages/my_authority.py", "pages/advice.py") and period == P:
+        assert "judgements start when 5 authorities have returned" in shown.lower()
+        assert "band D" not in shown and "limits allowing for variation between authorities" not in shown
     if page == "pages/my_authority.py" and period == NOW:
         assert f"{reference.authority_name('908')} has no return for {NOW}" in shown
 

@@ -93,11 +93,14 @@ def outward_compare(db: Database, user: User | None, period: Period, metric_id: 
     table = compare(db, user, period, metric_id, group, for_la, revised=revised)
     if audience != "external":
         return exports.outward_comparison(table, METRICS[metric_id], audience, for_la)
+    members = set(engine.network_members(db, period))
+    peers = engine.peer_group(db, group, for_la, period)
+    exports.require_external_group(len(members & set(peers.members)), peers.label)
     own = reference.authority_name(for_la) if for_la in set(table["la_code"]) else None
     names = exports.letter_names(table["la_name"].tolist(), own, f"{period}|{metric_id}|{group}|{for_la}",
                                  disclosure.lettering_key(db))
     return exports.outward_comparison(table, METRICS[metric_id], audience, for_la, names,
-                                      disclosure.withheld(db, period.index, metric_id))
+                                      disclosure.withheld(db, period.index, metric_id, revised))
 
 
 def series(db: Database, user: User | None, metric_id: str, la_code: str, last: Period,
@@ -108,8 +111,9 @@ def series(db: Database, user: User | None, metric_id: str, la_code: str, last: 
     hidden = hidden_authorities(db, user)
     if _near_hidden(la_code, hidden):  # the neighbours' mean holds a hidden neighbour's value
         series["sn_mean"] = float("nan")
-    lone = [exports.hidden_reporting(db, hidden, metric_id, index) == 1 for index in series["period_index"]]
-    series.loc[lone, "network_median"] = float("nan")
+    # A network median holding a hidden value, beside the named values, helps solve it.
+    holding = [exports.hidden_reporting(db, hidden, metric_id, index) > 0 for index in series["period_index"]]
+    series.loc[holding, "network_median"] = float("nan")
     return series
 
 
@@ -125,8 +129,8 @@ def scorecard(db: Database, user: User | None, la_code: str, period: Period, rev
     hidden = hidden_authorities(db, user)
     if _near_hidden(la_code, hidden):
         card["Neighbours' mean"] = "-"
-    lone = [exports.hidden_reporting(db, hidden, metric_id, period.index) == 1 for metric_id in card["metric_id"]]
-    card.loc[lone, "Network median"] = "-"
+    holding = [exports.hidden_reporting(db, hidden, metric_id, period.index) > 0 for metric_id in card["metric_id"]]
+    card.loc[holding, "Network median"] = "-"
     return card
 
 
@@ -383,7 +387,8 @@ def render_pack(db: Database, user: User | None, pack: packs.Pack, fmt: str,
 def network_summary(db: Database, user: User | None, period: Period) -> summary.NetworkSummary:
     """How the network is doing this quarter, with authorities shared anonymously as letters."""
     user = _require(user)
-    return summary.network_summary(db, period, names=letters_for(db, user, str(period)))
+    return summary.network_summary(db, period, names=letters_for(db, user, str(period)),
+                                   leave_out=hidden_authorities(db, user))
 
 
 def discussion(db: Database, user: User | None, request: packs.PackRequest) -> packs.Pack:

@@ -199,11 +199,18 @@ def shortlist(items: list[Item], limit: int = DISCUSSION_LIMIT) -> tuple[list[It
     return shown, max(len(items) - limit, 0)
 
 
-def as_frame(items: list[Item], figures: bool = True) -> pd.DataFrame:
-    """Items as rows of the JSON contract: la_code, la_name, theme, metric, kind, sentence, strength."""
+def as_frame(items: list[Item], figures: bool = True, lettered: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """Items as rows of the JSON contract: la_code, la_name, theme, metric, kind, sentence, strength.
+    Without `figures` (an external audience), and for the `lettered` authorities (sharing anonymously),
+    the sentence quotes no number and the strength is left out: a z-score beside the group's rate
+    gives a count back."""
+    def shows(item: Item) -> bool:
+        return figures and item.la_code not in lettered
+
     return pd.DataFrame(
         [{"la_code": item.la_code, "la_name": item.la_name, "theme": item.theme, "metric": item.metric,
-          "kind": item.kind, "sentence": item.sentence(figures=figures), "strength": round(item.strength, 2)}
+          "kind": item.kind, "sentence": item.sentence(figures=shows(item)),
+          "strength": round(item.strength, 2) if shows(item) else None}
          for item in items],
         columns=list(ITEM_COLUMNS),
     )

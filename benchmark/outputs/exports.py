@@ -22,6 +22,7 @@ from benchmark.analysis import engine, stats
 from benchmark.db import Database
 from benchmark.definitions.disclosure_rules import AUDIENCES, SUPPRESSED
 from benchmark.definitions.metrics import Method, Metric
+from benchmark.definitions.thresholds import MIN_EXTERNAL_GROUP
 from benchmark.outputs import disclosure
 from benchmark.periods import Period
 
@@ -190,6 +191,15 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
     return table.iloc[order].drop(columns=[column for column in _IDENTIFYING if column in table])
 
 
+def require_external_group(authorities: int, label: str) -> None:
+    """Refuse an external output for a peer group smaller than `MIN_EXTERNAL_GROUP`: with so few
+    authorities a letter's value, a strength or an average beside the own figures solves a partner's
+    hidden count. Smaller groups are for the network audience only."""
+    if authorities < MIN_EXTERNAL_GROUP:
+        raise ValueError(f"an external output needs a peer group of at least {MIN_EXTERNAL_GROUP} network "
+                         f"authorities and {label} has {authorities}: use the network audience")
+
+
 def hidden_reporting(db: Database, hidden: frozenset[str], metric_id: str, period_index: int) -> int:
     """How many of the `hidden` authorities have a value of the metric in the quarter, network-wide."""
     if not hidden:
@@ -213,8 +223,11 @@ def shield_anonymous(table: pd.DataFrame, metric: Metric, hidden: frozenset[str]
     Membership of the network, its regions and DfE's neighbour lists are public, so: a single letter
     among named peers is named by elimination, and left out (positions are given without it); an
     average over a public set that holds a hidden authority gives its value back against the named
-    values, so neighbours' and regional averages holding one, and network averages resting on one
-    hidden value, are not shown; the letters that stay show rounded values only (`mask_lettered`).
+    values, so neighbours' and regional averages holding one, and network averages holding any hidden
+    value (n x mean minus the named values, or a median beside the letters' places, solves them), are
+    not shown; the letters that stay show rounded values only (`mask_lettered`), and every position is
+    among the values as shown, so a letter's place between two named values tells no more than its
+    rounded value.
     """
     if not hidden or table.empty:
         return table
@@ -228,14 +241,15 @@ def shield_anonymous(table: pd.DataFrame, metric: Metric, hidden: frozenset[str]
     for columns, rows in ((("sn_mean", "sn_median"), near), (("region_mean",), regional)):
         for column in columns:
             table[column] = table[column].where(~rows, np.nan)
-    if network_hidden_reporting == 1:
+    if network_hidden_reporting:
         for column in ("network_median", "network_mean", "diff_from_median"):
             table[column] = np.nan
     lettered = table["la_code"].isin(hidden).to_numpy()
     if (lettered & table["value"].notna().to_numpy()).sum() < 2:
         table = rank_shown(table[~lettered].reset_index(drop=True), np.zeros((~lettered).sum(), dtype=bool), metric)
         return table
-    return mask_lettered(table, metric, lettered)
+    masked = mask_lettered(table, metric, lettered)
+    return rank_shown(masked, np.zeros(len(masked), dtype=bool), metric)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -169,9 +169,11 @@ def _outward_items(db: Database, request: PackRequest, items: list[discussion.It
 
     def outward_row(metric_id: str, index: int, name: str) -> pd.Series | None:
         if (metric_id, index) not in tables:
-            table = engine.compare(db, Period.from_index(index), metric_id, request.group, request.own_la)
+            table = engine.compare(db, Period.from_index(index), metric_id, request.group, request.own_la,
+                                   revised=request.revised)
             tables[(metric_id, index)] = exports.outward_comparison(
-                table[table["la_code"].isin(members)], METRICS[metric_id], "external", request.own_la, names)
+                table[table["la_code"].isin(members)], METRICS[metric_id], "external", request.own_la, names,
+                disclosure.withheld(db, index, metric_id, request.revised))
         table = tables[(metric_id, index)]
         rows = table[table["la_name"] == name]
         return rows.iloc[0] if len(rows) and rows["value"].iloc[0] != SUPPRESSED else None
@@ -209,7 +211,7 @@ def _discussion_lists(db: Database, request: PackRequest, members: list[str], na
     figures = request.audience == "network"
 
     def frame(chosen: list[discussion.Item]) -> pd.DataFrame:
-        table = discussion.as_frame(chosen, figures)
+        table = discussion.as_frame(chosen, figures, hidden)
         return table.assign(la_code=table["la_code"].where(~table["la_code"].isin(hidden), ""))
 
     return frame(shown), frame(items), left_out
@@ -235,6 +237,8 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
     `hidden` authorities (shared anonymously with this reader) appear as letters."""
     peers = engine.peer_group(db, request.group, request.own_la, request.period)
     members = [code for code in peers.members if code in set(engine.network_members(db, request.period))]
+    if request.audience == "external":
+        exports.require_external_group(len(members), peers.label)
     names = _names(request, members, hidden, disclosure.lettering_key(db))
     metrics = [metric for metric in CATALOGUE if metric.theme in request.themes]
     sections = []
@@ -242,7 +246,8 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         table = engine.compare(db, request.period, metric.id, request.group, request.own_la,
                                revised=request.revised)
         table = table[table["la_code"].isin(members)]
-        withheld = disclosure.withheld(db, request.period.index, metric.id) if request.audience == "external" else None
+        withheld = (disclosure.withheld(db, request.period.index, metric.id, request.revised)
+                    if request.audience == "external" else None)
         outward = exports.outward_comparison(table, metric, request.audience, request.own_la, names, withheld)
         if request.audience == "network":
             outward = exports.shield_anonymous(outward, metric, hidden, exports.hidden_reporting(
@@ -268,7 +273,7 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
                          and (section.table["value"].astype(str) == SUPPRESSED).any())
     overview = summary.network_summary(db, request.period, request.group, request.own_la, request.themes,
                                        shortlist["sentence"].tolist(), shortlist["theme"].tolist(), withheld,
-                                       revised=request.revised)
+                                       revised=request.revised, leave_out=hidden)
     requests = _narrative_requests(sections)
     notes = pack_commentary(db, request, members, hidden, names)
     requests = _narrative_requests(sections)

@@ -149,7 +149,7 @@ def rug(db: Database, user: User | None, period: Period) -> tuple[pd.DataFrame, 
             values.loc[rows, metric_id] = [None if np.isnan(number) else float(number) for number in numbers]
     letters = {reference.authority_name(code): name for code, name in letters_for(db, user, str(period)).items()}
     if letters:
-        values = values.rename(index=letters).sort_index()
+        values = values.rename(index=letters).sort_index(key=exports.name_order)
         bands = bands.rename(index=letters).reindex(values.index)
     return values, bands
 
@@ -163,7 +163,8 @@ def tracker_grid(db: Database, user: User | None, period: Period) -> pd.DataFram
     user = _require(user)
     grid = tracker.tracker_grid(db, period)
     grid = grid[~grid["la_code"].isin(_lone_tracker_letter(db, user, period))]
-    return _share(grid, letters_for(db, user, str(period))).sort_values("la_name").reset_index(drop=True)
+    return _share(grid, letters_for(db, user, str(period))).sort_values(
+        "la_name", key=exports.name_order).reset_index(drop=True)
 
 
 def completeness(db: Database, user: User | None, period: Period) -> dict:

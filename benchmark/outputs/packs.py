@@ -228,7 +228,7 @@ def _narrative_requests(sections: list[MetricSection]) -> pd.DataFrame:
 def _outward_tracker(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     out = table.rename(columns={"la_name": "Authority", **{key: theme.title for key, theme in THEMES.items()}})
     out["Authority"] = out["Authority"].map(names)
-    return out.drop(columns=["la_code"]).sort_values("Authority").reset_index(drop=True)
+    return out.drop(columns=["la_code"]).sort_values("Authority", key=exports.name_order).reset_index(drop=True)
 
 
 def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = None,
@@ -385,7 +385,7 @@ def _rug(sections: list[MetricSection]) -> tuple[pd.DataFrame, pd.DataFrame]:
     bands = pd.DataFrame({section.metric.id: section.table.set_index("la_name")["quartile_band"]
                           for section in sections})
     bands = bands.where(bands != SUPPRESSED)
-    values = values.sort_index()
+    values = values.sort_index(key=exports.name_order)
     values.index.name = "Authority"
     return values.astype(object), bands.reindex(values.index)
 
@@ -403,9 +403,10 @@ def _external_card(sections: list[MetricSection], name: str) -> pd.DataFrame:
         def shown(value: object, metric: Metric = metric) -> str:
             return value if isinstance(value, str) else metric.format(value, short=True)
 
+        rank_range = row.get("rank_range")
         rows.append({
             "Theme": metric.theme, "Metric": metric.name, "Value": shown(row["value"]), "Count": "",
-            "Rank": views.rank_text(row["rank"], row["group_reported"]),
+            "Rank": rank_range if isinstance(rank_range, str) else views.rank_text(row["rank"], row["group_reported"]),
             "Band": row["quartile_band"] if isinstance(row["quartile_band"], str) else "",
             "Top/bottom 20%": row["top_bottom_20"] if isinstance(row["top_bottom_20"], str) else "",
             "Trend": "", "Network median": shown(row["network_median"]),

@@ -31,7 +31,7 @@ HEADINGS = {
     "sn_mean": "Neighbours' mean", "sn_median": "Neighbours' median", "sn_reported": "Neighbours reported",
     "sn_closeness": "Statistical neighbours (closeness)", "england": "England",
     "england_source": "England figure from", "rolling_4q": "Rolling 4 quarters", "trend": "Trend (8 quarters)",
-    "flag": "Statement over 12 months old",
+    "flag": "Statement over 12 months old", "c_reason": "Why c", "rank_range": "Ranks it could hold",
     "submission_id": "Submission", "submitted_at": "Stored at", "submitted_by": "Stored by", "file_name": "File",
     "theme": "Theme", "row_count": "Rows", "periods": "Quarters", "authorities": "Authorities",
     "rows_current": "Rows still current", "sha256": "SHA-256 fingerprint",

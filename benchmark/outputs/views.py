@@ -174,13 +174,14 @@ def rug(db: Database, period: Period, members: list[str] | None = None) -> tuple
 
 
 def rug_text(values: pd.DataFrame, bands: pd.DataFrame) -> pd.DataFrame:
-    """Each cell as '45.4 (C)', so the rug reads without colour; '-' where there is no value."""
+    """Each cell as '45.4 (C)', so the rug reads without colour; a value without a band (an own
+    authority whose place is a range of ranks) stands alone; '-' where there is no value."""
     text = values.copy().astype(object)
     for metric_id in values.columns:
         decimals = METRICS[metric_id].decimals
         text[metric_id] = [
-            value if isinstance(value, str) else (
-                f"{value:,.{decimals}f} ({band})" if isinstance(band, str) else "-")
+            value if isinstance(value, str) else "-" if not _present(value) else (
+                f"{value:,.{decimals}f}" + (f" ({band})" if isinstance(band, str) else ""))
             for value, band in zip(values[metric_id], bands[metric_id], strict=True)
         ]
     return text

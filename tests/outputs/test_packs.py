@@ -346,6 +346,8 @@ def test_rug_text_and_headings() -> None:
     assert text.loc["Camden"].tolist() == ["45.4 (C)", "0.48 (A)", "1,862 (D)"]
     assert text.loc["Authority B"].tolist() == [SUPPRESSED, "1.50 (B)", "2,000 (A)"]
     assert text.loc["X"].tolist() == ["-", "-", "-"]
+    unbanded = views.rug_text(values.iloc[:1], bands.iloc[:1].where(False))  # an own place given as a range
+    assert unbanded.loc["Camden"].tolist() == ["45.4", "0.48", "1,862"]
     assert views.rug_headings(list(values.columns)) == {
         metric_id: METRICS[metric_id].short for metric_id in values.columns}
     assert all(metric.short and metric.short != metric.name for metric in CATALOGUE)
@@ -932,7 +934,10 @@ def test_external_own_page_hides_what_the_tables_hide(external_pack: packs.Pack)
                       if shown[column] != SUPPRESSED]
         else:
             assert shown["Value"] == metric.format(own["value"], short=True), metric.id
-            assert shown["Rank"] == views.rank_text(own["rank"], own["group_reported"]), metric.id
+            span = own["rank_range"]  # tied after rounding, or beside suppressed values: the ranks it could hold
+            assert shown["Rank"] == (span if isinstance(span, str) else
+                                     views.rank_text(own["rank"], own["group_reported"])), metric.id
+            assert not isinstance(span, str) or shown["Band"] == "", metric.id
         if own["network_median"] == SUPPRESSED and shown["Network median"] != SUPPRESSED:
             leaks.append((metric.id, "Network median", shown["Network median"]))
         if own["sn_mean"] == SUPPRESSED and shown["Neighbours' mean"] != SUPPRESSED:

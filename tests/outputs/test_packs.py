@@ -346,7 +346,8 @@ def test_rug_text_and_headings() -> None:
     assert text.loc["Camden"].tolist() == ["45.4 (C)", "0.48 (A)", "1,862 (D)"]
     assert text.loc["Authority B"].tolist() == [SUPPRESSED, "1.50 (B)", "2,000 (A)"]
     assert text.loc["X"].tolist() == ["-", "-", "3,000"]  # a value without a band stands alone
-    unbanded = views.rug_text(values.iloc[:1], bands.iloc[:1].where(False))  # an own place given as a range
+    no_bands = pd.DataFrame(None, index=values.index[:1], columns=values.columns)  # an own place given as a range
+    unbanded = views.rug_text(values.iloc[:1], no_bands)
     assert unbanded.loc["Camden"].tolist() == ["45.4", "0.48", "1,862"]
     assert views.rug_headings(list(values.columns)) == {
         metric_id: METRICS[metric_id].short for metric_id in values.columns}

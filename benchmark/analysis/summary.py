@@ -167,7 +167,7 @@ def network_summary(db: Database, period: Period, group: str = "network", for_la
     if items is None:
         shortlist, _ = discussion.shortlist(discussion.find_items(db, period, group, for_la, themes, names,
                                                                       revised))
-        items = [item.sentence(figures=item.la_code not in leave_out) for item in shortlist]
+        items = [item.sentence_for(leave_out) for item in shortlist]
         item_themes = [item.theme for item in shortlist]
     table = engine.scorecard(db, revised)
     rows = table[table["la_code"].isin(members)] if len(table) else table

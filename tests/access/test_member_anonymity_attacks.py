@@ -35,6 +35,7 @@ ADVICE = {  # la_code: (returned, within 6 weeks); Lewisham (209) has not return
 }
 WAITING = {"202": 12, "203": 30, "204": 7, "205": 9, "206": 41, "207": 15, "208": 22, "209": 11, "210": 14,
            "211": 8, "212": 19, "213": 10}
+NAMED_OUTLIER = {"213": {"adv_audited": 48}}  # Wandsworth audits nearly all its advice: a named item
 COUNT = re.compile(r"\((?:count (\d[\d,]*)|(\d[\d,]*) of (\d[\d,]*))\)")
 
 
@@ -51,7 +52,8 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     db = open_database(path)
     operator = rights.local_operator("test")
     advice = [{**_row("advice", code), "adv_requests": returned + 5, "adv_returned": returned,
-               "adv_returned_6wk": within, "adv_late_exception": 0} for code, (returned, within) in ADVICE.items()]
+               "adv_returned_6wk": within, "adv_late_exception": 0, **NAMED_OUTLIER.get(code, {})}
+              for code, (returned, within) in ADVICE.items()]
     breaks = [{**_row("short_breaks", code), "sb_children_waiting": waiting} for code, waiting in WAITING.items()]
     for theme, rows in (("advice", advice), ("short_breaks", breaks)):
         assert service.store(db, operator, f"{theme}.csv", return_csv(theme, rows),
@@ -119,6 +121,9 @@ def test_discussion_sentences_quote_a_lettered_authoritys_counts_in_the_naive_li
     # Its child count (with the public population, its name) and its advice denominator.
     assert (WAITING["206"],) in found[network.letters["206"]]
     assert any(count[-1] == ADVICE["206"][0] for count in found[network.letters["206"]])
+    # A named authority's sentence quotes the network rate, pooled over the letters' counts too.
+    named = naive[~naive["la_name"].isin(set(network.letters.values()))]
+    assert named["sentence"].str.contains("against a network rate").any()
 
 
 def test_members_discussion_list_quotes_no_figures_or_strength_for_a_letter(network: Network) -> None:
@@ -131,7 +136,8 @@ def test_members_discussion_list_quotes_no_figures_or_strength_for_a_letter(netw
     assert not lettered["sentence"].str.contains("against a|p [=<]", regex=True).any()  # no value, no rate
     assert lettered["strength"].isna().all()
     named = everything[~everything["la_name"].isin(letters)]
-    assert named.empty or named["strength"].notna().all()  # named authorities keep theirs
+    assert len(named) and named["strength"].notna().all()  # named authorities keep theirs
+    assert not named["sentence"].str.contains("against a network").any()  # no pooled rate holding a letter
 
 
 def test_naive_summary_quotes_a_lettered_authoritys_count(network: Network) -> None:

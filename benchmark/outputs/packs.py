@@ -406,7 +406,8 @@ def _external_card(sections: list[MetricSection], name: str) -> pd.DataFrame:
         rank_range = row.get("rank_range")
         rows.append({
             "Theme": metric.theme, "Metric": metric.name, "Value": shown(row["value"]), "Count": "",
-            "Rank": rank_range if isinstance(rank_range, str) else views.rank_text(row["rank"], row["group_reported"]),
+            "Rank": (rank_range.split(" (")[0] if isinstance(rank_range, str)  # why: in the metric page's notes
+                     else views.rank_text(row["rank"], row["group_reported"])),
             "Band": row["quartile_band"] if isinstance(row["quartile_band"], str) else "",
             "Top/bottom 20%": row["top_bottom_20"] if isinstance(row["top_bottom_20"], str) else "",
             "Trend": "", "Network median": shown(row["network_median"]),

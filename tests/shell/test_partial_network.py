@@ -176,6 +176,13 @@ def test_every_page_reads_sensibly(on_small: Path, page: str, period: Period):
         assert f"{reference.authority_name('908')} has no return for {NOW}" in shown
 
 
+def test_the_meeting_pack_page_refuses_an_external_pack_for_three_authorities(on_small: Path):
+    at = open_page("pages/meeting_pack.py", period=P.label, audience="external")
+    assert not at.exception, [item.value for item in at.exception]
+    assert any("at least 5 network authorities" in warning.value for warning in at.warning)
+    assert not [button for button in at.button if button.label.startswith("Build")]  # nothing to build
+
+
 def test_a_network_with_members_and_no_returns_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     path = tmp_path / "new.duckdb"
     db = open_database(path)

@@ -16,7 +16,7 @@ from benchmark.access.rights import Sharing, sharing
 from benchmark.analysis import cycle, discussion, engine, published_measures, stats, summary, tracker
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
-from benchmark.definitions.disclosure_rules import AUDIENCES, SUPPRESSED
+from benchmark.definitions.disclosure_rules import AUDIENCES, REASON_SMALL_AUTHORITY, RULES, SUPPRESSED
 from benchmark.definitions.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.definitions.standard import THEMES
 from benchmark.intake import commentary as commentary_store
@@ -268,12 +268,20 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
     grid = grid[grid["la_code"].isin(members) & ~grid["la_code"].isin(lone)]
     as_of = db.scalar("SELECT max(submitted_at) FROM submissions")
     shortlist, everything, left_out = _discussion_lists(db, request, members, names, sections, hidden)
-    # Externally a pooled figure beside visible counts could give a suppressed one back.
+    # Externally a pooled figure beside visible counts could give a suppressed one back; an authority
+    # too small to show on its own is left out of the pooled figures instead (its row is always "c").
+    smallest = RULES.smallest_shown_population
+    small = frozenset(code for code in members
+                      if (reference.population_for(code, request.period.end.year) or smallest) < smallest)
     withheld = frozenset(section.metric.id for section in sections if request.audience == "external"
-                         and (section.table["value"].astype(str) == SUPPRESSED).any())
+                         and ((section.table["value"].astype(str) == SUPPRESSED)
+                              & (section.table["c_reason"] != REASON_SMALL_AUTHORITY)).any())
+    leave_out, words = hidden, "sharing anonymously"
+    if request.audience == "external":
+        leave_out, words = small, f"with fewer than {RULES.smallest_shown_population:,} children"
     overview = summary.network_summary(db, request.period, request.group, request.own_la, request.themes,
                                        shortlist["sentence"].tolist(), shortlist["theme"].tolist(), withheld,
-                                       revised=request.revised, leave_out=hidden)
+                                       revised=request.revised, leave_out=leave_out, left_out_words=words)
     requests = _narrative_requests(sections)
     notes = pack_commentary(db, request, members, hidden, names)
     requests = _narrative_requests(sections)

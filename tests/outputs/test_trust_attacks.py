@@ -182,6 +182,11 @@ def test_a_small_authority_no_longer_sets_the_rounding_step(network: Network) ->
     assert len(city) == 1 and (city[["value", "rank"]] == SUPPRESSED).all().all()
     shown = pd.to_numeric(real.loc[real["la_code"] != OWN, "value"], errors="coerce").dropna()
     assert shown.nunique() >= 4 and not (shown % 20 == 0).all()
+    # The summary pools the others and says who is left out, rather than hiding every figure.
+    overview = service.build_pack(db, chair, packs.PackRequest(
+        PERIOD, themes=("short_breaks",), audience="external", own_la=OWN, revised=True)).summary.table()
+    reach = overview.loc[overview["Metric"] == METRICS["sb_reach_per_10k"].name, "This quarter"].iloc[0]
+    assert reach.endswith("(7 of 7 reported; 1 with fewer than 10,000 children left out)")
 
 
 def test_rounding_ties_give_a_range_of_ranks_and_no_band(network: Network) -> None:

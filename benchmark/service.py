@@ -111,11 +111,14 @@ def outward_compare(db: Database, user: User | None, period: Period, metric_id: 
     table = compare(db, user, period, metric_id, group, for_la, revised=revised)
     if audience != "external":
         return exports.outward_comparison(table, METRICS[metric_id], audience, for_la)
+    members = set(engine.network_members(db, period))
+    peers = engine.peer_group(db, group, for_la, period)
+    exports.require_external_group(len(members & set(peers.members)), peers.label)
     own = reference.authority_name(for_la) if for_la in set(table["la_code"]) else None
     names = exports.letter_names(table["la_name"].tolist(), own, f"{period}|{metric_id}|{group}|{for_la}",
                                  disclosure.lettering_key(db))
     return exports.outward_comparison(table, METRICS[metric_id], audience, for_la, names,
-                                      disclosure.withheld(db, period.index, metric_id))
+                                      disclosure.withheld(db, period.index, metric_id, revised))
 
 
 def series(db: Database, user: User | None, metric_id: str, la_code: str, last: Period,
@@ -126,8 +129,9 @@ def series(db: Database, user: User | None, metric_id: str, la_code: str, last: 
     hidden = hidden_authorities(db, user)
     if _near_hidden(la_code, hidden):  # the neighbours' mean holds a hidden neighbour's value
         series["sn_mean"] = float("nan")
-    lone = [exports.hidden_reporting(db, hidden, metric_id, index) == 1 for index in series["period_index"]]
-    series.loc[lone, "network_median"] = float("nan")
+    # A network median holding a hidden value, beside the named values, helps solve it.
+    holding = [exports.hidden_reporting(db, hidden, metric_id, index) > 0 for index in series["period_index"]]
+    series.loc[holding, "network_median"] = float("nan")
     return series
 
 
@@ -145,8 +149,8 @@ def scorecard(db: Database, user: User | None, la_code: str, period: Period, rev
         hidden = hidden_authorities(db, user)
         if _near_hidden(la_code, hidden):
             card["Neighbours' mean"] = "-"
-        lone = [exports.hidden_reporting(db, hidden, metric_id, period.index) == 1 for metric_id in card["metric_id"]]
-        card.loc[lone, "Network median"] = "-"
+        holding = [exports.hidden_reporting(db, hidden, metric_id, period.index) > 0 for metric_id in card["metric_id"]]
+        card.loc[holding, "Network median"] = "-"
         return card
 
     return _shared(db, user, f"scorecard|{la_code}|{period}|{revised}", build).copy()
@@ -167,7 +171,7 @@ def rug(db: Database, user: User | None, period: Period) -> tuple[pd.DataFrame, 
             values.loc[rows, metric_id] = [None if np.isnan(number) else float(number) for number in numbers]
     letters = {reference.authority_name(code): name for code, name in letters_for(db, user, str(period)).items()}
     if letters:
-        values = values.rename(index=letters).sort_index()
+        values = values.rename(index=letters).sort_index(key=exports.name_order)
         bands = bands.rename(index=letters).reindex(values.index)
     return values, bands
 
@@ -183,7 +187,8 @@ def tracker_grid(db: Database, user: User | None, period: Period) -> pd.DataFram
     def build() -> pd.DataFrame:
         grid = tracker.tracker_grid(db, period)
         grid = grid[~grid["la_code"].isin(_lone_tracker_letter(db, user, period))]
-        return _share(grid, letters_for(db, user, str(period))).sort_values("la_name").reset_index(drop=True)
+        return _share(grid, letters_for(db, user, str(period))).sort_values(
+            "la_name", key=exports.name_order).reset_index(drop=True)
 
     return _shared(db, user, f"tracker|{period}", build).copy()
 
@@ -427,7 +432,8 @@ def network_summary(db: Database, user: User | None, period: Period) -> summary.
     """How the network is doing this quarter, with authorities shared anonymously as letters."""
     user = _require(user)
     return _shared(db, user, f"summary|{period}",
-                   lambda: summary.network_summary(db, period, names=letters_for(db, user, str(period))))
+                   lambda: summary.network_summary(db, period, names=letters_for(db, user, str(period)),
+                                                   leave_out=hidden_authorities(db, user)))
 
 
 def discussion(db: Database, user: User | None, request: packs.PackRequest) -> packs.Pack:

@@ -43,7 +43,11 @@ if not ui.no_data(db):
         st.info("Choose at least one theme.")
         st.stop()
     request = packs.PackRequest(period, group, tuple(themes), audience, own, tuple(pages), revised=revised)
-    pack = service.build_pack(db, user, request)
+    try:
+        pack = service.build_pack(db, user, request)
+    except ValueError as refusal:  # e.g. an external pack for a peer group too small to leave the network
+        st.warning(f"{str(refusal)[0].upper()}{str(refusal)[1:]}.")
+        st.stop()
     st.header(f"For discussion ({len(pack.discussion)} items)")
     st.caption(f"{pack_render.DISCUSSION_RULES} {pack.left_out_text}")
     ui.table(pack_render.discussion_table(pack.discussion), "discussion_preview",

@@ -91,6 +91,16 @@ class Item:
         what = _metric_words(METRICS[self.metric])
         return f"{name or self.la_name}: {what}{self.figures if figures else ''}: {reasons}."
 
+    def sentence_for(self, lettered: frozenset[str], figures: bool = True) -> str:
+        """The sentence as a reader who sees the `lettered` authorities (sharing anonymously) as letters
+        reads it: none of a letter's figures, and beside a named authority's no network rate or median,
+        which holds the letters' counts too and, against the named ones, gives them back."""
+        if not figures or self.la_code in lettered:
+            return self.sentence(figures=False)
+        if lettered:
+            return replace(self, figures=self.figures.split(" against ")[0]).sentence()
+        return self.sentence()
+
     def keeping(self, kinds: set[str]) -> Item | None:
         """The item with only the reasons of these kinds, or None if none is left."""
         kept = tuple(reason for reason in self.reasons if reason.kind in kinds)
@@ -204,11 +214,18 @@ def shortlist(items: list[Item], limit: int = DISCUSSION_LIMIT) -> tuple[list[It
     return shown, max(len(items) - limit, 0)
 
 
-def as_frame(items: list[Item], figures: bool = True) -> pd.DataFrame:
-    """Items as rows of the JSON contract: la_code, la_name, theme, metric, kind, sentence, strength."""
+def as_frame(items: list[Item], figures: bool = True, lettered: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """Items as rows of the JSON contract: la_code, la_name, theme, metric, kind, sentence, strength.
+    Without `figures` (an external audience), and for the `lettered` authorities (sharing anonymously),
+    the sentence quotes no number and the strength is left out: a z-score beside the group's rate
+    gives a count back."""
+    def shows(item: Item) -> bool:
+        return figures and item.la_code not in lettered
+
     return pd.DataFrame(
         [{"la_code": item.la_code, "la_name": item.la_name, "theme": item.theme, "metric": item.metric,
-          "kind": item.kind, "sentence": item.sentence(figures=figures), "strength": round(item.strength, 2)}
+          "kind": item.kind, "sentence": item.sentence_for(lettered, figures),
+          "strength": round(item.strength, 2) if shows(item) else None}
          for item in items],
         columns=list(ITEM_COLUMNS),
     )

@@ -62,6 +62,8 @@ class MetricSummary:
     england: float | None
     england_source: str | None
     hidden: bool = False  # an external audience: a pooled figure could give a suppressed count back
+    left_out: int = 0  # authorities left out of the pooled figure (sharing anonymously with the reader, ...)
+    left_out_words: str = "sharing anonymously"  # who they are, as the table says
 
 
 @dataclass
@@ -103,7 +105,8 @@ class NetworkSummary:
                     "Theme": theme.title,
                     "Metric": metric.name,
                     "This quarter": hidden_text if entry.hidden else (
-                        f"{metric.format(entry.value, short=True)} ({entry.reported} of {entry.members} reported)"),
+                        f"{metric.format(entry.value, short=True)} ({entry.reported} of {entry.members} reported"
+                        + (f"; {entry.left_out} {entry.left_out_words} left out" if entry.left_out else "") + ")"),
                     "Change from last quarter": hidden_text if entry.hidden else change(entry.previous),
                     "Change from a year ago": hidden_text if entry.hidden else change(entry.last_year),
                     "England": "not published" if entry.england is None else metric.format(entry.england, short=True),
@@ -134,35 +137,47 @@ def _change(metric: Metric, now: pd.DataFrame, then: pd.DataFrame) -> Change | N
 
 
 def _metric_summary(db: Database, metric: Metric, rows: pd.DataFrame, period: Period, members: int,
-                    hidden: bool) -> MetricSummary:
+                    hidden: bool, leave_out: frozenset[str] = frozenset(),
+                    left_out_words: str = "sharing anonymously") -> MetricSummary:
     mine = rows[rows["metric"] == metric.id]
 
     def quarter(shift: int) -> pd.DataFrame:
         return mine[mine["period_index"] == period.shift(shift).index]
 
     now = quarter(0)
-    numerator, denominator = _pooled(now)
+    # A pooled figure holding an anonymous authority, beside the named authorities' counts, gives
+    # its count back: those sharing anonymously are left out of the figures (and the table says so).
+    absent = now["la_code"].isin(leave_out) & now["value"].notna()
+    pooled_rows = {shift: frame[~frame["la_code"].isin(leave_out)] for shift, frame in
+                   ((0, now), (-1, quarter(-1)), (-4, quarter(-4)))}
+    numerator, denominator = _pooled(pooled_rows[0])
     pooled = numerator / denominator * metric.multiplier if denominator > 0 else None
     england, source = published_comparator(db, metric.id, period)
     return MetricSummary(metric, pooled, int(now["value"].notna().sum()), members,
-                         _change(metric, now, quarter(-1)), _change(metric, now, quarter(-4)), england, source, hidden)
+                         _change(metric, pooled_rows[0], pooled_rows[-1]),
+                         _change(metric, pooled_rows[0], pooled_rows[-4]), england, source, hidden,
+                         int(absent.sum()), left_out_words)
 
 
 def network_summary(db: Database, period: Period, group: str = "network", for_la: str | None = None,
                     themes: tuple[str, ...] = tuple(THEMES), items: list[str] | None = None,
                     item_themes: list[str] | None = None, hidden_metrics: frozenset[str] = frozenset(),
-                    names: dict[str, str] | None = None, revised: bool = False) -> NetworkSummary:
+                    names: dict[str, str] | None = None, revised: bool = False,
+                    leave_out: frozenset[str] = frozenset(),
+                    left_out_words: str = "sharing anonymously") -> NetworkSummary:
     """The one-page summary for a quarter and peer group. `items` (sentences, with their themes in
     `item_themes`) are the discussion items as the reader may see them; without them the peer
     group's shortlist is used, with authorities named as `names` says (code -> name).
     `hidden_metrics` keep their figures back (an external audience); `revised` reads a signed-off
-    quarter with the returns revised after sign-off."""
+    quarter with the returns revised after sign-off. `leave_out`: the authorities sharing anonymously
+    with the reader (or, `left_out_words`, others never shown on their own), left out of the pooled
+    figures; a sentence about one of them quotes no figures."""
     peers = engine.peer_group(db, group, for_la)
     members = [code for code in peers.members if code in set(engine.network_members(db))]
     if items is None:
         shortlist, _ = discussion.shortlist(discussion.find_items(db, period, group, for_la, themes, names,
                                                                       revised))
-        items = [item.sentence() for item in shortlist]
+        items = [item.sentence_for(leave_out) for item in shortlist]
         item_themes = [item.theme for item in shortlist]
     table = engine.scorecard(db, revised)
     rows = table[table["la_code"].isin(members)] if len(table) else table
@@ -175,7 +190,8 @@ def network_summary(db: Database, period: Period, group: str = "network", for_la
         theme_items = [text for text, theme in zip(items, item_themes or [], strict=True) if theme == theme_id]
         summaries.append(ThemeSummary(
             theme_id, int(received["returned"].sum()), len(received),
-            [_metric_summary(db, metric, rows, period, len(members), metric.id in hidden_metrics)
+            [_metric_summary(db, metric, rows, period, len(members), metric.id in hidden_metrics, leave_out,
+                             left_out_words)
              for metric in headline] if len(rows) else [],
             theme_items[:SUMMARY_ITEMS],
         ))

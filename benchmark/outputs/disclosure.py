@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from benchmark.analysis import cycle
 from benchmark.db import Database
 from benchmark.definitions.disclosure_rules import RULES, SUPPRESSED, Rules
 from benchmark.definitions.metrics import CATALOGUE, POPULATION, Method, Metric
@@ -357,16 +358,34 @@ def _decide(plan: _ThemePlan, own: list[list[int]], available: np.ndarray, small
         hidden.append(chosen)
 
 
-def withheld_metrics(db: Database, rules: Rules = RULES) -> pd.DataFrame:
+def _values_shown(db: Database, revised: bool) -> pd.DataFrame:
+    """The stored counts the outputs show: for a signed-off quarter the returns as at its sign-off
+    (unless `revised`), for every other quarter the current ones. Deciding on these, never on
+    today's returns alone, keeps a revision from changing what a signed-off output hides."""
+    columns = "la_code, period_index, theme, field, value"
+    current = db.frame(f"SELECT {columns} FROM current_values")
+    signed = {} if revised else cycle.signoffs(db)
+    if not signed:
+        return current
+    parts = [current[~current["period_index"].isin(list(signed))]]
+    for index, item in signed.items():
+        parts.append(db.frame(f"SELECT {columns} FROM values_as_at(?, ?) WHERE period_index = ?",
+                              [*item.as_at, index]))
+    return pd.concat([part for part in parts if len(part)] or [current.iloc[0:0]], ignore_index=True)
+
+
+def withheld_metrics(db: Database, rules: Rules = RULES, revised: bool = False) -> pd.DataFrame:
     """(la_code, period_index, metric) for every metric value no external output may show.
 
     Decided per authority and quarter from the stored counts alone, so every output of a quarter (any
-    group, any own authority, table or pack) hides the same values and none can be set against another.
+    group, any own authority, table or pack) hides the same values and none can be set against another;
+    a signed-off quarter is decided on its returns as at sign-off, the figures its outputs show
+    (`revised`: on the returns revised since, as `--revised` shows them).
     """
     from benchmark.analysis import engine  # the engine's cache, keyed on the data version
 
     def build() -> pd.DataFrame:
-        long = db.frame("SELECT la_code, period_index, theme, field, value FROM current_values")
+        long = _values_shown(db, revised)
         rows = []
         for theme_id, part in long.groupby("theme"):
             plan = _theme_plan(str(theme_id))
@@ -377,12 +396,13 @@ def withheld_metrics(db: Database, rules: Rules = RULES) -> pd.DataFrame:
                 rows += [(la_code, int(period_index), metric_id) for metric_id in metric_ids]
         return pd.DataFrame(rows, columns=["la_code", "period_index", "metric"])
 
-    return engine.cached(db, "withheld_metrics", build)
+    return engine.cached(db, "withheld_metrics revised" if revised else "withheld_metrics", build)
 
 
-def withheld(db: Database, period_index: int, metric_id: str) -> frozenset[str]:
-    """Authorities whose value of this metric in this quarter no external output shows."""
-    table = withheld_metrics(db)
+def withheld(db: Database, period_index: int, metric_id: str, revised: bool = False) -> frozenset[str]:
+    """Authorities whose value of this metric in this quarter no external output shows (of the
+    returns the output shows: as at sign-off, or `revised`)."""
+    table = withheld_metrics(db, revised=revised)
     chosen = table[(table["period_index"] == period_index) & (table["metric"] == metric_id)]
     return frozenset(chosen["la_code"])
 

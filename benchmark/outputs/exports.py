@@ -20,8 +20,16 @@ import pandas as pd
 from benchmark import reference
 from benchmark.analysis import engine, stats
 from benchmark.db import Database
-from benchmark.definitions.disclosure_rules import AUDIENCES, SUPPRESSED
+from benchmark.definitions.disclosure_rules import (
+    AUDIENCES,
+    REASON_COMPLEMENT,
+    REASON_SMALL_AUTHORITY,
+    REASON_SMALL_COUNT,
+    RULES,
+    SUPPRESSED,
+)
 from benchmark.definitions.metrics import Method, Metric
+from benchmark.definitions.thresholds import MIN_EXTERNAL_GROUP
 from benchmark.outputs import disclosure
 from benchmark.periods import Period
 
@@ -62,17 +70,33 @@ _LETTERED_HIDDEN = ("numerator", "denominator", "ci_low", "ci_high", "sn_reporte
                     "region_mean", "rolling_4q", "sn_closeness")
 
 
-def _smallest_population(rows: pd.DataFrame) -> float | None:
-    """The smallest published population among these rows' authorities in their quarter."""
-    populations = [reference.population_for(code, Period.parse(label).end.year)
-                   for code, label in zip(rows["la_code"], rows["period"], strict=True) if code]
-    present = [population for population in populations if population]
+def _populations(rows: pd.DataFrame) -> np.ndarray:
+    """Each row's authority's published population of children in its quarter (NaN where unknown)."""
+    return np.array([(reference.population_for(code, Period.parse(label).end.year) or np.nan) if code else np.nan
+                     for code, label in zip(rows["la_code"], rows["period"], strict=True)], dtype=float)
+
+
+def _smallest_population(rows: pd.DataFrame, shown_from: float = 0.0) -> float | None:
+    """The smallest published population among these rows' authorities in their quarter, of those
+    with at least `shown_from` children (smaller ones are never shown on their own)."""
+    present = [population for population in _populations(rows) if population >= max(shown_from, 1)]
     return float(min(present)) if present else None
 
 
-def mask_lettered(table: pd.DataFrame, metric: Metric, lettered: np.ndarray) -> pd.DataFrame:
+def name_order(names: pd.Series) -> pd.Series:
+    """A sort key putting letters in spreadsheet order (A..Z, then AA, AB ...), names alphabetically:
+    a plain sort puts "Authority AA" before "Authority B"."""
+    def key(name: object) -> str:
+        match = re.fullmatch(r"Authority ([A-Z]+)", str(name))
+        return f"Authority {len(match.group(1)):02d}{match.group(1)}" if match else str(name)
+    return names.map(key)
+
+
+def mask_lettered(table: pd.DataFrame, metric: Metric, lettered: np.ndarray, shown_from: float = 0.0) -> pd.DataFrame:
     """Rows of authorities shown as letters: the value rounded to the disclosure rules and nothing else
-    of theirs that identifies (a suppressed "c" stays, so the reader still sees it was suppressed)."""
+    of theirs that identifies (a suppressed "c" stays, so the reader still sees it was suppressed).
+    `shown_from`: the smallest population a row with a value can have (externally, smaller authorities
+    are suppressed, so they do not set the rounding step)."""
     if not lettered.any():
         return table
     table = table.copy()
@@ -84,7 +108,7 @@ def mask_lettered(table: pd.DataFrame, metric: Metric, lettered: np.ndarray) -> 
     for column in _LETTERED_HIDDEN:
         if column in table:
             table.loc[lettered & (table[column].astype(str) != SUPPRESSED).to_numpy(), column] = None
-    smallest = _smallest_population(table.loc[lettered]) if metric.method is Method.RATE else None
+    smallest = _smallest_population(table.loc[lettered], shown_from) if metric.method is Method.RATE else None
     values = disclosure.rounded(table.loc[rows, "value"], metric, smallest)
     table.loc[rows, "value"] = [None if np.isnan(value) else float(value) for value in values]
     if "diff_from_median" in table:  # from the rounded value, or it would give the exact one back
@@ -147,14 +171,23 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
         return frame.copy()
     counts, rates, row_sums = _suppression_plan(metric)
     table = frame.reset_index(drop=True).copy()
+    shown_from = RULES.smallest_shown_population
+    too_small = (_populations(table) < shown_from) & table["value"].notna().to_numpy()
+    primary = np.zeros(len(table), dtype=bool)
     if counts:
         if "complement" in counts:
             table["complement"] = table["denominator"] - table["numerator"]
+        numbers = table[counts].astype(float).to_numpy()
+        primary = ((numbers > 0) & (numbers <= RULES.threshold)).any(axis=1)
         table[counts] = table[counts].astype(float)
         table = disclosure.suppress(table, counts=counts, rates=rates, row_sums=row_sums).frame
         table = table.drop(columns=["complement"], errors="ignore")
     hidden = (table["value"].astype(str) == SUPPRESSED).to_numpy().copy()
     hidden |= (table["la_code"].isin(withheld or ()) & table["value"].notna()).to_numpy()
+    hidden |= too_small
+    # Every "c" says why, as published tables' footnotes do.
+    table["c_reason"] = np.where(too_small, REASON_SMALL_AUTHORITY, np.where(
+        hidden & primary, REASON_SMALL_COUNT, np.where(hidden, REASON_COMPLEMENT, None)))
     if hidden.any() or withheld:
         # A row with a hidden cell shows none of its figures: a visible 0 beside a hidden
         # denominator would give the hidden rate away.
@@ -165,13 +198,13 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
     # A visible quarter's rolling window holds the hidden quarters around it: never shown outward.
     table["rolling_4q"] = None
     is_own = (table["la_code"] == own_la).to_numpy()
-    smallest = _smallest_population(table.loc[~is_own]) if metric.method is Method.RATE else None
-    masked = mask_lettered(table, metric, ~is_own)
+    smallest = _smallest_population(table.loc[~is_own], shown_from) if metric.method is Method.RATE else None
+    masked = mask_lettered(table, metric, ~is_own, shown_from)
     # Everyone ranked on values rounded alike: the own exact value beside the letters' rounded ones would
     # put it above a tie (52.5% ranked over three 52%s, "top" and "bottom 20%" among equal authorities).
     alike = pd.to_numeric(masked["value"], errors="coerce").where(
         ~is_own, disclosure.rounded(pd.to_numeric(table["value"], errors="coerce"), metric, smallest))
-    table = rank_shown(masked, hidden, metric, alike)
+    table = _own_rank_range(rank_shown(masked, hidden, metric, alike), alike.where(~hidden), is_own, hidden)
     # A median is some authority's value, and an exact one gives its fraction back: rounded as a letter's.
     for column in ("network_median", "network_mean", "region_mean", "sn_mean", "sn_median"):
         numbers = pd.to_numeric(table[column], errors="coerce")
@@ -188,8 +221,53 @@ def outward_comparison(frame: pd.DataFrame, metric: Metric, audience: str, own_l
     table["la_name"] = table["la_name"].map(mapping)
     table["la_code"] = np.where(is_own, table["la_code"], "")
     # Order by rank, then by the name as shown: ordering by the real name would give the letters away.
-    order = np.lexsort((table["la_name"].astype(str), pd.to_numeric(table["rank"], errors="coerce").fillna(1e9)))
+    order = np.lexsort((name_order(table["la_name"]).astype(str),
+                        pd.to_numeric(table["rank"], errors="coerce").fillna(1e9)))
     return table.iloc[order].drop(columns=[column for column in _IDENTIFYING if column in table])
+
+
+def _own_rank_range(table: pd.DataFrame, shown: pd.Series, is_own: np.ndarray, hidden: np.ndarray) -> pd.DataFrame:
+    """The own authority's place as the ranks it could hold (`rank_range`, "3-9 of 32"): tied after
+    rounding with other authorities, or with suppressed values that could lie on either side, a single
+    rank, a band or a top/bottom 20% would claim more than the figures carry, and are left out."""
+    table = table.assign(rank_range=None)
+    if not is_own.any() or pd.isna(shown[is_own].iloc[0]):
+        return table
+    own = shown[is_own].iloc[0]
+    ties = int((shown[~is_own] == own).sum())
+    low = int(table.loc[is_own, "rank"].iloc[0])
+    high = low + ties + int(hidden.sum())
+    if high > low:
+        why = [f"tied with {ties} after rounding" if ties else "",
+               f"{int(hidden.sum())} value(s) suppressed" if hidden.any() else ""]
+        table.loc[is_own, "rank_range"] = (f"{low}-{high} of {int(shown.notna().sum() + hidden.sum())} "
+                                           f"({', '.join(part for part in why if part)})")
+        table.loc[is_own, ["quartile_band", "top_bottom_20"]] = None
+    return table
+
+
+def footnotes(table: pd.DataFrame) -> list[str]:
+    """The notes under an outward table: why each "c" is there, and why the own authority's place
+    is a range of ranks (nothing for a network table)."""
+    notes = []
+    if "c_reason" in table:
+        reasons = table.loc[table["c_reason"].notna(), ["la_name", "c_reason"]]
+        for reason, rows in reasons.groupby("c_reason", sort=False):
+            names = rows["la_name"].sort_values(key=name_order).astype(str)
+            notes.append(f"c ({', '.join(names)}): {reason}.")
+    if "rank_range" in table:
+        for name, span in table.loc[table["rank_range"].notna(), ["la_name", "rank_range"]].itertuples(index=False):
+            notes.append(f"{name} could hold ranks {span}: no single rank, band or top/bottom 20% is stated.")
+    return notes
+
+
+def require_external_group(authorities: int, label: str) -> None:
+    """Refuse an external output for a peer group smaller than `MIN_EXTERNAL_GROUP`: with so few
+    authorities a letter's value, a strength or an average beside the own figures solves a partner's
+    hidden count. Smaller groups are for the network audience only."""
+    if authorities < MIN_EXTERNAL_GROUP:
+        raise ValueError(f"an external output needs a peer group of at least {MIN_EXTERNAL_GROUP} network "
+                         f"authorities and {label} has {authorities}: use the network audience")
 
 
 def hidden_reporting(db: Database, hidden: frozenset[str], metric_id: str, period_index: int) -> int:
@@ -215,8 +293,11 @@ def shield_anonymous(table: pd.DataFrame, metric: Metric, hidden: frozenset[str]
     Membership of the network, its regions and DfE's neighbour lists are public, so: a single letter
     among named peers is named by elimination, and left out (positions are given without it); an
     average over a public set that holds a hidden authority gives its value back against the named
-    values, so neighbours' and regional averages holding one, and network averages resting on one
-    hidden value, are not shown; the letters that stay show rounded values only (`mask_lettered`).
+    values, so neighbours' and regional averages holding one, and network averages holding any hidden
+    value (n x mean minus the named values, or a median beside the letters' places, solves them), are
+    not shown; the letters that stay show rounded values only (`mask_lettered`), and every position is
+    among the values as shown, so a letter's place between two named values tells no more than its
+    rounded value.
     """
     if not hidden or table.empty:
         return table
@@ -230,14 +311,15 @@ def shield_anonymous(table: pd.DataFrame, metric: Metric, hidden: frozenset[str]
     for columns, rows in ((("sn_mean", "sn_median"), near), (("region_mean",), regional)):
         for column in columns:
             table[column] = table[column].where(~rows, np.nan)
-    if network_hidden_reporting == 1:
+    if network_hidden_reporting:
         for column in ("network_median", "network_mean", "diff_from_median"):
             table[column] = np.nan
     lettered = table["la_code"].isin(hidden).to_numpy()
     if (lettered & table["value"].notna().to_numpy()).sum() < 2:
         table = rank_shown(table[~lettered].reset_index(drop=True), np.zeros((~lettered).sum(), dtype=bool), metric)
         return table
-    return mask_lettered(table, metric, lettered)
+    masked = mask_lettered(table, metric, lettered)
+    return rank_shown(masked, np.zeros(len(masked), dtype=bool), metric)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -95,7 +95,10 @@ def section_table(section: MetricSection) -> pd.DataFrame:
         "95% interval": [views.interval_text(metric, low, high) if not isinstance(low, str) else low
                          for low, high in zip(table["ci_low"], table["ci_high"], strict=True)],
         "Rank": [views.rank_text(rank, reported) for rank, reported in zip(table["rank"], table["group_reported"],
-                                                                          strict=True)],
+                                                                          strict=True)]
+        if "rank_range" not in table else
+        [span.split(" (")[0] if isinstance(span, str) else views.rank_text(rank, reported)
+         for span, rank, reported in zip(table["rank_range"], table["rank"], table["group_reported"], strict=True)],
         "Band": table["quartile_band"].fillna(""),
         "Funnel": [views.funnel_text(metric, position) for position in table["funnel_adjusted"]],
     })
@@ -440,6 +443,10 @@ def _metric_page(pdf: _PackPDF, pack: Pack, section: MetricSection) -> None:
         pdf.set_x(144)
         pdf.set_font("Helvetica", size=6.5)
         pdf.multi_cell(0, 3.5, _latin(SMALL_NOTE), new_x="LMARGIN", new_y="NEXT")
+    for note in exports.footnotes(section.table):
+        pdf.set_x(144)
+        pdf.set_font("Helvetica", size=6.5)
+        pdf.multi_cell(0, 3.5, _latin(note), new_x="LMARGIN", new_y="NEXT")
     if section.outliers:
         pdf.set_x(144)
         pdf.set_font("Helvetica", "B", 7)
@@ -586,6 +593,7 @@ def _slide_notes(slide: object, section: MetricSection) -> None:
         section.judgement_note or (f"{OUTLIERS_LABEL}: " + ", ".join(section.outliers) if section.outliers
                                    else "Beyond the 99.8% limits: none"),
         metric.definition,
+        *exports.footnotes(table),
         *(f"{name}'s commentary: {text}" for name, text in section.commentary),
     ]
     for number, line in enumerate(lines):

@@ -16,7 +16,7 @@ from benchmark.access.rights import Sharing, sharing
 from benchmark.analysis import cycle, discussion, engine, published_measures, stats, summary, tracker
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
-from benchmark.definitions.disclosure_rules import AUDIENCES, SUPPRESSED
+from benchmark.definitions.disclosure_rules import AUDIENCES, REASON_SMALL_AUTHORITY, RULES, SUPPRESSED
 from benchmark.definitions.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.definitions.standard import THEMES
 from benchmark.intake import commentary as commentary_store
@@ -194,9 +194,11 @@ def _outward_items(db: Database, request: PackRequest, items: list[discussion.It
 
     def outward_row(metric_id: str, index: int, name: str) -> pd.Series | None:
         if (metric_id, index) not in tables:
-            table = engine.compare(db, Period.from_index(index), metric_id, request.group, request.own_la)
+            table = engine.compare(db, Period.from_index(index), metric_id, request.group, request.own_la,
+                                   revised=request.revised)
             tables[(metric_id, index)] = exports.outward_comparison(
-                table[table["la_code"].isin(members)], METRICS[metric_id], "external", request.own_la, names)
+                table[table["la_code"].isin(members)], METRICS[metric_id], "external", request.own_la, names,
+                disclosure.withheld(db, index, metric_id, request.revised))
         table = tables[(metric_id, index)]
         rows = table[table["la_name"] == name]
         return rows.iloc[0] if len(rows) and rows["value"].iloc[0] != SUPPRESSED else None
@@ -234,7 +236,7 @@ def _discussion_lists(db: Database, request: PackRequest, members: list[str], na
     figures = request.audience == "network"
 
     def frame(chosen: list[discussion.Item]) -> pd.DataFrame:
-        table = discussion.as_frame(chosen, figures)
+        table = discussion.as_frame(chosen, figures, hidden)
         return table.assign(la_code=table["la_code"].where(~table["la_code"].isin(hidden), ""))
 
     return frame(shown), frame(items), left_out
@@ -251,7 +253,7 @@ def _narrative_requests(sections: list[MetricSection]) -> pd.DataFrame:
 def _outward_tracker(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     out = table.rename(columns={"la_name": "Authority", **{key: theme.title for key, theme in THEMES.items()}})
     out["Authority"] = out["Authority"].map(names)
-    return out.drop(columns=["la_code"]).sort_values("Authority").reset_index(drop=True)
+    return out.drop(columns=["la_code"]).sort_values("Authority", key=exports.name_order).reset_index(drop=True)
 
 
 def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = None,
@@ -260,6 +262,8 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
     `hidden` authorities (shared anonymously with this reader) appear as letters."""
     peers = engine.peer_group(db, request.group, request.own_la, request.period)
     members = [code for code in peers.members if code in set(engine.network_members(db, request.period))]
+    if request.audience == "external":
+        exports.require_external_group(len(members), peers.label)
     names = _names(request, members, hidden, disclosure.lettering_key(db))
     metrics = [metric for metric in CATALOGUE if metric.theme in request.themes]
     sections = []
@@ -267,7 +271,8 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         table = engine.compare(db, request.period, metric.id, request.group, request.own_la,
                                revised=request.revised)
         table = table[table["la_code"].isin(members)]
-        withheld = disclosure.withheld(db, request.period.index, metric.id) if request.audience == "external" else None
+        withheld = (disclosure.withheld(db, request.period.index, metric.id, request.revised)
+                    if request.audience == "external" else None)
         outward = exports.outward_comparison(table, metric, request.audience, request.own_la, names, withheld)
         if request.audience == "network":
             outward = exports.shield_anonymous(outward, metric, hidden, exports.hidden_reporting(
@@ -288,12 +293,20 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
     grid = grid[grid["la_code"].isin(members) & ~grid["la_code"].isin(lone)]
     as_of = db.scalar("SELECT max(submitted_at) FROM submissions")
     shortlist, everything, left_out = _discussion_lists(db, request, members, names, sections, hidden)
-    # Externally a pooled figure beside visible counts could give a suppressed one back.
+    # Externally a pooled figure beside visible counts could give a suppressed one back; an authority
+    # too small to show on its own is left out of the pooled figures instead (its row is always "c").
+    smallest = RULES.smallest_shown_population
+    small = frozenset(code for code in members
+                      if (reference.population_for(code, request.period.end.year) or smallest) < smallest)
     withheld = frozenset(section.metric.id for section in sections if request.audience == "external"
-                         and (section.table["value"].astype(str) == SUPPRESSED).any())
+                         and ((section.table["value"].astype(str) == SUPPRESSED)
+                              & (section.table["c_reason"] != REASON_SMALL_AUTHORITY)).any())
+    leave_out, words = hidden, "sharing anonymously"
+    if request.audience == "external":
+        leave_out, words = small, f"with fewer than {RULES.smallest_shown_population:,} children"
     overview = summary.network_summary(db, request.period, request.group, request.own_la, request.themes,
                                        shortlist["sentence"].tolist(), shortlist["theme"].tolist(), withheld,
-                                       revised=request.revised)
+                                       revised=request.revised, leave_out=leave_out, left_out_words=words)
     requests = _narrative_requests(sections)
     notes = pack_commentary(db, request, members, hidden, names)
     requests = _narrative_requests(sections)
@@ -405,7 +418,7 @@ def _rug(sections: list[MetricSection]) -> tuple[pd.DataFrame, pd.DataFrame]:
     bands = pd.DataFrame({section.metric.id: section.table.set_index("la_name")["quartile_band"]
                           for section in sections})
     bands = bands.where(bands != SUPPRESSED)
-    values = values.sort_index()
+    values = values.sort_index(key=exports.name_order)
     values.index.name = "Authority"
     return values.astype(object), bands.reindex(values.index)
 
@@ -423,9 +436,11 @@ def _external_card(sections: list[MetricSection], name: str) -> pd.DataFrame:
         def shown(value: object, metric: Metric = metric) -> str:
             return value if isinstance(value, str) else metric.format(value, short=True)
 
+        rank_range = row.get("rank_range")
         rows.append({
             "Theme": metric.theme, "Metric": metric.name, "Value": shown(row["value"]), "Count": "",
-            "Rank": views.rank_text(row["rank"], row["group_reported"]),
+            "Rank": (rank_range.split(" (")[0] if isinstance(rank_range, str)  # why: in the metric page's notes
+                     else views.rank_text(row["rank"], row["group_reported"])),
             "Band": row["quartile_band"] if isinstance(row["quartile_band"], str) else "",
             "Top/bottom 20%": row["top_bottom_20"] if isinstance(row["top_bottom_20"], str) else "",
             "Trend": "", "Network median": shown(row["network_median"]),

@@ -35,7 +35,7 @@ HEADINGS = {
     "sn_mean": "Neighbours' mean", "sn_median": "Neighbours' median", "sn_reported": "Neighbours reported",
     "sn_closeness": "Statistical neighbours (closeness)", "england": "England",
     "england_source": "England figure from", "rolling_4q": "Rolling 4 quarters", "trend": "Trend (8 quarters)",
-    "flag": "Statement over 12 months old",
+    "flag": "Statement over 12 months old", "c_reason": "Why c", "rank_range": "Ranks it could hold",
     "submission_id": "Submission", "submitted_at": "Stored at", "submitted_by": "Stored by", "file_name": "File",
     "theme": "Theme", "row_count": "Rows", "periods": "Quarters", "authorities": "Authorities",
     "rows_current": "Rows still current", "sha256": "SHA-256 fingerprint",
@@ -204,13 +204,14 @@ def rug(db: Database, period: Period, members: list[str] | None = None) -> tuple
 
 
 def rug_text(values: pd.DataFrame, bands: pd.DataFrame) -> pd.DataFrame:
-    """Each cell as '45.4 (C)', so the rug reads without colour; '-' where there is no value."""
+    """Each cell as '45.4 (C)', so the rug reads without colour; a value without a band (an own
+    authority whose place is a range of ranks) stands alone; '-' where there is no value."""
     text = values.copy().astype(object)
     for metric_id in values.columns:
         decimals = METRICS[metric_id].decimals
         text[metric_id] = [
             value if isinstance(value, str) else "-" if not _present(value) else (
-                f"{value:,.{decimals}f} ({band})" if isinstance(band, str) else f"{value:,.{decimals}f}")
+                f"{value:,.{decimals}f}" + (f" ({band})" if isinstance(band, str) else ""))
             for value, band in zip(values[metric_id], bands[metric_id], strict=True)
         ]
     return text

@@ -370,14 +370,22 @@ def test_three_authorities_one_theme_one_quarter(tmp_db: Database, make_csv, exa
     assert disclosure.withheld(tmp_db, period.index, "adv_6wk_incl_exceptions_pct") == {"202", "206"}
     assert disclosure.withheld(tmp_db, period.index, "adv_6wk_pct") == frozenset()
     operator = rights.local_operator("test")
+    # Three authorities are too few to leave the network at all: refused in one line.
+    with pytest.raises(ValueError, match="at least 5 network authorities and the whole network has 3"):
+        service.outward_compare(tmp_db, operator, period, "adv_6wk_pct", for_la="202", audience="external")
+
+    def outward(metric: Metric, code: str) -> pd.DataFrame:  # the disclosure gate itself, below that refusal
+        return exports.outward_comparison(engine.compare(tmp_db, period, metric.id, for_la=code), metric,
+                                          "external", code, withheld=disclosure.withheld(tmp_db, period.index,
+                                                                                         metric.id))
+
     for code in ("202", "206", "204"):
         shown = {}
         for metric in CATALOGUE:  # short breaks and transitions: nobody reported them
-            table = service.outward_compare(tmp_db, operator, period, metric.id, for_la=code, audience="external")
+            table = outward(metric, code)
             assert len(table) == 3 and table["rolling_4q"].isna().all()
             own = table[table["la_code"] == code].iloc[0]
             shown[metric.id] = (number(own["numerator"]), number(own["denominator"]))
         assert cross_metric_attack(shown) == {}, code
-    hidden = service.outward_compare(tmp_db, operator, period, "adv_6wk_incl_exceptions_pct", for_la="202",
-                                     audience="external")
+    hidden = outward(METRICS["adv_6wk_incl_exceptions_pct"], "202")
     assert hidden.loc[hidden["la_code"] == "202", "value"].tolist() == [SUPPRESSED]

@@ -65,6 +65,7 @@ def test_external_audience_letters_names_and_quotes_no_figures(demo_copy: Path, 
     assert not [name for name in others if re.search(rf"\b{re.escape(name)}\b", text)]
     assert {item["la_code"] for item in items} <= {"", "202"}
     assert not [item for item in items if " against " in item["sentence"] or "(p " in item["sentence"]]
+    assert all(item["strength"] is None for item in items)  # a z-score is finer than the sentence
 
 
 def test_a_group_needing_an_authority_is_refused_in_one_line(demo_copy: Path, benchmark_cli) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from pptx import Presentation
 from streamlit.testing.v1 import AppTest
@@ -80,6 +81,9 @@ def test_an_external_table_ranks_equal_authorities_equal(small: Database):
     assert table["rank"].tolist() == [1, 1, 1]
     assert table["quartile_band"].isna().all()  # three authorities: judgements start at five
     assert table["top_bottom_20"].isna().all()
+    # Tied after rounding, Camden could hold any of the three places: a range, and no band of its own.
+    own = table[table["la_code"] == "202"].iloc[0]
+    assert own["rank_range"].startswith("1-3 of 3") and pd.isna(own["quartile_band"])
 
 
 @pytest.mark.parametrize("fmt", ["pptx", "xlsx", "pdf"])
@@ -104,8 +108,11 @@ def test_every_pack_format_builds(small: Database, fmt: str, period: Period):
 
 
 def test_a_pack_of_every_theme_builds_for_a_network_that_returned_one(small: Database):
-    pack = service.build_pack(small, CHAIR, packs.PackRequest(P, audience="external", own_la="202"))
+    pack = service.build_pack(small, CHAIR, packs.PackRequest(P, own_la="202"))
     assert len(pack_render.render(pack, "pptx")) > 1000
+    # Three authorities are too few for an external pack: refused in one line, never built.
+    with pytest.raises(ValueError, match="at least 5 network authorities and the whole network has 3"):
+        service.build_pack(small, CHAIR, packs.PackRequest(P, audience="external", own_la="202"))
 
 
 def test_the_commands(small_path: Path, tmp_path: Path, benchmark_cli):
@@ -173,6 +180,13 @@ def test_every_page_reads_sensibly(on_small: Path, page: str, period: Period):
         assert "band D" not in shown and "limits allowing for variation between authorities" not in shown
     if page == "pages/my_authority.py" and period == NOW:
         assert f"{reference.authority_name('908')} has no return for {NOW}" in shown
+
+
+def test_the_meeting_pack_page_refuses_an_external_pack_for_three_authorities(on_small: Path):
+    at = open_page("pages/meeting_pack.py", period=P.label, audience="external")
+    assert not at.exception, [item.value for item in at.exception]
+    assert any("at least 5 network authorities" in warning.value for warning in at.warning)
+    assert not [button for button in at.button if button.label.startswith("Build")]  # nothing to build
 
 
 def test_a_network_with_members_and_no_returns_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

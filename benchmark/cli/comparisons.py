@@ -70,6 +70,10 @@ def cmd_context(args: argparse.Namespace) -> int:
 
 
 def cmd_pack(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.is_dir() or not out.parent.is_dir():  # said before the pack takes seconds to build
+        return fail(f"cannot write the pack to {out}: " + ("that is a folder" if out.is_dir() else
+                                                           f"there is no folder {out.parent}"))
     database = open_database(args.db)
     themes = tuple(args.themes.split(",")) if args.themes else membership.network_themes(database)
     actor = acting_user(database, args.as_email)
@@ -77,9 +81,11 @@ def cmd_pack(args: argparse.Namespace) -> int:
         request = packs.PackRequest(args.period, args.group, themes, args.audience, args.for_la,
                                     tuple(args.pages or ()), revised=args.revised)
         pack = service.build_pack(database, actor, request)
+        service.render_pack(database, actor, pack, args.format, deliver=out.write_bytes)
+    except OSError as error:
+        return fail(f"cannot write the pack to {out}: {error.strerror or error}")
     except (ValueError, GroupError) as error:
         return fail(str(error))
-    Path(args.out).write_bytes(service.render_pack(database, actor, pack, args.format))
     print(f"wrote {args.out}: {args.format} pack for {args.period}, {pack.group_label}, audience {args.audience}")
     return 0
 

@@ -118,7 +118,7 @@ def cmd_members(args: argparse.Namespace) -> int:
     except ValueError as error:
         return fail(str(error))
     if args.action == "list":
-        frame = rights.members(database)
+        frame = service.member_list(database, actor)
         print(frame.to_string(index=False) if len(frame) else "No members yet.")
     return 0
 
@@ -153,9 +153,9 @@ def cmd_commentary(args: argparse.Namespace) -> int:
             return 0
     except ValueError as error:
         return fail(str(error))
-    table = commentary.current(database, args.period, [args.la] if args.la else None)
+    table = service.commentary_list(database, actor, args.period, args.la)
     if args.json:
-        print(table.drop(columns=["period_index"]).to_json(orient="records", indent=2, date_format="iso"))
+        print(table.to_json(orient="records", indent=2, date_format="iso"))
     else:
-        print(table.drop(columns=["period_index"]).to_string(index=False) if len(table) else "No commentary.")
+        print(table.to_string(index=False) if len(table) else "No commentary.")
     return 0

@@ -26,13 +26,19 @@ def _secrets_section(name: str) -> dict:
 
 db = open_database()
 sign_in_configured = bool(_secrets_section("auth"))
+settings = _secrets_section("dsco")
+claims = st.user if sign_in_configured else {}
 visit = rights.visit(
     db,
     sign_in_configured=sign_in_configured,
     logged_in=bool(sign_in_configured and st.user.is_logged_in),
-    email=st.user.get("email") if sign_in_configured else None,
-    email_verified=st.user.get("email_verified") if sign_in_configured else None,
-    allow_without_sign_in=bool(_secrets_section("dsco").get("allow_without_sign_in", False)),
+    email=claims.get("email"),
+    email_verified=claims.get("email_verified"),
+    issuer=claims.get("iss"),
+    subject=claims.get("sub"),
+    tenant=claims.get("tid"),
+    trusted=rights.trusted_issuers(settings.get("trusted_issuers", [])),
+    allow_without_sign_in=bool(settings.get("allow_without_sign_in", False)),
     demo=is_demo(db),
 )
 st.session_state["acting_user"] = visit.user
@@ -47,6 +53,20 @@ if visit.state == "not_member":
     st.info(f"You are signed in as {st.user.get('email', 'an unknown address')}, but that address is not a member "
             "of this network yet. Please ask your network chair to add you; they can do it on the Administration "
             "page in a minute.", icon=":material/person_add:")
+    st.button("Sign out", on_click=st.logout, key="sign_out")
+    st.stop()
+if visit.state == "unverified":
+    st.title("DSCO network benchmarking")
+    st.error(f"Your sign-in provider did not confirm that {st.user.get('email', 'the address')} is yours, and the "
+             "network does not list the provider as trusted, so this sign-in is refused. Ask your network chair.",
+             icon=":material/lock:")
+    st.button("Sign out", on_click=st.logout, key="sign_out")
+    st.stop()
+if visit.state == "other_account":
+    st.title("DSCO network benchmarking")
+    st.error(f"{st.user.get('email', 'This address')} first signed in to this network with a different account, "
+             "so this sign-in is refused. If the address has really moved to a new account, ask your network chair "
+             "to remove and add you again.", icon=":material/lock:")
     st.button("Sign out", on_click=st.logout, key="sign_out")
     st.stop()
 if visit.state == "refused":

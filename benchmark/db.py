@@ -203,6 +203,16 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             QUALIFY row_number() OVER (
                 PARTITION BY la_code, period_index, subject ORDER BY commentary_id DESC) = 1;
     """),
+    # The account each member first signed in with (issuer and subject of the identity token): a later
+    # token for the same address from another account is refused; see benchmark/access/rights.py.
+    (6, """
+        CREATE TABLE member_identities (
+            email VARCHAR PRIMARY KEY,
+            issuer VARCHAR NOT NULL,
+            subject VARCHAR NOT NULL,
+            bound_at TIMESTAMP NOT NULL
+        );
+    """),
     # Breakdowns of a return's counts (data standard version 2): one stored row per authority, quarter, count,
     # breakdown and group, kept with the submission it came in, so sign-off and withdrawal apply as to values.
     (7, """

@@ -17,9 +17,19 @@ import numpy as np
 import pandas as pd
 
 from benchmark import reference
-from benchmark.access import membership
+from benchmark.access import membership, rights
 from benchmark.access.network import is_demo
-from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, record_all, require_chair, sharing
+from benchmark.access.rights import (
+    AccessDenied,
+    Role,
+    Sharing,
+    User,
+    record,
+    record_all,
+    require_chair,
+    require_writer,
+    sharing,
+)
 from benchmark.analysis import cycle, engine, groups, published_measures, summary, tracker
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
@@ -415,10 +425,14 @@ def build_pack(db: Database, user: User | None, request: packs.PackRequest) -> p
 
 
 def render_pack(db: Database, user: User | None, pack: packs.Pack, fmt: str,
-                progress: pack_render.Progress | None = None) -> bytes:
-    """The pack as a file; every pack generated is recorded in the audit log."""
+                progress: pack_render.Progress | None = None,
+                deliver: Callable[[bytes], None] | None = None) -> bytes:
+    """The pack as a file; every pack generated is recorded in the audit log. `deliver` (writing the
+    file, say) runs first: a pack that could not be delivered is not recorded as generated."""
     user = _require(user)
     content = pack_render.render(pack, fmt, progress)
+    if deliver is not None:
+        deliver(content)
     request = pack.request
     with db.transaction(changes_data=False) as cursor:
         record(cursor, user, "pack generated", la_code=request.own_la,
@@ -499,8 +513,8 @@ def withdraw(db: Database, user: User | None, submission_id: int, reason: str = 
 
 def may_comment(user: User | None, la_code: str) -> bool:
     """An authority's DSCO or uploader comments on its figures; the chair may on its behalf."""
-    return user is not None and (user.is_chair or (user.la_code == la_code and user.role in (Role.DSCO,
-                                                                                              Role.UPLOADER)))
+    return user is not None and user.may_write and (
+        user.is_chair or (user.la_code == la_code and user.role in (Role.DSCO, Role.UPLOADER)))
 
 
 def write_commentary(db: Database, user: User | None, la_code: str, period: Period, subject: str,
@@ -508,6 +522,7 @@ def write_commentary(db: Database, user: User | None, la_code: str, period: Peri
     """Store a new version of an authority's commentary on a metric or theme (empty text withdraws
     it); returns the text as stored. Audited."""
     user = _require(user)
+    require_writer(user)
     if not may_comment(user, la_code):
         raise AccessDenied(f"Only {reference.authority_name(la_code)}'s DSCO or uploader (or the chair) can "
                            "write its commentary.")
@@ -527,6 +542,27 @@ def commentary_for(db: Database, user: User | None, la_code: str, period: Period
     _require_visible(db, user, la_code)
     frame = commentary.current(db, period, [la_code])
     return dict(zip(frame["subject"], frame["text"], strict=True))
+
+
+def commentary_list(db: Database, user: User | None, period: Period, la_code: str | None = None) -> pd.DataFrame:
+    """The current commentary of a quarter (of one authority, or of every authority this user sees by
+    name: an anonymous authority's words would name it); who wrote it only for the chair."""
+    user = _require(user)
+    if la_code is not None:
+        _require_visible(db, user, la_code)
+    table = commentary.current(db, period, [la_code] if la_code else None)
+    table = table[~table["la_code"].isin(hidden_authorities(db, user))].drop(columns=["period_index"])
+    if not user.is_chair:
+        table = table.drop(columns=["written_by"])
+    return table.reset_index(drop=True)
+
+
+def member_list(db: Database, user: User | None) -> pd.DataFrame:
+    """Who may sign in, with role and authority (chair only: it lists members' e-mail addresses)."""
+    user = _require(user)
+    if not user.is_chair:
+        raise AccessDenied("Only the network chair can see the member list.")
+    return rights.members(db)
 
 
 def chase_list(db: Database, user: User | None, period: Period, today: dt.date | None = None) -> pd.DataFrame:

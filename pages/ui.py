@@ -13,7 +13,7 @@ from pandas.io.formats.style import Styler
 
 from benchmark import reference, service
 from benchmark.access.network import SYNTHETIC_LABEL, is_demo
-from benchmark.access.rights import AccessDenied, User
+from benchmark.access.rights import DEMO_NO_WRITES, AccessDenied, User
 from benchmark.analysis import cycle, engine
 from benchmark.db import Database, open_database
 from benchmark.definitions.metrics import Metric
@@ -148,6 +148,9 @@ def commentary(db: Database, user: User | None, la_code: str | None, period: Per
         if notes.get(subject):
             st.caption(f"{la_name}'s commentary on {commentary_text.subject_name(subject)}, {period}:")
             st.text(notes[subject])
+    if not user.may_write:
+        st.caption(DEMO_NO_WRITES)
+        return
     if not service.may_comment(user, la_code):
         return
     with (st.expander(f"Write {la_name}'s commentary for {period}", icon=":material/edit_note:"),

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from benchmark import reference, service
+from benchmark.access.rights import DEMO_NO_WRITES
 from benchmark.definitions.standard import STANDARD_VERSION, THEMES
 from benchmark.intake import returns, templates
 from benchmark.outputs import views
@@ -42,7 +43,7 @@ with st.expander(f"Blank templates (data standard version {STANDARD_VERSION})", 
 uploaded = st.file_uploader("Return file", type=["csv", "xlsx"], key="return_file",
                             help="Saved from Excel is fine: any encoding, header capitals or thousands separators.")
 user = ui.current_user()
-st.caption(f"Storing as {user.label}." if user else "")
+st.caption(DEMO_NO_WRITES if user and not user.may_write else f"Storing as {user.label}." if user else "")
 stored: dict[str, returns.StoreResult] = st.session_state.setdefault("stored_uploads", {})
 
 

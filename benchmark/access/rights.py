@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -46,6 +49,8 @@ class User:
     # False for whoever uses the dashboard without sign-in: they see as the chair does but are nobody,
     # so they may not change members, sharing, groups or backups (sign-in off means no chair).
     may_administer: bool = True
+    # False for the demo's visitor: a stranger on a public demo saves nothing at all, commentary included.
+    may_write: bool = True
 
     @property
     def is_chair(self) -> bool:
@@ -66,7 +71,9 @@ class User:
 
 # Who acts when nobody signs in: the synthetic demo, and a local install that allows it without sign-in;
 # both see everything and administer nothing. The command line is run by the server's operator (below).
-DEMO_USER = User("demo@localhost", Role.CHAIR, None, "Demo user", may_administer=False)
+DEMO_USER = User("demo@localhost", Role.CHAIR, None, "Demo user", may_administer=False, may_write=False)
+DEMO_NO_WRITES = ("This is the synthetic demo without sign-in: nothing you enter is saved here. Commentary, "
+                  "returns and the chair's changes are saved with sign-in configured (see the README).")
 LOCAL_USER = User("local@localhost", Role.CHAIR, None, "Local user (no sign-in)", may_administer=False)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -111,6 +118,12 @@ def require_chair(actor: User, what: str) -> None:
                            "(see the README) or use the command line on the server.")
 
 
+def require_writer(actor: User) -> None:
+    """The demo's visitor saves nothing; everyone else is checked by the rule for what they change."""
+    if not actor.may_write:
+        raise AccessDenied(DEMO_NO_WRITES)
+
+
 def require_administrator(actor: User, what: str) -> None:
     """Changes that need a signed-in person (or the operator), even where the role would allow them."""
     if not actor.may_administer:
@@ -153,6 +166,8 @@ def remove_member(db: Database, actor: User, email: str) -> None:
         removed = cursor.execute("DELETE FROM members WHERE email = ? RETURNING email", [address]).fetchall()
         if not removed:
             raise ValueError(f"{address} is not a member")
+        # Added again later, the address binds afresh to the account it then signs in with.
+        cursor.execute("DELETE FROM member_identities WHERE email = ?", [address])
         record(cursor, actor, "member removed", detail={"email": address})
 
 
@@ -178,6 +193,19 @@ def set_sharing(db: Database, actor: User, la_code: str, setting: str) -> None:
 
 
 AuditEntry = tuple[str, str | None, str | None, dict]  # action, authority, on whose behalf, detail
+# When an audit line is recorded: now, except while the demo replays its network's history (`recorded_at`).
+_AUDIT_TIME: ContextVar[dt.datetime | None] = ContextVar("audit_time", default=None)
+
+
+@contextmanager
+def recorded_at(when: dt.datetime) -> Iterator[None]:
+    """Audit lines written inside this block carry `when`: for the demo, which replays a network's
+    quarters in seconds and must show when each thing would have happened."""
+    token = _AUDIT_TIME.set(when)
+    try:
+        yield
+    finally:
+        _AUDIT_TIME.reset(token)
 
 
 def record(cursor: object, actor: User, action: str, *, la_code: str | None = None,
@@ -194,8 +222,9 @@ def record_all(cursor: object, actor: User, entries: list[AuditEntry]) -> None:
     cursor.execute(
         "INSERT INTO audit_log (recorded_at, actor, action, la_code, on_behalf_of, detail) "
         "SELECT ?, ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
-        [dt.datetime.now(), actor.email, [entry[0] for entry in entries], [entry[1] for entry in entries],
-         [entry[2] for entry in entries], [json.dumps(entry[3], default=str) for entry in entries]],
+        [_AUDIT_TIME.get() or dt.datetime.now(), actor.email, [entry[0] for entry in entries],
+         [entry[1] for entry in entries], [entry[2] for entry in entries],
+         [json.dumps(entry[3], default=str) for entry in entries]],
     )
 
 
@@ -208,10 +237,79 @@ def audit_log(db: Database, actor: User) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
+class TrustedIssuer:
+    """An identity provider (and, for Microsoft Entra ID, one council's tenant) whose tokens the
+    network trusts for the e-mail address even without an `email_verified` claim: Entra ID's tokens
+    carry none, and with a multi-tenant registration any tenant could otherwise claim any address."""
+
+    issuer: str
+    tenant: str = ""
+
+    def vouches_for(self, issuer: str | None, tenant: str | None) -> bool:
+        return bool(issuer) and issuer == self.issuer and (not self.tenant or tenant == self.tenant)
+
+
+def trusted_issuers(entries: Iterable[Mapping[str, str]]) -> tuple[TrustedIssuer, ...]:
+    """The `[[dsco.trusted_issuers]]` entries of the secrets file (issuer, optional tenant)."""
+    trusted = []
+    for entry in entries:
+        if not str(entry.get("issuer", "")).strip():
+            raise ValueError("each [[dsco.trusted_issuers]] entry needs an issuer")
+        trusted.append(TrustedIssuer(str(entry["issuer"]).strip(), str(entry.get("tenant", "")).strip()))
+    return tuple(trusted)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a sign-in token says about the person: the claims the dashboard decides on."""
+
+    email: str | None
+    email_verified: bool | None = None
+    issuer: str | None = None  # `iss`
+    subject: str | None = None  # `sub`: the account at that issuer, stable while the e-mail may change hands
+    tenant: str | None = None  # `tid` (Microsoft Entra ID)
+
+    def address_trusted(self, trusted: Iterable[TrustedIssuer]) -> bool:
+        """The provider says the address is verified, or the network lists the issuer and tenant."""
+        return self.email_verified is True or any(item.vouches_for(self.issuer, self.tenant) for item in trusted)
+
+
+def bound_identity(db: Database, email: str) -> tuple[str, str] | None:
+    """The (issuer, subject) a member first signed in with, or None before their first sign-in."""
+    rows = db.cursor().execute("SELECT issuer, subject FROM member_identities WHERE email = ?",
+                               [normalise_email(email)]).fetchall()
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+def _signed_in_member(db: Database, identity: Identity, trusted: Iterable[TrustedIssuer]) -> Visit:
+    """A member matched by a trusted address, bound to the account of its first sign-in: a later token
+    for the same address from another account (another tenant, a re-issued mailbox) is refused."""
+    if not identity.email:
+        return Visit("not_member")
+    if not identity.address_trusted(trusted):
+        return Visit("unverified")
+    found = member(db, identity.email)
+    if found is None:
+        return Visit("not_member")
+    if not (identity.issuer and identity.subject):  # every OpenID Connect token carries both
+        return Visit("member", found)
+    bound = bound_identity(db, found.email)
+    if bound is None:
+        with db.transaction(changes_data=False) as cursor:
+            cursor.execute("INSERT INTO member_identities VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                           [found.email, identity.issuer, identity.subject, dt.datetime.now()])
+            record(cursor, found, "sign-in bound", la_code=found.la_code, detail={"issuer": identity.issuer})
+        bound = bound_identity(db, found.email)
+    if bound != (identity.issuer, identity.subject):
+        return Visit("other_account")
+    return Visit("member", found)
+
+
+@dataclass(frozen=True)
 class Visit:
     """What the dashboard does with a visitor: who they act as, or why they see no data."""
 
-    state: str  # "member", "demo", "local", "sign_in", "not_member" or "refused"
+    state: str  # "member", "demo", "local", "sign_in", "not_member", "unverified", "other_account" or "refused"
     user: User | None = None
 
     @property
@@ -220,16 +318,18 @@ class Visit:
 
 
 def visit(db: Database, *, sign_in_configured: bool, logged_in: bool, email: str | None,
-          email_verified: bool | None, allow_without_sign_in: bool, demo: bool) -> Visit:
-    """Decide who a visitor acts as. With sign-in, only a member matched by a verified e-mail sees
-    data. Without it, only a database marked as the synthetic demo is served (to a demo visitor who
-    changes nothing of the network's); any other database, empty or not, only when the configuration
-    explicitly allows it, and then too nobody is the chair."""
+          email_verified: bool | None, allow_without_sign_in: bool, demo: bool, issuer: str | None = None,
+          subject: str | None = None, tenant: str | None = None,
+          trusted: Iterable[TrustedIssuer] = ()) -> Visit:
+    """Decide who a visitor acts as. With sign-in, only a member matched by an e-mail address the
+    provider verified (or whose issuer and tenant the network trusts), from the account that member
+    first signed in with, sees data. Without it, only a database marked as the synthetic demo is
+    served (to a demo visitor who saves nothing); any other database, empty or not, only when the
+    configuration explicitly allows it, and then too nobody is the chair."""
     if sign_in_configured:
         if not logged_in:
             return Visit("sign_in")
-        found = member(db, email) if email and email_verified is not False else None
-        return Visit("member", found) if found else Visit("not_member")
+        return _signed_in_member(db, Identity(email, email_verified, issuer, subject, tenant), trusted)
     if demo:
         return Visit("demo", DEMO_USER)
     if allow_without_sign_in:

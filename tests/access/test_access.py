@@ -591,8 +591,8 @@ def test_visit_with_sign_in(network: Network) -> None:
     assert visit(db, email=None) == rights.Visit("not_member")
     member = visit(db, email="Up@Camden.GOV.UK")
     assert member.state == "member" and member.user == network.uploader and member.sees_data
-    assert visit(db, email=UPLOADER, email_verified=False) == rights.Visit("not_member")
-    assert visit(db, email=UPLOADER, email_verified=None).user == network.uploader
+    assert visit(db, email=UPLOADER, email_verified=False) == rights.Visit("unverified")
+    assert visit(db, email=UPLOADER, email_verified=None) == rights.Visit("unverified")  # no claim: not verified
     # sign-in configured: neither the demo flag nor the local setting lets anyone in unsigned
     assert visit(db, logged_in=False, demo=True, allow_without_sign_in=True).state == "sign_in"
     assert not visit(db, logged_in=False).sees_data

@@ -4,9 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from benchmark import service
-from benchmark.access.network import network_name
 from benchmark.access.rights import User
-from benchmark.analysis.summary import METHODS as SUMMARY_METHODS
 from benchmark.db import Database
 from benchmark.definitions.metrics import CATALOGUE, METRICS
 from benchmark.definitions.standard import THEMES
@@ -84,15 +82,15 @@ def _summary(db: Database, user: User | None, period: Period) -> None:
                 st.markdown(_markdown_table(rows))
             st.markdown("\n".join(f"- {sentence}" for sentence in theme.items) if theme.items else
                         "Nothing stands out for discussion in this theme.")
-    st.caption(f"{SUMMARY_METHODS} What stands out is raised only on evidence (funnel limits allowing for variation "
-               "between authorities, significant trends, statements not reviewed, the bottom 20% three quarters "
-               "running), strongest first, the first few per theme; the Meeting pack page and the command "
+    st.caption(f"{service.SUMMARY_METHODS} What stands out is raised only on evidence (funnel limits allowing for "
+               "variation between authorities, significant trends, statements not reviewed, the bottom 20% three "
+               "quarters running), strongest first, the first few per theme; the Meeting pack page and the command "
                "python -m benchmark discussion --all give the full list.")
 
 
 db = ui.database()
 st.title("Network overview")
-st.caption(network_name(db))
+st.caption(service.network_title(db))
 ui.banner(db)
 if not ui.no_data(db):
     with st.columns(3)[0]:

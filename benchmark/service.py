@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark import reference
-from benchmark.access import membership, rights
+from benchmark.access import membership, network, rights
 from benchmark.access.network import is_demo
 from benchmark.access.rights import (
     AccessDenied,
@@ -30,12 +30,12 @@ from benchmark.access.rights import (
     require_writer,
     sharing,
 )
-from benchmark.analysis import cycle, engine, groups, published_measures, summary, tracker
+from benchmark.analysis import cycle, engine, groups, published, published_measures, summary, tracker
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
 from benchmark.definitions.metrics import METRICS
 from benchmark.definitions.standard import columns
-from benchmark.intake import commentary, returns
+from benchmark.intake import commentary, returns, templates
 from benchmark.intake.validation import ParsedRow, Problem, ValidationReport, sentence
 from benchmark.outputs import disclosure, exports, pack_render, packs, views
 from benchmark.periods import Period
@@ -579,3 +579,191 @@ def sign_off(db: Database, user: User | None, period: Period) -> cycle.SignOff:
 
 def reopen(db: Database, user: User | None, period: Period) -> None:
     cycle.reopen(db, _require(user), period)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Thin doors for the pages: every page reaches stored data only through this module, so the acting
+# user is checked in one place. Each function below checks the user and calls one stage function.
+
+SUMMARY_METHODS = summary.METHODS
+REACH_NAME = published_measures.REACH_NAME
+WORKBOOK_FILE = templates.WORKBOOK_FILE
+CATALOGUE_INTRO = templates.CATALOGUE_INTRO
+NIGHTS_NOTE = templates.NIGHTS_NOTE
+StoreResult = returns.StoreResult
+GroupError = groups.GroupError
+
+
+def demo_network(db: Database) -> bool:
+    """Whether this is the synthetic demo (every visitor is told so, signed in or not)."""
+    return is_demo(db)
+
+
+def network_title(db: Database) -> str:
+    return network.network_name(db)
+
+
+def network_themes(db: Database, user: User | None) -> tuple[str, ...]:
+    """The themes the network collects."""
+    _require(user)
+    return membership.network_themes(db)
+
+
+def network_authorities(db: Database, user: User | None, period: Period | None = None) -> list[str]:
+    """Authorities with returns in the network (in one quarter, or any)."""
+    _require(user)
+    return engine.network_members(db, period)
+
+
+def periods_with_data(db: Database, user: User | None) -> list[Period]:
+    _require(user)
+    return engine.periods_with_data(db)
+
+
+def custom_groups(db: Database, user: User | None) -> dict[str, list[str]]:
+    _require(user)
+    return groups.custom_groups(db)
+
+
+def signoff_of(db: Database, user: User | None, period: Period) -> cycle.SignOff | None:
+    """The sign-off in force for a quarter, if any."""
+    _require(user)
+    return cycle.signoff(db, period)
+
+
+def revisions_after_signoff(db: Database, user: User | None, period: Period) -> pd.DataFrame:
+    _require(user)
+    return cycle.revisions_after_signoff(db, [period])
+
+
+def deadline(db: Database, user: User | None, period: Period) -> dt.date:
+    _require(user)
+    return cycle.deadline(db, period)
+
+
+def deadline_days(db: Database, user: User | None) -> int:
+    _require(user)
+    return cycle.deadline_days(db)
+
+
+def set_deadline_days(db: Database, user: User | None, days: int) -> None:
+    cycle.set_deadline_days(db, _require(user), days)
+
+
+def set_deadline(db: Database, user: User | None, period: Period, due: dt.date) -> None:
+    cycle.set_deadline(db, _require(user), period, due)
+
+
+def published_loaded(db: Database) -> bool:
+    """Whether DfE's published statistics are loaded (public figures)."""
+    return published_measures.loaded(db)
+
+
+def published_by_year(db: Database, user: User | None, measure_id: str, la_code: str) -> pd.DataFrame:
+    """One authority's published series, a row per year as people read it."""
+    measure = published_catalogue.get_measure(measure_id)
+    trend = published_trend(db, user, measure_id, la_code)
+    return pd.DataFrame([published_measures.readable(measure, row) for row in trend.to_dict("records")])
+
+
+def dsco_in_post(db: Database, user: User | None) -> pd.DataFrame:
+    """DfE's published answer to "is a DSCO in post", by authority (public figures)."""
+    _require(user)
+    return published.dsco_in_post(db)
+
+
+def commentary_subject(subject: str) -> str:
+    """A commentary subject (metric or theme) by its name."""
+    return commentary.subject_name(subject)
+
+
+def template(theme_id: str | None, fmt: str) -> bytes:
+    """A blank return template: one theme as "csv" or "xlsx", or (theme None) the one-workbook return."""
+    if theme_id is None:
+        return templates.workbook_template()
+    return templates.csv_template(theme_id) if fmt == "csv" else templates.xlsx_template(theme_id)
+
+
+def data_standard_markdown(part: str, theme_id: str | None = None) -> str:
+    """The data standard's text for the page: "intro", "limits", or a theme's "heading" or "rules"."""
+    if part == "intro":
+        return templates.standard_intro_markdown()
+    if part == "limits":
+        return templates.limits_markdown()
+    if part == "heading":
+        return templates.theme_heading_markdown(theme_id)
+    return templates.theme_rules_markdown(theme_id)
+
+
+def members(db: Database, user: User | None) -> pd.DataFrame:
+    """People who may sign in (chair only: it lists e-mail addresses)."""
+    require_chair_reading(user, "see the member list")
+    return rights.members(db)
+
+
+def add_member(db: Database, user: User | None, email: str, role: str, la_code: str | None,
+               name: str = "") -> User:
+    return rights.add_member(db, _require(user), email, role, la_code, name)
+
+
+def remove_member(db: Database, user: User | None, email: str) -> None:
+    rights.remove_member(db, _require(user), email)
+
+
+def sharing_settings(db: Database, user: User | None) -> dict[str, Sharing]:
+    require_chair_reading(user, "see every authority's sharing")
+    return sharing(db)
+
+
+def set_sharing(db: Database, user: User | None, la_code: str, setting: str) -> None:
+    rights.set_sharing(db, _require(user), la_code, setting)
+
+
+def membership_table(db: Database, user: User | None) -> pd.DataFrame:
+    """Member authorities by quarter, with their uploaders and DSCOs (chair only)."""
+    require_chair_reading(user, "see the network's members")
+    return membership.members_table(db)
+
+
+def members_are_set(db: Database, user: User | None) -> bool:
+    _require(user)
+    return membership.members_are_set(db)
+
+
+def member_authorities(db: Database, user: User | None) -> list[str]:
+    _require(user)
+    return membership.members_in(db)
+
+
+def add_authorities(db: Database, user: User | None, authorities: list[str],
+                    from_period: Period) -> list[membership.Membership]:
+    return membership.add_authorities(db, _require(user), authorities, from_period)
+
+
+def remove_authorities(db: Database, user: User | None, authorities: list[str], from_period: Period) -> None:
+    membership.remove_authorities(db, _require(user), authorities, from_period)
+
+
+def set_themes(db: Database, user: User | None, themes: list[str]) -> tuple[str, ...]:
+    return membership.set_themes(db, _require(user), themes)
+
+
+def audit_log(db: Database, user: User | None) -> pd.DataFrame:
+    return rights.audit_log(db, _require(user))
+
+
+def require_chair_reading(user: User | None, what: str) -> User:
+    """The chair reads the network's administration (sign-in off too: the demo's chair reads, never writes)."""
+    user = _require(user)
+    if not user.is_chair:
+        raise AccessDenied(f"Only the network chair can {what}.")
+    return user
+
+
+SYNTHETIC_LABEL = network.SYNTHETIC_LABEL
+
+
+def preview(db: Database, user: User | None, report: ValidationReport) -> pd.DataFrame:
+    """What storing a valid report would write, saying which earlier return each row replaces."""
+    _require(user)
+    return returns.preview(db, report)

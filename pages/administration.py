@@ -7,10 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from benchmark import reference, service
-from benchmark.access import membership, rights
 from benchmark.access.rights import AccessDenied, Role, Sharing
-from benchmark.analysis import cycle, engine, groups
-from benchmark.analysis.groups import GroupError
 from benchmark.definitions.standard import THEMES
 from benchmark.outputs import exports, views
 from benchmark.periods import Period
@@ -23,16 +20,20 @@ ui.banner(db)
 if user is None or not user.is_chair:
     st.error("Only the network chair can use this page.")
     st.stop()
-if not user.may_administer:
-    st.info("Sign-in is off, so nobody here is the chair: this page is read-only. Members, sharing, peer groups "
-            "and backups change only with sign-in configured (see the README) or from the command line.",
+# Sign-in off (the demo, a local install): every change is disabled, its reason on the button's help.
+read_only = not user.may_administer
+locked = {"disabled": read_only, "help": "Sign-in is off, so nobody here is the chair: changes need sign-in "
+          "configured or the command line on the server." if read_only else None}
+if read_only:
+    st.info("Sign-in is off, so nobody here is the chair: this page is read-only and its buttons are "
+            "disabled. The network changes only with sign-in configured (see the README) or from the command line.",
             icon=":material/lock:")
 
 authorities = sorted(reference.authorities(), key=reference.authority_name)
 
 st.header("Members")
 st.caption("People sign in with their council account; the e-mail address they sign in with must be listed here.")
-ui.table(views.members_view(rights.members(db)), "members_table")
+ui.table(views.members_view(service.members(db, user)), "members_table")
 with st.form("add_member", clear_on_submit=True):
     email = st.text_input("E-mail address")
     left, right = st.columns(2)
@@ -40,19 +41,19 @@ with st.form("add_member", clear_on_submit=True):
     la_code = right.selectbox("Authority (not needed for a chair)", [None, *authorities],
                               format_func=lambda code: "-" if code is None else reference.authority_name(code))
     name = st.text_input("Name (optional)")
-    if st.form_submit_button("Add or update member"):
+    if st.form_submit_button("Add or update member", **locked):
         try:
-            added = rights.add_member(db, user, email, role, la_code, name)
+            added = service.add_member(db, user, email, role, la_code, name)
             st.success(f"{added.label} can now sign in.")
         except (AccessDenied, ValueError) as problem:
             st.error(str(problem))
-members = rights.members(db)["email"].tolist()
+members = service.members(db, user)["email"].tolist()
 if members:
     left, right = st.columns([3, 1])
     leaving = left.selectbox("Remove a member", members, key="remove_email")
-    if right.button("Remove", key="remove_member"):
+    if right.button("Remove", key="remove_member", **locked):
         try:
-            rights.remove_member(db, user, leaving)
+            service.remove_member(db, user, leaving)
             st.success(f"{leaving} removed.")
             st.rerun()
         except (AccessDenied, ValueError) as problem:
@@ -60,87 +61,92 @@ if members:
 
 st.header("Sharing")
 st.caption("An authority set to anonymous appears to its peers as a letter; it and the chair still see its name.")
-settings = rights.sharing(db)
-network = engine.network_members(db)
+settings = service.sharing_settings(db, user)
+network = service.network_authorities(db, user)
 left, middle, right = st.columns([2, 2, 1])
 chosen = left.selectbox("Authority", network, format_func=reference.authority_name, key="sharing_la")
 current = settings.get(chosen, Sharing.NAMED) if chosen else Sharing.NAMED
 setting = middle.radio("Peers see it", [value.value for value in Sharing], index=list(Sharing).index(current),
                        horizontal=True, key="sharing_value")
-if right.button("Save", key="save_sharing") and chosen:
+if right.button("Save", key="save_sharing", **locked) and chosen:
     try:
-        rights.set_sharing(db, user, chosen, setting)
+        service.set_sharing(db, user, chosen, setting)
         st.success(f"{reference.authority_name(chosen)} is now shared {setting}.")
     except AccessDenied as problem:
         st.error(str(problem))
 
 st.header("Custom peer groups")
-for group_name, codes in groups.custom_groups(db).items():
+for group_name, codes in service.custom_groups(db, user).items():
     st.write(f"**{group_name}**: {', '.join(reference.authority_name(code) for code in codes)}")
 with st.form("add_group", clear_on_submit=True):
     group_name = st.text_input("Group name, e.g. Inner London")
     chosen_members = st.multiselect("Members", network, format_func=reference.authority_name)
-    if st.form_submit_button("Save group"):
+    if st.form_submit_button("Save group", **locked):
         try:
             service.save_group(db, user, group_name, chosen_members)
             st.success(f"Saved {group_name}.")
-        except (AccessDenied, GroupError) as problem:
+        except (AccessDenied, service.GroupError) as problem:
             st.error(str(problem))
 
 st.header("Network authorities and themes")
 st.caption("The authorities in the network, each from the quarter it joined (and until it left). Everything that "
-           "expects returns counts these. " + ("Only members may upload." if membership.members_are_set(db) else
+           "expects returns counts these. " + ("Only members may upload." if service.members_are_set(db, user) else
            "Not set yet: any authority may upload, and becomes a member from the first quarter it returns."))
-st.dataframe(membership.members_table(db), hide_index=True, key="network_table")
+st.dataframe(service.membership_table(db, user), hide_index=True, key="network_table")
 quarters = [Period.current().shift(-step) for step in range(-1, 12)]
 with st.form("network_add", clear_on_submit=True):
     left, right = st.columns([3, 1])
     joining = left.multiselect("Add authorities", authorities, format_func=reference.authority_name)
     joined = right.selectbox("From quarter", quarters, index=1, format_func=str)
-    if st.form_submit_button("Add to the network"):
+    if st.form_submit_button("Add to the network", **locked):
         try:
-            added = membership.add_authorities(db, user, joining, joined)
+            added = service.add_authorities(db, user, joining, joined)
             st.success(f"Added {', '.join(item.name for item in added)} from {joined}.")
         except (AccessDenied, ValueError) as problem:
             st.error(str(problem))
 with st.form("network_remove", clear_on_submit=True):
     left, right = st.columns([3, 1])
-    leaving_las = left.multiselect("Authorities leaving", membership.members_in(db),
+    leaving_las = left.multiselect("Authorities leaving", service.member_authorities(db, user),
                                    format_func=reference.authority_name)
     left_from = right.selectbox("From quarter", quarters, index=1, format_func=str)
-    if st.form_submit_button("Remove from the network"):
+    if st.form_submit_button("Remove from the network", **locked):
         try:
-            membership.remove_authorities(db, user, leaving_las, left_from)
+            service.remove_authorities(db, user, leaving_las, left_from)
             st.success(f"They leave from {left_from}; their earlier quarters stay.")
         except (AccessDenied, ValueError) as problem:
             st.error(str(problem))
 with st.form("network_themes"):
-    collected = st.multiselect("Themes the network collects", list(THEMES), default=list(membership.network_themes(db)),
+    collected = st.multiselect("Themes the network collects", list(THEMES),
+                               default=list(service.network_themes(db, user)),
                                format_func=lambda key: THEMES[key].title)
-    if st.form_submit_button("Save themes"):
+    if st.form_submit_button("Save themes", **locked):
         try:
-            membership.set_themes(db, user, collected)
+            service.set_themes(db, user, collected)
             st.success("Themes saved.")
         except (AccessDenied, ValueError) as problem:
             st.error(str(problem))
 
 st.header("The quarter: deadline, chase list and sign-off")
-periods = sorted({*engine.periods_with_data(db), Period.current().shift(-1)}, reverse=True)
+periods = sorted({*service.periods_with_data(db, user), Period.current().shift(-1)}, reverse=True)
 period = st.selectbox("Quarter", periods, format_func=str, key="cycle_period")
-due = cycle.deadline(db, period)
+due = service.deadline(db, user, period)
 left, right = st.columns(2)
 with left.form("deadline_days"):
-    days = st.number_input("Returns due this many days after each quarter ends", 0, 366, cycle.deadline_days(db))
-    if st.form_submit_button("Save default deadline"):
-        cycle.set_deadline_days(db, user, int(days))
-        st.success(f"Returns are due {int(days)} days after each quarter.")
+    days = st.number_input("Returns due this many days after each quarter ends", 0, 366,
+                           service.deadline_days(db, user))
+    if st.form_submit_button("Save default deadline", **locked):
+        try:
+            service.set_deadline_days(db, user, int(days))
+            st.success(f"Returns are due {int(days)} days after each quarter.")
+        except (AccessDenied, ValueError) as problem:
+            st.error(str(problem))
 with right.form("deadline_date"):
     chosen_date = st.date_input(f"Deadline for {period}", due, min_value=period.end)
-    if st.form_submit_button(f"Set the date for {period}"):
+    if st.form_submit_button(f"Set the date for {period}", **locked):
         try:
-            cycle.set_deadline(db, user, period, chosen_date)
+            service.set_deadline(db, user, period, chosen_date)
             st.success(f"{period} returns are due {chosen_date:%d %b %Y}.")
-        except ValueError as problem:
+        except (AccessDenied, ValueError) as problem:
             st.error(str(problem))
 chase = service.chase_list(db, user, period)
 st.subheader(f"Chase list: overdue after {due:%d %b %Y}")
@@ -155,25 +161,28 @@ else:
             st.caption(f"{record['authority']}: no uploader or DSCO in the member list; add one under Members.")
     st.download_button("Download the chase list (CSV)", exports.to_csv_bytes(chase),
                        f"chase_{period.label.replace(' ', '_')}.csv", "text/csv", key="chase_download")
-signed = cycle.signoff(db, period)
+signed = service.signoff_of(db, user, period)
 st.subheader("Sign-off")
 if signed:
     st.write(f"{period} was signed off on {signed.signed_at:%d %b %Y %H:%M} by {signed.signed_by}: every comparison "
              "and pack shows its returns as they were then.")
-    revised = cycle.revisions_after_signoff(db, [period])
+    revised = service.revisions_after_signoff(db, user, period)
     if len(revised):
         st.caption(f"{len(revised)} return(s) revised after sign-off (shown only with revised figures).")
-    if st.button(f"Reopen {period}", key="reopen"):
-        service.reopen(db, user, period)
-        st.rerun()
+    if st.button(f"Reopen {period}", key="reopen", **locked):
+        try:
+            service.reopen(db, user, period)
+            st.rerun()
+        except (AccessDenied, ValueError) as problem:
+            st.error(str(problem))
 else:
     st.write(f"{period} is open: comparisons show the latest returns. Signing off fixes the figures as circulated; "
              f"later resubmissions are kept and listed as revised after sign-off.")
-    if st.button(f"Sign off {period}", type="primary", key="signoff"):
+    if st.button(f"Sign off {period}", type="primary", key="signoff", **locked):
         try:
             service.sign_off(db, user, period)
             st.rerun()
-        except ValueError as problem:
+        except (AccessDenied, ValueError) as problem:
             st.error(str(problem))
 
 st.header("Withdraw a submission")
@@ -188,7 +197,7 @@ else:
         labels = dict(zip(submissions["submission_id"], submissions["file_name"], strict=True))
         withdrawn = st.selectbox("Submission", list(labels), format_func=lambda number: f"{number}: {labels[number]}")
         reason = st.text_input("Reason")
-        if st.form_submit_button("Withdraw"):
+        if st.form_submit_button("Withdraw", **locked):
             try:
                 service.withdraw(db, user, int(withdrawn), reason)
                 st.success(f"Submission {withdrawn} withdrawn.")
@@ -198,7 +207,7 @@ else:
 st.header("Audit log")
 st.caption("Every stored or superseded return, every pack generated and every membership change. The log can be "
            "read and exported here but never edited.")
-log = rights.audit_log(db, user)
+log = service.audit_log(db, user)
 ui.table(views.audit_view(log), "audit_table", height=420, name_column="Entry", column_config={
     "Entry": st.column_config.NumberColumn("Entry", width=60, pinned=True),
     "When": st.column_config.TextColumn("When", width=140), "Who": st.column_config.TextColumn("Who", width=200),
@@ -209,7 +218,7 @@ st.download_button("Export the audit log (CSV)", exports.to_csv_bytes(log), "aud
 st.header("Backup")
 backup_dir = Path(os.environ.get("DSCO_BACKUP_DIR", str(db.path.parent / "backups")))
 st.caption(f"A consistent copy of the database, taken while the dashboard runs, saved under {backup_dir}.")
-if st.button("Back up now", key="backup"):
+if st.button("Back up now", key="backup", **locked):
     try:
         st.success(f"Saved {service.backup(db, user, backup_dir)}")
     except AccessDenied as problem:

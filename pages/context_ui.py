@@ -8,7 +8,6 @@ import streamlit as st
 
 from benchmark import reference, service
 from benchmark.access.rights import User
-from benchmark.analysis import published_measures
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
 from benchmark.outputs import charts
@@ -59,7 +58,7 @@ def published_context_section(db: Database, user: User | None, theme_id: str | N
     if la_code is None:
         return
     st.header("Published context")
-    if not published_measures.loaded(db):
+    if not service.published_loaded(db):
         st.caption("No published statistics are loaded: `python -m benchmark published load data/published/*.csv`.")
         return
     la_name = reference.authority_name(la_code)
@@ -75,7 +74,7 @@ def published_context_section(db: Database, user: User | None, theme_id: str | N
 def _reach(db: Database, user: User | None, la_code: str, period: Period) -> None:
     """The joined measure: short-break reach relative to CIN with a recorded disability."""
     frame, label = service.reach_vs_cin(db, user, period)
-    st.markdown(f"**{published_measures.REACH_NAME}**")
+    st.markdown(f"**{service.REACH_NAME}**")
     st.caption(label)
     mine = frame[frame["la_code"] == la_code]
     shown = pd.DataFrame({

@@ -2,24 +2,24 @@
 
 import streamlit as st
 
+from benchmark import service
 from benchmark.definitions.standard import STANDARD_VERSION, THEMES
-from benchmark.intake import templates
 from benchmark.outputs import views
 from pages import ui
 
 st.title("Data standard")
 ui.banner(ui.database())
 st.caption(f"Version {STANDARD_VERSION}. The validator, the templates and this page all read the same definitions.")
-st.markdown(templates.standard_intro_markdown())
+st.markdown(service.data_standard_markdown("intro"))
 # Static tables wrap their cells, so every description, calculation and definition is read in full.
 for theme_id in THEMES:
-    st.markdown(templates.theme_heading_markdown(theme_id))
+    st.markdown(service.data_standard_markdown("heading", theme_id))
     st.table(views.fields_view(theme_id), hide_index=True)
-    st.markdown(templates.theme_rules_markdown(theme_id))
-st.write(templates.NIGHTS_NOTE)
-st.markdown(templates.limits_markdown())
+    st.markdown(service.data_standard_markdown("rules", theme_id))
+st.write(service.NIGHTS_NOTE)
+st.markdown(service.data_standard_markdown("limits"))
 st.header("Metric catalogue")
-st.write(templates.CATALOGUE_INTRO)
+st.write(service.CATALOGUE_INTRO)
 for theme_id in THEMES:
     st.subheader(views.theme_heading(theme_id))
     st.table(views.metric_catalogue_view(theme_id), hide_index=True)

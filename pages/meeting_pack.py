@@ -3,8 +3,6 @@
 import streamlit as st
 
 from benchmark import reference, service
-from benchmark.access.membership import network_themes
-from benchmark.analysis import groups
 from benchmark.definitions.disclosure_rules import AUDIENCES
 from benchmark.definitions.standard import THEMES
 from benchmark.outputs import pack_render, packs
@@ -23,13 +21,14 @@ if not ui.no_data(db):
     with left:
         period = ui.period_choice(db)
     with middle:
-        group = ui.url_choice("Peer group", ["network", *groups.custom_groups(db)], "group", "network",
+        group_keys = ["network", *service.custom_groups(db, ui.current_user())]
+        group = ui.url_choice("Peer group", group_keys, "group", "network",
                               format_func=lambda key: "Whole network" if key == "network" else f"Group: {key}")
     with right:
         audience = ui.url_choice("Audience", list(AUDIENCES), "audience", "network", format_func=AUDIENCE_LABELS.get,
                                  help_text=AUDIENCE_HELP)
     st.caption(AUDIENCE_HELP.split(". ")[0 if audience == "network" else 1].rstrip(".") + ".")
-    themes = st.multiselect("Themes", list(THEMES), default=list(network_themes(db)),
+    themes = st.multiselect("Themes", list(THEMES), default=list(service.network_themes(db, ui.current_user())),
                             format_func=lambda key: THEMES[key].title, key="pack_themes")
     revised = ui.revised_toggle(db, period)
     user = ui.current_user()

@@ -3,10 +3,9 @@
 import streamlit as st
 
 from benchmark import reference, service
-from benchmark.access.membership import network_themes
-from benchmark.analysis.stats import SMALL_NUMBERS_BELOW
 from benchmark.definitions.metrics import CATALOGUE
 from benchmark.definitions.standard import THEMES
+from benchmark.definitions.thresholds import SMALL_NUMBERS_BELOW
 from benchmark.outputs import views
 from pages import context_ui, ui
 
@@ -52,14 +51,14 @@ if not ui.no_data(db):
     ui.band_legend()
     if card["Band"].eq(views.NOT_JUDGED).any():
         st.info(views.judgement_note(None), icon=":material/info:")
-    for theme_id in network_themes(db):
+    for theme_id in service.network_themes(db, user):
         st.header(THEMES[theme_id].title)
         if notes.get(theme_id):
             st.caption(f"{la_name}'s commentary on the theme:")
             st.text(notes[theme_id])
         rows = card[card["Theme"] == theme_id].reset_index(drop=True)
         ui.scorecard_table(rows, COLUMNS[view or "Comparison"], f"scorecard_{theme_id}")
-    themes = list(network_themes(db))
+    themes = list(service.network_themes(db, user))
     ui.commentary(db, user, la_code, period,
                   [*(metric.id for metric in CATALOGUE if metric.theme in themes), *themes], "my_authority")
     ui.downloads(card.drop(columns=["Last 8 quarters", "neutral", "metric_id"]),

@@ -4,9 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from benchmark import service
-from benchmark.access.network import network_name
 from benchmark.access.rights import User
-from benchmark.analysis.summary import METHODS as SUMMARY_METHODS
 from benchmark.db import Database
 from benchmark.definitions.metrics import CATALOGUE, METRICS
 from benchmark.definitions.standard import THEMES
@@ -87,16 +85,16 @@ def _summary(db: Database, user: User | None, period: Period) -> None:
                 st.markdown(_markdown_table(rows))
             st.markdown("\n".join(f"- {sentence}" for sentence in theme.items) if theme.items else
                         theme.empty_text)
-    st.caption(f"{SUMMARY_METHODS} What stands out is raised only on evidence (funnel limits widened for the variation "
-               "between authorities once enough have returned to estimate it; significant trends, statements not "
-               "reviewed, the bottom 20% three quarters running), strongest first, the first few per theme; "
+    st.caption(f"{service.SUMMARY_METHODS} What stands out is raised only on evidence (funnel limits widened for the "
+               "variation between authorities once enough have returned to estimate it; significant trends, statements "
+               "not reviewed, the bottom 20% three quarters running), strongest first, the first few per theme; "
                f"{views.JUDGEMENTS_START}. The Meeting pack page and the command "
                "python -m benchmark discussion --all give the full list.")
 
 
 db = ui.database()
 st.title("Network overview")
-st.caption(network_name(db))
+st.caption(service.network_title(db))
 ui.banner(db)
 if not ui.no_data(db):
     with st.columns(3)[0]:

@@ -1,11 +1,8 @@
 """Published context: every catalogued DfE measure for the network's authorities, beside region and England."""
 
-import pandas as pd
 import streamlit as st
 
 from benchmark import reference, service
-from benchmark.access.network import is_demo
-from benchmark.analysis import published, published_measures
 from benchmark.definitions import published_catalogue
 from benchmark.outputs import charts
 from pages import context_ui, ui
@@ -15,7 +12,7 @@ st.title("Published context")
 st.caption("DfE's own statistics about disabled children: children in need, children looked after through short "
            f"breaks, EHC plans and NEET at 16-17. {published_catalogue.OGL}")
 user = ui.current_user()
-if not published_measures.loaded(db):
+if not service.published_loaded(db):
     st.info("No published statistics are loaded. Load DfE's files with "
             "`python -m benchmark published load data/published/*.csv`.", icon=":material/info:")
 elif not ui.no_data(db):
@@ -51,8 +48,7 @@ elif not ui.no_data(db):
         ui.downloads(table, f"published_{key}", "context")
 
         st.header(f"{la_name} by year, LAIT style")
-        trend = service.published_trend(db, user, key, la_code)
-        by_year = pd.DataFrame([published_measures.readable(measure, row) for row in trend.to_dict("records")])
+        by_year = service.published_by_year(db, user, key, la_code)
         by_year = by_year.drop(columns=["Measure"]).rename(columns=context_ui.SHORT_HEADINGS)
         neutral = measure.polarity.value == "neutral"
         ui.table(by_year.style.map(lambda band: charts.band_style(band, neutral), subset=["Band"]), "context_trend")
@@ -60,7 +56,7 @@ elif not ui.no_data(db):
                    "is the best quarter for the polarity (neutral: highest values, no judgement). Source: "
                    f"{measure.publication}, file {measure.source}, column {measure.indicator}.")
 
-    dsco = published.dsco_in_post(db)
+    dsco = service.dsco_in_post(db, user)
     if not dsco.empty:
         st.header("Designated Social Care Officer in post")
         latest = dsco[dsco["year"] == dsco["year"].max()]
@@ -70,7 +66,7 @@ elif not ui.no_data(db):
                   f"{int(counts.get(True, 0))} of {len(latest)}")
         ui.table(in_network[["la_name", "status"]].rename(columns={"la_name": "Authority", "status": "DSCO in post"}),
                  "dsco_table", chosen=la_name)
-    if is_demo(db):
+    if service.demo_network(db):
         # Every figure above is DfE's real published data: only the list of authorities comes from the demo.
         st.caption("Demo network: the authorities to choose from are the synthetic demo network's; every figure on "
                    "this page is DfE's real published data.")

@@ -6,13 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from benchmark import reference, service
-from benchmark.access.membership import network_themes
 from benchmark.access.rights import User
-from benchmark.analysis import engine, groups
-from benchmark.analysis.stats import SMALL_NUMBERS_BELOW
 from benchmark.db import Database
 from benchmark.definitions.metrics import METRICS, Metric, metrics_for_theme
+from benchmark.definitions.published_catalogue import SN_COUNT
 from benchmark.definitions.standard import THEMES
+from benchmark.definitions.thresholds import SMALL_NUMBERS_BELOW
 from benchmark.outputs import charts, views
 from benchmark.periods import Period
 from pages import context_ui, ui
@@ -29,7 +28,7 @@ def theme_page(theme_id: str) -> None:
     ui.banner(db)
     if ui.no_data(db):
         return
-    if theme_id not in network_themes(db):
+    if theme_id not in service.network_themes(db, ui.current_user()):
         st.info(f"This network does not collect {theme.title.lower()} returns. The chair chooses the themes on the "
                 "Administration page.", icon=":material/info:")
         return
@@ -43,7 +42,7 @@ def theme_page(theme_id: str) -> None:
     with middle:
         la_code = ui.authority_choice(db)
     with right:
-        group_keys = [*GROUP_LABELS, *groups.custom_groups(db)]
+        group_keys = [*GROUP_LABELS, *service.custom_groups(db, ui.current_user())]
         group = ui.url_choice("Compare with", group_keys, "group", "network",
                               format_func=lambda key: GROUP_LABELS.get(key, f"Group: {key}"))
     metric = METRICS[metric_id]
@@ -172,5 +171,5 @@ def _headline(metric: object, mine: object, la_name: str) -> None:
     columns[1].metric("Rank in group", views.rank_text(mine["rank"], mine["group_reported"]) or "-")
     columns[2].metric("Quartile band", mine["quartile_band"] if isinstance(mine["quartile_band"], str) else "-",
                       help="A is always the best quarter for the measure's polarity (neutral: highest values).")
-    columns[3].metric("Neighbours reported", f"{int(mine['sn_reported'])} of {engine.SN_COUNT}",
+    columns[3].metric("Neighbours reported", f"{int(mine['sn_reported'])} of {SN_COUNT}",
                       help=f"Mean of those reporting: {metric.format(mine['sn_mean'])}")

@@ -12,12 +12,10 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from benchmark import reference, service
-from benchmark.access.network import SYNTHETIC_LABEL, is_demo
 from benchmark.access.rights import DEMO_NO_WRITES, AccessDenied, User
-from benchmark.analysis import cycle, engine
 from benchmark.db import Database, open_database
 from benchmark.definitions.metrics import Metric
-from benchmark.intake import commentary as commentary_text
+from benchmark.definitions.standard import NOTES_MAX_CHARS
 from benchmark.outputs import charts, exports, views
 from benchmark.periods import Period
 
@@ -49,8 +47,8 @@ def current_user() -> User | None:
 
 def banner(db: Database) -> None:
     """Every page says when it shows the synthetic demo network."""
-    if is_demo(db):
-        st.warning(f"**Demo network.** {SYNTHETIC_LABEL}", icon=":material/science:")
+    if service.demo_network(db):
+        st.warning(f"**Demo network.** {service.SYNTHETIC_LABEL}", icon=":material/science:")
 
 
 def url_choice(label: str, options: Sequence[str], key: str, default: str | None = None,
@@ -70,9 +68,10 @@ def url_choice(label: str, options: Sequence[str], key: str, default: str | None
 def period_choice(db: Database, key: str = "period") -> Period | None:
     """Quarters with returns, newest first (the default), and the quarters since that the network
     is waiting for (up to the current one), so a quarter with no returns yet can be opened too."""
-    with_data = engine.periods_with_data(db)
+    user = current_user()
+    with_data = service.periods_with_data(db, user)
     waiting = [period for period in (Period.current().shift(-1), Period.current())
-               if engine.network_members(db, period) and (not with_data or period > with_data[-1])]
+               if service.network_authorities(db, user, period) and (not with_data or period > with_data[-1])]
     periods = [period.label for period in [*with_data, *waiting]]
     default = with_data[-1].label if with_data else (periods[0] if periods else None)
     chosen = url_choice("Quarter", periods[::-1], key, default,
@@ -92,7 +91,7 @@ def authority_choice(db: Database, key: str = "la", label: str = "Authority") ->
 
 def no_data(db: Database) -> bool:
     """True (after saying what to do next) when nothing has been stored yet."""
-    if engine.network_members(db):
+    if service.network_authorities(db, current_user()):
         return False
     st.info(
         "No returns have been stored yet. Upload your authority's quarterly return on the **Upload** page, "
@@ -117,7 +116,7 @@ def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
 
 def cycle_caption(db: Database, period: Period, summary: dict) -> str:
     """The quarter's deadline, how many are overdue or late, and whether it is signed off."""
-    signed = cycle.signoff(db, period)
+    signed = service.signoff_of(db, current_user(), period)
     state = (f"Signed off {signed.signed_at:%d %b %Y}: figures as circulated" if signed else "Not signed off yet")
     revised = summary.get("revised_after_signoff", 0)
     return (f"Returns due {summary['deadline']:%d %b %Y}: {summary['overdue']} overdue, {summary['returned_late']} "
@@ -127,7 +126,7 @@ def cycle_caption(db: Database, period: Period, summary: dict) -> str:
 def revised_toggle(db: Database, period: Period | None) -> bool:
     """On a signed-off quarter, a switch to show the returns revised after sign-off instead of the
     figures as circulated (kept in the URL); elsewhere there is nothing to switch."""
-    if period is None or cycle.signoff(db, period) is None:
+    if period is None or service.signoff_of(db, current_user(), period) is None:
         return False
     return st.toggle("Show revised figures", value=False, key="revised", bind="query-params",
                      help=f"{period} is signed off: figures are as circulated at sign-off. Switch on to see the "
@@ -146,7 +145,7 @@ def commentary(db: Database, user: User | None, la_code: str | None, period: Per
         st.success("Commentary saved: it shows beside the figure here and in network packs.")
     for subject in subjects:
         if notes.get(subject):
-            st.caption(f"{la_name}'s commentary on {commentary_text.subject_name(subject)}, {period}:")
+            st.caption(f"{la_name}'s commentary on {service.commentary_subject(subject)}, {period}:")
             st.text(notes[subject])
     if not user.may_write:
         st.caption(DEMO_NO_WRITES)
@@ -155,10 +154,10 @@ def commentary(db: Database, user: User | None, la_code: str | None, period: Per
         return
     with (st.expander(f"Write {la_name}'s commentary for {period}", icon=":material/edit_note:"),
           st.form(f"commentary_{key}")):
-        subject = st.selectbox("On", list(subjects), format_func=commentary_text.subject_name,
+        subject = st.selectbox("On", list(subjects), format_func=service.commentary_subject,
                                key=f"commentary_subject_{key}")
-        text = st.text_area(f"Commentary (at most {commentary_text.MAX_CHARS:,} characters; empty to withdraw)",
-                            value=notes.get(subjects[0], ""), max_chars=commentary_text.MAX_CHARS,
+        text = st.text_area(f"Commentary (at most {NOTES_MAX_CHARS:,} characters; empty to withdraw)",
+                            value=notes.get(subjects[0], ""), max_chars=NOTES_MAX_CHARS,
                             key=f"commentary_text_{key}_{la_code}_{period.index}")
         if st.form_submit_button("Save commentary"):
             try:

@@ -9,7 +9,6 @@ import streamlit as st
 from benchmark import reference, service
 from benchmark.access.rights import DEMO_NO_WRITES
 from benchmark.definitions.standard import STANDARD_VERSION, THEMES
-from benchmark.intake import returns, templates
 from benchmark.outputs import views
 from pages import ui
 
@@ -28,14 +27,14 @@ with st.expander(f"Blank templates (data standard version {STANDARD_VERSION})", 
         left, middle, right = st.columns([2, 1, 1])
         left.write(theme.title)
         stem = f"dsco_return_{theme_id}_v{STANDARD_VERSION}"
-        middle.download_button("CSV", templates.csv_template(theme_id), f"{stem}.csv", "text/csv",
+        middle.download_button("CSV", service.template(theme_id, "csv"), f"{stem}.csv", "text/csv",
                                key=f"template_csv_{theme_id}")
-        right.download_button("Excel", templates.xlsx_template(theme_id), f"{stem}.xlsx",
+        right.download_button("Excel", service.template(theme_id, "xlsx"), f"{stem}.xlsx",
                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                               key=f"template_xlsx_{theme_id}")
     left, right = st.columns([2, 2])
     left.write("All themes in one workbook: a sheet per theme, a Guidance sheet, lists to choose from")
-    right.download_button("Excel workbook", templates.workbook_template(), templates.WORKBOOK_FILE,
+    right.download_button("Excel workbook", service.template(None, "xlsx"), service.WORKBOOK_FILE,
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key="template_workbook")
     st.page_link("pages/data_standard.py", label="What each column means", icon=":material/menu_book:")
@@ -44,7 +43,7 @@ uploaded = st.file_uploader("Return file", type=["csv", "xlsx"], key="return_fil
                             help="Saved from Excel is fine: any encoding, header capitals or thousands separators.")
 user = ui.current_user()
 st.caption(DEMO_NO_WRITES if user and not user.may_write else f"Storing as {user.label}." if user else "")
-stored: dict[str, returns.StoreResult] = st.session_state.setdefault("stored_uploads", {})
+stored: dict[str, service.StoreResult] = st.session_state.setdefault("stored_uploads", {})
 
 
 def store(name: str, content: bytes, digest: str) -> None:
@@ -71,7 +70,7 @@ def problems_table(problems: list, last_column: str, key: str, not_shown: int = 
                    "and upload the file again.")
 
 
-def show_stored(result: returns.StoreResult) -> None:
+def show_stored(result: service.StoreResult) -> None:
     """After the confirm step: what was stored and where each authority now sits."""
     (st.success if result.stored else st.error)(result.message, icon=":material/inventory:")
     if not result.stored:
@@ -113,7 +112,7 @@ if uploaded is not None:
             for part in report.parts():
                 if len(report.themes) > 1:
                     st.markdown(f"**{THEMES[part.theme].title}** (sheet '{next(iter(part.sheets))}')")
-                preview = views.preview_view(returns.preview(db, part), part.theme)
+                preview = views.preview_view(service.preview(db, user, part), part.theme)
                 first = preview.columns[0]
                 ui.table(preview, f"preview_table_{part.theme}", column_config={
                     first: st.column_config.TextColumn(first, width="medium", pinned=True)})

@@ -205,12 +205,10 @@ def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title:
             customdata=mine["la_name"], hovertemplate="%{customdata}: %{y:.1f} (n=%{x:,.0f})<extra></extra>",
         ))
     named = pd.concat([mine, others[outside]])
-    y_values = np.concatenate([rows["value"].to_numpy(), limits["lower_99.8"] * metric.multiplier,
-                               limits["upper_99.8"] * metric.multiplier])
+    y_range = funnel_y_range(rows, limits, sizes, metric)
     for (x, y, name), (xanchor, yanchor, xshift, yshift) in zip(
             named[["denominator", "value", "la_name"]].itertuples(index=False),
-            place_labels(named, (float(sizes.min()), float(sizes.max())),
-                         (float(np.nanmin(y_values)), float(np.nanmax(y_values)))), strict=True):
+            place_labels(named, (float(sizes.min()), float(sizes.max())), y_range), strict=True):
         figure.add_annotation(x=x, y=y, text=name, showarrow=False, xanchor=xanchor, yanchor=yanchor,
                               xshift=xshift, yshift=yshift, bgcolor="rgba(255,255,255,0.85)",
                               font={"size": 11, "color": DARK_BLUE if name in set(mine["la_name"]) else DARK_GREY})
@@ -218,8 +216,28 @@ def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title:
         "Children aged 0-17" if metric.method is Method.RATE else VALUE_FIELDS[metric.denominator].label
     )
     figure.update_xaxes(title=denominator_name)
-    figure.update_yaxes(title=_axis_title(metric))
-    return _layout(figure, title, 480, margin={"l": 10, "r": 30, "t": 110, "b": 40})
+    figure.update_yaxes(title=_axis_title(metric), range=list(y_range))
+    return _layout(figure, title, FUNNEL_HEIGHT_PX, margin={"l": 10, "r": 30, "t": 110, "b": 40})
+
+
+FUNNEL_HEIGHT_PX = 440  # the whole chart, legend and title included, within one 1366 x 768 screen
+# The limits that set the y-axis: those at the denominators from this quantile of the authorities' up, so
+# that one tiny denominator's wide limits (City of London's) do not squash the rest into a strip.
+FUNNEL_AXIS_QUANTILE = 0.25
+
+
+def funnel_y_range(rows: pd.DataFrame, limits: dict[str, np.ndarray], sizes: np.ndarray,
+                   metric: Metric) -> tuple[float, float]:
+    """The funnel's y-axis: every authority's value and the 99.8% limits where most authorities sit,
+    with a margin; limits beyond it run off the plot. Percentages stay within 0-100, rates above 0."""
+    bulk = sizes >= float(rows["denominator"].quantile(FUNNEL_AXIS_QUANTILE))
+    shown = np.concatenate([rows["value"].to_numpy(dtype=float),
+                            np.asarray(limits["lower_99.8"])[bulk] * metric.multiplier,
+                            np.asarray(limits["upper_99.8"])[bulk] * metric.multiplier])
+    low, high = float(np.nanmin(shown)), float(np.nanmax(shown))
+    pad = max((high - low) * 0.08, 0.5)
+    low, high = max(low - pad, 0.0), high + pad
+    return (low, min(high, 100.0)) if metric.unit == "%" else (low, high)
 
 
 FUNNEL_PLOT_PX = (900, 330)  # the plot area a funnel's labels are placed in (width, height), roughly

@@ -188,3 +188,30 @@ def test_band_text_keeps_a_contrast_of_4_5_to_1(neutral: bool) -> None:
         style = dict(part.split(": ") for part in charts.band_style(band, neutral).split("; "))
         light, dark = sorted((luminance(style["background-color"]), luminance(style["color"])), reverse=True)
         assert (light + 0.05) / (dark + 0.05) >= 4.5, (band, style)
+
+
+def tiny_denominator_comparison() -> pd.DataFrame:
+    """Overnight breaks as on the demo: authorities between 0% and 17% of a few hundred children, and
+    one (City of London) with a denominator of 4."""
+    sizes = [4.0, *(300.0 + 40 * index for index in range(20))]
+    values = [25.0, *(2.0 + 0.75 * index for index in range(20))]
+    return pd.DataFrame({
+        "la_code": [str(index) for index in range(len(sizes))],
+        "la_name": ["City of London", *(f"Authority {index}" for index in range(20))],
+        "value": values, "denominator": sizes, "numerator": [v * n / 100 for v, n in zip(values, sizes, strict=True)],
+        "funnel": ["within"] * 21, "funnel_adjusted": ["within"] * 21,
+        "small_numbers": [True] + [False] * 20, "overdispersion_tau2": [0.0005] * 21,
+    })
+
+
+def test_funnel_axis_follows_the_authorities_not_a_tiny_denominators_limits() -> None:
+    metric = METRICS["sb_overnight_pct"]
+    table = tiny_denominator_comparison()
+    figure = charts.funnel_chart(table, metric, "5", "title")
+    limit_tops = [max(y for y in trace.y if y is not None) for trace in figure.data
+                  if trace.mode == "lines" and trace.y is not None and any(y is not None for y in trace.y)]
+    assert max(limit_tops) > 60, "the control: left to itself, the axis would run to the tiny denominator's limit"
+    low, high = figure.layout.yaxis.range
+    assert low >= 0 and high < 40, (low, high)
+    assert low <= table["value"].min() and high >= table["value"].max(), "every authority stays on the chart"
+    assert figure.layout.height <= 480, "the chart fits one 1366 x 768 screen"

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from benchmark.db import Database
+from benchmark.definitions.breakdowns import BREAKDOWN_RETURNS
 from benchmark.definitions.standard import STANDARD_VERSION
 from benchmark.intake.validation import ValidationReport, validate
 from benchmark.reference import authority_name
@@ -116,7 +117,7 @@ def store_file(db: Database, file_name: str, content: bytes, submitted_by: str, 
                 "INSERT INTO submissions (theme, file_name, sha256, content, row_count, standard_version, "
                 "submitted_at, submitted_by, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "RETURNING submission_id",
-                [part.theme, file_name, digest, content, len(part.rows), STANDARD_VERSION,
+                [part.theme, file_name, digest, content, _row_count(part), STANDARD_VERSION,
                  submitted_at or dt.datetime.now(), submitted_by,
                  json.dumps([warning.as_dict() for warning in part.warnings])],
             ).fetchall()[0][0]
@@ -130,6 +131,11 @@ def store_file(db: Database, file_name: str, content: bytes, submitted_by: str, 
         return StoreResult(report, "duplicate", submission_id=duplicates[0])
     return StoreResult(report, "stored", submission_id=submission_ids[0], replaced=replaced,
                        submission_ids=submission_ids)
+
+
+def _row_count(report: ValidationReport) -> int:
+    """The rows of figures a submission holds: one per authority and quarter, or one per group of a breakdown."""
+    return sum(len(row.breakdowns) or 1 for row in report.rows)
 
 
 def _insert_rows(cursor: duckdb.DuckDBPyConnection, submission_id: int, report: ValidationReport) -> None:
@@ -148,6 +154,15 @@ def _insert_rows(cursor: duckdb.DuckDBPyConnection, submission_id: int, report: 
          [cell[3] if isinstance(cell[3], float) else None for cell in cells],
          [cell[3] if isinstance(cell[3], dt.date) else None for cell in cells]],
     )
+    groups = [(row.la_code, row.period.index, cell) for row in rows for cell in row.breakdowns]
+    if groups:
+        cursor.execute(
+            "INSERT INTO return_breakdowns SELECT ?, unnest(?::VARCHAR[]), unnest(?::INTEGER[]), "
+            "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::DOUBLE[])",
+            [submission_id, [la for la, _, _ in groups], [index for _, index, _ in groups],
+             [cell.count_of for _, _, cell in groups], [cell.by for _, _, cell in groups],
+             [cell.group for _, _, cell in groups], [cell.count for _, _, cell in groups]],
+        )
 
 
 def preview(db: Database, report: ValidationReport) -> pd.DataFrame:
@@ -161,12 +176,22 @@ def preview(db: Database, report: ValidationReport) -> pd.DataFrame:
 
 
 def _preview_part(db: Database, report: ValidationReport) -> pd.DataFrame:
-    rows = pd.DataFrame([
-        {"la_code": row.la_code, "Authority": authority_name(row.la_code), "Quarter": row.period.label,
-         "period_index": row.period.index, **{name: value for name, value in row.values.items()},
-         "notes": row.notes}
-        for row in report.rows
-    ])
+    if report.theme in BREAKDOWN_RETURNS:
+        # A breakdown in a line each: the count, the breakdown, how many groups and what they add up to.
+        rows = pd.DataFrame([
+            {"la_code": row.la_code, "Authority": authority_name(row.la_code), "Quarter": row.period.label,
+             "period_index": row.period.index, "count_of": count_of, "by": by, "groups": len(cells),
+             "total": sum(cell.count for cell in cells)}
+            for row in report.rows
+            for (count_of, by), cells in _grouped(row.breakdowns).items()
+        ])
+    else:
+        rows = pd.DataFrame([
+            {"la_code": row.la_code, "Authority": authority_name(row.la_code), "Quarter": row.period.label,
+             "period_index": row.period.index, **{name: value for name, value in row.values.items()},
+             "notes": row.notes}
+            for row in report.rows
+        ])
     if rows.empty:
         return rows
     stored = db.frame(
@@ -182,6 +207,13 @@ def _preview_part(db: Database, report: ValidationReport) -> pd.DataFrame:
     if len(report.themes) == 1 and report.sheets:
         rows.insert(0, "Sheet", next(iter(report.sheets)))
     return rows.drop(columns=["period_index"])
+
+
+def _grouped(cells: list) -> dict[tuple[str, str], list]:
+    grouped: dict[tuple[str, str], list] = {}
+    for cell in cells:
+        grouped.setdefault((cell.count_of, cell.by), []).append(cell)
+    return grouped
 
 
 def history(db: Database) -> pd.DataFrame:

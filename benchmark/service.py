@@ -21,6 +21,7 @@ from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, r
 from benchmark.analysis import cycle, engine, groups, published_measures, summary, tracker
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
+from benchmark.definitions.breakdowns import BREAKDOWN_COLUMNS, BREAKDOWN_RETURNS
 from benchmark.definitions.metrics import METRICS
 from benchmark.definitions.standard import columns
 from benchmark.intake import commentary, returns
@@ -198,6 +199,8 @@ def original_file(db: Database, user: User | None, submission_id: int) -> tuple[
 def _own_rows_csv(db: Database, submission_id: int, la_code: str) -> bytes:
     """One authority's rows of a stored submission, in the data standard's columns, as stored."""
     theme = db.scalar("SELECT theme FROM submissions WHERE submission_id = ?", [submission_id])
+    if theme in BREAKDOWN_RETURNS:
+        return _own_breakdowns_csv(db, submission_id, la_code)
     rows = db.frame("SELECT period_index, period, notes FROM return_rows WHERE submission_id = ? AND la_code = ? "
                     "ORDER BY period_index", [submission_id, la_code])
     values = db.frame("SELECT period_index, field, value, date_value FROM return_values "
@@ -212,6 +215,17 @@ def _own_rows_csv(db: Database, submission_id: int, la_code: str) -> bytes:
                 record[value.field] = str(int(value.value)) if float(value.value).is_integer() else str(value.value)
         records.append(record)
     return exports.to_csv_bytes(pd.DataFrame(records, columns=[spec.name for spec in columns(theme)]))
+
+
+def _own_breakdowns_csv(db: Database, submission_id: int, la_code: str) -> bytes:
+    """One authority's breakdown rows of a stored submission, in the breakdown file's columns."""
+    frame = db.frame(
+        "SELECT b.la_code, r.period, b.count_of, b.breakdown AS by, b.group_name AS \"group\", "
+        "       CAST(b.count AS BIGINT) AS count "
+        "FROM return_breakdowns b JOIN return_rows r USING (submission_id, la_code, period_index) "
+        "WHERE b.submission_id = ? AND b.la_code = ? ORDER BY r.file_row, b.count_of, b.breakdown, b.group_name",
+        [submission_id, la_code])
+    return exports.to_csv_bytes(frame[list(BREAKDOWN_COLUMNS)])
 
 
 def _refuse(report: ValidationReport, problems: list[Problem]) -> None:

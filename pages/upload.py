@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from benchmark import reference, service
+from benchmark.definitions.breakdowns import BREAKDOWN_RETURNS, submission_title
 from benchmark.definitions.standard import STANDARD_VERSION, THEMES
 from benchmark.intake import returns, templates
 from benchmark.outputs import views
@@ -75,6 +76,8 @@ def show_stored(result: returns.StoreResult) -> None:
     if result.report.warnings:
         st.caption(f"Stored with {len(result.report.warnings)} warning(s) to check:")
         problems_table(result.report.warnings, "Check", "stored_warnings_table", result.report.warnings_not_shown)
+    if not set(result.report.themes) & set(THEMES):
+        return  # breakdowns only: the scorecard is unchanged
     latest = max(row.period for row in result.report.rows)
     st.header(f"Where it now sits, {latest}")
     ui.band_legend()
@@ -108,8 +111,9 @@ if uploaded is not None:
             st.header("What will be stored")
             for part in report.parts():
                 if len(report.themes) > 1:
-                    st.markdown(f"**{THEMES[part.theme].title}** (sheet '{next(iter(part.sheets))}')")
-                preview = views.preview_view(returns.preview(db, part), part.theme)
+                    st.markdown(f"**{submission_title(part.theme)}** (sheet '{next(iter(part.sheets))}')")
+                preview = (views.breakdown_preview_view(returns.preview(db, part)) if part.theme in BREAKDOWN_RETURNS
+                           else views.preview_view(returns.preview(db, part), part.theme))
                 first = preview.columns[0]
                 ui.table(preview, f"preview_table_{part.theme}", column_config={
                     first: st.column_config.TextColumn(first, width="medium", pinned=True)})

@@ -13,14 +13,17 @@ from collections.abc import Sequence
 import openpyxl
 import pytest
 
+from benchmark import service
+from benchmark.access import membership
 from benchmark.access.rights import Role, User
-from benchmark.analysis import cycle
+from benchmark.analysis import cycle, tracker
 from benchmark.definitions.breakdowns import BREAKDOWN_COLUMNS, BREAKDOWN_SHEET, ETHNICITY
 from benchmark.definitions.standard import STANDARD_VERSION, THEMES
 from benchmark.intake import returns
 from benchmark.intake.breakdowns import COLUMNS, stored_breakdowns
 from benchmark.intake.returns import store_file
 from benchmark.intake.validation import validate
+from benchmark.outputs import views
 from benchmark.periods import Period
 
 CHAIR = User("chair@network.example", Role.CHAIR)
@@ -307,3 +310,52 @@ def test_three_authorities_one_theme_one_quarter_import_cleanly(tmp_db, make_csv
     sums = stored.groupby(["la_code", "count_of", "breakdown"])["count"].sum()
     assert set(sums.xs("adv_returned_6wk", level="count_of")) == {37.0}
     assert tmp_db.scalar("SELECT count(*) FROM current_returns WHERE theme = 'advice'") == 3
+
+
+# --- everything that iterates submissions is not confused by a breakdown -------------------------------
+
+
+def test_a_member_downloads_only_its_own_rows_of_a_collated_breakdown_file(tmp_db, make_csv, example_row, today):
+    codes = ("202", "206")
+    assert store_file(tmp_db, "sb.csv", make_csv("short_breaks", [example_row("short_breaks", code) for code in codes]),
+                      "chair", today=today).status == "stored"
+    collated = breakdown_csv([row for code in codes for row in sex_rows(code, "sb_children_waiting", 5, 7)])
+    stored = service.store(tmp_db, CHAIR, "network_breakdowns.csv", collated, today=today)
+    assert stored.status == "stored"
+    camden = User("returns@camden.example", Role.UPLOADER, "202")
+
+    name, content = service.original_file(tmp_db, camden, stored.submission_id)
+
+    assert name == "network_breakdowns-202-own-rows.csv"
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[0] == list(BREAKDOWN_COLUMNS)
+    assert rows[1:] == [["202", QUARTER, "sb_children_waiting", "sex", group, count]
+                        for group, count in (("Female", "5"), ("Male", "7"), ("Unknown", "0"))]
+    # What a member downloads is a valid breakdown file again.
+    assert returns.validate_against(tmp_db, name, content, today).ok
+    history = views.history_view(service.history(tmp_db, camden))
+    assert "Breakdowns of short breaks for disabled children" in set(history["Theme"])
+
+
+def test_a_network_that_does_not_collect_a_theme_refuses_its_breakdowns(tmp_db, make_csv, example_row, today):
+    assert store_file(tmp_db, "adv.csv", make_csv("advice", [example_row("advice")]), "a", today=today).stored
+    membership.set_themes(tmp_db, CHAIR, ["short_breaks"])
+    report = service.validate(tmp_db, CHAIR, "b.csv", breakdown_csv(sex_rows("202", "adv_returned", 20, 25)),
+                              today=today)
+    assert [problem.message for problem in report.errors] == [
+        "This network does not collect social care advice into ehc needs assessments returns (it collects short "
+        "breaks for disabled children): nothing was stored; the chair can add the theme."]
+
+
+def test_tracker_and_preview_keep_to_the_themes(short_breaks_stored, today):
+    db = short_breaks_stored
+    content = breakdown_csv(sex_rows("202", "sb_children_total", 200, 212))
+    report = returns.validate_against(db, "b.csv", content, today)
+    preview = views.breakdown_preview_view(returns.preview(db, report))
+    assert preview.to_dict("records") == [{"Authority": "Camden", "Quarter": QUARTER, "Effect": "new return",
+                                           "Count broken down": "sb_children_total", "Breakdown": "sex",
+                                           "Groups": 3, "Adds up to": "412"}]
+    assert store_file(db, "b.csv", content, "a", today=today).stored
+    table = tracker.tracker(db, Period.parse(QUARTER), today)
+    assert set(table["theme"]) == set(THEMES)
+    assert table.loc[table["theme"] == "short_breaks", "returned"].tolist() == [True]

@@ -30,8 +30,16 @@ with st.expander(f"Blank templates (data standard version {STANDARD_VERSION})", 
         right.download_button("Excel", templates.xlsx_template(theme_id), f"{stem}.xlsx",
                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                               key=f"template_xlsx_{theme_id}")
+    left, middle, right = st.columns([2, 1, 1])
+    left.write("Breakdowns by ethnicity, sex, age band and primary need (optional)")
+    middle.download_button("CSV", templates.breakdown_csv_template(), f"{templates.BREAKDOWN_FILE_STEM}.csv",
+                           "text/csv", key="template_csv_breakdowns")
+    right.download_button("Excel", templates.breakdown_xlsx_template(), f"{templates.BREAKDOWN_FILE_STEM}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key="template_xlsx_breakdowns")
     left, right = st.columns([2, 2])
-    left.write("All themes in one workbook: a sheet per theme, a Guidance sheet, lists to choose from")
+    left.write("All themes in one workbook: a sheet per theme and one of breakdowns, a Guidance sheet, lists to "
+               "choose from")
     right.download_button("Excel workbook", templates.workbook_template(), templates.WORKBOOK_FILE,
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key="template_workbook")

@@ -108,6 +108,15 @@ BREAKDOWNS: dict[str, Breakdown] = {b.id: b for b in (ETHNICITY, SEX, AGE_BAND, 
 BREAKDOWN_SHEET = "Breakdowns"
 BREAKDOWN_COLUMNS: tuple[str, ...] = ("la_code", "period", "count_of", "by", "group", "count")
 
+# Parts of a whole among the counts that may be broken down (part -> whole): within each group too, the part is
+# no larger than the whole.
+BREAKDOWN_PARTS: dict[str, str] = {
+    bound.column: bound.terms[0][0]
+    for theme in THEMES.values() for bound in theme.bounds
+    if len(bound.terms) == 1 and bound.terms[0][1] == 1
+    and bound.column in BREAKDOWN_COUNTS and bound.terms[0][0] in BREAKDOWN_COUNTS
+}
+
 # A breakdown is stored as a submission of its own, one per theme whose counts it breaks down, so each team
 # sends (and replaces) the breakdowns of its own counts; sign-off and withdrawal apply as to theme returns.
 BREAKDOWN_RETURNS: dict[str, str] = {

@@ -19,6 +19,7 @@ from benchmark import reference
 from benchmark.definitions.breakdowns import (
     BREAKDOWN_COLUMNS,
     BREAKDOWN_COUNTS,
+    BREAKDOWN_PARTS,
     BREAKDOWNS,
     ETHNICITY,
     MAJOR_ETHNIC_GROUPS,
@@ -48,13 +49,6 @@ from benchmark.periods import Period, PeriodError
 _OWN_COLUMNS = frozenset(BREAKDOWN_COLUMNS) - {"la_code", "period"}
 # Groups that belong to both ways of returning ethnicity: the 19 categories and the five major groups.
 _EITHER_ETHNICITY = frozenset({OTHER_ETHNIC_GROUP, UNCLASSIFIED})
-# Parts of a whole among the counts that may be broken down: within each group too, the part is no larger.
-PARTS_OF: dict[str, str] = {
-    bound.column: bound.terms[0][0]
-    for theme in THEMES.values() for bound in theme.bounds
-    if len(bound.terms) == 1 and bound.terms[0][1] == 1
-    and bound.column in BREAKDOWN_COUNTS and bound.terms[0][0] in BREAKDOWN_COUNTS
-}
 
 
 @dataclass(frozen=True)
@@ -336,7 +330,7 @@ class BreakdownChecker:
         """Within a group, a part of a whole is no larger than the whole (advice within 6 weeks of advice given)."""
         counts = {(cell.count_of, cell.by, cell.group): cell for cell in cells}
         for (count_of, by, group), cell in counts.items():
-            whole = counts.get((PARTS_OF.get(count_of, ""), by, group))
+            whole = counts.get((BREAKDOWN_PARTS.get(count_of, ""), by, group))
             if whole is not None and cell.count > whole.count:
                 self.error(cell.file_row, "count", f"{cell.count:,.0f}",
                            f"{place}: {count_of} for '{group}' is {cell.count:,.0f}, larger than {whole.count_of} for "

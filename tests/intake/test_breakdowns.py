@@ -18,8 +18,8 @@ from benchmark.access import membership
 from benchmark.access.rights import Role, User
 from benchmark.analysis import cycle, tracker
 from benchmark.definitions.breakdowns import BREAKDOWN_COLUMNS, BREAKDOWN_SHEET, ETHNICITY
-from benchmark.definitions.standard import STANDARD_VERSION, THEMES
-from benchmark.intake import returns
+from benchmark.definitions.standard import STANDARD_VERSION, THEMES, columns
+from benchmark.intake import returns, templates
 from benchmark.intake.breakdowns import COLUMNS, stored_breakdowns
 from benchmark.intake.returns import store_file
 from benchmark.intake.validation import validate
@@ -359,3 +359,40 @@ def test_tracker_and_preview_keep_to_the_themes(short_breaks_stored, today):
     table = tracker.tracker(db, Period.parse(QUARTER), today)
     assert set(table["theme"]) == set(THEMES)
     assert table.loc[table["theme"] == "short_breaks", "returned"].tolist() == [True]
+
+
+# --- templates ------------------------------------------------------------------------------------------
+
+
+def test_the_one_workbook_template_has_a_breakdowns_sheet_with_lists_and_fills_in_cleanly(tmp_db, example_row,
+                                                                                          today):
+    book = openpyxl.load_workbook(io.BytesIO(templates.workbook_template()))
+    sheet = book[BREAKDOWN_SHEET]
+    assert [cell.value for cell in sheet[1]] == list(BREAKDOWN_COLUMNS)
+    rules = {str(rule.sqref).split(":")[0]: rule for rule in sheet.data_validations.dataValidation}
+    assert [rules[cell].type for cell in ("A2", "B2", "C2", "D2", "E2", "F2")] == ["list"] * 5 + ["whole"]
+    assert rules["E2"].formula1 == "INDIRECT($D2)" and rules["E2"].errorStyle == "warning"
+    assert set(book.defined_names) == {"ethnicity", "sex", "age_band", "primary_need"}
+    guide = book["Guidance"]
+    sexes = [row[0].value for row in guide[book.defined_names["sex"].attr_text.split("!")[1].replace("$", "")]]
+    assert sexes == ["Female", "Male", "Unknown"]
+    assert sheet["E2"].number_format == "@"  # 5-10 stays text
+
+    for theme_id in ("transitions",):
+        row = example_row(theme_id)
+        book[THEMES[theme_id].sheet].append([row[spec.name] or None for spec in columns(theme_id)])
+    for row in [*sex_rows("202", "pfa_turned_18", 4, 5), ["202", QUARTER, "pfa_turned_18", "age_band", "18-25", 9]]:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    result = store_file(tmp_db, "return.xlsx", buffer.getvalue(), "a", today=today)
+    assert result.status == "stored", result.report.errors
+    assert result.report.themes == ["transitions", "transitions_breakdowns"]
+
+
+def test_write_templates_includes_the_breakdown_templates(tmp_path):
+    names = {path.name for path in templates.write_templates(tmp_path)}
+    assert {"dsco_return_breakdowns_v2.csv", "dsco_return_breakdowns_v2.xlsx", "dsco_return_v2.xlsx"} <= names
+    assert (tmp_path / "dsco_return_breakdowns_v2.csv").read_bytes().decode("utf-8-sig").strip() == \
+        ",".join(BREAKDOWN_COLUMNS)

@@ -101,12 +101,14 @@ class BreakdownChecker:
         self.latest = Period.current(today)
         self.deadline = deadline
         self.positions: dict[str, int] = {}
+        self.order: list[int] = []  # the position of each of BREAKDOWN_COLUMNS
         self.cells: dict[tuple[str, Period], list[BreakdownCell]] = defaultdict(list)
         self.seen: dict[tuple[str, int, str, str, str], int] = {}
         self.rows: list[ParsedRow] = []
         self.failed = False
         self._authorities: dict[str, str | None] = {}
         self._periods: dict[str, Period | str] = {}
+        self._understood: dict[tuple[str, str, str], tuple[str, Breakdown, str]] = {}
 
     def error(self, row: int | None, column: str | None, value: str | None, message: str) -> None:
         self.failed = True
@@ -144,32 +146,38 @@ class BreakdownChecker:
         missing = [name for name in BREAKDOWN_COLUMNS if name not in self.positions]
         for name in missing:
             self.error(header_row, name, None, f"the required column {name} of a breakdown is missing")
+        self.order = [self.positions.get(name, -1) for name in BREAKDOWN_COLUMNS]
         return not missing and not self.failed
 
-    def _cell(self, cells: list[str], name: str) -> str:
-        position = self.positions[name]
-        return cells[position].strip() if position < len(cells) else ""
-
     def _check(self, file_row: int, cells: list[str]) -> None:
-        texts = {name: self._cell(cells, name) for name in BREAKDOWN_COLUMNS}
-        for name in BREAKDOWN_COLUMNS:
-            position = self.positions[name]
+        for name, position in self.positions.items() if self.sheet is not None else ():
             if position < len(cells) and isinstance(cells[position], Uncalculated):
                 self.error(file_row, name, cells[position],
                            f"{quoted(cells[position])} is a formula saved without its value: open the workbook in "
                            "Excel, let it calculate and save it again (or paste the values in place of the formulas)")
                 return
-        la_code = self._authority(file_row, texts["la_code"])
-        period = self._period(file_row, texts["period"])
-        count_of = self._count_of(file_row, texts["count_of"])
-        breakdown = self._breakdown(file_row, texts["by"])
-        group = self._group(file_row, breakdown, texts["group"]) if breakdown else None
-        count = self._count(file_row, count_of, texts["count"]) if count_of else None
+        width = len(cells)
+        la_text, period_text, count_of_text, by_text, group_text, count_text = (
+            cells[position].strip() if position < width else "" for position in self.order)
+        la_code = self._authority(file_row, la_text)
+        period = self._period(file_row, period_text)
+        # A file repeats the same few counts, breakdowns and groups thousands of times: each is understood once.
+        spelled = (count_of_text, by_text, group_text)
+        known = self._understood.get(spelled)
+        if known is None:
+            count_of = self._count_of(file_row, count_of_text)
+            breakdown = self._breakdown(file_row, by_text)
+            group = self._group(file_row, breakdown, group_text) if breakdown else None
+            if None not in (count_of, breakdown, group):
+                self._understood[spelled] = (count_of, breakdown, group)
+        else:
+            count_of, breakdown, group = known
+        count = self._count(file_row, count_of, count_text) if count_of else None
         if None in (la_code, period, count_of, breakdown, group, count):
             return
         key = (la_code, period.index, count_of, breakdown.id, group)
         if key in self.seen:
-            self.error(file_row, "group", texts["group"],
+            self.error(file_row, "group", group_text,
                        f"{reference.authority_name(la_code)} {period} has {count_of} by {breakdown.id} for '{group}' "
                        f"twice (rows {self.seen[key]} and {file_row}): keep one row")
             return
@@ -253,6 +261,8 @@ class BreakdownChecker:
         return None
 
     def _count(self, file_row: int, count_of: str, text: str) -> float | None:
+        if text.isascii() and text.isdigit():  # most cells: a plain whole number
+            return float(text)
         if text.lower() in NOT_AVAILABLE_MARKERS:
             self.error(file_row, "count", text,
                        f"{quoted(text)} is not a count: breakdowns are sent as they are, unsuppressed (the network "

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 
 import openpyxl
 import pytest
+from scipy.stats.contingency import relative_risk
 
-from benchmark import service
+from benchmark import demo, reference, service
 from benchmark.access import membership
 from benchmark.access.rights import Role, User
 from benchmark.analysis import cycle, tracker
-from benchmark.definitions.breakdowns import BREAKDOWN_COLUMNS, BREAKDOWN_SHEET, ETHNICITY
+from benchmark.definitions.breakdowns import BREAKDOWN_COLUMNS, BREAKDOWN_SHEET, ETHNICITY, major_ethnic_group
 from benchmark.definitions.standard import STANDARD_VERSION, THEMES, columns
 from benchmark.intake import returns, templates
 from benchmark.intake.breakdowns import COLUMNS, stored_breakdowns
@@ -396,3 +397,77 @@ def test_write_templates_includes_the_breakdown_templates(tmp_path):
     assert {"dsco_return_breakdowns_v2.csv", "dsco_return_breakdowns_v2.xlsx", "dsco_return_v2.xlsx"} <= names
     assert (tmp_path / "dsco_return_breakdowns_v2.csv").read_bytes().decode("utf-8-sig").strip() == \
         ",".join(BREAKDOWN_COLUMNS)
+
+
+# --- the demo's two years of breakdowns, with the disparities planted ------------------------------------
+
+
+def _window(frame, last: Period = demo.LAST_QUARTER):
+    """The rolling four quarters to `last`."""
+    return frame[frame["period_index"].between(last.index - 3, last.index)]
+
+
+def _katz(a: int, n: int, b: int, m: int) -> tuple[float, float, float]:
+    """Relative risk a/n over b/m with its 99.8% Katz interval (SciPy's method, as the issue asks)."""
+    result = relative_risk(a, n, b, m)
+    interval = result.confidence_interval(0.998)
+    return result.relative_risk, interval.low, interval.high
+
+
+def test_demo_breakdowns_cover_two_years_and_add_up_to_the_current_totals(demo_db):
+    stored = stored_breakdowns(demo_db, revised=True)
+    assert stored["period_index"].nunique() == 8
+    assert set(stored["la_code"]) == set(reference.region_members(demo.LONDON)) - demo.NO_BREAKDOWNS
+    assert set(stored["count_of"]) == {"sb_children_total", "adv_returned", "adv_returned_6wk", "pfa_turned_18",
+                                       "pfa_care_act_before_18"}
+    assert set(stored["breakdown"]) == {"ethnicity", "sex", "age_band", "primary_need"}
+    sums = stored.groupby(["la_code", "period_index", "count_of", "breakdown"])["count"].sum().rename("sum")
+    totals = demo_db.frame("SELECT la_code, period_index, field AS count_of, value FROM current_values")
+    joined = sums.reset_index().merge(totals, on=["la_code", "period_index", "count_of"])
+    assert len(joined) == len(sums) and (joined["sum"] == joined["value"]).all()
+    bromley = stored[(stored["la_code"] == demo.MAJOR_GROUPS_ONLY) & (stored["breakdown"] == "ethnicity")]
+    assert set(bromley["group_name"]) <= {"White", "Mixed", "Asian", "Black", "Other", "Unclassified"}
+
+
+def test_demo_breakdowns_revised_after_signoff_are_shown_only_when_asked(demo_db):
+    quarter = demo.SIGNED_OFF_QUARTER.index
+
+    def lambeth_children(**kwargs) -> float:
+        frame = stored_breakdowns(demo_db, period_index=quarter, **kwargs)
+        rows = frame[(frame["la_code"] == demo.REVISING_BOROUGH) & (frame["count_of"] == "sb_children_total")
+                     & (frame["breakdown"] == "sex")]
+        return rows["count"].sum()
+
+    assert lambeth_children(revised=True) == lambeth_children() + 9  # the nine children added after sign-off
+
+
+def test_demo_plants_the_disparities_the_readme_names(demo_db):
+    stored = _window(stored_breakdowns(demo_db))
+    # Lewisham: Black children receive short breaks at about half the rate of other children (school census
+    # pupils 2022 as the denominator, Unclassified left out of both sides).
+    census = reference.pupils_by_ethnicity()
+    census = census[(census["census_year"] == demo.ETHNICITY_CENSUS_YEAR) & (census["la_code"] == "209")
+                    & (census["ethnicity"] != "Unclassified")]
+    served = stored[(stored["la_code"] == "209") & (stored["count_of"] == "sb_children_total")
+                    & (stored["breakdown"] == "ethnicity") & (stored["group_name"] != "Unclassified")]
+    black = served["group_name"].map(major_ethnic_group) == "Black"
+    pupils_black = census["ethnicity"].map(major_ethnic_group) == "Black"
+    ratio, _, high = _katz(int(served.loc[black, "count"].sum()), int(census.loc[pupils_black, "headcount"].sum()),
+                             int(served.loc[~black, "count"].sum()), int(census.loc[~pupils_black, "headcount"].sum()))
+    assert 0.4 < ratio < 0.7 and high < 1
+
+    def adverse(la_code: str, whole: str, part: str, by: str, group: str) -> tuple[float, float, float]:
+        rows = stored[(stored["la_code"] == la_code) & (stored["breakdown"] == by)]
+        names = rows["group_name"].map(major_ethnic_group) if by == "ethnicity" else rows["group_name"]
+        rows = rows.assign(group_name=names)
+        wholes = rows[rows["count_of"] == whole].groupby("group_name")["count"].sum()
+        parts = rows[rows["count_of"] == part].groupby("group_name")["count"].sum().reindex(wholes.index, fill_value=0)
+        missed = wholes - parts
+        return _katz(int(missed[group]), int(wholes[group]), int(missed.drop(group).sum()),
+                     int(wholes.drop(group).sum()))
+
+    # Brent: advice for Black children late far more often; Croydon: girls less often assessed before 18.
+    assert adverse("304", "adv_returned", "adv_returned_6wk", "ethnicity", "Black")[1] > 1
+    assert adverse("306", "pfa_turned_18", "pfa_care_act_before_18", "sex", "Female")[1] > 1
+    # Elsewhere nothing is planted: Camden's Black children's advice is not judged late at 99.8%.
+    assert adverse("202", "adv_returned", "adv_returned_6wk", "ethnicity", "Black")[1] < 1

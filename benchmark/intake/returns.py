@@ -45,7 +45,7 @@ class StoreResult:
             return self.report.summary
         if self.status == "duplicate":
             return f"{name}: identical to submission {self.submission_id}, already stored; nothing changed."
-        rows = len(self.report.rows)
+        rows = self.report.row_count
         if len(self.submission_ids) > 1:
             numbers = ", ".join(str(number) for number in self.submission_ids)
             text = f"{name}: stored as submissions {numbers} ({', '.join(self.report.themes)}, {rows} row(s))"
@@ -117,7 +117,7 @@ def store_file(db: Database, file_name: str, content: bytes, submitted_by: str, 
                 "INSERT INTO submissions (theme, file_name, sha256, content, row_count, standard_version, "
                 "submitted_at, submitted_by, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "RETURNING submission_id",
-                [part.theme, file_name, digest, content, _row_count(part), STANDARD_VERSION,
+                [part.theme, file_name, digest, content, part.row_count, STANDARD_VERSION,
                  submitted_at or dt.datetime.now(), submitted_by,
                  json.dumps([warning.as_dict() for warning in part.warnings])],
             ).fetchall()[0][0]
@@ -131,11 +131,6 @@ def store_file(db: Database, file_name: str, content: bytes, submitted_by: str, 
         return StoreResult(report, "duplicate", submission_id=duplicates[0])
     return StoreResult(report, "stored", submission_id=submission_ids[0], replaced=replaced,
                        submission_ids=submission_ids)
-
-
-def _row_count(report: ValidationReport) -> int:
-    """The rows of figures a submission holds: one per authority and quarter, or one per group of a breakdown."""
-    return sum(len(row.breakdowns) or 1 for row in report.rows)
 
 
 def _insert_rows(cursor: duckdb.DuckDBPyConnection, submission_id: int, report: ValidationReport) -> None:

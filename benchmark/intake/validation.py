@@ -97,6 +97,11 @@ class ValidationReport:
         return not self.errors and not self.errors_not_shown
 
     @property
+    def row_count(self) -> int:
+        """The rows of figures: one per authority and quarter of a theme, one per group of a breakdown."""
+        return sum(len(row.breakdowns) or 1 for row in self.rows)
+
+    @property
     def themes(self) -> list[str]:
         """Every theme the file holds, in the standard's order, then the breakdowns of each theme's counts."""
         found = {row.theme for row in self.rows} | set(self.sheets.values()) | ({self.theme} - {None})
@@ -152,7 +157,7 @@ class ValidationReport:
             what = f"return ({', '.join(submission_title(theme_id) for theme_id in themes)})"
         else:
             what = "return"
-        rows = f"{len(self.rows)} row{'s' * (len(self.rows) != 1)}"
+        rows = f"{self.row_count} row{'s' * (self.row_count != 1)}"
         if self.ok:
             extra = f", with {len(self.warnings) + self.warnings_not_shown} warning(s) to check" \
                 if self.warnings else ""

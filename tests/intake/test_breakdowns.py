@@ -95,7 +95,7 @@ def test_a_breakdown_csv_is_recognised_by_its_header_and_stored(short_breaks_sto
 
     assert result.status == "stored", result.report.errors
     assert result.report.themes == ["short_breaks_breakdowns"]
-    assert "Breakdowns of short breaks" in result.report.summary
+    assert "valid Breakdowns of short breaks for disabled children return, 6 rows" in result.report.summary
     stored = stored_breakdowns(db)
     assert list(stored.columns) == COLUMNS
     assert stored[["count_of", "breakdown", "group_name", "count"]].values.tolist() == [

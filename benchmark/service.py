@@ -284,7 +284,7 @@ def validate(db: Database, user: User | None, file_name: str, content: bytes,
     """Validate a file as this user would store it (a row for another authority, or for an
     authority outside the network, is an error)."""
     user = _require(user)
-    report = returns.validate_against(db, file_name, content, today)
+    report = returns.validate_against(db, file_name, content, today, user.may_store)
     if report.ok:
         _store_check(db, user)(report)
     return report
@@ -312,7 +312,7 @@ def store(db: Database, user: User | None, file_name: str, content: bytes, *,
         _after_store(cursor, user, submission_id, report)
 
     return returns.store_file(db, file_name, content, user.email, submitted_at=submitted_at, today=today,
-                              check=_store_check(db, user), audit=audit)
+                              check=_store_check(db, user), audit=audit, may_store=user.may_store)
 
 
 def _store_check(db: Database, user: User) -> returns.ReportCheck:

@@ -72,12 +72,19 @@ def previous_values(db: Database, keys: set[tuple[str, int]]) -> dict[tuple[str,
     return {(la, index, name): value for la, index, name, value in rows}
 
 
-def validate_against(db: Database | None, file_name: str, content: bytes,
-                     today: dt.date | None = None) -> ValidationReport:
-    """Validate a file, comparing with what the database already holds when there is one."""
+def validate_against(db: Database | None, file_name: str, content: bytes, today: dt.date | None = None,
+                     may_store: Callable[[str], bool] | None = None) -> ValidationReport:
+    """Validate a file, comparing with what the database already holds when there is one. `may_store`: the
+    authorities whose stored figures the checks may use (and so quote, e.g. the total a breakdown must add up
+    to); another authority's stay unread, so that a file naming it cannot probe them."""
     if db is None:
         return validate(file_name, content, today=today)
-    return validate(file_name, content, today=today, previous=lambda keys: previous_values(db, keys))
+
+    def previous(keys: set[tuple[str, int]]) -> dict[tuple[str, int, str], float]:
+        allowed = {key for key in keys if may_store is None or may_store(key[0])}
+        return previous_values(db, allowed) if allowed else {}
+
+    return validate(file_name, content, today=today, previous=previous)
 
 
 # Hooks the access rules (benchmark.service) hand in: one may add errors to a valid report (an
@@ -88,9 +95,10 @@ StoreAudit = Callable[[duckdb.DuckDBPyConnection, int, ValidationReport, list[tu
 
 def store_file(db: Database, file_name: str, content: bytes, submitted_by: str, *,
                submitted_at: dt.datetime | None = None, today: dt.date | None = None,
-               check: ReportCheck | None = None, audit: StoreAudit | None = None) -> StoreResult:
+               check: ReportCheck | None = None, audit: StoreAudit | None = None,
+               may_store: Callable[[str], bool] | None = None) -> StoreResult:
     """Validate and store one file, all or nothing; a file with any error stores nothing."""
-    report = validate_against(db, file_name, content, today)
+    report = validate_against(db, file_name, content, today, may_store)
     if check is not None:
         check(report)
     if not report.ok:

@@ -471,3 +471,24 @@ def test_demo_plants_the_disparities_the_readme_names(demo_db):
     assert adverse("306", "pfa_turned_18", "pfa_care_act_before_18", "sex", "Female")[1] > 1
     # Elsewhere nothing is planted: Camden's Black children's advice is not judged late at 99.8%.
     assert adverse("202", "adv_returned", "adv_returned_6wk", "ethnicity", "Black")[1] < 1
+
+
+def test_an_uploader_cannot_probe_another_authoritys_stored_total_through_a_breakdown(tmp_db, make_csv,
+                                                                                      example_row, today):
+    """Attack: Camden's uploader sends a breakdown for Islington's 3 children waiting (a count other members see
+    only as c) and reads the total, or the difference from it, off the sum-to-total error. The control, with the
+    checks allowed to read every stored return (as a naive validator would), shows the total; the service does not."""
+    waiting = example_row("short_breaks", "206", sb_children_waiting="3")
+    assert store_file(tmp_db, "sb.csv", make_csv("short_breaks", [waiting]), "chair", today=today).stored
+    probe = breakdown_csv(sex_rows("206", "sb_children_waiting", 1, 1))
+    camden = User("returns@camden.example", Role.UPLOADER, "202")
+
+    naive = returns.validate_against(tmp_db, "probe.csv", probe, today)
+    assert "sb_children_waiting is 3 in the stored return: 1 too few" in errors(naive)[0]
+
+    for report in (service.validate(tmp_db, camden, "probe.csv", probe, today=today),
+                   service.store(tmp_db, camden, "probe.csv", probe, today=today).report):
+        assert not report.ok
+        shown = " ".join(errors(report) + [problem.message for problem in report.warnings])
+        assert " 3 " not in f" {shown} " and "too few" not in shown and "stored return" not in shown
+    assert tmp_db.scalar("SELECT count(*) FROM return_breakdowns") == 0

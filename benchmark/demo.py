@@ -24,6 +24,16 @@ from benchmark.access.network import is_demo
 from benchmark.access.rights import Role, User
 from benchmark.analysis import cycle, engine, published
 from benchmark.db import Database
+from benchmark.definitions.breakdowns import (
+    AGE_BAND,
+    BREAKDOWN_COLUMNS,
+    ETHNICITY,
+    MAJOR_ETHNIC_GROUPS,
+    PRIMARY_NEED,
+    SEX,
+    UNCLASSIFIED,
+    major_ethnic_group,
+)
 from benchmark.definitions.standard import THEMES, columns
 from benchmark.intake.returns import StoreResult
 from benchmark.periods import Period, period_range
@@ -52,6 +62,25 @@ SIGNED_OFF_QUARTER = LAST_QUARTER.shift(-1)
 REVISING_BOROUGH = "208"
 DEMO_CHAIR = User("chair@network.example", Role.CHAIR, None, "Network chair (demo)")
 INDIVIDUAL_QUARTERS = 2  # the latest quarters arrive as one file per borough; earlier ones collated
+
+# Breakdowns (data standard version 2): the chair sends the network's breakdowns of each quarter in one file,
+# after the quarter's returns. Every borough but these returns them; one gives ethnicity in major groups only.
+NO_BREAKDOWNS = frozenset({"201", "311"})  # City of London, Havering
+MAJOR_GROUPS_ONLY = "305"  # Bromley
+# The disparities planted in the breakdowns, to find on the Inequalities page (each as a weight on the odds):
+SHORT_BREAKS_REACH = {("209", "Black"): 0.5}  # Lewisham: Black children receive short breaks at half the rate
+ADVICE_ON_TIME = {("304", "Black"): 0.3}  # Brent: advice for Black children late far more often
+ASSESSED_BEFORE_18 = {("306", "Female"): 0.12}  # Croydon: girls less often assessed before 18
+ETHNICITY_CENSUS_YEAR = 2022  # the latest school census shipped (January 2022)
+# Shares of each breakdown's groups among those served (sex, age band, primary need): invented, SEND-shaped.
+SEX_SHARES = {"Female": 0.34, "Male": 0.65, "Unknown": 0.01}
+TRANSITION_SEX_SHARES = {"Female": 0.42, "Male": 0.58, "Unknown": 0.0}
+AGE_SHARES = {"short_breaks": {"0-4": 0.12, "5-10": 0.4, "11-15": 0.33, "16-17": 0.15, "18-25": 0.0},
+              "advice": {"0-4": 0.15, "5-10": 0.4, "11-15": 0.3, "16-17": 0.1, "18-25": 0.05},
+              "transitions": {"0-4": 0.0, "5-10": 0.0, "11-15": 0.0, "16-17": 0.0, "18-25": 1.0}}
+NEED_SHARES = {"SPLD": 0.01, "MLD": 0.06, "SLD": 0.12, "PMLD": 0.06, "SEMH": 0.09, "SLCN": 0.12, "HI": 0.02,
+               "VI": 0.02, "MSI": 0.005, "PD": 0.05, "ASD": 0.33, "OTH": 0.03, "NSA": 0.01,
+               "No EHC plan or SEN support": 0.095}
 
 
 @dataclass(frozen=True)
@@ -165,6 +194,104 @@ def _csv(theme_id: str, rows: list[dict]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+def _ethnicity_shares() -> dict[str, np.ndarray]:
+    """Each London borough's pupils by ethnicity (school census), as shares: what the breakdowns are drawn around,
+    so the Inequalities page finds only the disparities planted."""
+    census = reference.pupils_by_ethnicity()
+    census = census[(census["census_year"] == ETHNICITY_CENSUS_YEAR)
+                    & census["la_code"].isin(reference.region_members(LONDON))]
+    shares = {}
+    for code, rows in census.groupby("la_code"):
+        counts = rows.set_index("ethnicity")["headcount"].reindex(list(ETHNICITY.names())).fillna(0)
+        shares[code] = (counts / counts.sum()).to_numpy(dtype=float)
+    return shares
+
+
+def _draw(rng: np.random.Generator, count: int, odds: np.ndarray) -> np.ndarray:
+    """The group (its position) of each of `count` people, drawn with these odds."""
+    return rng.choice(len(odds), size=count, p=odds / odds.sum())
+
+
+def _chosen(rng: np.random.Generator, count: int, odds: np.ndarray) -> np.ndarray:
+    """Which `count` of the people a part counts (advice within 6 weeks, assessed before 18), each person with
+    these odds of being chosen."""
+    mask = np.zeros(len(odds), dtype=bool)
+    mask[rng.choice(len(odds), size=count, replace=False, p=odds / odds.sum())] = True
+    return mask
+
+
+_NEED_NAMES = {group.codes[0] if group.codes else group.name: group.name for group in PRIMARY_NEED.groups}
+# Each breakdown's groups in the order the files list them, and each person's major ethnic group.
+_GROUPS = {"ethnicity": ETHNICITY.names(), "sex": SEX.names(), "age_band": AGE_BAND.names(),
+           "primary_need": tuple(_NEED_NAMES[code] for code in NEED_SHARES)}
+_MAJOR_NAMES = (*MAJOR_ETHNIC_GROUPS, UNCLASSIFIED)
+_MAJOR_OF = np.array([_MAJOR_NAMES.index(major_ethnic_group(name)) for name in ETHNICITY.names()])
+
+
+def _weights(planted: dict[tuple[str, str], float], code: str, by: str) -> np.ndarray:
+    """The planted weight on each group's odds for this borough (1 where none is planted)."""
+    names = _GROUPS[by]
+    weights = {group: weight for (borough, group), weight in planted.items() if borough == code}
+    if by == "ethnicity":
+        return np.array([weights.get(major_ethnic_group(name), 1.0) for name in names])
+    return np.array([weights.get(name, 1.0) for name in names])
+
+
+def _breakdown_rows(code: str, period: Period, figures: dict[str, dict], ethnicity: np.ndarray) -> list[list]:
+    """One borough's breakdowns of one quarter: children receiving short breaks, advice given (and within 6 weeks),
+    young people who turned 18 (and were assessed before), each by ethnicity, sex, age band and primary need.
+
+    Each count's people are drawn one by one with all four groups, and a part is chosen from its whole's people,
+    so every breakdown adds up to its total and no group's part exceeds its whole. A seed of its own per borough
+    and quarter leaves the theme returns' figures as they were. `ethnicity`: the borough's pupils' shares."""
+    rng = np.random.default_rng([DEMO_SEED, int(code), period.index])
+    rows: list[list] = []
+    label = period.label
+
+    def people(theme_id: str, count: int, planted: dict[tuple[str, str], float]) -> dict[str, np.ndarray]:
+        sexes = TRANSITION_SEX_SHARES if theme_id == "transitions" else SEX_SHARES
+        shares = {"ethnicity": ethnicity * _weights(planted, code, "ethnicity"),
+                  "sex": np.array([sexes[name] for name in _GROUPS["sex"]]),
+                  "age_band": np.array([AGE_SHARES[theme_id][name] for name in _GROUPS["age_band"]]),
+                  "primary_need": np.array(list(NEED_SHARES.values()))}
+        return {by: _draw(rng, count, odds) for by, odds in shares.items()}
+
+    def add(count_of: str, groups: dict[str, np.ndarray], mask: np.ndarray | None = None) -> None:
+        for by, positions in groups.items():
+            chosen = positions if mask is None else positions[mask]
+            names = _GROUPS[by]
+            if by == "ethnicity" and code == MAJOR_GROUPS_ONLY:
+                chosen, names = _MAJOR_OF[chosen], _MAJOR_NAMES
+            counts = np.bincount(chosen, minlength=len(names)).tolist()
+            # A group with none is left out, as councils do: the groups given still add up to the total.
+            rows.extend([code, label, count_of, by, name, number]
+                        for name, number in zip(names, counts, strict=True) if number)
+
+    if "short_breaks" in figures:
+        add("sb_children_total", people("short_breaks", figures["short_breaks"]["sb_children_total"],
+                                        SHORT_BREAKS_REACH))
+    if "advice" in figures:
+        given = people("advice", figures["advice"]["adv_returned"], {})
+        add("adv_returned", given)
+        on_time = _weights(ADVICE_ON_TIME, code, "ethnicity")[given["ethnicity"]]
+        add("adv_returned_6wk", given, _chosen(rng, figures["advice"]["adv_returned_6wk"], on_time))
+    if "transitions" in figures:
+        turned = people("transitions", figures["transitions"]["pfa_turned_18"], {})
+        add("pfa_turned_18", turned)
+        assessed = _weights(ASSESSED_BEFORE_18, code, "sex")[turned["sex"]]
+        add("pfa_care_act_before_18", turned,
+            _chosen(rng, figures["transitions"]["pfa_care_act_before_18"], assessed))
+    return rows
+
+
+def _breakdown_csv(rows: list[list]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(BREAKDOWN_COLUMNS)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
 @dataclass(frozen=True)
 class DemoFile:
     file_name: str
@@ -179,17 +306,26 @@ def demo_files() -> list[DemoFile]:
     rng = np.random.default_rng(DEMO_SEED)
     boroughs = _boroughs(rng)
     quarters = period_range(FIRST_QUARTER, LAST_QUARTER)
+    ethnicity = _ethnicity_shares()
     files: list[DemoFile] = []
     for step, period in enumerate(quarters):
         figures = {b.code: _figures(rng, b, period, step) for b in boroughs}
         individual = step >= len(quarters) - INDIVIDUAL_QUARTERS
         deadline = dt.datetime.combine(period.end, dt.time(9)) + dt.timedelta(days=28)
+        returned = {
+            b.code: {theme_id: figures[b.code][theme_id] for theme_id in THEMES
+                     if (b.code, period, theme_id) not in MISSING_RETURNS}
+            for b in boroughs if not (b.code == JOINING_BOROUGH and period < JOINING_QUARTER)
+        }
+        breakdowns = [row for code, themes in returned.items() if code not in NO_BREAKDOWNS
+                      for row in _breakdown_rows(code, period, themes, ethnicity[code])]
+        # After every return of the quarter, before a sign-off three weeks after the deadline.
+        files.append(DemoFile(f"network_breakdowns_{period.label.replace(' ', '_')}.csv", _breakdown_csv(breakdowns),
+                              deadline + dt.timedelta(days=18), "chair@network.example"))
         for theme_id in THEMES:
             rows = [
-                {"la_code": b.code, "period": period.label, **figures[b.code][theme_id]}
-                for b in boroughs
-                if (b.code, period, theme_id) not in MISSING_RETURNS
-                and not (b.code == JOINING_BOROUGH and period < JOINING_QUARTER)
+                {"la_code": code, "period": period.label, **themes[theme_id]}
+                for code, themes in returned.items() if theme_id in themes
             ]
             if not individual:
                 files.append(DemoFile(f"network_{theme_id}_{period.label.replace(' ', '_')}.csv",
@@ -202,9 +338,22 @@ def demo_files() -> list[DemoFile]:
                                       _csv(theme_id, [row]), sent + dt.timedelta(minutes=number),
                                       f"dsco@{name}.example"))
     files.append(_revision_after_signoff(files))
+    files.append(_corrected_breakdowns(files[-1], "short_breaks", ethnicity))
     files.sort(key=lambda demo_file: demo_file.submitted_at)
     files.append(_late_correction(files))
+    files.append(_corrected_breakdowns(files[-1], "advice", ethnicity))
     return files
+
+
+def _corrected_breakdowns(corrected: DemoFile, theme_id: str, ethnicity: dict[str, np.ndarray]) -> DemoFile:
+    """The borough sends the breakdowns of its corrected return an hour later, so that they add up to it again."""
+    row = next(csv.DictReader(io.StringIO(corrected.content.decode("utf-8-sig"))))
+    counts = {spec.name: int(row[spec.name]) for spec in THEMES[theme_id].fields if row[spec.name].isdigit()}
+    period = Period.parse(row["period"])
+    rows = _breakdown_rows(row["la_code"], period, {theme_id: counts}, ethnicity[row["la_code"]])
+    name = corrected.file_name.replace(f"_{theme_id}_", f"_{theme_id}_breakdowns_")
+    return DemoFile(name, _breakdown_csv(rows), corrected.submitted_at + dt.timedelta(hours=1),
+                    corrected.submitted_by, after_signoff=corrected.after_signoff)
 
 
 def signoff_time() -> dt.datetime:

@@ -132,6 +132,28 @@ def population_for(la_code: str, year: int) -> int | None:
 
 
 @cache
+def pupils_by_ethnicity() -> pd.DataFrame:
+    """School census headcount of pupils by ethnicity (DfE's 19 categories with Unclassified, no Total) for each
+    authority: columns la_code, census_year (the January of the census: 2022 for 2021/22), ethnicity, headcount.
+    Pupils are counted where their school is, not where they live."""
+    # Four columns of a 3 MB file: read only those, and clean only them.
+    frame = pd.read_csv(REFERENCE_DIR / PUPILS_BY_ETHNICITY_FILE, dtype=str, encoding="utf-8-sig",
+                        keep_default_na=False,
+                        usecols=["time_period", "geographic_level", "old_la_code", "ethnicity", "headcount"])
+    frame = frame.apply(lambda column: column.str.strip())
+    frame = frame[(frame["geographic_level"] == "Local authority") & (frame["ethnicity"] != "Total")]
+    return pd.DataFrame({
+        "la_code": frame["old_la_code"].to_numpy(),
+        "census_year": frame["time_period"].str[:4].astype(int).to_numpy() + 1,
+        "ethnicity": frame["ethnicity"].to_numpy(),
+        "headcount": pd.to_numeric(frame["headcount"], errors="coerce").to_numpy(),
+    }).reset_index(drop=True)
+
+
+PUPILS_BY_ETHNICITY_FILE = "spc_pupils_ethnicity_la_totals_201516_to_202122.csv"
+
+
+@cache
 def _population_by_area() -> dict[str, list[tuple[int, int]]]:
     """Children aged 0-17 for England ('England'), each region (region code) and each authority."""
     frame = _read_csv("population_0_17.csv")

@@ -33,6 +33,7 @@ from benchmark.access.rights import (
 from benchmark.analysis import cycle, engine, groups, published, published_measures, summary, tracker
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
+from benchmark.definitions.breakdowns import BREAKDOWN_COLUMNS, BREAKDOWN_RETURNS
 from benchmark.definitions.metrics import METRICS
 from benchmark.definitions.standard import columns
 from benchmark.intake import commentary, returns, templates
@@ -252,6 +253,8 @@ def exact_original(db: Database, user: User | None, submission_id: int) -> tuple
 def _stored_rows_csv(db: Database, submission_id: int, la_code: str | None = None) -> bytes:
     """A stored submission's rows (one authority's, or all), in the data standard's columns, as stored."""
     theme = db.scalar("SELECT theme FROM submissions WHERE submission_id = ?", [submission_id])
+    if theme in BREAKDOWN_RETURNS:
+        return _breakdowns_csv(db, submission_id, la_code)
     only = "" if la_code is None else " AND la_code = ?"
     parameters = [submission_id] if la_code is None else [submission_id, la_code]
     rows = db.frame(f"SELECT la_code, period_index, period, notes FROM return_rows WHERE submission_id = ?{only} "
@@ -270,6 +273,18 @@ def _stored_rows_csv(db: Database, submission_id: int, la_code: str | None = Non
     records = [{"la_code": row.la_code, "period": row.period, "notes": row.notes or "",
                 **stored.get((row.la_code, row.period_index), {})} for row in rows.itertuples()]
     return exports.to_csv_bytes(pd.DataFrame(records, columns=[spec.name for spec in columns(theme)]))
+
+
+def _breakdowns_csv(db: Database, submission_id: int, la_code: str | None = None) -> bytes:
+    """A stored submission's breakdown rows (one authority's, or all), in the breakdown file's columns."""
+    only = "" if la_code is None else " AND b.la_code = ?"
+    frame = db.frame(
+        "SELECT b.la_code, r.period, b.count_of, b.breakdown AS by, b.group_name AS \"group\", "
+        "       CAST(b.count AS BIGINT) AS count "
+        "FROM return_breakdowns b JOIN return_rows r USING (submission_id, la_code, period_index) "
+        f"WHERE b.submission_id = ?{only} ORDER BY r.file_row, b.count_of, b.breakdown, b.group_name",
+        [submission_id] if la_code is None else [submission_id, la_code])
+    return exports.to_csv_bytes(frame[list(BREAKDOWN_COLUMNS)])
 
 
 def _refuse(report: ValidationReport, problems: list[Problem]) -> None:
@@ -328,7 +343,7 @@ def validate(db: Database, user: User | None, file_name: str, content: bytes,
     """Validate a file as this user would store it (a row for another authority, or for an
     authority outside the network, is an error)."""
     user = _require(user)
-    report = returns.validate_against(db, file_name, content, today)
+    report = returns.validate_against(db, file_name, content, today, user.may_store)
     if report.ok:
         _store_check(db, user)(report)
     return report
@@ -356,7 +371,7 @@ def store(db: Database, user: User | None, file_name: str, content: bytes, *,
         _after_store(cursor, user, submission_id, report)
 
     return returns.store_file(db, file_name, content, user.email, submitted_at=submitted_at, today=today,
-                              check=_store_check(db, user), audit=audit)
+                              check=_store_check(db, user), audit=audit, may_store=user.may_store)
 
 
 def _store_check(db: Database, user: User) -> returns.ReportCheck:
@@ -590,6 +605,9 @@ REACH_NAME = published_measures.REACH_NAME
 WORKBOOK_FILE = templates.WORKBOOK_FILE
 CATALOGUE_INTRO = templates.CATALOGUE_INTRO
 NIGHTS_NOTE = templates.NIGHTS_NOTE
+BREAKDOWN_FILE_STEM = templates.BREAKDOWN_FILE_STEM
+breakdown_groups_heading = templates.breakdown_groups_heading
+breakdown_groups = templates.breakdown_groups
 StoreResult = returns.StoreResult
 GroupError = groups.GroupError
 
@@ -678,16 +696,21 @@ def commentary_subject(subject: str) -> str:
 
 
 def template(theme_id: str | None, fmt: str) -> bytes:
-    """A blank return template: one theme as "csv" or "xlsx", or (theme None) the one-workbook return."""
+    """A blank return template: one theme (or "breakdowns") as "csv" or "xlsx", or (theme None) the one-workbook
+    return."""
     if theme_id is None:
         return templates.workbook_template()
+    if theme_id == "breakdowns":
+        return templates.breakdown_csv_template() if fmt == "csv" else templates.breakdown_xlsx_template()
     return templates.csv_template(theme_id) if fmt == "csv" else templates.xlsx_template(theme_id)
 
 
 def data_standard_markdown(part: str, theme_id: str | None = None) -> str:
-    """The data standard's text for the page: "intro", "limits", or a theme's "heading" or "rules"."""
+    """The data standard's text for the page: "intro", "limits", "breakdowns", or a theme's "heading" or "rules"."""
     if part == "intro":
         return templates.standard_intro_markdown()
+    if part == "breakdowns":
+        return templates.breakdowns_markdown()
     if part == "limits":
         return templates.limits_markdown()
     if part == "heading":

@@ -8,6 +8,7 @@ import streamlit as st
 
 from benchmark import reference, service
 from benchmark.access.rights import DEMO_NO_WRITES
+from benchmark.definitions.breakdowns import BREAKDOWN_RETURNS, submission_title
 from benchmark.definitions.standard import STANDARD_VERSION, THEMES
 from benchmark.outputs import views
 from pages import ui
@@ -32,8 +33,16 @@ with st.expander(f"Blank templates (data standard version {STANDARD_VERSION})", 
         right.download_button("Excel", service.template(theme_id, "xlsx"), f"{stem}.xlsx",
                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                               key=f"template_xlsx_{theme_id}")
+    left, middle, right = st.columns([2, 1, 1])
+    left.write("Breakdowns by ethnicity, sex, age band and primary need (optional)")
+    middle.download_button("CSV", service.template("breakdowns", "csv"), f"{service.BREAKDOWN_FILE_STEM}.csv",
+                           "text/csv", key="template_csv_breakdowns")
+    right.download_button("Excel", service.template("breakdowns", "xlsx"), f"{service.BREAKDOWN_FILE_STEM}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key="template_xlsx_breakdowns")
     left, right = st.columns([2, 2])
-    left.write("All themes in one workbook: a sheet per theme, a Guidance sheet, lists to choose from")
+    left.write("All themes in one workbook: a sheet per theme and one of breakdowns, a Guidance sheet, lists to "
+               "choose from")
     right.download_button("Excel workbook", service.template(None, "xlsx"), service.WORKBOOK_FILE,
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key="template_workbook")
@@ -78,6 +87,8 @@ def show_stored(result: service.StoreResult) -> None:
     if result.report.warnings:
         st.caption(f"Stored with {len(result.report.warnings)} warning(s) to check:")
         problems_table(result.report.warnings, "Check", "stored_warnings_table", result.report.warnings_not_shown)
+    if not set(result.report.themes) & set(THEMES):
+        return  # breakdowns only: the scorecard is unchanged
     latest = max(row.period for row in result.report.rows)
     st.header(f"Where it now sits, {latest}")
     ui.band_legend()
@@ -111,8 +122,10 @@ if uploaded is not None:
             st.header("What will be stored")
             for part in report.parts():
                 if len(report.themes) > 1:
-                    st.markdown(f"**{THEMES[part.theme].title}** (sheet '{next(iter(part.sheets))}')")
-                preview = views.preview_view(service.preview(db, user, part), part.theme)
+                    st.markdown(f"**{submission_title(part.theme)}** (sheet '{next(iter(part.sheets))}')")
+                stored_rows = service.preview(db, user, part)
+                preview = (views.breakdown_preview_view(stored_rows) if part.theme in BREAKDOWN_RETURNS
+                           else views.preview_view(stored_rows, part.theme))
                 first = preview.columns[0]
                 ui.table(preview, f"preview_table_{part.theme}", column_config={
                     first: st.column_config.TextColumn(first, width="medium", pinned=True)})

@@ -20,6 +20,7 @@ import pandas as pd
 from benchmark import reference
 from benchmark.access.rights import Role, User, record, require_chair
 from benchmark.db import Database
+from benchmark.definitions.breakdowns import theme_of
 from benchmark.definitions.standard import THEMES
 from benchmark.periods import Period
 
@@ -164,8 +165,10 @@ def set_themes(db: Database, actor: User, themes: Iterable[str]) -> tuple[str, .
 
 
 def theme_refusal(db: Database, theme: str) -> str | None:
-    """Why a file of `theme` may not be stored in this network (a theme it does not collect), or None."""
+    """Why a file of `theme` (or of the breakdowns of its counts) may not be stored in this network (a theme
+    it does not collect), or None."""
     themes = network_themes(db)
+    theme = theme_of(theme)
     if theme in themes:
         return None
     return (f"this network does not collect {THEMES[theme].title.lower()} returns (it collects "

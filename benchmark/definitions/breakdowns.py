@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from benchmark.definitions.standard import FIELD_THEME, THEMES, VALUE_FIELDS, Kind
+
 # The counts of the return that may be broken down (the fields of `standard.py` they break down).
 BREAKDOWN_COUNTS: tuple[str, ...] = (
     "sb_children_total",
@@ -105,3 +107,42 @@ BREAKDOWNS: dict[str, Breakdown] = {b.id: b for b in (ETHNICITY, SEX, AGE_BAND, 
 # The header a breakdown file or `Breakdowns` sheet is recognised by.
 BREAKDOWN_SHEET = "Breakdowns"
 BREAKDOWN_COLUMNS: tuple[str, ...] = ("la_code", "period", "count_of", "by", "group", "count")
+
+# Parts of a whole among the counts that may be broken down (part -> whole): within each group too, the part is
+# no larger than the whole.
+BREAKDOWN_PARTS: dict[str, str] = {
+    bound.column: bound.terms[0][0]
+    for theme in THEMES.values() for bound in theme.bounds
+    if len(bound.terms) == 1 and bound.terms[0][1] == 1
+    and bound.column in BREAKDOWN_COUNTS and bound.terms[0][0] in BREAKDOWN_COUNTS
+}
+
+# A breakdown is stored as a submission of its own, one per theme whose counts it breaks down, so each team
+# sends (and replaces) the breakdowns of its own counts; sign-off and withdrawal apply as to theme returns.
+BREAKDOWN_RETURNS: dict[str, str] = {
+    f"{theme_id}_breakdowns": theme_id
+    for theme_id in THEMES if any(FIELD_THEME[name] == theme_id for name in BREAKDOWN_COUNTS)
+}
+# Every kind of submission, in the order reports list them: the theme returns, then their breakdowns.
+SUBMISSION_THEMES: tuple[str, ...] = (*THEMES, *BREAKDOWN_RETURNS)
+
+
+def breakdown_return(theme_id: str) -> str:
+    """The submission theme of the breakdowns of `theme_id`'s counts: 'short_breaks' -> 'short_breaks_breakdowns'."""
+    return f"{theme_id}_breakdowns"
+
+
+def submission_title(submission_theme: str) -> str:
+    """A submission's theme in words: a theme's title, or 'Breakdowns of ...' for its breakdowns."""
+    theme_id = BREAKDOWN_RETURNS.get(submission_theme)
+    if theme_id is None:
+        return THEMES[submission_theme].title
+    return f"Breakdowns of {THEMES[theme_id].title[0].lower()}{THEMES[theme_id].title[1:]}"
+
+
+def theme_of(submission_theme: str) -> str:
+    """The theme a submission belongs to: itself for a theme return, the theme broken down for breakdowns."""
+    return BREAKDOWN_RETURNS.get(submission_theme, submission_theme)
+
+
+assert all(VALUE_FIELDS[name].kind is Kind.COUNT for name in BREAKDOWN_COUNTS)

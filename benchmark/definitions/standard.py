@@ -1,4 +1,5 @@
-"""The network's quarterly return, data standard version 1: the one definition of every field.
+"""The network's quarterly return, data standard version 2: the one definition of every field
+(the breakdowns version 2 adds are in `breakdowns.py`).
 
 Validation, the blank templates, docs/data-standard.md and the Data standard page are all
 generated from what is written here; nothing else lists the fields.
@@ -10,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-STANDARD_VERSION = 1
+STANDARD_VERSION = 2  # 2: optional breakdowns of counts (definitions/breakdowns.py); version 1 files stay valid
 NOTES_MAX_CHARS = 1000
 MAX_NIGHTS_PER_QUARTER = 92  # the longest quarter has 92 nights
 NOT_AVAILABLE_MARKERS = ("", "c", "x", ":")

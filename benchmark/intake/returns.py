@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from benchmark.db import Database
+from benchmark.definitions.breakdowns import BREAKDOWN_RETURNS
 from benchmark.definitions.standard import STANDARD_VERSION
 from benchmark.intake.validation import ValidationReport, validate
 from benchmark.reference import authority_name
@@ -44,7 +45,7 @@ class StoreResult:
             return self.report.summary
         if self.status == "duplicate":
             return f"{name}: identical to submission {self.submission_id}, already stored; nothing changed."
-        rows = len(self.report.rows)
+        rows = self.report.row_count
         if len(self.submission_ids) > 1:
             numbers = ", ".join(str(number) for number in self.submission_ids)
             text = f"{name}: stored as submissions {numbers} ({', '.join(self.report.themes)}, {rows} row(s))"
@@ -71,12 +72,19 @@ def previous_values(db: Database, keys: set[tuple[str, int]]) -> dict[tuple[str,
     return {(la, index, name): value for la, index, name, value in rows}
 
 
-def validate_against(db: Database | None, file_name: str, content: bytes,
-                     today: dt.date | None = None) -> ValidationReport:
-    """Validate a file, comparing with what the database already holds when there is one."""
+def validate_against(db: Database | None, file_name: str, content: bytes, today: dt.date | None = None,
+                     may_store: Callable[[str], bool] | None = None) -> ValidationReport:
+    """Validate a file, comparing with what the database already holds when there is one. `may_store`: the
+    authorities whose stored figures the checks may use (and so quote, e.g. the total a breakdown must add up
+    to); another authority's stay unread, so that a file naming it cannot probe them."""
     if db is None:
         return validate(file_name, content, today=today)
-    return validate(file_name, content, today=today, previous=lambda keys: previous_values(db, keys))
+
+    def previous(keys: set[tuple[str, int]]) -> dict[tuple[str, int, str], float]:
+        allowed = {key for key in keys if may_store is None or may_store(key[0])}
+        return previous_values(db, allowed) if allowed else {}
+
+    return validate(file_name, content, today=today, previous=previous)
 
 
 # Hooks the access rules (benchmark.service) hand in: one may add errors to a valid report (an
@@ -87,9 +95,10 @@ StoreAudit = Callable[[duckdb.DuckDBPyConnection, int, ValidationReport, list[tu
 
 def store_file(db: Database, file_name: str, content: bytes, submitted_by: str, *,
                submitted_at: dt.datetime | None = None, today: dt.date | None = None,
-               check: ReportCheck | None = None, audit: StoreAudit | None = None) -> StoreResult:
+               check: ReportCheck | None = None, audit: StoreAudit | None = None,
+               may_store: Callable[[str], bool] | None = None) -> StoreResult:
     """Validate and store one file, all or nothing; a file with any error stores nothing."""
-    report = validate_against(db, file_name, content, today)
+    report = validate_against(db, file_name, content, today, may_store)
     if check is not None:
         check(report)
     if not report.ok:
@@ -116,7 +125,7 @@ def store_file(db: Database, file_name: str, content: bytes, submitted_by: str, 
                 "INSERT INTO submissions (theme, file_name, sha256, content, row_count, standard_version, "
                 "submitted_at, submitted_by, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "RETURNING submission_id",
-                [part.theme, file_name, digest, content, len(part.rows), STANDARD_VERSION,
+                [part.theme, file_name, digest, content, part.row_count, STANDARD_VERSION,
                  submitted_at or dt.datetime.now(), submitted_by,
                  json.dumps([warning.as_dict() for warning in part.warnings])],
             ).fetchall()[0][0]
@@ -148,6 +157,15 @@ def _insert_rows(cursor: duckdb.DuckDBPyConnection, submission_id: int, report: 
          [cell[3] if isinstance(cell[3], float) else None for cell in cells],
          [cell[3] if isinstance(cell[3], dt.date) else None for cell in cells]],
     )
+    groups = [(row.la_code, row.period.index, cell) for row in rows for cell in row.breakdowns]
+    if groups:
+        cursor.execute(
+            "INSERT INTO return_breakdowns SELECT ?, unnest(?::VARCHAR[]), unnest(?::INTEGER[]), "
+            "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::DOUBLE[])",
+            [submission_id, [la for la, _, _ in groups], [index for _, index, _ in groups],
+             [cell.count_of for _, _, cell in groups], [cell.by for _, _, cell in groups],
+             [cell.group for _, _, cell in groups], [cell.count for _, _, cell in groups]],
+        )
 
 
 def preview(db: Database, report: ValidationReport) -> pd.DataFrame:
@@ -161,12 +179,22 @@ def preview(db: Database, report: ValidationReport) -> pd.DataFrame:
 
 
 def _preview_part(db: Database, report: ValidationReport) -> pd.DataFrame:
-    rows = pd.DataFrame([
-        {"la_code": row.la_code, "Authority": authority_name(row.la_code), "Quarter": row.period.label,
-         "period_index": row.period.index, **{name: value for name, value in row.values.items()},
-         "notes": row.notes}
-        for row in report.rows
-    ])
+    if report.theme in BREAKDOWN_RETURNS:
+        # A breakdown in a line each: the count, the breakdown, how many groups and what they add up to.
+        rows = pd.DataFrame([
+            {"la_code": row.la_code, "Authority": authority_name(row.la_code), "Quarter": row.period.label,
+             "period_index": row.period.index, "count_of": count_of, "by": by, "groups": len(cells),
+             "total": sum(cell.count for cell in cells)}
+            for row in report.rows
+            for (count_of, by), cells in _grouped(row.breakdowns).items()
+        ])
+    else:
+        rows = pd.DataFrame([
+            {"la_code": row.la_code, "Authority": authority_name(row.la_code), "Quarter": row.period.label,
+             "period_index": row.period.index, **{name: value for name, value in row.values.items()},
+             "notes": row.notes}
+            for row in report.rows
+        ])
     if rows.empty:
         return rows
     stored = db.frame(
@@ -182,6 +210,13 @@ def _preview_part(db: Database, report: ValidationReport) -> pd.DataFrame:
     if len(report.themes) == 1 and report.sheets:
         rows.insert(0, "Sheet", next(iter(report.sheets)))
     return rows.drop(columns=["period_index"])
+
+
+def _grouped(cells: list) -> dict[tuple[str, str], list]:
+    grouped: dict[tuple[str, str], list] = {}
+    for cell in cells:
+        grouped.setdefault((cell.count_of, cell.by), []).append(cell)
+    return grouped
 
 
 def history(db: Database) -> pd.DataFrame:

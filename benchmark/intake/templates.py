@@ -9,10 +9,21 @@ from pathlib import Path
 import openpyxl
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from benchmark import reference
+from benchmark.definitions.breakdowns import (
+    BREAKDOWN_COLUMNS,
+    BREAKDOWN_COUNTS,
+    BREAKDOWN_PARTS,
+    BREAKDOWN_SHEET,
+    BREAKDOWNS,
+    ETHNICITY,
+    MAJOR_ETHNIC_GROUPS,
+    Breakdown,
+)
 from benchmark.definitions.metrics import CATALOGUE
 from benchmark.definitions.standard import (
     GUIDANCE_SHEET,
@@ -21,6 +32,7 @@ from benchmark.definitions.standard import (
     NOTES_MAX_CHARS,
     STANDARD_VERSION,
     THEMES,
+    VALUE_FIELDS,
     Field,
     Kind,
     columns,
@@ -99,9 +111,9 @@ def _return_sheet(sheet: Worksheet, theme_id: str, lists: dict[str, str]) -> Non
     sheet.freeze_panes = "A2"
 
 
-def _guidance_sheet(workbook: openpyxl.Workbook, theme_ids: list[str]) -> dict[str, str]:
-    """The Guidance sheet (never read as data), with the lists the theme sheets choose from;
-    returns the list formula of each column that has one."""
+def _guidance_sheet(workbook: openpyxl.Workbook, theme_ids: list[str], breakdowns: bool = False) -> dict[str, str]:
+    """The Guidance sheet (never read as data), with the lists the theme sheets (and the Breakdowns sheet)
+    choose from; returns the list formula of each column that has one."""
     guide = workbook.create_sheet(GUIDANCE_SHEET)
     guide.append(["sheet", "column", "label", "what to enter", "type", "required", "plausible range", "legal basis"])
     for theme_id in theme_ids:
@@ -109,6 +121,9 @@ def _guidance_sheet(workbook: openpyxl.Workbook, theme_ids: list[str]) -> dict[s
             rule = spec.plausible
             guide.append([THEMES[theme_id].sheet, spec.name, spec.label, spec.description, spec.kind.describe,
                           "yes" if spec.required else "no", rule.describe if rule else "", spec.legal_basis])
+    if breakdowns:
+        for name, what in BREAKDOWN_GUIDANCE.items():
+            guide.append([BREAKDOWN_SHEET, name, "", what, "", "yes", "", ""])
     for cell in guide[1]:
         cell.font = Font(bold=True)
     for letter, width in zip("ABCDEFGH", (14, 28, 34, 70, 34, 10, 30, 48), strict=True):
@@ -127,7 +142,97 @@ def _guidance_sheet(workbook: openpyxl.Workbook, theme_ids: list[str]) -> dict[s
             guide[f"{letter}{row}"] = value
         guide.column_dimensions[letter].width = 30 if name == "la_code" else 12
         lists[name] = f"'{GUIDANCE_SHEET}'!${letter}$2:${letter}${len(values) + 1}"
+    if breakdowns:
+        lists |= _breakdown_lists(workbook, guide)
     return lists
+
+
+def _breakdown_lists(workbook: openpyxl.Workbook, guide: Worksheet) -> dict[str, str]:
+    """The counts, the breakdowns and each breakdown's groups, to the right of the other lists; each breakdown's
+    groups get a name (its id), so the group cell offers the groups of the breakdown chosen in its row."""
+    columns_used = {"count_of": ("L", list(BREAKDOWN_COUNTS)), "by": ("M", list(BREAKDOWNS))}
+    columns_used |= {breakdown.id: (letter, list(group_names(breakdown)))
+                     for letter, breakdown in zip("NOPQ", BREAKDOWNS.values(), strict=True)}
+    lists = {}
+    for name, (letter, values) in columns_used.items():
+        guide[f"{letter}1"] = name
+        guide[f"{letter}1"].font = Font(bold=True)
+        for row, value in enumerate(values, start=2):
+            guide[f"{letter}{row}"] = value
+        guide.column_dimensions[letter].width = 24
+        reference_range = f"'{GUIDANCE_SHEET}'!${letter}$2:${letter}${len(values) + 1}"
+        if name in BREAKDOWNS:
+            workbook.defined_names[name] = DefinedName(name, attr_text=reference_range)
+        else:
+            lists[name] = reference_range
+    return lists
+
+
+def group_names(breakdown: Breakdown) -> tuple[str, ...]:
+    """A breakdown's groups as a template lists them: DfE's names, and for ethnicity the five major groups."""
+    return (*breakdown.names(), *MAJOR_ETHNIC_GROUPS) if breakdown is ETHNICITY else breakdown.names()
+
+
+# What each column of a breakdown holds: the Guidance sheet, the column notes and the data standard say the same.
+BREAKDOWN_GUIDANCE = {
+    "la_code": "The authority: DfE 3-digit code, ONS code or exact name, as in the theme returns.",
+    "period": "The quarter, as in the theme returns (2025-26 Q1).",
+    "count_of": "The count broken down: one of " + ", ".join(BREAKDOWN_COUNTS) + ".",
+    "by": "The breakdown: " + ", ".join(BREAKDOWNS) + ".",
+    "group": "The group, as DfE writes it (or its school census or SEN2 code, e.g. WBRI, ASD); for ethnicity, "
+             "either DfE's categories or only the five major groups (" + ", ".join(MAJOR_ETHNIC_GROUPS) + ").",
+    "count": "How many of the count are in the group: a whole number, 0 or more, never suppressed. The groups of "
+             "one count and breakdown add up to the count's total for the authority and quarter.",
+}
+
+
+def _breakdown_sheet(sheet: Worksheet, lists: dict[str, str]) -> None:
+    """The Breakdowns header with a note on each heading and Excel's checks below: lists for the authority,
+    quarter, count and breakdown, the chosen breakdown's groups for the group (codes still allowed, with a
+    warning), whole numbers for the count. The group column is text, so Excel never turns 5-10 into a date."""
+    for position, name in enumerate(BREAKDOWN_COLUMNS, start=1):
+        cell = sheet.cell(row=1, column=position, value=name)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+        cell.comment = Comment(BREAKDOWN_GUIDANCE[name], "Data standard", width=320, height=120)
+        sheet.column_dimensions[cell.column_letter].width = 40 if name == "group" else 20
+    rules = {
+        "A": DataValidation(type="list", formula1=lists["la_code"], error="Choose the authority from the list."),
+        "B": DataValidation(type="list", formula1=lists["period"], error="Choose the quarter from the list."),
+        "C": DataValidation(type="list", formula1=lists["count_of"], error="Choose the count from the list."),
+        "D": DataValidation(type="list", formula1=lists["by"], error="Choose the breakdown from the list."),
+        "E": DataValidation(type="list", formula1="INDIRECT($D2)", errorStyle="warning",
+                            error="Not one of the groups of this breakdown (a school census or SEN2 code is "
+                                  "accepted too)."),
+        "F": DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
+                            error="A whole number, 0 or more: breakdowns are never suppressed."),
+    }
+    for letter, rule in rules.items():
+        rule.showErrorMessage = True
+        sheet.add_data_validation(rule)
+        rule.add(f"{letter}2:{letter}{BREAKDOWN_TEMPLATE_ROWS + 1}")
+    for row in range(2, BREAKDOWN_TEMPLATE_ROWS + 2):
+        sheet[f"E{row}"].number_format = "@"
+    sheet.freeze_panes = "A2"
+
+
+BREAKDOWN_TEMPLATE_ROWS = 2_000
+
+
+def breakdown_csv_template() -> bytes:
+    """A blank breakdown CSV: the header row only, UTF-8 with a byte-order mark."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(BREAKDOWN_COLUMNS)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def breakdown_xlsx_template() -> bytes:
+    """A blank breakdown workbook: the Breakdowns sheet with its lists, and the Guidance sheet."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = BREAKDOWN_SHEET
+    _breakdown_sheet(sheet, _guidance_sheet(workbook, [], breakdowns=True))
+    return _save(workbook)
 
 
 def _save(workbook: openpyxl.Workbook) -> bytes:
@@ -152,14 +257,17 @@ def workbook_template() -> bytes:
     workbook = openpyxl.Workbook()
     first = workbook.active
     sheets = [first, *(workbook.create_sheet() for _ in list(THEMES)[1:])]
-    lists = _guidance_sheet(workbook, list(THEMES))
+    breakdown_sheet = workbook.create_sheet(BREAKDOWN_SHEET)
+    lists = _guidance_sheet(workbook, list(THEMES), breakdowns=True)
     for sheet, theme in zip(sheets, THEMES.values(), strict=True):
         sheet.title = theme.sheet
         _return_sheet(sheet, theme.id, lists)
+    _breakdown_sheet(breakdown_sheet, lists)
     return _save(workbook)
 
 
 WORKBOOK_FILE = f"dsco_return_v{STANDARD_VERSION}.xlsx"
+BREAKDOWN_FILE_STEM = f"dsco_return_breakdowns_v{STANDARD_VERSION}"
 
 
 def write_templates(directory: Path) -> list[Path]:
@@ -171,6 +279,10 @@ def write_templates(directory: Path) -> list[Path]:
             path = directory / f"dsco_return_{theme_id}_v{STANDARD_VERSION}{suffix}"
             path.write_bytes(maker(theme_id))
             written.append(path)
+    for suffix, maker in ((".csv", breakdown_csv_template), (".xlsx", breakdown_xlsx_template)):
+        path = directory / f"{BREAKDOWN_FILE_STEM}{suffix}"
+        path.write_bytes(maker())
+        written.append(path)
     path = directory / WORKBOOK_FILE
     path.write_bytes(workbook_template())
     written.append(path)
@@ -226,6 +338,11 @@ def standard_fields_markdown() -> str:
                 f"{_cell(rule.describe) if rule else ''} | {_cell(spec.legal_basis)} |"
             )
         lines += [theme_rules_markdown(theme.id), ""]
+    lines += [breakdowns_markdown(), ""]
+    for breakdown in BREAKDOWNS.values():
+        lines += [breakdown_groups_heading(breakdown), "", "| group | codes also accepted |", "| --- | --- |"]
+        lines += [f"| {_cell(name)} | {', '.join(codes)} |" for name, codes in breakdown_groups(breakdown)]
+        lines.append("")
     lines += [NIGHTS_NOTE, "", limits_markdown(), "", "## Metric catalogue", ""]
     return "\n".join(lines)
 
@@ -292,6 +409,60 @@ def standard_intro_markdown() -> str:
         "a warning to check them.",
         "",
     ])
+
+
+def breakdowns_markdown() -> str:
+    """Version 2's breakdowns: what they are, their columns and the rules they are checked by."""
+    counts = ", ".join(f"`{name}` ({VALUE_FIELDS[name].label.removeprefix('of whom: ').removeprefix('of which: ')})"
+                       for name in BREAKDOWN_COUNTS)
+    return "\n".join([
+        "## Breakdowns (version 2, optional)",
+        "",
+        "An authority may also say how some of its counts break down by ethnicity, sex, age band and primary need, "
+        "for any quarter it chooses: a CSV or .xlsx with the header "
+        + ", ".join(f"`{name}`" for name in BREAKDOWN_COLUMNS)
+        + f", or the `{BREAKDOWN_SHEET}` sheet of the one-workbook return (`python -m benchmark template` writes "
+        f"`{BREAKDOWN_FILE_STEM}.csv` and `.xlsx`). One row per group, in long form. Version 1 files, without "
+        "breakdowns, stay valid.",
+        "",
+        "| column | what to enter |",
+        "| --- | --- |",
+        *(f"| `{name}` | {_cell(what)} |" for name, what in BREAKDOWN_GUIDANCE.items()),
+        "",
+        f"The counts that may be broken down: {counts}.",
+        "",
+        "Rules:",
+        "",
+        "- Counts are whole numbers, 0 or more, and are sent unsuppressed (`c`, `x`, `:` and blank are errors): the "
+        "network hides small numbers in what it shows, never in what it stores.",
+        "- No group is larger than the total it breaks down, and the groups of one count and one breakdown add up "
+        "to that count's total for the authority and quarter, exactly: the total in the same workbook when its "
+        "theme sheet is there, else the stored current return (send the theme return first). An error names the "
+        "total, the sum and the difference. Give those not recorded as `Unclassified` (ethnicity) or `Unknown` "
+        "(sex).",
+        "- Within a group, a part is no larger than its whole ("
+        + ", ".join(f"`{part}` within `{whole}`" for part, whole in BREAKDOWN_PARTS.items()) + ").",
+        "- Ethnicity is given either in DfE's categories or only in the five major groups ("
+        + ", ".join(MAJOR_ETHNIC_GROUPS) + ", with `Unclassified`), never both for one count; the major groups are "
+        "derived as DfE does: the text before \" - \", and `Any other ethnic group` is Other.",
+        "- A near-miss of a count, a breakdown, a group or a code gets a \"did you mean\".",
+        "- Breakdowns are stored apart from the theme return, one submission for each theme whose counts they "
+        "break down: a later breakdown file for the same authority, quarter and theme replaces the earlier one "
+        "whole (send all of that theme's breakdowns together); withdrawal and sign-off apply as to theme returns.",
+        "- One error anywhere stores nothing from the file or workbook.",
+    ])
+
+
+def breakdown_groups_heading(breakdown: Breakdown) -> str:
+    return f"### Groups of `{breakdown.id}` ({breakdown.title.lower()})"
+
+
+def breakdown_groups(breakdown: Breakdown) -> list[tuple[str, tuple[str, ...]]]:
+    """Each group a breakdown accepts with its codes; for ethnicity the five major groups follow DfE's categories."""
+    groups = [(group.name, group.codes) for group in breakdown.groups]
+    if breakdown is ETHNICITY:
+        groups += [(f"{major} (major group)", ()) for major in MAJOR_ETHNIC_GROUPS]
+    return groups
 
 
 def theme_heading_markdown(theme_id: str) -> str:

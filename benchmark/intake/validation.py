@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from benchmark import reference
+from benchmark.definitions.breakdowns import SUBMISSION_THEMES, submission_title
 from benchmark.definitions.standard import (
     FIELD_THEME,
     NOT_AVAILABLE_MARKERS,
@@ -82,6 +83,7 @@ class ParsedRow:
     values: dict[str, CellValue]
     theme: str = ""
     sheet: str | None = None
+    breakdowns: list = field(default_factory=list)  # a breakdown row's cells (intake/breakdown_validation.py)
 
 
 @dataclass
@@ -100,10 +102,15 @@ class ValidationReport:
         return not self.errors and not self.errors_not_shown
 
     @property
+    def row_count(self) -> int:
+        """The rows of figures: one per authority and quarter of a theme, one per group of a breakdown."""
+        return sum(len(row.breakdowns) or 1 for row in self.rows)
+
+    @property
     def themes(self) -> list[str]:
-        """Every theme the file holds, in the standard's order."""
+        """Every theme the file holds, in the standard's order, then the breakdowns of each theme's counts."""
         found = {row.theme for row in self.rows} | set(self.sheets.values()) | ({self.theme} - {None})
-        return [theme_id for theme_id in THEMES if theme_id in found]
+        return [theme_id for theme_id in SUBMISSION_THEMES if theme_id in found]
 
     def error(self, problem: Problem) -> None:
         if len(self.errors) < MAX_REPORTED:
@@ -123,9 +130,11 @@ class ValidationReport:
             return [self]
         parts = []
         for theme_id in self.themes:
-            sheets = {sheet for sheet, held in self.sheets.items() if held == theme_id}
+            rows = [row for row in self.rows if row.theme == theme_id]
+            sheets = {sheet for sheet, held in self.sheets.items() if held == theme_id} | \
+                {row.sheet for row in rows if row.sheet is not None}
             parts.append(ValidationReport(
-                self.file_name, theme_id, [row for row in self.rows if row.theme == theme_id],
+                self.file_name, theme_id, rows,
                 warnings=[warning for warning in self.warnings if warning.sheet in sheets],
                 sheets={sheet: theme_id for sheet in sheets}))
         return parts
@@ -148,12 +157,12 @@ class ValidationReport:
         """One plain sentence for the top of a report."""
         themes = self.themes
         if len(themes) == 1:
-            what = f"{THEMES[themes[0]].title} return"
+            what = f"{submission_title(themes[0])} return"
         elif themes:
-            what = f"return ({', '.join(THEMES[theme_id].title for theme_id in themes)})"
+            what = f"return ({', '.join(submission_title(theme_id) for theme_id in themes)})"
         else:
             what = "return"
-        rows = f"{len(self.rows)} row{'s' * (len(self.rows) != 1)}"
+        rows = f"{self.row_count} row{'s' * (self.row_count != 1)}"
         if self.ok:
             extra = f", with {len(self.warnings) + self.warnings_not_shown} warning(s) to check" \
                 if self.warnings else ""
@@ -585,25 +594,36 @@ def validate(file_name: str, content: bytes, *, today: dt.date | None = None,
                     f"the sheets {', '.join(repr(table.sheet) for table in tables)} each have a header but no rows of "
                     "figures: fill in the sheet of each theme you return")))
             tables = with_figures
+        # Imported here because it builds on this module: a breakdown table has its own checker.
+        from benchmark.intake.breakdown_validation import BreakdownChecker, check_breakdowns, is_breakdown_header
+
         checkers = []
+        breakdowns = []
         for table in tables:
+            if is_breakdown_header(table.rows[0][1]):
+                breakdowns.append(BreakdownChecker(report, table, today, deadline))
+                breakdowns[-1].run()
+                continue
             checker = _TableChecker(report, table, today, deadline)
             checker.run()
             if checker.theme_id is not None:
                 checkers.append(checker)
+        check_breakdowns(breakdowns, checkers, previous)
     except FileRejected as rejection:
         rejected = ValidationReport(file_name)
         rejected.error(Problem(None, None, None, sentence(str(rejection))))
         return rejected
     _themes_once(report, checkers)
     report.sheets = {checker.sheet: checker.theme_id for checker in checkers if checker.sheet is not None}
-    themes = {checker.theme_id for checker in checkers}
+    themes = {checker.theme_id for checker in checkers} | {row.theme for item in breakdowns for row in item.rows}
     report.theme = themes.pop() if len(themes) == 1 else None
     if report.errors or report.errors_not_shown:
         return report
     for checker in checkers:
         report.rows.extend(checker.rows)
         checker.warn_implausible(previous)
+    for item in breakdowns:
+        report.rows.extend(item.rows)
     return report
 
 

@@ -16,6 +16,7 @@ from benchmark.access.rights import Sharing, sharing
 from benchmark.analysis import cycle, discussion, engine, published_measures, stats, summary, tracker
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
+from benchmark.definitions.breakdowns import submission_title
 from benchmark.definitions.disclosure_rules import AUDIENCES, REASON_SMALL_AUTHORITY, RULES, SUPPRESSED
 from benchmark.definitions.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.definitions.standard import THEMES
@@ -407,7 +408,7 @@ def _revisions(db: Database, request: PackRequest, members: list[str], names: di
         "Authority": [names.get(reference.authority_name(code), reference.authority_name(code))
                       for code in revised["la_code"]],
         "Quarter": revised["period"].tolist(),
-        "Theme": [THEMES[theme].title for theme in revised["theme"]],
+        "Theme": [submission_title(theme) for theme in revised["theme"]],
         "Revised": ["withdrawn" if pd.isna(when) else f"{when:%d %b %Y}" for when in revised["revised_at"]],
     })
 

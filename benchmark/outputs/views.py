@@ -13,6 +13,7 @@ import pandas as pd
 from benchmark import reference
 from benchmark.analysis import engine, stats
 from benchmark.db import Database
+from benchmark.definitions.breakdowns import BREAKDOWN_RETURNS, submission_title
 from benchmark.definitions.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.definitions.standard import THEMES, columns
 from benchmark.periods import Period
@@ -284,7 +285,8 @@ def trend_download(series: pd.DataFrame, metric: Metric, la_name: str) -> pd.Dat
 def history_view(history: pd.DataFrame) -> pd.DataFrame:
     """Submissions as people read them, what each covers first and the file's details after."""
     out = history.drop(columns=["sha256"], errors="ignore").copy()
-    out["theme"] = out["theme"].map(lambda theme: theme_heading(theme) if theme in THEMES else theme)
+    out["theme"] = out["theme"].map(lambda theme: theme_heading(theme) if theme in THEMES
+                                    else submission_title(theme) if theme in BREAKDOWN_RETURNS else theme)
     out["submitted_at"] = pd.to_datetime(out["submitted_at"]).dt.strftime("%d %b %Y %H:%M")
     first = ["submission_id", "submitted_at", "theme", "periods", "authorities", "rows_current"]
     return readable(out[[*first, *(column for column in out.columns if column not in first)]])
@@ -421,6 +423,15 @@ def preview_view(preview: pd.DataFrame, theme_id: str) -> pd.DataFrame:
     side = side.map(lambda value: "" if value is None or (isinstance(value, float) and math.isnan(value))
                     else f"{value:,.0f}" if isinstance(value, float) and value.is_integer() else str(value))
     return side.rename_axis("Field").reset_index()
+
+
+def breakdown_preview_view(preview: pd.DataFrame) -> pd.DataFrame:
+    """What a breakdown will store: each count and breakdown of each authority and quarter in a line, with
+    how many groups it has and what they add up to (checked against the total already)."""
+    out = preview.drop(columns=["la_code"], errors="ignore").rename(columns={
+        "count_of": "Count broken down", "by": "Breakdown", "groups": "Groups", "total": "Adds up to"})
+    out["Adds up to"] = out["Adds up to"].map(lambda value: f"{value:,.0f}")
+    return out
 
 
 def fields_view(theme_id: str) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from benchmark import demo, reference
 from benchmark.access import membership, network
 from benchmark.analysis import cycle
 from benchmark.db import MIGRATIONS, close_database, open_database
+from benchmark.definitions.breakdowns import SUBMISSION_THEMES
 from benchmark.definitions.standard import STANDARD_VERSION, THEMES
 from benchmark.intake.returns import history, original_file, store_file
 from benchmark.periods import Period, period_range
@@ -337,7 +338,7 @@ def test_demo_network_shape(demo_db):
 
     assert {la for la, _, _ in present} == boroughs and len(boroughs) == 33
     assert sorted({period for _, period, _ in present}) == quarters and len(quarters) == 8
-    assert {theme for _, _, theme in present} == set(THEMES)
+    assert {theme for _, _, theme in present} == set(SUBMISSION_THEMES)  # the themes and their breakdowns
     expected = {(la, q, theme) for la in boroughs for q in quarters for theme in THEMES
                 if la != demo.JOINING_BOROUGH or Period.parse(q) >= demo.JOINING_QUARTER}
     missing = expected - present
@@ -354,16 +355,22 @@ def test_demo_network_shape(demo_db):
 def test_demo_has_one_late_resubmission_and_one_revision_after_signoff(demo_db):
     resubmitted = demo_db.cursor().execute(
         "SELECT la_code, period, theme, file_name FROM current_returns WHERE versions > 1 ORDER BY ALL").fetchall()
-    assert resubmitted == [("208", "2026-27 Q1", "short_breaks", "lambeth_short_breaks_2026-27_Q1_revised.csv"),
-                           ("209", "2026-27 Q2", "advice", "lewisham_advice_2026-27_Q2_corrected.csv")]
+    # Each correction is followed by the borough's corrected breakdowns of that theme.
+    assert resubmitted == [
+        ("208", "2026-27 Q1", "short_breaks", "lambeth_short_breaks_2026-27_Q1_revised.csv"),
+        ("208", "2026-27 Q1", "short_breaks_breakdowns", "lambeth_short_breaks_breakdowns_2026-27_Q1_revised.csv"),
+        ("209", "2026-27 Q2", "advice", "lewisham_advice_2026-27_Q2_corrected.csv"),
+        ("209", "2026-27 Q2", "advice_breakdowns", "lewisham_advice_breakdowns_2026-27_Q2_corrected.csv")]
     frame = history(demo_db)
     superseded = frame[frame["rows_current"] == 0]
     assert sorted(superseded["file_name"]) == ["lambeth_short_breaks_2026-27_Q1.csv", "lewisham_advice_2026-27_Q2.csv"]
     revised = cycle.revisions_after_signoff(demo_db)
-    assert revised[["la_code", "period", "theme"]].values.tolist() == [["208", "2026-27 Q1", "short_breaks"]]
+    assert revised[["la_code", "period", "theme"]].values.tolist() == [
+        ["208", "2026-27 Q1", "short_breaks"], ["208", "2026-27 Q1", "short_breaks_breakdowns"]]
     assert cycle.signoff(demo_db, demo.SIGNED_OFF_QUARTER) is not None
-    assert frame.iloc[0]["file_name"] == "lewisham_advice_2026-27_Q2_corrected.csv"  # newest first
-    assert demo_db.scalar("SELECT count(*) FROM submissions") == len(demo.demo_files())
+    assert frame.iloc[0]["file_name"] == "lewisham_advice_breakdowns_2026-27_Q2_corrected.csv"  # newest first
+    # Every file stored: a breakdown file of several themes is a submission per theme, of the same bytes.
+    assert demo_db.scalar("SELECT count(DISTINCT sha256) FROM submissions") == len(demo.demo_files())
 
 
 def test_demo_sizes_follow_child_population(demo_db):

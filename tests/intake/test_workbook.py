@@ -11,6 +11,7 @@ import pytest
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from benchmark import cli
+from benchmark.definitions.breakdowns import BREAKDOWN_SHEET
 from benchmark.definitions.standard import GUIDANCE_SHEET, THEMES, columns
 from benchmark.intake import templates
 from benchmark.intake.returns import history, preview, store_file
@@ -38,7 +39,7 @@ def submissions(db) -> int:
 
 def test_the_template_workbook_has_a_sheet_per_theme_and_guidance():
     book = openpyxl.load_workbook(io.BytesIO(templates.workbook_template()))
-    assert book.sheetnames == [*(theme.sheet for theme in THEMES.values()), GUIDANCE_SHEET]
+    assert book.sheetnames == [*(theme.sheet for theme in THEMES.values()), BREAKDOWN_SHEET, GUIDANCE_SHEET]
     for theme in THEMES.values():
         sheet = book[theme.sheet]
         assert [cell.value for cell in sheet[1]] == [spec.name for spec in columns(theme.id)]

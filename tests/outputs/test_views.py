@@ -9,6 +9,7 @@ import pytest
 
 from benchmark.analysis import engine
 from benchmark.db import Database
+from benchmark.definitions.breakdowns import BREAKDOWN_RETURNS, submission_title
 from benchmark.definitions.metrics import CATALOGUE, METRICS
 from benchmark.definitions.standard import VALUE_FIELDS
 from benchmark.intake import returns
@@ -66,7 +67,8 @@ def test_history_view_names_the_theme_and_hides_the_fingerprint(demo_db: Databas
     view = views.history_view(returns.history(demo_db))
     assert list(view.columns[:3]) == ["Submission", "Stored at", "Theme"]
     assert "SHA-256 fingerprint" not in view.columns and not ENGINE_NAMES & set(view.columns)
-    assert set(view["Theme"]) <= set(views.THEME_HEADINGS.values())
+    assert set(view["Theme"]) <= {*views.THEME_HEADINGS.values(), *map(submission_title, BREAKDOWN_RETURNS)}
+    assert "Breakdowns of short breaks for disabled children" in set(view["Theme"])
 
 
 def test_a_one_row_preview_is_turned_on_its_side_with_field_labels() -> None:

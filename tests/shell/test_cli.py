@@ -159,7 +159,8 @@ def test_template_writes_csv_and_xlsx_and_a_filled_in_template_validates(benchma
 
     assert process.returncode == 0, process.stderr
     written = sorted(path.name for path in out.iterdir())
-    assert sorted(path.suffix for path in out.iterdir()) == [".csv"] * 3 + [".xlsx"] * 4  # a workbook of all three
+    # each theme and the breakdowns as CSV and .xlsx, and a workbook of all three with a Breakdowns sheet
+    assert sorted(path.suffix for path in out.iterdir()) == [".csv"] * 4 + [".xlsx"] * 5
     assert all(any(theme_id in name for name in written) for theme_id in THEMES)
     assert sorted(Path(line).name for line in process.stdout.split()) == written
 
@@ -180,7 +181,7 @@ def test_template_writes_csv_and_xlsx_and_a_filled_in_template_validates(benchma
     reports = json.loads(process.stdout)
     assert [report["ok"] for report in reports[:6]] == [True] * 6, reports[:6]
     assert [report["rows"] for report in reports[:6]] == [1] * 6
-    assert [report["ok"] for report in reports[6:]] == [False] * 7  # a blank template has no figures
+    assert [report["ok"] for report in reports[6:]] == [False] * 9  # a blank template has no figures
     assert all("header but no rows" in report["errors"][0]["message"] for report in reports[6:])
     assert process.returncode == 1
 

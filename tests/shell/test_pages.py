@@ -475,6 +475,41 @@ def test_upload_good_file_previews_then_stores_once(writable_demo: Database, mak
     assert _submissions(db) == before + 1
 
 
+def test_upload_breakdown_file_previews_each_breakdown_then_stores(writable_demo: Database) -> None:
+    """A breakdown file (data standard version 2) on the Upload page: checked against the stored return, previewed
+    a breakdown a line, stored as a breakdown submission; the member's history names it."""
+    db = writable_demo
+    total = int(db.scalar("SELECT value FROM current_values WHERE la_code = '202' AND period = ? "
+                          "AND field = 'adv_returned'", [LATEST]))
+    content = (f"la_code,period,count_of,by,group,count\r\n202,{LATEST},adv_returned,sex,Female,{total // 2}\r\n"
+               f"202,{LATEST},adv_returned,sex,Male,{total - total // 2}\r\n").encode()
+    before = _submissions(db)
+    at = open_page("pages/upload.py", local=True)
+    at.file_uploader(key="return_file").upload("camden_breakdowns.csv", content, "text/csv")
+    at.run()
+    assert_clean(at)
+    assert any("Breakdowns of social care advice" in item.value and "Ready to store" in item.value
+               for item in at.success)
+    preview = tables_with(at, "Count broken down")[0]
+    assert preview[["Count broken down", "Breakdown", "Groups", "Adds up to"]].values.tolist() == [
+        ["adv_returned", "sex", 2, f"{total:,}"]]
+    at.button(key="store_button").click()
+    at.run()
+    assert_clean(at)
+    assert _submissions(db) == before + 1
+    assert db.scalar("SELECT theme FROM submissions ORDER BY submission_id DESC LIMIT 1") == "advice_breakdowns"
+    assert "Where it now sits" not in " ".join(item.value for item in at.header)  # no figure changed
+    assert tables_with(at, "Theme")[0]["Theme"].iloc[0] == "Breakdowns of social care advice into EHC needs assessments"
+
+
+def test_data_standard_lists_the_breakdowns_and_their_groups(on_demo: Path) -> None:
+    at = open_page("pages/data_standard.py")
+    shown = texts(at) + " ".join(table.value.to_string() for table in at.table)
+    assert "Breakdowns (version 2, optional)" in shown
+    assert all(text in shown for text in ("White - Gypsy/Roma", "WROM", "No EHC plan or SEN support", "16-17",
+                                          "Black (major group)"))
+
+
 def test_upload_same_file_in_new_session_is_not_stored_twice(writable_demo: Database, make_csv: Callable,
                                                              example_row: Callable) -> None:
     db = writable_demo

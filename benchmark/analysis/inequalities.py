@@ -441,3 +441,162 @@ def published_years(db: Database, measure: InequalityMeasure) -> list[int]:
 
 def authority_name(code: str) -> str:
     return reference.authority_name(code)
+
+
+# --- the table: every authority, the network, and for DfE's measures the region and England --------------
+
+NETWORK = "network"
+TABLE_COLUMNS = (
+    "la_code", "la_name", "level", "measure", "by", "group", "numerator", "denominator", "value", "value_low",
+    "value_high", "comparison_value", "ratio", "ratio_low", "ratio_high", "strict_low", "strict_high",
+    "small_numbers", "too_few", "judgement", "strict_judgement", "share", "known", "symbol", "periods",
+)
+
+
+@dataclass(frozen=True)
+class InequalityTable:
+    """One measure and breakdown for one period: the rows, and what the reader must be told."""
+
+    measure: InequalityMeasure
+    by: str
+    period_label: str
+    rows: pd.DataFrame
+    notes: tuple[str, ...]
+
+    @property
+    def has_ratio(self) -> bool:
+        return self.measure.has_ratio(self.by)
+
+
+def _network_counts(frame: pd.DataFrame, excluded: set[tuple[str, str]]) -> pd.DataFrame:
+    """The network pooled per group: for group g, the authorities whose g cell the reader may see, each with all
+    its groups (so the rest is the same authorities' other children)."""
+    pieces = []
+    for group in frame["group"].unique():
+        shown = {area for area in frame["area"].unique() if (area, group) not in excluded}
+        part = frame[frame["area"].isin(shown)]
+        summed = part.groupby("group", as_index=False)[["numerator", "denominator", "exposure"]].sum(min_count=1)
+        summed["area"] = f"{NETWORK}|{group}"
+        pieces.append(summed)
+    if not pieces:
+        return frame.iloc[0:0]
+    out = pd.concat(pieces, ignore_index=True)
+    out["known"] = out["group"].map(frame.drop_duplicates("group").set_index("group")["known"])
+    return out
+
+
+def _pooled_network(frame: pd.DataFrame, kind: str, excluded: set[tuple[str, str]]) -> pd.DataFrame:
+    network = ratios(_network_counts(frame, excluded), kind)
+    network = network[network["area"] == NETWORK + "|" + network["group"]].copy()
+    network["area"] = NETWORK
+    return network
+
+
+def _finish(frame: pd.DataFrame, measure: InequalityMeasure, by: str) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["measure"], frame["by"] = measure.id, by
+    for column in TABLE_COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    return frame[list(TABLE_COLUMNS)].reset_index(drop=True)
+
+
+def _composition_rows(frame: pd.DataFrame, excluded: set[tuple[str, str]]) -> pd.DataFrame:
+    """Reach by sex, age band or primary need: each group's share of those served, beside the network's."""
+    shares = composition(frame)
+    shown = frame[[(area, group) not in excluded for area, group in zip(frame["area"], frame["group"], strict=True)]]
+    network = shown.groupby("group")["numerator"].sum()
+    network_share = network / network.sum() * 100 if network.sum() else network * float("nan")
+    shares["value"], shares["value_low"], shares["value_high"] = shares["share"], shares["share_low"], shares[
+        "share_high"]
+    shares["comparison_value"] = shares["group"].map(network_share)
+    net = pd.DataFrame({"area": NETWORK, "group": network.index, "numerator": network.to_numpy(),
+                        "value": network_share.to_numpy(), "share": network_share.to_numpy()})
+    out = pd.concat([shares, net], ignore_index=True)
+    out["known"] = True
+    return out
+
+
+def return_table(db: Database, measure_id: str, by: str, period: Period, quarter_only: bool = False,
+                 la_codes: list[str] | None = None, excluded: set[tuple[str, str]] | frozenset = frozenset()
+                 ) -> InequalityTable:
+    """A measure from the network's breakdowns for the window to `period`: each authority's groups and the
+    network's pooled figures (leaving out the `excluded` (authority, group) cells the reader may not see)."""
+    measure = MEASURES[measure_id]
+    codes = la_codes if la_codes is not None else sorted(
+        db.frame("SELECT DISTINCT la_code FROM current_breakdowns")["la_code"])
+    frame, note = return_counts(db, measure, by, period, quarter_only, codes)
+    indexes = window(period, quarter_only)
+    label = str(period) if quarter_only else f"the four quarters to {period}"
+    notes = [note] if note else []
+    if frame.empty:
+        return InequalityTable(measure, by, label, _finish(pd.DataFrame(columns=["la_code"]), measure, by),
+                               (*notes, "No authority has returned this breakdown for the period."))
+    if measure.has_ratio(by):
+        rows = pd.concat([ratios(frame, measure.kind), _pooled_network(frame, measure.kind, set(excluded))],
+                         ignore_index=True)
+        notes.append(METHOD_NOTE)
+    else:
+        rows = _composition_rows(frame, set(excluded))
+        notes.append(NO_POPULATION_NOTE)
+    rows["level"] = np.where(rows["area"] == NETWORK, NETWORK, "authority")
+    rows["la_code"] = rows["area"].where(rows["area"] != NETWORK, "")
+    rows["la_name"] = [("Network (pooled)" if area == NETWORK else authority_name(area)) for area in rows["area"]]
+    quarters = frame.groupby("area")["periods"].first()
+    first = Period.from_index(indexes[0])
+    rows["periods"] = [int(quarters.max() if area == NETWORK else quarters.get(area, 0)) for area in rows["area"]]
+    if not quarter_only:
+        notes.append(f"Counts summed over the quarters returned from {first} to {period} (rates per 10,000 a quarter).")
+    return InequalityTable(measure, by, label, _finish(rows, measure, by), tuple(notes))
+
+
+def published_table(db: Database, measure_id: str, by: str, year: int | None = None,
+                    la_codes: list[str] | None = None) -> InequalityTable:
+    """A measure from DfE's published breakdowns for one year: every authority in England, each region,
+    England, and the network (`la_codes`) pooled."""
+    measure = MEASURES[measure_id]
+    years = published_years(db, measure)
+    year = year if year is not None else (years[-1] if years else None)
+    if year is None:
+        return InequalityTable(measure, by, "", _finish(pd.DataFrame(columns=["la_code"]), measure, by),
+                               ("DfE's breakdowns are not loaded (python -m benchmark published load).",))
+    frame, note = published_counts(db, measure, by, year)
+    notes = [note] if note else []
+    symbols = frame["symbol"].notna() & frame["numerator"].isna()
+    if symbols.any():
+        notes.append(f"{int(symbols.sum())} published figures are symbols (c, x, z): those groups are left out of "
+                     "their comparisons.")
+    if measure.has_ratio(by):
+        rows = ratios(frame, measure.kind)
+        members = frame[frame["area"].isin(la_codes or []) & (frame["level"] == "Local authority")]
+        if not members.empty:
+            network = _pooled_network(members.drop(columns=["level", "name", "symbol"]), measure.kind, set())
+            network["level"], network["name"] = NETWORK, "Network (pooled)"
+            rows = pd.concat([rows, network], ignore_index=True)
+        notes.append(METHOD_NOTE)
+    else:
+        rows = _composition_rows(frame[frame["level"] == "Local authority"].drop(columns=["level", "name"]), set())
+        rows = rows[rows["area"] != NETWORK]
+        rows["level"], rows["name"] = "Local authority", rows["area"].map(authority_name)
+        notes.append(NO_POPULATION_NOTE)
+    level_names = {"Local authority": "authority", "Regional": "region", "National": "england", NETWORK: NETWORK}
+    rows["level"] = rows["level"].map(level_names)
+    rows["la_code"] = np.where(rows["level"] == "authority", rows["area"], "")
+    rows["la_name"] = rows["name"]
+    rows["periods"] = 1
+    return InequalityTable(measure, by, f"{year} (DfE, calendar year)", _finish(rows, measure, by), tuple(notes))
+
+
+def table(db: Database, measure_id: str, by: str, period: str | None = None, quarter_only: bool = False,
+          la_codes: list[str] | None = None, excluded: set[tuple[str, str]] | frozenset = frozenset()
+          ) -> InequalityTable:
+    """Either kind of measure; `period` is a quarter for return measures, DfE's year for published ones."""
+    measure = MEASURES[measure_id]
+    if by not in measure.breakdowns():
+        choices = ", ".join(measure.breakdowns())
+        raise ValueError(f"{measure_id} cannot be broken down by {by}: choose one of {choices}.")
+    if measure.source == "published":
+        return published_table(db, measure_id, by, int(period) if period else None, la_codes)
+    if period is None:
+        raise ValueError("A quarter is needed for a measure from the returns, e.g. 2026-27 Q2.")
+    return return_table(db, measure_id, by, Period.parse(period), quarter_only, la_codes, excluded)

@@ -142,3 +142,86 @@ def test_major_groups_and_details() -> None:
     assert inequalities.group_of("ethnicity", "Any other ethnic group") == "Other"
     assert inequalities.group_of("ethnicity_detail", "Black") is None
     assert inequalities.group_of("ethnicity_detail", "White - Gypsy/Roma") == "White - Gypsy/Roma"
+
+
+# --- a hand-worked network of three authorities, one theme (advice), one quarter ----------------------------
+
+QUARTER = "2026-27 Q2"
+# Advice provided and provided within 6 weeks, by major ethnic group:
+#   Camden (202):    White 100 / 80 in time (20 late), Black 50 / 20 (30 late), Unclassified 10 / 9 (1 late)
+#   Islington (206): White  60 / 45 (15 late),          Black 40 / 30 (10 late)
+#   Hackney (204):   White  20 / 15 (5 late),           Black  8 /  6 (2 late)
+NETWORK_ADVICE = {
+    "202": ({"White": 100, "Black": 50, "Unclassified": 10}, {"White": 80, "Black": 20, "Unclassified": 9}),
+    "206": ({"White": 60, "Black": 40}, {"White": 45, "Black": 30}),
+    "204": ({"White": 20, "Black": 8}, {"White": 15, "Black": 6}),
+}
+
+
+def store_network(db, quarter: str = QUARTER) -> None:
+    from breakdown_support import store_breakdowns
+
+    for la_code, (returned, in_time) in NETWORK_ADVICE.items():
+        store_breakdowns(db, la_code, quarter, {("adv_returned", "ethnicity"): returned,
+                                                ("adv_returned_6wk", "ethnicity"): in_time})
+
+
+def test_late_advice_on_the_hand_worked_network(tmp_db) -> None:
+    store_network(tmp_db)
+    table = inequalities.table(tmp_db, "adv_late", "ethnicity", QUARTER)
+    rows = table.rows
+    camden = rows[(rows.la_code == "202") & (rows.group == "Black")].iloc[0]
+    # Camden, Black: 30 late of 50 = 60%; the rest (White; Unclassified left out) 20 of 100 = 20%; RR = 3.
+    # Katz: se = sqrt(1/30 - 1/50 + 1/20 - 1/100) = 0.230940; 95%: exp(ln 3 -/+ 1.959964 se) = 1.90785, 4.71735;
+    # 99.8%: exp(ln 3 -/+ 3.090232 se) = 1.46955, 6.12434: a discussion item.
+    assert (camden.numerator, camden.denominator, camden.value, camden.comparison_value) == (30, 50, 60, 20)
+    assert (camden.ratio, camden.ratio_low, camden.ratio_high) == pytest.approx((3.0, 1.90785, 4.71735), abs=1e-5)
+    assert (camden.strict_low, camden.strict_high) == pytest.approx((1.46955, 6.12434), abs=1e-5)
+    assert (camden.judgement, camden.strict_judgement) == ("higher", "higher")
+    unclassified = rows[(rows.la_code == "202") & (rows.group == "Unclassified")].iloc[0]
+    assert unclassified.share == pytest.approx(100 * 1 / 51)  # 1 of the 20 + 30 + 1 late
+    islington = rows[(rows.la_code == "206") & (rows.group == "Black")].iloc[0]
+    assert islington.ratio == pytest.approx(1.0)  # 10/40 = 15/60 = 25%
+    assert islington.judgement == "no clear difference"
+    hackney = rows[(rows.la_code == "204") & (rows.group == "Black")].iloc[0]
+    assert hackney.judgement == "too few"  # 2 late: under 10
+    # The network pooled: Black 30 + 10 + 2 = 42 late of 50 + 40 + 8 = 98; White 20 + 15 + 5 = 40 of 180.
+    # RR = (42/98) / (40/180) = 1.928571; se = sqrt(1/42 - 1/98 + 1/40 - 1/180) = 0.181796: 1.35049 to 2.75411.
+    network = rows[(rows.level == "network") & (rows.group == "Black")].iloc[0]
+    assert (network.numerator, network.denominator) == (42, 98)
+    assert (network.ratio, network.ratio_low, network.ratio_high) == pytest.approx((1.928571, 1.35049, 2.75411),
+                                                                                   abs=1e-5)
+    assert any("Katz" in note for note in table.notes)
+
+
+def test_the_network_leaves_out_the_cells_a_reader_may_not_see(tmp_db) -> None:
+    store_network(tmp_db)
+    rows = inequalities.table(tmp_db, "adv_late", "ethnicity", QUARTER, excluded={("204", "Black")}).rows
+    network = rows[(rows.level == "network") & (rows.group == "Black")].iloc[0]
+    # Hackney is left out of the Black row on both sides: Black 40 late of 90, White 35 of 160.
+    assert (network.numerator, network.denominator) == (40, 90)
+    assert network.ratio == pytest.approx((40 / 90) / (35 / 160))
+
+
+def test_the_rolling_year_sums_the_quarters(tmp_db) -> None:
+    store_network(tmp_db, "2026-27 Q1")
+    store_network(tmp_db, QUARTER)
+    rolling = inequalities.table(tmp_db, "adv_late", "ethnicity", QUARTER).rows
+    one = inequalities.table(tmp_db, "adv_late", "ethnicity", QUARTER, quarter_only=True).rows
+    camden = rolling[(rolling.la_code == "202") & (rolling.group == "Black")].iloc[0]
+    assert (camden.numerator, camden.denominator, camden.periods) == (60, 100, 2)
+    assert one[(one.la_code == "202") & (one.group == "Black")].iloc[0].numerator == 30
+
+
+def test_reach_by_sex_is_composition_only(tmp_db) -> None:
+    from breakdown_support import store_breakdowns
+
+    store_breakdowns(tmp_db, "202", QUARTER, {("sb_children_total", "sex"): {"Female": 40, "Male": 50, "Unknown": 10}})
+    store_breakdowns(tmp_db, "206", QUARTER, {("sb_children_total", "sex"): {"Female": 60, "Male": 40}})
+    table = inequalities.table(tmp_db, "sb_reach", "sex", QUARTER)
+    assert not table.has_ratio
+    camden = table.rows[(table.rows.la_code == "202") & (table.rows.group == "Female")].iloc[0]
+    # 40 of 100 served; the network: 100 of 200 = 50%.
+    assert (camden.value, camden.comparison_value) == pytest.approx((40.0, 50.0))
+    assert table.rows["ratio"].isna().all()
+    assert any("No population by sex" in note for note in table.notes)

@@ -18,14 +18,14 @@ from benchmark import reference
 from benchmark.access import membership
 from benchmark.access.network import is_demo
 from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, record_all, require_chair, sharing
-from benchmark.analysis import cycle, engine, groups, published_measures, summary, tracker
+from benchmark.analysis import cycle, engine, groups, inequalities, published_measures, summary, tracker
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
 from benchmark.definitions.metrics import METRICS
 from benchmark.definitions.standard import columns
 from benchmark.intake import commentary, returns
 from benchmark.intake.validation import ParsedRow, Problem, ValidationReport, sentence
-from benchmark.outputs import disclosure, exports, pack_render, packs, views
+from benchmark.outputs import breakdown_disclosure, disclosure, exports, inequality_views, pack_render, packs, views
 from benchmark.periods import Period
 
 
@@ -493,3 +493,75 @@ def sign_off(db: Database, user: User | None, period: Period) -> cycle.SignOff:
 
 def reopen(db: Database, user: User | None, period: Period) -> None:
     cycle.reopen(db, _require(user), period)
+
+
+# --- inequalities: breakdowns by ethnicity, sex, age band and primary need -------------------------------
+
+
+def _breakdowns_kept_from(db: Database, user: User) -> frozenset[str]:
+    """Authorities whose breakdowns this user may not see at all: those sharing anonymously reach nobody else
+    (the chair included), as a letter's groups would name it."""
+    return frozenset(code for code, setting in sharing(db).items()
+                     if setting is Sharing.ANONYMOUS and code != user.la_code)
+
+
+def _hidden_breakdown_cells(db: Database, user: User, measure_id: str, by: str, indexes: list[int],
+                            kept_from: frozenset[str]) -> set[tuple[str, str]]:
+    """(authority, group) cells of the window this user sees as `c`: small counts and the cells hidden with them
+    (breakdown_disclosure), except the user's own authority's; every cell of an authority kept from them."""
+    measure = inequalities.MEASURES[measure_id]
+    stored = db.frame(
+        "SELECT la_code, period_index, count_of, group_name, count FROM current_breakdowns WHERE breakdown = ? "
+        f"AND period_index IN ({', '.join('?' * len(indexes))})",
+        [inequalities.stored_breakdown(by), *indexes])
+    quarter_cells = breakdown_disclosure.hidden_quarter_cells(stored, measure_id, inequalities.stored_breakdown(by))
+    hidden = {cell for cell in breakdown_disclosure.hidden_window_cells(quarter_cells, indexes, by)
+              if cell[0] != user.la_code}
+    groups = inequalities.groups_for(by) if measure.source == "return" else ()
+    return hidden | {(code, group) for code in kept_from for group in groups}
+
+
+def inequalities_table(db: Database, user: User | None, measure_id: str, by: str, period: str | None = None,
+                       for_la: str | None = None, quarter_only: bool = False,
+                       audience: str = "network") -> inequalities.InequalityTable:
+    """One inequalities measure and breakdown, as this user and audience may see it.
+
+    Network audience: every member authority's groups (counts 1-5, and the cells hidden with them, shown only to
+    the authority itself), the network pooled over the cells the reader may see, and for DfE's measures every
+    authority in England, its region and England. External audience: the own authority (`for_la`) only, each
+    group's judgement in words and no figure at all."""
+    user = _require(user)
+    if audience not in ("network", "external"):
+        raise ValueError("audience must be network or external")
+    if for_la is not None:
+        _require_visible(db, user, for_la)
+    if audience == "external" and for_la is None:
+        raise ValueError("An external table is for one authority: give it (--for LA).")
+    measure = inequalities.MEASURES.get(measure_id)
+    if measure is None:
+        raise ValueError(f"Unknown measure {measure_id}: choose one of {', '.join(inequalities.MEASURES)}.")
+    kept_from = _breakdowns_kept_from(db, user)
+    members = [code for code in engine.network_members(db) if code not in kept_from]
+    if measure.source == "published":
+        table = inequalities.table(db, measure_id, by, period, la_codes=members)
+        rows = table.rows
+        table = inequalities.InequalityTable(table.measure, table.by, table.period_label,
+                                             rows[~rows["la_code"].isin(kept_from)].reset_index(drop=True), table.notes)
+    else:
+        if period is None:
+            raise ValueError("A quarter is needed for a measure from the returns, e.g. --period '2026-27 Q2'.")
+        quarter = Period.parse(period)
+        indexes = inequalities.window(quarter, quarter_only)
+        hidden = _hidden_breakdown_cells(db, user, measure_id, by, indexes, kept_from)
+        table = inequalities.table(db, measure_id, by, period, quarter_only, la_codes=members, excluded=hidden)
+        table = inequality_views.mask(table, hidden)
+    if audience == "external":
+        return inequality_views.external(table, for_la)
+    if for_la is not None:
+        rows = table.rows
+        authority = reference.authorities().get(for_la)
+        keep = ((rows["level"] != "authority") | (rows["la_code"] == for_la)) & (
+            (rows["level"] != "region") | rows["la_name"].eq(authority.region_name if authority else None))
+        table = inequalities.InequalityTable(table.measure, table.by, table.period_label,
+                                             rows[keep].reset_index(drop=True), table.notes)
+    return table

@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from benchmark import service
 from benchmark.access import membership, rights
-from benchmark.analysis import cycle, discussion, groups, published, published_measures, tracker
+from benchmark.analysis import cycle, discussion, groups, inequalities, published, published_measures, tracker
 from benchmark.analysis.groups import GroupError
 from benchmark.db import Database, DatabaseBusy, open_database
 from benchmark.definitions import published_catalogue
@@ -22,7 +22,7 @@ from benchmark.definitions.metrics import CATALOGUE, METRICS
 from benchmark.definitions.standard import THEMES, columns
 from benchmark.demo import DemoRefused, load_demo
 from benchmark.intake import commentary, returns, templates
-from benchmark.outputs import exports, packs
+from benchmark.outputs import exports, inequality_views, packs
 from benchmark.periods import Period, PeriodError
 from benchmark.reference import authority_name, resolve_authority
 
@@ -459,6 +459,51 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- inequalities (one block: the command and its arguments) ---------------------------------------------
+
+
+def cmd_inequalities(args: argparse.Namespace) -> int:
+    database = open_database(args.db)
+    measure = inequalities.MEASURES[args.measure]
+    period = args.period
+    if period is None and measure.source == "return":
+        latest = database.scalar("SELECT max(period_index) FROM current_breakdowns")
+        if latest is None:
+            return _fail("no breakdowns are stored yet: give --period or store a return with a breakdown")
+        period = str(Period.from_index(int(latest)))
+    try:
+        if period is not None and measure.source == "return":
+            period = str(Period.parse(period))
+        elif period is not None and not period.isdigit():
+            raise ValueError(f"{args.measure} is published by calendar year: give --period as a year, e.g. 2024")
+        table = service.inequalities_table(database, _actor(database, args.as_email), args.measure, args.by, period,
+                                           args.for_la, args.quarter_only, args.audience)
+    except (ValueError, PeriodError) as error:
+        return _fail(str(error))
+    if args.format == "json":
+        print(json.dumps(inequality_views.records(table), indent=2, ensure_ascii=False))
+    else:
+        print(inequality_views.text(table))
+    return 0
+
+
+def _inequalities_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
+    sub = command("inequalities", cmd_inequalities, "Who the services reach and how quickly, by ethnicity, sex, age "
+                  "band or primary need: each group's rate or percentage and its ratio against all other children.")
+    sub.add_argument("--measure", required=True, choices=list(inequalities.MEASURES),
+                     help="from the returns: sb_reach, sb_waiting, adv_late, pfa_not_assessed, pfa_no_services; "
+                     "from DfE's files: ehc_requests, ehc_refused, ehcp_late")
+    sub.add_argument("--by", required=True, choices=inequalities.BY_CHOICES)
+    sub.add_argument("--period", help="a quarter for measures from the returns (default: the latest with a "
+                     "breakdown), DfE's year for published ones (default: the latest)")
+    sub.add_argument("--for", dest="for_la", type=_authority, help="one authority (with the network, its region "
+                     "and England)")
+    sub.add_argument("--quarter-only", action="store_true", help="one quarter instead of the four quarters to it")
+    sub.add_argument("--audience", choices=AUDIENCES, default="network")
+    sub.add_argument("--format", choices=("text", "json"), default="text")
+    sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m benchmark", description="DSCO network benchmarking: returns and comparisons.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -591,6 +636,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("name", nargs="?", default="")
     sub.add_argument("members", nargs="*", metavar="LA")
     sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member (a chair)")
+
+    _inequalities_parser(command)
 
     sub = command("docs", cmd_docs, "Regenerate docs/data-standard.md from the standard.", db=False)
     sub.add_argument("--out", default=str(DOCS_PATH))

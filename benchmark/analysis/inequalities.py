@@ -200,7 +200,9 @@ def ratios(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
             if reason is None:
                 strict = _katz(row.numerator, row.exposure, row.comparison_numerator, row.comparison_exposure,
                                INEQUALITY_DISCUSSION_CONFIDENCE)
-        if reason is None and math.isnan(wide[0]):
+        if not row.known:
+            reason = "the unknown group is not compared"
+        elif reason is None and math.isnan(wide[0]):
             reason = "no ratio can be formed (a count of 0 on one side)"
         judged = reason is None
         results.append((wide[0], wide[1], wide[2], strict[1], strict[2], reason,

@@ -27,7 +27,9 @@ def mask(table: InequalityTable, hidden: set[tuple[str, str]]) -> InequalityTabl
         return table
     cells = [(code, group) in hidden for code, group in zip(rows["la_code"], rows["group"], strict=True)]
     cells = pd.Series(cells, index=rows.index) & (rows["level"] == "authority")
-    rows.loc[cells, list(NUMBERS)] = math.nan
+    # A rate's denominator is the group's census population, published by DfE: it stays.
+    public = ("denominator",) if table.measure.kind == "rate" and table.has_ratio else ()
+    rows.loc[cells, [column for column in NUMBERS if column not in public]] = math.nan
     rows.loc[cells, "symbol"] = SUPPRESSED
     return InequalityTable(table.measure, table.by, table.period_label, rows, table.notes)
 
@@ -104,7 +106,7 @@ def readable(table: InequalityTable) -> pd.DataFrame:
             "Ratio (95% interval)": _ratio_text(row),
             "Judgement": (MARKS.get(judgement, "") if known and judgement else
                           ("unknown group: its share only" if not known else "")),
-            "Why too few": row.get("too_few") or "",
+            "Why too few": row["too_few"] if known and isinstance(row.get("too_few"), str) else "",
         })
     return pd.DataFrame(lines)
 
@@ -116,3 +118,45 @@ def text(table: InequalityTable) -> str:
     lines.append(frame.to_string(index=False) if not frame.empty else "No rows.")
     lines += ["", *table.notes]
     return "\n".join(lines)
+
+
+def judgement_grid(table: InequalityTable, la_codes: list[str]) -> pd.DataFrame:
+    """Every member authority (rows) by group (columns): the judgement in words and marks, `c` where the cell is
+    hidden from the reader, blank where the authority gave no breakdown."""
+    rows = table.rows[(table.rows["level"] == "authority") & table.rows["la_code"].isin(la_codes)
+                      & table.rows["known"].fillna(True).astype(bool)]
+    if rows.empty:
+        return pd.DataFrame()
+    words = [SUPPRESSED if symbol == SUPPRESSED and judgement == "too few" else MARKS.get(judgement, "")
+             for symbol, judgement in zip(rows["symbol"], rows["judgement"], strict=True)]
+    grid = rows.assign(shown=words).pivot_table(index="la_name", columns="group", values="shown", aggfunc="first")
+    order = [group for group in dict.fromkeys(table.rows["group"]) if group in grid.columns]
+    return grid[order].fillna("").reset_index().rename(columns={"la_name": "Authority"})
+
+
+def composition_view(table: InequalityTable, la_code: str) -> pd.DataFrame:
+    """The composition of one authority's service beside its population (rates by ethnicity), beside those with the
+    adverse outcome (risks), or beside the network (reach by sex, age band, primary need); `c` where hidden."""
+    rows = table.rows[(table.rows["la_code"] == la_code) & (table.rows["level"] == "authority")]
+    if rows.empty:
+        return pd.DataFrame()
+    hidden = rows["symbol"].eq(SUPPRESSED).to_numpy()
+
+    def shares(values: pd.Series, public: bool = False) -> list[str]:
+        # A hidden cell's share is its count over a total members know: it stays `c` (a census share is public).
+        total = values.sum()
+        return [SUPPRESSED if secret and not public else (f"{value / total * 100:.1f}%" if total and value == value
+                                                          else "")
+                for value, secret in zip(values, hidden, strict=True)]
+
+    if not table.has_ratio:
+        network = table.rows[table.rows["level"] == "network"].set_index("group")["value"]
+        return pd.DataFrame({"Group": rows["group"],
+                             "Share of those served": [SUPPRESSED if secret else f"{v:.1f}%"
+                                                       for v, secret in zip(rows["value"], hidden, strict=True)],
+                             "Network's share": [f"{network.get(g, float('nan')):.1f}%" for g in rows["group"]]})
+    if table.measure.kind == "rate":
+        return pd.DataFrame({"Group": rows["group"], "Share of those served": shares(rows["numerator"]),
+                             "Share of the population": shares(rows["denominator"], public=True)})
+    return pd.DataFrame({"Group": rows["group"], f"Share of {table.measure.denominator_label}": shares(
+        rows["denominator"]), f"Share of those with {table.measure.adverse}": shares(rows["numerator"])})

@@ -428,7 +428,9 @@ def published_counts(db: Database, measure: InequalityMeasure, by: str, year: in
         people, census_year = population(db, by, dt.date(year, 12, 31))
         out = _attach_population(out, people, "area")
         note = census_label(census_year)
-    out["exposure"] = out.get("denominator", np.nan)
+    if "denominator" not in out:  # a rate with no population by this breakdown: composition only
+        out["denominator"] = np.nan
+    out["exposure"] = out["denominator"]
     out["known"] = out["group"] != unknown_group(by)
     return out[["area", "level", "name", "group", "numerator", "denominator", "exposure", "symbol", "known"]], note
 

@@ -19,6 +19,7 @@ from benchmark.access import membership
 from benchmark.access.network import is_demo
 from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, record_all, require_chair, sharing
 from benchmark.analysis import cycle, engine, groups, inequalities, published_measures, summary, tracker
+from benchmark.analysis.discussion import disparity_items
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
 from benchmark.definitions.metrics import METRICS
@@ -363,7 +364,9 @@ def build_pack(db: Database, user: User | None, request: packs.PackRequest) -> p
     for la_code in (request.own_la, *request.authority_pages):
         if la_code is not None:
             _require_visible(db, user, la_code)
-    return packs.build_pack(db, request, hidden=hidden_authorities(db, user))
+    pages, disparities = _pack_inequalities(db, user, request)
+    return packs.build_pack(db, request, hidden=hidden_authorities(db, user), inequality_pages=pages,
+                            disparities=disparities)
 
 
 def render_pack(db: Database, user: User | None, pack: packs.Pack, fmt: str,
@@ -565,3 +568,37 @@ def inequalities_table(db: Database, user: User | None, measure_id: str, by: str
         table = inequalities.InequalityTable(table.measure, table.by, table.period_label,
                                              rows[keep].reset_index(drop=True), table.notes)
     return table
+
+
+# The pack's inequalities section: each returns measure of the pack's themes by ethnicity, and DfE's three.
+PACK_INEQUALITIES = (("sb_reach", "ethnicity"), ("sb_waiting", "ethnicity"), ("adv_late", "ethnicity"),
+                     ("pfa_not_assessed", "ethnicity"), ("pfa_no_services", "ethnicity"),
+                     ("ehc_requests", "ethnicity"), ("ehc_refused", "sex"), ("ehcp_late", "ethnicity"))
+MEASURE_THEMES = {"sb": "short_breaks", "adv": "advice", "pfa": "transitions"}
+
+
+def _pack_inequalities(db: Database, user: User, request: packs.PackRequest) -> tuple[tuple, tuple]:
+    """(pages, disparity items) for a pack, as this user and the pack's audience may see them. External packs
+    show the own authority's judgements only, and no disparity item (a sentence quotes figures)."""
+    if request.audience == "external" and request.own_la is None:
+        return (), ()
+    members = list(engine.peer_group(db, request.group, request.own_la, request.period).members)
+    pages, tables = [], []
+    for measure_id, by in PACK_INEQUALITIES:
+        measure = inequalities.MEASURES[measure_id]
+        theme = MEASURE_THEMES.get(measure_id.split("_")[0])
+        if theme is not None and theme not in request.themes:
+            continue
+        period = str(request.period) if measure.source == "return" else None
+        table = inequalities_table(db, user, measure_id, by, period, request.own_la if request.audience ==
+                                   "external" else None, audience=request.audience)
+        grid = inequality_views.pack_grid(table, [request.own_la] if request.audience == "external" else members)
+        if grid.empty:
+            continue
+        pages.append(packs.InequalityPage(f"Inequalities: {measure.title}, {table.period_label}", grid,
+                                          list(table.notes)))
+        if request.audience == "network" and measure.source == "return":
+            tables.append(table)
+            tables += [inequalities_table(db, user, measure_id, other, period) for other in
+                       ("sex", "age_band", "primary_need") if measure.has_ratio(other)]
+    return tuple(pages), tuple(disparity_items(tables))

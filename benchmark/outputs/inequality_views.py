@@ -160,3 +160,18 @@ def composition_view(table: InequalityTable, la_code: str) -> pd.DataFrame:
                              "Share of the population": shares(rows["denominator"], public=True)})
     return pd.DataFrame({"Group": rows["group"], f"Share of {table.measure.denominator_label}": shares(
         rows["denominator"]), f"Share of those with {table.measure.adverse}": shares(rows["numerator"])})
+
+
+def pack_grid(table: InequalityTable, la_codes: list[str]) -> pd.DataFrame:
+    """The pack's table: each authority's judgement per group in words and marks, then the network's pooled ratio
+    (and England's, for DfE's measures) with its interval."""
+    grid = judgement_grid(table, la_codes)
+    if grid.empty:
+        return grid
+    for level, label in (("network", "Network (pooled): ratio"), ("england", "England: ratio")):
+        pooled = table.rows[(table.rows["level"] == level) & table.rows["known"].fillna(True).astype(bool)]
+        if len(pooled):
+            ratios = {row["group"]: _ratio_text(row) for row in pooled.to_dict("records")}
+            line = {"Authority": label, **{group: ratios.get(group, "") for group in grid.columns[1:]}}
+            grid = pd.concat([grid, pd.DataFrame([line])], ignore_index=True)
+    return grid

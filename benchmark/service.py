@@ -602,3 +602,27 @@ def _pack_inequalities(db: Database, user: User, request: packs.PackRequest) -> 
             tables += [inequalities_table(db, user, measure_id, other, period) for other in
                        ("sex", "age_band", "primary_need") if measure.has_ratio(other)]
     return tuple(pages), tuple(disparity_items(tables))
+
+
+def inequalities_for_authority(db: Database, user: User | None, la_code: str, period: Period) -> pd.DataFrame:
+    """My authority's section: each pack measure's groups judged "higher" or "lower" for one authority (the returns'
+    window to `period`, DfE's latest year), as this user may see them."""
+    user = _require(user)
+    _require_visible(db, user, la_code)
+    lines = []
+    for measure_id, by in PACK_INEQUALITIES:
+        measure = inequalities.MEASURES[measure_id]
+        table = inequalities_table(db, user, measure_id, by, str(period) if measure.source == "return" else None,
+                                   for_la=la_code)
+        own = table.rows[(table.rows["level"] == "authority") & table.rows["judgement"].isin(["higher", "lower"])]
+        network = table.rows[table.rows["level"] == "network"].set_index("group")["ratio"]
+        for row in own.to_dict("records"):
+            line = inequality_views.readable(inequalities.InequalityTable(
+                measure, by, table.period_label, pd.DataFrame([row]), ())).iloc[0]
+            pooled = network.get(row["group"])
+            lines.append({"Measure": measure.title, "Period": table.period_label, "Group": row["group"],
+                          "Value (95% interval)": line["Value (95% interval)"],
+                          "Ratio (95% interval)": line["Ratio (95% interval)"], "Judgement": line["Judgement"],
+                          "Network ratio": f"{pooled:.2f}" if pooled is not None and pooled == pooled else ""})
+    return pd.DataFrame(lines, columns=["Measure", "Period", "Group", "Value (95% interval)", "Ratio (95% interval)",
+                                        "Judgement", "Network ratio"])

@@ -554,6 +554,12 @@ def return_table(db: Database, measure_id: str, by: str, period: Period, quarter
     return InequalityTable(measure, by, label, _finish(rows, measure, by), tuple(notes))
 
 
+def _as_frame(result: tuple[pd.DataFrame, str]) -> pd.DataFrame:
+    frame, note = result
+    frame.attrs["note"] = note
+    return frame
+
+
 def published_table(db: Database, measure_id: str, by: str, year: int | None = None,
                     la_codes: list[str] | None = None) -> InequalityTable:
     """A measure from DfE's published breakdowns for one year: every authority in England, each region,
@@ -564,14 +570,17 @@ def published_table(db: Database, measure_id: str, by: str, year: int | None = N
     if year is None:
         return InequalityTable(measure, by, "", _finish(pd.DataFrame(columns=["la_code"]), measure, by),
                                ("DfE's breakdowns are not loaded (python -m benchmark published load).",))
-    frame, note = published_counts(db, measure, by, year)
+    # Every authority in England is the same for every reader and network: kept until the data changes.
+    frame = cached(db, f"published counts {measure_id} {by} {year}",
+                   lambda: _as_frame(published_counts(db, measure, by, year)))
+    note = str(frame.attrs.get("note", ""))
     notes = [note] if note else []
     symbols = frame["symbol"].notna() & frame["numerator"].isna()
     if symbols.any():
         notes.append(f"{int(symbols.sum())} published figures are symbols (c, x, z): those groups are left out of "
                      "their comparisons.")
     if measure.has_ratio(by):
-        rows = ratios(frame, measure.kind)
+        rows = cached(db, f"published ratios {measure_id} {by} {year}", lambda: ratios(frame, measure.kind)).copy()
         members = frame[frame["area"].isin(la_codes or []) & (frame["level"] == "Local authority")]
         if not members.empty:
             network = _pooled_network(members.drop(columns=["level", "name", "symbol"]), measure.kind, set())

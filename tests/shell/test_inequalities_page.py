@@ -78,3 +78,13 @@ def test_every_measure_and_breakdown_opens(measure_id: str, on_network: Path) ->
         at = open_page(PAGE, local=True, measure=measure_id, by=by, la="202", period="2026-27 Q2")
         assert_clean(at)
         assert at.title[0].value == "Inequalities"
+
+
+def test_my_authority_ends_with_its_inequalities(on_network: Path) -> None:
+    at = open_page("pages/my_authority.py", local=True, la="202", period="2026-27 Q2")
+    assert_clean(at)
+    assert at.expander[-1].label == "Inequalities: where Camden's groups differ"
+    [table] = tables_with(at, "Network ratio")
+    late = table[table["Measure"].str.startswith("Social care advice not provided")]
+    assert late[["Group", "Ratio (95% interval)", "Judgement"]].values.tolist() == [
+        ["Black", "3.00 (1.91-4.72)", "▲ higher"], ["White", "0.33 (0.21-0.52)", "▼ lower"]]

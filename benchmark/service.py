@@ -513,11 +513,14 @@ def _hidden_breakdown_cells(db: Database, user: User, measure_id: str, by: str, 
     """(authority, group) cells of the window this user sees as `c`: small counts and the cells hidden with them
     (breakdown_disclosure), except the user's own authority's; every cell of an authority kept from them."""
     measure = inequalities.MEASURES[measure_id]
-    stored = db.frame(
-        "SELECT la_code, period_index, count_of, group_name, count FROM current_breakdowns WHERE breakdown = ? "
-        f"AND period_index IN ({', '.join('?' * len(indexes))})",
-        [inequalities.stored_breakdown(by), *indexes])
-    quarter_cells = breakdown_disclosure.hidden_quarter_cells(stored, measure_id, inequalities.stored_breakdown(by))
+    breakdown = inequalities.stored_breakdown(by)
+
+    def decide() -> pd.DataFrame:  # the same for every reader: kept until the data changes
+        stored = inequalities.window_cells(db, indexes)
+        return breakdown_disclosure.hidden_quarter_cells(stored[stored["breakdown"] == breakdown], measure_id,
+                                                         breakdown)
+
+    quarter_cells = engine.cached(db, f"hidden breakdown cells {measure_id} {breakdown} {indexes}", decide)
     hidden = {cell for cell in breakdown_disclosure.hidden_window_cells(quarter_cells, indexes, by)
               if cell[0] != user.la_code}
     groups = inequalities.groups_for(by) if measure.source == "return" else ()

@@ -184,11 +184,20 @@ def ratios(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
     `judgement` (at 95%), `strict_judgement` (at 99.8%) and `share` (% of the area's count, unknown included).
     """
     frame = counts.reset_index(drop=True).copy()
-    usable = frame["known"] & frame["numerator"].notna() & frame["denominator"].notna()
+    usable = _usable(frame)
     sums = frame[usable].groupby("area")[["numerator", "denominator", "exposure"]].sum()
     for column in ("numerator", "denominator", "exposure"):
         total = frame["area"].map(sums[column]).fillna(0.0)
         frame[f"comparison_{column}"] = np.where(usable, total - frame[column].fillna(0.0), total)
+    return _compared(frame, kind)
+
+
+def _usable(frame: pd.DataFrame) -> pd.Series:
+    return frame["known"].astype(bool) & frame["numerator"].notna() & frame["denominator"].notna()
+
+
+def _compared(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """`ratios` once each row carries its comparison side (`comparison_numerator`, `_denominator`, `_exposure`)."""
     scale = PER if kind == "rate" else 100.0
     if kind == "rate":
         low, high = stats.poisson_interval(frame["numerator"], frame["exposure"], INEQUALITY_DISPLAY_CONFIDENCE)
@@ -200,12 +209,17 @@ def ratios(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
                                  / frame["comparison_exposure"].where(frame["comparison_exposure"] > 0) * scale)
 
     results = []
-    for row in frame.itertuples(index=False):
-        reason = too_few_reason(row.numerator, row.denominator, row.comparison_denominator)
+    # Plain floats, not pandas rows: this loop runs once a group and authority (about 50,000 times nationally).
+    arrays = [frame[column].to_numpy(dtype=float, na_value=np.nan) for column in (
+        "numerator", "denominator", "exposure", "comparison_numerator", "comparison_denominator",
+        "comparison_exposure")]
+    for known, numerator, denominator, exposure, other, other_denominator, other_exposure in zip(
+            frame["known"].to_numpy(dtype=bool), *arrays, strict=True):
+        reason = too_few_reason(numerator, denominator, other_denominator)
         katz = (math.nan,) * 5
-        if row.known and not math.isnan(row.numerator):
-            katz = _katz(row.numerator, row.exposure, row.comparison_numerator, row.comparison_exposure)
-        if not row.known:
+        if known and not math.isnan(numerator):
+            katz = _katz(numerator, exposure, other, other_exposure)
+        if not known:
             reason = "the unknown group is not compared"
         elif reason is None and math.isnan(katz[0]):
             reason = "no ratio can be formed (a count of 0 on one side)"
@@ -324,18 +338,27 @@ def window(period: Period, quarter_only: bool) -> list[int]:
     return list(range(period.index - quarters + 1, period.index + 1))
 
 
+def window_cells(db: Database, indexes: list[int]) -> pd.DataFrame:
+    """Every stored breakdown cell of the quarters `indexes` (one read for every measure and breakdown), kept
+    until the data changes."""
+    return cached(db, f"breakdown cells {indexes[0]}-{indexes[-1]}", lambda: db.frame(
+        "SELECT la_code, period_index, count_of, breakdown, group_name, count FROM current_breakdowns "
+        "WHERE period_index BETWEEN ? AND ?", [indexes[0], indexes[-1]]))
+
+
+def _group_map(by: str, names: pd.Series) -> pd.Series:
+    lookup = {name: group_of(by, name) for name in names.unique()}
+    return names.map(lookup)
+
+
 def breakdown_cells(db: Database, measure: InequalityMeasure, by: str, indexes: list[int]) -> pd.DataFrame:
     """The stored breakdown counts a return measure reads in some quarters, one row per authority, quarter and
     group of `by`: `la_code`, `period_index`, `group`, `numerator` and `denominator` (for a risk: those in the
     service and those with the adverse outcome; for a rate: the count and NaN)."""
     fields = [measure.field] if measure.kind == "rate" else [*measure.whole, measure.part]
-    raw = db.frame(
-        "SELECT la_code, period_index, count_of, group_name, count FROM current_breakdowns "
-        f"WHERE breakdown = ? AND count_of IN ({', '.join('?' * len(fields))}) "
-        f"AND period_index IN ({', '.join('?' * len(indexes))})",
-        [stored_breakdown(by), *fields, *indexes])
-    raw["group"] = [group_of(by, name) for name in raw["group_name"]]
-    raw = raw.dropna(subset=["group"])
+    raw = window_cells(db, indexes)
+    raw = raw[(raw["breakdown"] == stored_breakdown(by)) & raw["count_of"].isin(fields)]
+    raw = raw.assign(group=_group_map(by, raw["group_name"])).dropna(subset=["group"])
     wide = (raw.groupby(["la_code", "period_index", "group", "count_of"])["count"].sum(min_count=1)
             .unstack("count_of").reset_index()) if len(raw) else pd.DataFrame(
                 columns=["la_code", "period_index", "group"])
@@ -475,28 +498,27 @@ class InequalityTable:
         return self.measure.has_ratio(self.by)
 
 
-def _network_counts(frame: pd.DataFrame, excluded: set[tuple[str, str]]) -> pd.DataFrame:
-    """The network pooled per group: for group g, the authorities whose g cell the reader may see, each with all
-    its groups (so the rest is the same authorities' other children)."""
-    pieces = []
-    for group in frame["group"].unique():
-        shown = {area for area in frame["area"].unique() if (area, group) not in excluded}
-        part = frame[frame["area"].isin(shown)]
-        summed = part.groupby("group", as_index=False)[["numerator", "denominator", "exposure"]].sum(min_count=1)
-        summed["area"] = f"{NETWORK}|{group}"
-        pieces.append(summed)
-    if not pieces:
-        return frame.iloc[0:0]
-    out = pd.concat(pieces, ignore_index=True)
-    out["known"] = out["group"].map(frame.drop_duplicates("group").set_index("group")["known"])
-    return out
-
-
 def _pooled_network(frame: pd.DataFrame, kind: str, excluded: set[tuple[str, str]]) -> pd.DataFrame:
-    network = ratios(_network_counts(frame, excluded), kind)
-    network = network[network["area"] == NETWORK + "|" + network["group"]].copy()
+    """The network pooled per group: for group g, the authorities whose g cell the reader may see, each with its
+    other groups as the rest (so both sides are the same authorities' children)."""
+    frame = frame.reset_index(drop=True)
+    usable = _usable(frame)
+    shown = ~pd.Series([(area, group) in excluded for area, group in zip(frame["area"], frame["group"],
+                                                                        strict=True)], index=frame.index, dtype=bool)
+    columns = ["numerator", "denominator", "exposure"]
+    totals = frame[usable].groupby("area")[columns].sum()
+    parts = frame[shown].copy()
+    for column in columns:
+        total = parts["area"].map(totals[column]).fillna(0.0)
+        parts[f"comparison_{column}"] = np.where(usable[shown], total - parts[column].fillna(0.0), 0.0)
+    known = frame.drop_duplicates("group").set_index("group")["known"]
+    network = parts.groupby("group", as_index=False)[
+        [*columns, *(f"comparison_{column}" for column in columns)]].sum(min_count=1)
+    network["known"] = network["group"].map(known).astype(bool)
     network["area"] = NETWORK
-    return network
+    network[[f"comparison_{column}" for column in columns]] = network[
+        [f"comparison_{column}" for column in columns]].fillna(0.0)
+    return _compared(network, kind)
 
 
 def _finish(frame: pd.DataFrame, measure: InequalityMeasure, by: str) -> pd.DataFrame:

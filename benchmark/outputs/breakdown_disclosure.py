@@ -102,9 +102,12 @@ def hidden_quarter_cells(stored: pd.DataFrame, measure_id: str, breakdown: str,
     fields = list(FAMILIES[measure_id])
     stored = stored[stored["count_of"].isin(fields)]
     out: list[tuple[str, int, str]] = []
-    for (la_code, period_index), part in stored.groupby(["la_code", "period_index"], sort=False):
-        counts = part.pivot_table(index="group_name", columns="count_of", values="count", aggfunc="sum")
-        for name in _hide_quarter(counts.reindex(columns=fields), breakdown, threshold):
+    if stored.empty:
+        return pd.DataFrame(out, columns=["la_code", "period_index", "group"])
+    wide = (stored.groupby(["la_code", "period_index", "group_name", "count_of"])["count"].sum(min_count=1)
+            .unstack("count_of").reindex(columns=fields))
+    for (la_code, period_index), counts in wide.groupby(level=["la_code", "period_index"], sort=False):
+        for name in _hide_quarter(counts.droplevel(["la_code", "period_index"]), breakdown, threshold):
             out.append((la_code, int(period_index), name))
     return pd.DataFrame(out, columns=["la_code", "period_index", "group"])
 

@@ -598,8 +598,11 @@ def _pack_inequalities(db: Database, user: User, request: packs.PackRequest) -> 
         grid = inequality_views.pack_grid(table, [request.own_la] if request.audience == "external" else members)
         if grid.empty:
             continue
-        pages.append(packs.InequalityPage(f"Inequalities: {measure.title}, {table.period_label}", grid,
-                                          list(table.notes)))
+        # A page heading is one line: the measure's short name; its full title and period lead the notes.
+        short = measure.title.split(",")[0].removesuffix(" (DfE)")
+        pages.append(packs.InequalityPage(f"Inequalities: {short}", grid,
+                                          [f"{measure.title}, {table.period_label}; by {by.replace('_', ' ')}.",
+                                           *table.notes]))
         if request.audience == "network" and measure.source == "return":
             tables.append(table)
             tables += [inequalities_table(db, user, measure_id, other, period) for other in

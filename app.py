@@ -101,6 +101,7 @@ navigation = st.navigation(
             st.Page("pages/advice.py", title="Advice timeliness and quality", icon=":material/schedule:"),
             st.Page("pages/transitions.py", title="Transitions to adulthood", icon=":material/trending_up:"),
             st.Page("pages/published.py", title="Published context", icon=":material/public:"),
+            st.Page("pages/inequalities.py", title="Inequalities", icon=":material/diversity_3:"),
             st.Page("pages/meeting_pack.py", title="Meeting pack", icon=":material/slideshow:"),
         ],
         "Returns": returns_pages,

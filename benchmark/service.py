@@ -30,7 +30,8 @@ from benchmark.access.rights import (
     require_writer,
     sharing,
 )
-from benchmark.analysis import cycle, engine, groups, published, published_measures, summary, tracker
+from benchmark.analysis import cycle, engine, groups, inequalities, published, published_measures, summary, tracker
+from benchmark.analysis.discussion import disparity_items
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
 from benchmark.definitions.breakdowns import BREAKDOWN_COLUMNS, BREAKDOWN_RETURNS
@@ -38,7 +39,7 @@ from benchmark.definitions.metrics import METRICS
 from benchmark.definitions.standard import columns
 from benchmark.intake import commentary, returns, templates
 from benchmark.intake.validation import ParsedRow, Problem, ValidationReport, sentence
-from benchmark.outputs import disclosure, exports, pack_render, packs, views
+from benchmark.outputs import breakdown_disclosure, disclosure, exports, inequality_views, pack_render, packs, views
 from benchmark.periods import Period
 
 
@@ -436,7 +437,9 @@ def build_pack(db: Database, user: User | None, request: packs.PackRequest) -> p
     for la_code in (request.own_la, *request.authority_pages):
         if la_code is not None:
             _require_visible(db, user, la_code)
-    return packs.build_pack(db, request, hidden=hidden_authorities(db, user))
+    pages, disparities = _pack_inequalities(db, user, request)
+    return packs.build_pack(db, request, hidden=hidden_authorities(db, user), inequality_pages=pages,
+                            disparities=disparities)
 
 
 def render_pack(db: Database, user: User | None, pack: packs.Pack, fmt: str,
@@ -790,3 +793,139 @@ def preview(db: Database, user: User | None, report: ValidationReport) -> pd.Dat
     """What storing a valid report would write, saying which earlier return each row replaces."""
     _require(user)
     return returns.preview(db, report)
+
+
+# --- inequalities: breakdowns by ethnicity, sex, age band and primary need -------------------------------
+
+
+def _breakdowns_kept_from(db: Database, user: User) -> frozenset[str]:
+    """Authorities whose breakdowns this user may not see at all: those sharing anonymously reach nobody else
+    (the chair included), as a letter's groups would name it."""
+    return frozenset(code for code, setting in sharing(db).items()
+                     if setting is Sharing.ANONYMOUS and code != user.la_code)
+
+
+def _hidden_breakdown_cells(db: Database, user: User, measure_id: str, by: str, indexes: list[int],
+                            kept_from: frozenset[str]) -> set[tuple[str, str]]:
+    """(authority, group) cells of the window this user sees as `c`: small counts and the cells hidden with them
+    (breakdown_disclosure), except the user's own authority's; every cell of an authority kept from them."""
+    measure = inequalities.MEASURES[measure_id]
+    breakdown = inequalities.stored_breakdown(by)
+
+    def decide() -> pd.DataFrame:  # the same for every reader: kept until the data changes
+        stored = inequalities.window_cells(db, indexes)
+        return breakdown_disclosure.hidden_quarter_cells(stored[stored["breakdown"] == breakdown], measure_id,
+                                                         breakdown)
+
+    quarter_cells = engine.cached(db, f"hidden breakdown cells {measure_id} {breakdown} {indexes}", decide)
+    hidden = {cell for cell in breakdown_disclosure.hidden_window_cells(quarter_cells, indexes, by)
+              if cell[0] != user.la_code}
+    groups = inequalities.groups_for(by) if measure.source == "return" else ()
+    return hidden | {(code, group) for code in kept_from for group in groups}
+
+
+def inequalities_table(db: Database, user: User | None, measure_id: str, by: str, period: str | None = None,
+                       for_la: str | None = None, quarter_only: bool = False,
+                       audience: str = "network") -> inequalities.InequalityTable:
+    """One inequalities measure and breakdown, as this user and audience may see it.
+
+    Network audience: every member authority's groups (counts 1-5, and the cells hidden with them, shown only to
+    the authority itself), the network pooled over the cells the reader may see, and for DfE's measures every
+    authority in England, its region and England. External audience: the own authority (`for_la`) only, each
+    group's judgement in words and no figure at all."""
+    user = _require(user)
+    if audience not in ("network", "external"):
+        raise ValueError("audience must be network or external")
+    if for_la is not None:
+        _require_visible(db, user, for_la)
+    if audience == "external" and for_la is None:
+        raise ValueError("An external table is for one authority: give it (--for LA).")
+    measure = inequalities.MEASURES.get(measure_id)
+    if measure is None:
+        raise ValueError(f"Unknown measure {measure_id}: choose one of {', '.join(inequalities.MEASURES)}.")
+    kept_from = _breakdowns_kept_from(db, user)
+    members = [code for code in engine.network_members(db) if code not in kept_from]
+    if measure.source == "published":
+        table = inequalities.table(db, measure_id, by, period, la_codes=members)
+        rows = table.rows
+        table = inequalities.InequalityTable(table.measure, table.by, table.period_label,
+                                             rows[~rows["la_code"].isin(kept_from)].reset_index(drop=True), table.notes)
+    else:
+        if period is None:
+            raise ValueError("A quarter is needed for a measure from the returns, e.g. --period '2026-27 Q2'.")
+        quarter = Period.parse(period)
+        indexes = inequalities.window(quarter, quarter_only)
+        hidden = _hidden_breakdown_cells(db, user, measure_id, by, indexes, kept_from)
+        table = inequalities.table(db, measure_id, by, period, quarter_only, la_codes=members, excluded=hidden)
+        table = inequality_views.mask(table, hidden)
+    if audience == "external":
+        return inequality_views.external(table, for_la)
+    if for_la is not None:
+        rows = table.rows
+        authority = reference.authorities().get(for_la)
+        keep = ((rows["level"] != "authority") | (rows["la_code"] == for_la)) & (
+            (rows["level"] != "region") | rows["la_name"].eq(authority.region_name if authority else None))
+        table = inequalities.InequalityTable(table.measure, table.by, table.period_label,
+                                             rows[keep].reset_index(drop=True), table.notes)
+    return table
+
+
+# The pack's inequalities section: each returns measure of the pack's themes by ethnicity, and DfE's three.
+PACK_INEQUALITIES = (("sb_reach", "ethnicity"), ("sb_waiting", "ethnicity"), ("adv_late", "ethnicity"),
+                     ("pfa_not_assessed", "ethnicity"), ("pfa_no_services", "ethnicity"),
+                     ("ehc_requests", "ethnicity"), ("ehc_refused", "sex"), ("ehcp_late", "ethnicity"))
+MEASURE_THEMES = {"sb": "short_breaks", "adv": "advice", "pfa": "transitions"}
+
+
+def _pack_inequalities(db: Database, user: User, request: packs.PackRequest) -> tuple[tuple, tuple]:
+    """(pages, disparity items) for a pack, as this user and the pack's audience may see them. External packs
+    show the own authority's judgements only, and no disparity item (a sentence quotes figures)."""
+    if request.audience == "external" and request.own_la is None:
+        return (), ()
+    members = list(engine.peer_group(db, request.group, request.own_la, request.period).members)
+    pages, tables = [], []
+    for measure_id, by in PACK_INEQUALITIES:
+        measure = inequalities.MEASURES[measure_id]
+        theme = MEASURE_THEMES.get(measure_id.split("_")[0])
+        if theme is not None and theme not in request.themes:
+            continue
+        period = str(request.period) if measure.source == "return" else None
+        table = inequalities_table(db, user, measure_id, by, period, request.own_la if request.audience ==
+                                   "external" else None, audience=request.audience)
+        grid = inequality_views.pack_grid(table, [request.own_la] if request.audience == "external" else members)
+        if grid.empty:
+            continue
+        # A page heading is one line: the measure's short name; its full title and period lead the notes.
+        short = measure.title.split(",")[0].removesuffix(" (DfE)")
+        pages.append(packs.InequalityPage(f"Inequalities: {short}", grid,
+                                          [f"{measure.title}, {table.period_label}; by {by.replace('_', ' ')}.",
+                                           *table.notes]))
+        if request.audience == "network" and measure.source == "return":
+            tables.append(table)
+            tables += [inequalities_table(db, user, measure_id, other, period) for other in
+                       ("sex", "age_band", "primary_need") if measure.has_ratio(other)]
+    return tuple(pages), tuple(disparity_items(tables))
+
+
+def inequalities_for_authority(db: Database, user: User | None, la_code: str, period: Period) -> pd.DataFrame:
+    """My authority's section: each pack measure's groups judged "higher" or "lower" for one authority (the returns'
+    window to `period`, DfE's latest year), as this user may see them."""
+    user = _require(user)
+    _require_visible(db, user, la_code)
+    lines = []
+    for measure_id, by in PACK_INEQUALITIES:
+        measure = inequalities.MEASURES[measure_id]
+        table = inequalities_table(db, user, measure_id, by, str(period) if measure.source == "return" else None,
+                                   for_la=la_code)
+        own = table.rows[(table.rows["level"] == "authority") & table.rows["judgement"].isin(["higher", "lower"])]
+        network = table.rows[table.rows["level"] == "network"].set_index("group")["ratio"]
+        for row in own.to_dict("records"):
+            line = inequality_views.readable(inequalities.InequalityTable(
+                measure, by, table.period_label, pd.DataFrame([row]), ())).iloc[0]
+            pooled = network.get(row["group"])
+            lines.append({"Measure": measure.title, "Period": table.period_label, "Group": row["group"],
+                          "Value (95% interval)": line["Value (95% interval)"],
+                          "Ratio (95% interval)": line["Ratio (95% interval)"], "Judgement": line["Judgement"],
+                          "Network ratio": f"{pooled:.2f}" if pooled is not None and pooled == pooled else ""})
+    return pd.DataFrame(lines, columns=["Measure", "Period", "Group", "Value (95% interval)", "Ratio (95% interval)",
+                                        "Judgement", "Network ratio"])

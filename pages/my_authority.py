@@ -7,7 +7,7 @@ from benchmark.definitions.metrics import CATALOGUE
 from benchmark.definitions.standard import THEMES
 from benchmark.definitions.thresholds import SMALL_NUMBERS_BELOW
 from benchmark.outputs import views
-from pages import context_ui, ui
+from pages import context_ui, inequalities_ui, ui
 
 # Three views of the scorecard, each narrow enough for a 1366 px screen; the download holds every column.
 COLUMNS = {
@@ -64,3 +64,4 @@ if not ui.no_data(db):
     ui.downloads(card.drop(columns=["Last 8 quarters", "neutral", "metric_id"]),
                  f"scorecard_{la_code}_{period.label.replace(' ', '_')}", "scorecard")
     context_ui.published_context_section(db, ui.current_user(), None, la_code, period)
+    inequalities_ui.my_authority_section(db, ui.current_user(), la_code, period)

@@ -252,3 +252,67 @@ def narrative_requests(table: pd.DataFrame) -> pd.DataFrame:
         "Metric": [METRICS[metric_id].name for metric_id in rows["metric"]],
         "Position": rows["top_bottom_20"].to_numpy(),
     }).sort_values(["Authority", "Metric"]).reset_index(drop=True)
+
+
+# --- disparities by ethnicity, sex, age band or primary need (the inequalities measures) ---------------------
+
+DISPARITY_998 = "disparity_99.8"
+KIND_WORDS[DISPARITY_998] = "disparity beyond the 99.8% interval"
+# How each returns measure reads in a sentence; the ratio and its interval follow.
+DISPARITY_PHRASES = {
+    "sb_reach": ("{group} children received short breaks at {ratio} times the rate of other children", "short_breaks"),
+    "sb_waiting": ("{group} children were waiting for short breaks at {ratio} times the rate of other children",
+                   "short_breaks"),
+    "adv_late": ("social care advice for {group} children was later than 6 weeks {ratio} times as often as for "
+                 "other children", "advice"),
+    "pfa_not_assessed": ("{group} young people turned 18 without a Care Act assessment {ratio} times as often as "
+                         "others", "transitions"),
+    "pfa_no_services": ("{group} young people had no adult services at 18 {ratio} times as often as others",
+                        "transitions"),
+}
+
+
+@dataclass(frozen=True)
+class DisparityItem:
+    """A group whose ratio's 99.8% interval excludes 1: many groups times many authorities are many tests, so
+    only the stricter interval puts a disparity to the network (as funnels do). Reads like `Item`."""
+
+    la_code: str
+    la_name: str
+    theme: str
+    metric: str  # the inequalities measure id
+    text: str  # the sentence without the authority's name
+    strength: float  # |ln ratio| / its standard error (from the 95% Katz interval)
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return DISPARITY_998
+
+    def sentence(self, name: str | None = None, figures: bool = True) -> str:
+        return f"{name or self.la_name}: {self.text}."
+
+
+def disparity_items(tables: list, names: dict[str, str] | None = None) -> list[DisparityItem]:
+    """Items from inequalities tables (`analysis.inequalities.InequalityTable`, already as the reader may see them):
+    every authority row judged at 99.8% with its figures, and the network's pooled ratio beside it."""
+    items = []
+    for table in tables:
+        phrase = DISPARITY_PHRASES.get(table.measure.id)
+        if phrase is None or not table.has_ratio:
+            continue
+        rows = table.rows
+        network = rows[rows["level"] == "network"].set_index("group")["ratio"]
+        judged = rows[(rows["level"] == "authority") & rows["strict_judgement"].isin(["higher", "lower"])
+                      & rows["symbol"].ne("c")]
+        for row in judged.to_dict("records"):
+            se = (math.log(row["ratio_high"]) - math.log(row["ratio_low"])) / (2 * stats.Z_95)
+            pooled = network.get(row["group"])
+            text = (phrase[0].format(group=row["group"], ratio=f"{row['ratio']:.2f}")
+                    + f" (95% interval {row['ratio_low']:.2f}-{row['ratio_high']:.2f}) over {table.period_label}"
+                    + (f"; network {pooled:.2f}" if pooled == pooled and pooled is not None else ""))
+            name = (names or {}).get(row["la_code"]) or row["la_name"]
+            reason = Reason(DISPARITY_998, abs(math.log(row["ratio"])) / se, "disparity beyond the 99.8% interval")
+            items.append(DisparityItem(row["la_code"], name, phrase[1], table.measure.id, text,
+                                       abs(math.log(row["ratio"])) / se, (reason,)))
+    return items

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from benchmark.access import rights
 from benchmark.cli.common import Parser, authority_argument, metric_argument, period_argument
 from benchmark.cli.comparisons import cmd_compare, cmd_context, cmd_discussion, cmd_pack, cmd_tracker
+from benchmark.cli.inequalities import add_inequalities_parser
 from benchmark.cli.intake import (
     DOCS_PATH,
     cmd_demo,
@@ -176,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("name", nargs="?", default="")
     sub.add_argument("members", nargs="*", metavar="LA")
     sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member (a chair)")
+
+    add_inequalities_parser(command)
 
     sub = command("docs", cmd_docs, "Regenerate docs/data-standard.md from the standard.", db=False)
     sub.add_argument("--out", default=str(DOCS_PATH))

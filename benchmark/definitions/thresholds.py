@@ -20,3 +20,14 @@ MIN_EXTERNAL_GROUP = 5
 WINSOR_PERCENTILES = (10, 90)
 # Trends and changes between quarters are judged at this significance level.
 TREND_SIGNIFICANCE = 0.05
+
+# Inequalities (relative rates and risks by ethnicity, sex, age band, primary need): the minimums US
+# special-education law treats as reasonable before a disproportionality ratio is judged (34 CFR 300.647).
+# Below any of them a row is "too few to compare": shown, never judged.
+INEQUALITY_MIN_GROUP_COUNT = 10  # the group's count (children served, or with the adverse outcome)
+INEQUALITY_MIN_GROUP_DENOMINATOR = 30  # the group's denominator (its population, or those in the service)
+INEQUALITY_MIN_COMPARISON = 30  # the comparison side's denominator (all other children)
+# Intervals shown beside every ratio, and the stricter level a discussion item needs: many groups times
+# many authorities means many tests, so only a 99.8% interval excluding 1 is put to the network (as funnels).
+INEQUALITY_DISPLAY_CONFIDENCE = 0.95
+INEQUALITY_DISCUSSION_CONFIDENCE = 0.998

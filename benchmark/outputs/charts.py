@@ -332,3 +332,34 @@ def context_chart(frame: pd.DataFrame, chosen_name: str | None, title: str, axis
     figure.update_xaxes(title=axis_x, type="category")
     figure.update_yaxes(title=axis_y)
     return _layout(figure, title, 440)
+
+
+# Inequalities: each place's marker, so the chart reads without colour (shape and legend name the place).
+RATIO_STYLES = {"authority": (DARK_BLUE, "circle"), "network": (ORANGE, "diamond"),
+                "region": (TURQUOISE, "triangle-up"), "england": (DARK_GREY, "square")}
+
+
+def ratio_chart(rows: pd.DataFrame, title: str, axis_title: str) -> go.Figure:
+    """Each group's ratio with its 95% interval on a log scale, a line at 1 (no difference); one marker shape per
+    place (the authority, the network, the region, England). Rows judged "too few" are hollow markers."""
+    figure = go.Figure()
+    drawn = rows.dropna(subset=["ratio"])
+    groups = list(dict.fromkeys(rows["group"]))
+    for level, part in drawn.groupby("level", sort=False):
+        colour, symbol = RATIO_STYLES.get(level, (OTHER_GREY, "circle"))
+        judged = part["judgement"].ne("too few").to_numpy()
+        low = part["ratio_low"].fillna(part["ratio"])
+        high = part["ratio_high"].fillna(part["ratio"])
+        figure.add_trace(go.Scatter(
+            x=part["ratio"], y=part["group"], mode="markers", name=str(part["la_name"].iloc[0]),
+            marker={"color": np.where(judged, colour, "white").tolist(), "symbol": symbol, "size": 11,
+                    "line": {"color": colour, "width": 2}},
+            error_x={"type": "data", "symmetric": False, "array": (high - part["ratio"]).tolist(),
+                     "arrayminus": (part["ratio"] - low).tolist(), "color": colour, "thickness": 1.5},
+            customdata=np.stack([part["judgement"].fillna(""), low, high], axis=-1),
+            hovertemplate="%{y}: %{x:.2f} (%{customdata[1]:.2f}-%{customdata[2]:.2f}), %{customdata[0]}"
+                          "<extra>%{fullData.name}</extra>"))
+    figure.add_vline(x=1, line={"color": DARK_GREY, "dash": "dash", "width": 1})
+    figure.update_xaxes(type="log", title=axis_title)
+    figure.update_yaxes(categoryorder="array", categoryarray=groups[::-1], title=None)
+    return _layout(figure, title, max(260, 60 + 34 * len(groups)), {"l": 10, "r": 30, "t": 90, "b": 50})

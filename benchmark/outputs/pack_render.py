@@ -246,7 +246,7 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
     _summary_page(pdf, pack)
     pdf.add_page()
     entries = (6 + 2 * len(pack.request.themes) + len(pack.sections) + len(pack.authority_pages)
-               + len(pack.context_pages))
+               + len(pack.context_pages) + len(pack.inequality_pages))
     # The placeholder keeps its pages for the contents and moves on to a fresh page itself.
     pdf.insert_toc_placeholder(_contents, pages=math.ceil(entries / TOC_LINES_PER_PAGE))
     pdf.heading("Returns tracker")
@@ -289,6 +289,7 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
                    "Neighbours' mean", "Funnel"]
         pdf.grid(card[columns], widths=(70, 20, 24, 18, 11, 24, 25, 24, 24, 33), size=6.5)
     _context_pages(pdf, pack)
+    _inequality_pages(pdf, pack)
     pdf.add_page()
     pdf.heading("Definitions, sources and licence")
     pdf.frame_table(pack.definitions[["Metric id", "Metric", "Calculation", "Polarity", "Legal basis"]],
@@ -413,6 +414,27 @@ def _context_pages(pdf: _PackPDF, pack: Pack) -> None:
             pdf.paragraph(note, 7)
 
 
+PDF_MARKS = str.maketrans({"▲": "+", "▼": "-", "●": "=", "○": "o"})
+
+
+def _inequality_pages(pdf: _PackPDF, pack: Pack) -> None:
+    """One page per inequalities measure: each authority's judgement per group in words and marks (no colour),
+    the network's pooled ratio, and the method."""
+    for page in pack.inequality_pages:
+        pdf.add_page()
+        pdf.heading(page.title)
+        width = (273 - 45) / max(len(page.table.columns) - 1, 1)
+        # The core fonts are Latin-1: the marks become plain signs, the words stay.
+        table = page.table.map(lambda cell: str(cell).translate(PDF_MARKS))
+        pdf.grid(table, widths=(45, *([width] * (len(page.table.columns) - 1))), size=6.5)
+        pdf.ln(2)
+        pdf.paragraph("+ higher / - lower: the 95% interval of the ratio against all other children of the "
+                      "authority excludes 1; = no clear difference; o too few: under the small-number minimums; "
+                      "c: hidden (a count of 1-5, or a cell that would give one back).", 7)
+        for note in page.notes:
+            pdf.paragraph(note, 7)
+
+
 def _metric_page(pdf: _PackPDF, pack: Pack, section: MetricSection) -> None:
     metric = section.metric
     pdf.heading(metric.name, level=1)
@@ -523,6 +545,8 @@ def render_pptx(pack: Pack, progress: Progress | None = None) -> bytes:
         _metric_slide(deck, pack, section)
     for page in pack.context_pages:
         _pptx_tables(deck, page.title, page.notes[:1], page.table, 8)
+    for page in pack.inequality_pages:
+        _pptx_tables(deck, page.title, page.notes[-1:], page.table, 8)
     _title_slide(deck, "Methods, sources and licence", [METHODS, SOURCES, OGL_ATTRIBUTION])
     _pptx_tables(deck, "Definitions", [], pack.definitions[["Metric id", "Metric", "Calculation", "Polarity"]], 8)
     buffer = io.BytesIO()
@@ -635,6 +659,9 @@ def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
         sheets[section.metric.id[:31]] = table
     for page in pack.context_pages:
         sheets[f"Context {page.theme}"[:31]] = page.table
+    for number, page in enumerate(pack.inequality_pages, start=1):
+        sheets[f"Inequalities {number}"] = pd.concat(
+            [pd.DataFrame({"Authority": [page.title, *page.notes]}), page.table], ignore_index=True)
     for name, card in pack.authority_pages:
         sheets[f"Scorecard {name}"[:31]] = card
     sheets["Definitions"] = pack.definitions

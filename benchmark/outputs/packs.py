@@ -86,6 +86,15 @@ class MetricSection:
 
 
 @dataclass
+class InequalityPage:
+    """One inequalities measure and breakdown: `table` is text (judgements in words and marks, or `c`)."""
+
+    title: str
+    table: pd.DataFrame
+    notes: list[str]
+
+
+@dataclass
 class ContextPage:
     """One theme's published DfE measures: `table` is text (values and EES symbols); `bands` (same
     shape) the quartile band of a cell among all of England's authorities, `neutral` (same shape)
@@ -125,6 +134,7 @@ class Pack:
     commentary: pd.DataFrame = field(default_factory=pd.DataFrame)
     signed_off: cycle.SignOff | None = None
     revisions: pd.DataFrame = field(default_factory=pd.DataFrame)  # returns revised after an earlier sign-off
+    inequality_pages: list[InequalityPage] = field(default_factory=list)  # made safe for the reader by the service
 
     @property
     def left_out_text(self) -> str:
@@ -226,13 +236,17 @@ def _outward_items(db: Database, request: PackRequest, items: list[discussion.It
 
 
 def _discussion_lists(db: Database, request: PackRequest, members: list[str], names: dict[str, str],
-                      sections: list[MetricSection], hidden: frozenset[str]) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+                      sections: list[MetricSection], hidden: frozenset[str],
+                      disparities: tuple = ()) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """(shortlist, every item, how many were left out of the shortlist), as the audience may see them:
-    figures only for the closed network, and no code for an authority shown as a letter."""
+    figures only for the closed network, and no code for an authority shown as a letter. `disparities`
+    (inequalities judged at 99.8%, network audience only) join the list ranked by the same z-scale."""
     by_code = {code: names.get(reference.authority_name(code), reference.authority_name(code)) for code in members}
     items = discussion.find_items(db, request.period, request.group, request.own_la, request.themes, by_code,
                                   request.revised)
     items = _outward_items(db, request, items, members, names, sections)
+    if request.audience == "network":
+        items = discussion.rank([*items, *(item for item in disparities if item.la_code in members)])
     shown, left_out = discussion.shortlist(items)
     figures = request.audience == "network"
 
@@ -258,9 +272,11 @@ def _outward_tracker(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame
 
 
 def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = None,
-               hidden: frozenset[str] = frozenset()) -> Pack:
+               hidden: frozenset[str] = frozenset(), inequality_pages: tuple[InequalityPage, ...] = (),
+               disparities: tuple = ()) -> Pack:
     """Everything a pack shows, computed once from the engine and made safe for its audience;
-    `hidden` authorities (shared anonymously with this reader) appear as letters."""
+    `hidden` authorities (shared anonymously with this reader) appear as letters. The inequalities pages and
+    disparity items come from the service, which alone knows which breakdown cells this reader may see."""
     peers = engine.peer_group(db, request.group, request.own_la, request.period)
     members = [code for code in peers.members if code in set(engine.network_members(db, request.period))]
     if request.audience == "external":
@@ -293,7 +309,7 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
     lone = exports.lone_letter(members, hidden) if request.audience == "network" else frozenset()
     grid = grid[grid["la_code"].isin(members) & ~grid["la_code"].isin(lone)]
     as_of = db.scalar("SELECT max(submitted_at) FROM submissions")
-    shortlist, everything, left_out = _discussion_lists(db, request, members, names, sections, hidden)
+    shortlist, everything, left_out = _discussion_lists(db, request, members, names, sections, hidden, disparities)
     # Externally a pooled figure beside visible counts could give a suppressed one back; an authority
     # too small to show on its own is left out of the pooled figures instead (its row is always "c").
     smallest = RULES.smallest_shown_population
@@ -348,6 +364,7 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         commentary=_answering(notes, everything, requests),
         signed_off=cycle.signoff(db, request.period),
         revisions=_revisions(db, request, members, names),
+        inequality_pages=list(inequality_pages),
     )
 
 

@@ -89,7 +89,9 @@ def test_build_excel_offers_the_download(on_demo: Path) -> None:
                                "All discussion items", "Narrative requests", "Commentary",
                                "Revised after sign-off", *(metric.id for metric in CATALOGUE),
                                *(f"Context {theme}" for theme in THEMES),
+                               *(name for name in book.sheetnames if name.startswith("Inequalities ")),
                                "Definitions"]
+    assert "Inequalities 1" in book.sheetnames
 
 
 def test_no_theme_chosen_says_so(on_demo: Path) -> None:

@@ -1120,7 +1120,11 @@ def test_cli_pack_writes_a_workbook(closed_copy: Path, tmp_path: Path, benchmark
     assert result.returncode == 0, result.stderr
     assert f"wrote {out}" in result.stdout
     book = workbook(out.read_bytes())
-    assert book.sheetnames == [*FIXED_SHEETS, *(metric.id for metric in CATALOGUE), *CONTEXT_SHEETS, "Definitions"]
+    # The service adds the inequalities sheets (DfE's breakdowns, and the returns' where stored) after the context.
+    inequality_sheets = [name for name in book.sheetnames if name.startswith("Inequalities ")]
+    assert inequality_sheets
+    assert book.sheetnames == [*FIXED_SHEETS, *(metric.id for metric in CATALOGUE), *CONTEXT_SHEETS,
+                               *inequality_sheets, "Definitions"]
     assert set(metric.id for metric in CATALOGUE) <= set(book.sheetnames)
     rows = metric_records(book["adv_6wk_pct"])
     values = [row["value"] for row in rows if row["value"].value is not None]

@@ -1,0 +1,640 @@
+"""Inequalities: who the services reach and how quickly, by ethnicity, sex, age band and primary need.
+
+Two kinds of measure, as the domain notes and D2I's disproportionality tool use them:
+- **reach** (a rate): the group's count per 10,000 children of that group, and the **relative rate** against
+  all other children of the same authority. The population by ethnicity is the school census headcount (pupils
+  counted where their school is), the usual proxy between censuses;
+- **an outcome inside a service** (a risk): the group's percentage with the *adverse* outcome (late, not
+  assessed, no services, refused) and the **relative risk** of that adverse outcome against all other children
+  in the same service (Keppel and Pearcy: a ratio of the favourable outcome can tell another story).
+
+The reference is always "all other children in the authority" (not White British, as D2I uses). The unknown
+group (Unclassified ethnicity, Unknown sex) is left out of both sides of every ratio and shown as its own share.
+Intervals: Katz's log method for every ratio (`scipy.stats.contingency.relative_risk`), Wilson for a group's
+percentage, exact Poisson for a group's rate. A ratio is judged "higher" or "lower" only where its interval
+excludes 1, and never below the small-number minimums of `definitions/thresholds.py`.
+
+Everything here is pure over DataFrames, except the readers at the end, which fetch the counts, the census
+and DfE's published breakdowns from the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from scipy.stats.contingency import relative_risk
+
+from benchmark import reference
+from benchmark.analysis import stats
+from benchmark.analysis.engine import cached
+from benchmark.db import Database
+from benchmark.definitions.breakdowns import (
+    BREAKDOWNS,
+    ETHNICITY,
+    MAJOR_ETHNIC_GROUPS,
+    UNCLASSIFIED,
+    major_ethnic_group,
+)
+from benchmark.definitions.thresholds import (
+    INEQUALITY_DISCUSSION_CONFIDENCE,
+    INEQUALITY_DISPLAY_CONFIDENCE,
+    INEQUALITY_MIN_COMPARISON,
+    INEQUALITY_MIN_GROUP_COUNT,
+    INEQUALITY_MIN_GROUP_DENOMINATOR,
+)
+from benchmark.periods import Period
+
+PER = 10_000  # rates are per 10,000 children of the group
+ROLLING_QUARTERS = 4  # the default window: the four quarters to the chosen one (counts summed)
+JUDGEMENTS = ("higher", "lower", "no clear difference", "too few")
+TOO_FEW = "too few"
+
+# The ways a measure can be broken down: `ethnicity` is DfE's five major groups, `ethnicity_detail` its 19
+# categories; the others are the breakdowns of the data standard.
+BY_CHOICES = ("ethnicity", "ethnicity_detail", "sex", "age_band", "primary_need")
+
+
+@dataclass(frozen=True)
+class InequalityMeasure:
+    """One inequalities measure: where its counts come from, and what its ratio compares."""
+
+    id: str
+    title: str
+    source: str  # "return" (the network's breakdowns) or "published" (DfE's files)
+    kind: str  # "rate" (per 10,000 of the group's population) or "risk" (adverse outcome, % of the service)
+    # Return measures: a rate counts `field`; a risk's adverse count is `whole` minus `part` (or `field`).
+    # Published measures: the same with DfE's indicator names; `whole` may be a sum of indicators.
+    field: str | None = None
+    whole: tuple[str, ...] = ()
+    part: str | None = None
+    source_file: str | None = None
+    adverse: str = ""  # the adverse outcome, in words, as the ratio is of it
+    denominator_label: str = ""
+
+    def breakdowns(self) -> tuple[str, ...]:
+        if self.source == "published":
+            return ("ethnicity", "ethnicity_detail", "sex")
+        return BY_CHOICES
+
+    def has_ratio(self, by: str) -> bool:
+        """Whether a ratio can be formed: a rate needs the group's population, which ships by ethnicity only."""
+        return self.kind == "risk" or by in ("ethnicity", "ethnicity_detail")
+
+
+MEASURES: dict[str, InequalityMeasure] = {m.id: m for m in (
+    InequalityMeasure("sb_reach", "Short breaks received, per 10,000 children of the group", "return", "rate",
+                      field="sb_children_total", adverse="receiving short breaks",
+                      denominator_label="children of the group (school census)"),
+    InequalityMeasure("sb_waiting", "Children waiting for short breaks, per 10,000 children of the group", "return",
+                      "rate", field="sb_children_waiting", adverse="waiting for short breaks",
+                      denominator_label="children of the group (school census)"),
+    InequalityMeasure("adv_late", "Social care advice not provided within 6 weeks, % of advice provided", "return",
+                      "risk", whole=("adv_returned",), part="adv_returned_6wk", adverse="advice later than 6 weeks",
+                      denominator_label="advice provided"),
+    InequalityMeasure("pfa_not_assessed", "Turned 18 without a Care Act assessment before the birthday, %", "return",
+                      "risk", whole=("pfa_turned_18",), part="pfa_care_act_before_18",
+                      adverse="no Care Act assessment before 18", denominator_label="young people turning 18"),
+    InequalityMeasure("pfa_no_services", "Turned 18 with no adult services in place, %", "return", "risk",
+                      whole=("pfa_turned_18",), part="pfa_services_at_18", adverse="no adult services at 18",
+                      denominator_label="young people turning 18"),
+    InequalityMeasure("ehc_requests", "EHC needs-assessment requests per 10,000 pupils of the group (DfE)",
+                      "published", "rate", field="requests_received_in_year", source_file="requests",
+                      adverse="requests for an EHC needs assessment", denominator_label="pupils (school census)"),
+    InequalityMeasure("ehc_refused", "EHC needs-assessment requests refused, % of requests decided (DfE)",
+                      "published", "risk", field="requests_decided_not_to_assess",
+                      whole=("requests_decided_to_assess", "requests_decided_not_to_assess"), source_file="requests",
+                      adverse="a request refused", denominator_label="requests decided"),
+    InequalityMeasure("ehcp_late", "EHC plans not issued within 20 weeks, % of plans issued (DfE)", "published",
+                      "risk", whole=("plans_issued_den",), part="plans_issued_within_20_weeks",
+                      source_file="timeliness_20_week", adverse="a plan later than 20 weeks",
+                      denominator_label="plans issued"),
+)}
+
+METHOD_NOTE = (
+    "Ratios compare each group with all other children of the same authority (or service); the unknown group "
+    "(Unclassified, Unknown) is left out of both sides and shown as its own share. Outcome ratios are of the adverse "
+    "outcome. 95% intervals: Katz's log method for ratios, Wilson for percentages, exact Poisson for rates. A ratio "
+    f"is 'higher' or 'lower' only where its interval excludes 1, and 'too few' where the group's count is under "
+    f"{INEQUALITY_MIN_GROUP_COUNT}, its denominator under {INEQUALITY_MIN_GROUP_DENOMINATOR} or the comparison side "
+    f"under {INEQUALITY_MIN_COMPARISON} (34 CFR 300.647). Discussion items need the 99.8% interval to exclude 1."
+)
+CENSUS_NOTE = ("School census headcount by ethnicity, January {year}: pupils counted where their school is, not where "
+               "they live; the latest year published with the project.")
+NO_POPULATION_NOTE = ("No population by sex, age band or primary need ships with the project, so no rate or ratio is "
+                      "computed: the composition of those served is shown beside the network's.")
+
+
+# --- the arithmetic, on DataFrames -------------------------------------------------------------------------
+
+
+Z_DISPLAY = float(norm.ppf(0.5 + INEQUALITY_DISPLAY_CONFIDENCE / 2))
+Z_DISCUSSION = float(norm.ppf(0.5 + INEQUALITY_DISCUSSION_CONFIDENCE / 2))
+
+
+def _katz(cases: float, total: float, other_cases: float, other_total: float) -> tuple[float, ...]:
+    """Relative risk with Katz's log interval at 95%, from SciPy, and the same interval at 99.8%: SciPy's 95%
+    interval gives the standard error of ln RR, (ln high - ln low) / (2 z95), widened to z99.8 (one SciPy call a
+    row: the whole national table must take under a second). NaN where no ratio can be formed."""
+    nothing = (math.nan,) * 5
+    if not (0 <= cases <= total and 0 <= other_cases <= other_total and total > 0 and other_total > 0):
+        return nothing
+    result = relative_risk(int(cases), int(total), int(other_cases), int(other_total))
+    ratio = float(result.relative_risk)
+    if not 0 < ratio < math.inf:
+        return nothing
+    interval = result.confidence_interval(INEQUALITY_DISPLAY_CONFIDENCE)
+    low, high = float(interval.low), float(interval.high)
+    spread = (math.log(high) - math.log(low)) / 2 * Z_DISCUSSION / Z_DISPLAY
+    return ratio, low, high, math.exp(math.log(ratio) - spread), math.exp(math.log(ratio) + spread)
+
+
+def _judge(low: float, high: float) -> str:
+    if low > 1:
+        return "higher"
+    if high < 1:
+        return "lower"
+    return "no clear difference"
+
+
+def too_few_reason(count: float, denominator: float, comparison: float) -> str | None:
+    """Which small-number rule stops a ratio being judged, in words; None where none does."""
+    if not count >= INEQUALITY_MIN_GROUP_COUNT:
+        return f"the group's count is under {INEQUALITY_MIN_GROUP_COUNT}"
+    if not denominator >= INEQUALITY_MIN_GROUP_DENOMINATOR:
+        return f"the group's denominator is under {INEQUALITY_MIN_GROUP_DENOMINATOR}"
+    if not comparison >= INEQUALITY_MIN_COMPARISON:
+        return f"the other children number under {INEQUALITY_MIN_COMPARISON}"
+    return None
+
+
+def ratios(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Each group's value and its ratio against the rest of its area.
+
+    `counts` has one row per area and group: `area`, `group`, `numerator` (children served, or with the adverse
+    outcome; NaN where the figure is a symbol), `denominator` (the group's population, or those in the service),
+    `exposure` (the denominator times the quarters pooled for a rate; the denominator for a risk) and `known`
+    (False for the unknown group). Unknown and symbol rows are left out of every comparison. Adds `value` and its
+    interval (per 10,000 for a rate, % for a risk), `comparison_numerator`, `comparison_denominator`,
+    `comparison_value`, `ratio` with its 95% and 99.8% Katz intervals, `too_few` (the rule that applies),
+    `judgement` (at 95%), `strict_judgement` (at 99.8%) and `share` (% of the area's count, unknown included).
+    """
+    frame = counts.reset_index(drop=True).copy()
+    usable = _usable(frame)
+    sums = frame[usable].groupby("area")[["numerator", "denominator", "exposure"]].sum()
+    for column in ("numerator", "denominator", "exposure"):
+        total = frame["area"].map(sums[column]).fillna(0.0)
+        frame[f"comparison_{column}"] = np.where(usable, total - frame[column].fillna(0.0), total)
+    return _compared(frame, kind)
+
+
+def _usable(frame: pd.DataFrame) -> pd.Series:
+    return frame["known"].astype(bool) & frame["numerator"].notna() & frame["denominator"].notna()
+
+
+def _compared(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """`ratios` once each row carries its comparison side (`comparison_numerator`, `_denominator`, `_exposure`)."""
+    scale = PER if kind == "rate" else 100.0
+    if kind == "rate":
+        low, high = stats.poisson_interval(frame["numerator"], frame["exposure"], INEQUALITY_DISPLAY_CONFIDENCE)
+    else:
+        low, high = stats.wilson_interval(frame["numerator"], frame["denominator"], INEQUALITY_DISPLAY_CONFIDENCE)
+    frame["value"] = frame["numerator"] / frame["exposure"].where(frame["exposure"] > 0) * scale
+    frame["value_low"], frame["value_high"] = low * scale, high * scale
+    frame["comparison_value"] = (frame["comparison_numerator"]
+                                 / frame["comparison_exposure"].where(frame["comparison_exposure"] > 0) * scale)
+
+    results = []
+    # Plain floats, not pandas rows: this loop runs once a group and authority (about 50,000 times nationally).
+    arrays = [frame[column].to_numpy(dtype=float, na_value=np.nan) for column in (
+        "numerator", "denominator", "exposure", "comparison_numerator", "comparison_denominator",
+        "comparison_exposure")]
+    for known, numerator, denominator, exposure, other, other_denominator, other_exposure in zip(
+            frame["known"].to_numpy(dtype=bool), *arrays, strict=True):
+        reason = too_few_reason(numerator, denominator, other_denominator)
+        katz = (math.nan,) * 5
+        if known and not math.isnan(numerator):
+            katz = _katz(numerator, exposure, other, other_exposure)
+        if not known:
+            reason = "the unknown group is not compared"
+        elif reason is None and math.isnan(katz[0]):
+            reason = "no ratio can be formed (a count of 0 on one side)"
+        judged = reason is None
+        results.append((*katz, reason, _judge(katz[1], katz[2]) if judged else TOO_FEW,
+                        _judge(katz[3], katz[4]) if judged else TOO_FEW))
+    columns = ["ratio", "ratio_low", "ratio_high", "strict_low", "strict_high", "too_few", "judgement",
+               "strict_judgement"]
+    extra = pd.DataFrame(results, columns=columns, index=frame.index) if results else pd.DataFrame(columns=columns)
+    frame = pd.concat([frame, extra], axis=1)
+    frame["small_numbers"] = frame["too_few"].notna()
+    # The unknown group has no value of its own to compare: its share of the area's count says how complete
+    # the recording is.
+    counted = frame.groupby("area")["numerator"].transform("sum")
+    frame["share"] = frame["numerator"] / counted.where(counted > 0) * 100
+    frame.loc[~frame["known"], ["value", "value_low", "value_high", "comparison_value"]] = np.nan
+    return frame
+
+
+def composition(counts: pd.DataFrame) -> pd.DataFrame:
+    """Each group's share (%) of those counted in its area, unknown included, with a Wilson interval."""
+    frame = counts.reset_index(drop=True).copy()
+    totals = frame.groupby("area")["numerator"].transform("sum")
+    low, high = stats.wilson_interval(frame["numerator"], totals, INEQUALITY_DISPLAY_CONFIDENCE)
+    frame["share"] = frame["numerator"] / totals.where(totals > 0) * 100
+    frame["share_low"], frame["share_high"] = low * 100, high * 100
+    return frame
+
+
+# --- groups -------------------------------------------------------------------------------------------------
+
+
+def group_of(by: str, name: str) -> str | None:
+    """The group a stored or published name counts in for `by`; None where it cannot (a return giving only the
+    major ethnic groups has no detail)."""
+    if by == "ethnicity":
+        return major_ethnic_group(name)
+    if by == "ethnicity_detail":
+        return name if name in ETHNICITY.names() else None
+    return name
+
+
+def groups_for(by: str) -> tuple[str, ...]:
+    if by == "ethnicity":
+        return (*MAJOR_ETHNIC_GROUPS, UNCLASSIFIED)
+    if by == "ethnicity_detail":
+        return ETHNICITY.names()
+    return BREAKDOWNS[by].names()
+
+
+def unknown_group(by: str) -> str | None:
+    return BREAKDOWNS["ethnicity" if by.startswith("ethnicity") else by].unknown
+
+
+def stored_breakdown(by: str) -> str:
+    """The data standard's `by` value a choice reads: both ethnicity choices read the ethnicity breakdown."""
+    return "ethnicity" if by.startswith("ethnicity") else by
+
+
+# --- readers ------------------------------------------------------------------------------------------------
+
+CENSUS_FAMILY = "spc_pupils_ethnicity_la_totals"
+
+
+def census_year_for(day: dt.date, years: list[int]) -> int | None:
+    """The latest academic year (as its start year: 2021 for 2021/22) whose census January is not after `day`;
+    the earliest where none is that old."""
+    usable = [year for year in years if dt.date(year + 1, 1, 31) <= day]
+    if usable:
+        return max(usable)
+    return min(years) if years else None
+
+
+def census(db: Database) -> pd.DataFrame:
+    """The school census headcount by detailed ethnicity: `year` (start year of the academic year), `level`,
+    `code` (3-digit authority code, region code, or `E92000001`), `group`, `headcount`. Kept until the data
+    changes."""
+    return cached(db, "school census by ethnicity", lambda: _read_census(db))
+
+
+def _read_census(db: Database) -> pd.DataFrame:
+    # The filters are JSON: DuckDB reads them, and only the rows for all phases and languages are wanted.
+    frame = db.frame(
+        "SELECT time_period, geographic_level, region_code, old_la_code, value, "
+        "json_extract_string(filters, '$.ethnicity') AS ethnicity FROM published "
+        "WHERE source LIKE ? AND lower(indicator) = 'headcount' "
+        "AND coalesce(json_extract_string(filters, '$.language'), 'Total') = 'Total' "
+        "AND coalesce(json_extract_string(filters, '$.phase_type_grouping'), 'Total') = 'Total'",
+        [f"{CENSUS_FAMILY}%"])
+    frame = frame[frame["ethnicity"].isin(ETHNICITY.names())]
+    return pd.DataFrame({
+        "year": frame["time_period"].str[:4].astype(int),
+        "level": frame["geographic_level"],
+        "code": np.select([frame["geographic_level"] == "National", frame["geographic_level"] == "Regional"],
+                          ["E92000001", frame["region_code"]], frame["old_la_code"]),
+        "group": frame["ethnicity"],
+        "headcount": frame["value"],
+    })
+
+
+def population(db: Database, by: str, day: dt.date) -> tuple[pd.DataFrame, int | None]:
+    """Headcount by group for every place (`code`, `group`, `headcount`) from the census year for `day`."""
+    frame = census(db)
+    year = census_year_for(day, sorted(frame["year"].unique().tolist()))
+    frame = frame[frame["year"] == year].copy()
+    frame["group"] = [group_of(by, name) for name in frame["group"]]
+    return frame.groupby(["code", "group"], as_index=False)["headcount"].sum(), year
+
+
+def census_label(year: int | None) -> str:
+    return CENSUS_NOTE.format(year=year + 1) if year is not None else "No school census is loaded."
+
+
+def window(period: Period, quarter_only: bool) -> list[int]:
+    quarters = 1 if quarter_only else ROLLING_QUARTERS
+    return list(range(period.index - quarters + 1, period.index + 1))
+
+
+def window_cells(db: Database, indexes: list[int]) -> pd.DataFrame:
+    """Every stored breakdown cell of the quarters `indexes` (one read for every measure and breakdown), kept
+    until the data changes."""
+    return cached(db, f"breakdown cells {indexes[0]}-{indexes[-1]}", lambda: db.frame(
+        "SELECT la_code, period_index, count_of, breakdown, group_name, count FROM current_breakdowns "
+        "WHERE period_index BETWEEN ? AND ?", [indexes[0], indexes[-1]]))
+
+
+def _group_map(by: str, names: pd.Series) -> pd.Series:
+    lookup = {name: group_of(by, name) for name in names.unique()}
+    return names.map(lookup)
+
+
+def breakdown_cells(db: Database, measure: InequalityMeasure, by: str, indexes: list[int]) -> pd.DataFrame:
+    """The stored breakdown counts a return measure reads in some quarters, one row per authority, quarter and
+    group of `by`: `la_code`, `period_index`, `group`, `numerator` and `denominator` (for a risk: those in the
+    service and those with the adverse outcome; for a rate: the count and NaN)."""
+    fields = [measure.field] if measure.kind == "rate" else [*measure.whole, measure.part]
+    raw = window_cells(db, indexes)
+    raw = raw[(raw["breakdown"] == stored_breakdown(by)) & raw["count_of"].isin(fields)]
+    raw = raw.assign(group=_group_map(by, raw["group_name"])).dropna(subset=["group"])
+    wide = (raw.groupby(["la_code", "period_index", "group", "count_of"])["count"].sum(min_count=1)
+            .unstack("count_of").reset_index()) if len(raw) else pd.DataFrame(
+                columns=["la_code", "period_index", "group"])
+    for field in fields:
+        if field not in wide:
+            wide[field] = np.nan
+    if measure.kind == "rate":
+        wide["numerator"], wide["denominator"] = wide[measure.field], np.nan
+    else:
+        wide["denominator"] = wide[measure.whole[0]]
+        wide["numerator"] = wide[measure.whole[0]] - wide[measure.part]
+    # A quarter counts only where every field the measure needs was broken down.
+    wide = wide.dropna(subset=["numerator"])
+    return wide[["la_code", "period_index", "group", "numerator", "denominator"]]
+
+
+def pooled(cells: pd.DataFrame) -> pd.DataFrame:
+    """Counts summed over the window's quarters per authority and group, with the number of quarters."""
+    if cells.empty:
+        return pd.DataFrame(columns=["la_code", "group", "numerator", "denominator", "periods"])
+    out = cells.groupby(["la_code", "group"], as_index=False).agg(
+        numerator=("numerator", "sum"), denominator=("denominator", "sum"), periods=("period_index", "nunique"))
+    quarters = cells.groupby("la_code")["period_index"].nunique()
+    out["periods"] = out["la_code"].map(quarters)
+    return out
+
+
+def _attach_population(frame: pd.DataFrame, people: pd.DataFrame, code_column: str) -> pd.DataFrame:
+    key = people.set_index(["code", "group"])["headcount"]
+    index = pd.MultiIndex.from_arrays([frame[code_column], frame["group"]])
+    frame = frame.copy()
+    frame["denominator"] = key.reindex(index).to_numpy()
+    return frame
+
+
+def return_counts(db: Database, measure: InequalityMeasure, by: str, period: Period, quarter_only: bool,
+                  la_codes: list[str]) -> tuple[pd.DataFrame, str]:
+    """Per authority and group: numerator, denominator, exposure and quarters pooled, ready for `ratios`;
+    with the note on the denominator's source."""
+    cells = breakdown_cells(db, measure, by, window(period, quarter_only))
+    cells = cells[cells["la_code"].isin(la_codes)]
+    frame = pooled(cells)
+    note = ""
+    if measure.kind == "rate" and measure.has_ratio(by):
+        people, year = population(db, by, period.end)
+        frame = _attach_population(frame, people, "la_code")
+        frame["exposure"] = frame["denominator"] * frame["periods"]
+        note = census_label(year)
+    else:
+        frame["exposure"] = frame["denominator"]
+    frame["known"] = frame["group"] != unknown_group(by)
+    return frame.rename(columns={"la_code": "area"}), note
+
+
+def published_counts(db: Database, measure: InequalityMeasure, by: str, year: int) -> tuple[pd.DataFrame, str]:
+    """DfE's published counts by group for one year, every authority, region and England: `area` (3-digit code,
+    region code or E92000001), `level`, `name`, `group`, numerator, denominator, exposure, `symbol`, `known`."""
+    topic = "Sex" if by == "sex" else "Ethnicity"
+    indicators = sorted({name.lower() for name in (measure.field, *measure.whole, measure.part) if name})
+    frame = db.frame(
+        "SELECT geographic_level AS level, region_code, region_name, old_la_code, la_name, breakdown, "
+        "lower(indicator) AS indicator, value, symbol FROM published "
+        f"WHERE source = ? AND breakdown_topic = ? AND time_period = ? "
+        f"AND lower(indicator) IN ({', '.join('?' * len(indicators))})",
+        [measure.source_file, topic, str(year), *indicators])
+    frame["area"] = np.select([frame["level"] == "National", frame["level"] == "Regional"],
+                              ["E92000001", frame["region_code"]], frame["old_la_code"])
+    frame["name"] = np.select([frame["level"] == "National", frame["level"] == "Regional"],
+                              ["England", frame["region_name"]], frame["la_name"])
+    frame["group"] = [group_of(by, name) for name in frame["breakdown"]]
+    frame = frame.dropna(subset=["group", "area"])
+    keys = ["area", "level", "name", "group"]
+    values = frame.groupby([*keys, "indicator"])["value"].sum(min_count=1).unstack("indicator")
+    symbols = frame.dropna(subset=["symbol"]).groupby(keys)["symbol"].first()
+    out = values.reset_index()
+    out["symbol"] = pd.MultiIndex.from_frame(out[keys]).map(symbols.to_dict()) if len(out) else []
+    # A major group summed from its categories is missing if any category is a symbol.
+    missing = frame[frame["value"].isna()].groupby(keys).size()
+    has_missing = pd.MultiIndex.from_frame(out[keys]).isin(missing.index) if len(out) else []
+
+    def column(name: str) -> pd.Series:
+        return out[name.lower()] if name.lower() in out else pd.Series(np.nan, index=out.index)
+
+    if measure.kind == "risk":
+        whole = sum(column(name) for name in measure.whole)
+        adverse = column(measure.field) if measure.field else whole - column(measure.part)
+        out["numerator"], out["denominator"] = adverse, whole
+    else:
+        out["numerator"] = column(measure.field)
+    out.loc[has_missing, "numerator"] = np.nan
+    note = ""
+    if measure.kind == "rate" and measure.has_ratio(by):
+        people, census_year = population(db, by, dt.date(year, 12, 31))
+        out = _attach_population(out, people, "area")
+        note = census_label(census_year)
+    if "denominator" not in out:  # a rate with no population by this breakdown: composition only
+        out["denominator"] = np.nan
+    out["exposure"] = out["denominator"]
+    out["known"] = out["group"] != unknown_group(by)
+    return out[["area", "level", "name", "group", "numerator", "denominator", "exposure", "symbol", "known"]], note
+
+
+def published_years(db: Database, measure: InequalityMeasure) -> list[int]:
+    """The years DfE publishes the measure's breakdowns for, oldest first."""
+    rows = db.cursor().execute(
+        "SELECT DISTINCT time_period FROM published WHERE source = ? AND breakdown_topic IN ('Ethnicity', 'Sex') "
+        "ORDER BY 1", [measure.source_file]).fetchall()
+    return [int(row[0]) for row in rows if str(row[0]).isdigit()]
+
+
+def authority_name(code: str) -> str:
+    return reference.authority_name(code)
+
+
+# --- the table: every authority, the network, and for DfE's measures the region and England --------------
+
+NETWORK = "network"
+TABLE_COLUMNS = (
+    "la_code", "la_name", "level", "measure", "by", "group", "numerator", "denominator", "value", "value_low",
+    "value_high", "comparison_value", "ratio", "ratio_low", "ratio_high", "strict_low", "strict_high",
+    "small_numbers", "too_few", "judgement", "strict_judgement", "share", "known", "symbol", "periods",
+)
+
+
+@dataclass(frozen=True)
+class InequalityTable:
+    """One measure and breakdown for one period: the rows, and what the reader must be told."""
+
+    measure: InequalityMeasure
+    by: str
+    period_label: str
+    rows: pd.DataFrame
+    notes: tuple[str, ...]
+
+    @property
+    def has_ratio(self) -> bool:
+        return self.measure.has_ratio(self.by)
+
+
+def _pooled_network(frame: pd.DataFrame, kind: str, excluded: set[tuple[str, str]]) -> pd.DataFrame:
+    """The network pooled per group: for group g, the authorities whose g cell the reader may see, each with its
+    other groups as the rest (so both sides are the same authorities' children)."""
+    frame = frame.reset_index(drop=True)
+    usable = _usable(frame)
+    shown = ~pd.Series([(area, group) in excluded for area, group in zip(frame["area"], frame["group"],
+                                                                        strict=True)], index=frame.index, dtype=bool)
+    columns = ["numerator", "denominator", "exposure"]
+    totals = frame[usable].groupby("area")[columns].sum()
+    parts = frame[shown].copy()
+    for column in columns:
+        total = parts["area"].map(totals[column]).fillna(0.0)
+        parts[f"comparison_{column}"] = np.where(usable[shown], total - parts[column].fillna(0.0), 0.0)
+    known = frame.drop_duplicates("group").set_index("group")["known"]
+    network = parts.groupby("group", as_index=False)[
+        [*columns, *(f"comparison_{column}" for column in columns)]].sum(min_count=1)
+    network["known"] = network["group"].map(known).astype(bool)
+    network["area"] = NETWORK
+    network[[f"comparison_{column}" for column in columns]] = network[
+        [f"comparison_{column}" for column in columns]].fillna(0.0)
+    return _compared(network, kind)
+
+
+def _finish(frame: pd.DataFrame, measure: InequalityMeasure, by: str) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["measure"], frame["by"] = measure.id, by
+    for column in TABLE_COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    return frame[list(TABLE_COLUMNS)].reset_index(drop=True)
+
+
+def _composition_rows(frame: pd.DataFrame, excluded: set[tuple[str, str]]) -> pd.DataFrame:
+    """Reach by sex, age band or primary need: each group's share of those served, beside the network's."""
+    shares = composition(frame)
+    shown = frame[[(area, group) not in excluded for area, group in zip(frame["area"], frame["group"], strict=True)]]
+    network = shown.groupby("group")["numerator"].sum()
+    network_share = network / network.sum() * 100 if network.sum() else network * float("nan")
+    shares["value"], shares["value_low"], shares["value_high"] = shares["share"], shares["share_low"], shares[
+        "share_high"]
+    shares["comparison_value"] = shares["group"].map(network_share)
+    net = pd.DataFrame({"area": NETWORK, "group": network.index, "numerator": network.to_numpy(),
+                        "value": network_share.to_numpy(), "share": network_share.to_numpy()})
+    out = pd.concat([shares, net], ignore_index=True)
+    out["known"] = True
+    return out
+
+
+def return_table(db: Database, measure_id: str, by: str, period: Period, quarter_only: bool = False,
+                 la_codes: list[str] | None = None, excluded: set[tuple[str, str]] | frozenset = frozenset()
+                 ) -> InequalityTable:
+    """A measure from the network's breakdowns for the window to `period`: each authority's groups and the
+    network's pooled figures (leaving out the `excluded` (authority, group) cells the reader may not see)."""
+    measure = MEASURES[measure_id]
+    codes = la_codes if la_codes is not None else sorted(
+        db.frame("SELECT DISTINCT la_code FROM current_breakdowns")["la_code"])
+    frame, note = return_counts(db, measure, by, period, quarter_only, codes)
+    indexes = window(period, quarter_only)
+    label = str(period) if quarter_only else f"the four quarters to {period}"
+    notes = [note] if note else []
+    if frame.empty:
+        return InequalityTable(measure, by, label, _finish(pd.DataFrame(columns=["la_code"]), measure, by),
+                               (*notes, "No authority has returned this breakdown for the period."))
+    if measure.has_ratio(by):
+        rows = pd.concat([ratios(frame, measure.kind), _pooled_network(frame, measure.kind, set(excluded))],
+                         ignore_index=True)
+        notes.append(METHOD_NOTE)
+    else:
+        rows = _composition_rows(frame, set(excluded))
+        notes.append(NO_POPULATION_NOTE)
+    rows["level"] = np.where(rows["area"] == NETWORK, NETWORK, "authority")
+    rows["la_code"] = rows["area"].where(rows["area"] != NETWORK, "")
+    rows["la_name"] = [("Network (pooled)" if area == NETWORK else authority_name(area)) for area in rows["area"]]
+    quarters = frame.groupby("area")["periods"].first()
+    first = Period.from_index(indexes[0])
+    rows["periods"] = [int(quarters.max() if area == NETWORK else quarters.get(area, 0)) for area in rows["area"]]
+    if not quarter_only:
+        notes.append(f"Counts summed over the quarters returned from {first} to {period} (rates per 10,000 a quarter).")
+    return InequalityTable(measure, by, label, _finish(rows, measure, by), tuple(notes))
+
+
+def _as_frame(result: tuple[pd.DataFrame, str]) -> pd.DataFrame:
+    frame, note = result
+    frame.attrs["note"] = note
+    return frame
+
+
+def published_table(db: Database, measure_id: str, by: str, year: int | None = None,
+                    la_codes: list[str] | None = None) -> InequalityTable:
+    """A measure from DfE's published breakdowns for one year: every authority in England, each region,
+    England, and the network (`la_codes`) pooled."""
+    measure = MEASURES[measure_id]
+    years = published_years(db, measure)
+    year = year if year is not None else (years[-1] if years else None)
+    if year is None:
+        return InequalityTable(measure, by, "", _finish(pd.DataFrame(columns=["la_code"]), measure, by),
+                               ("DfE's breakdowns are not loaded (python -m benchmark published load).",))
+    # Every authority in England is the same for every reader and network: kept until the data changes.
+    frame = cached(db, f"published counts {measure_id} {by} {year}",
+                   lambda: _as_frame(published_counts(db, measure, by, year)))
+    note = str(frame.attrs.get("note", ""))
+    notes = [note] if note else []
+    symbols = frame["symbol"].notna() & frame["numerator"].isna()
+    if symbols.any():
+        notes.append(f"{int(symbols.sum())} published figures are symbols (c, x, z): those groups are left out of "
+                     "their comparisons.")
+    if measure.has_ratio(by):
+        rows = cached(db, f"published ratios {measure_id} {by} {year}", lambda: ratios(frame, measure.kind)).copy()
+        members = frame[frame["area"].isin(la_codes or []) & (frame["level"] == "Local authority")]
+        if not members.empty:
+            network = _pooled_network(members.drop(columns=["level", "name", "symbol"]), measure.kind, set())
+            network["level"], network["name"] = NETWORK, "Network (pooled)"
+            rows = pd.concat([rows, network], ignore_index=True)
+        notes.append(METHOD_NOTE)
+    else:
+        rows = _composition_rows(frame[frame["level"] == "Local authority"].drop(columns=["level", "name"]), set())
+        rows = rows[rows["area"] != NETWORK]
+        rows["level"], rows["name"] = "Local authority", rows["area"].map(authority_name)
+        notes.append(NO_POPULATION_NOTE)
+    level_names = {"Local authority": "authority", "Regional": "region", "National": "england", NETWORK: NETWORK}
+    rows["level"] = rows["level"].map(level_names)
+    rows["la_code"] = np.where(rows["level"] == "authority", rows["area"], "")
+    rows["la_name"] = rows["name"]
+    rows["periods"] = 1
+    return InequalityTable(measure, by, f"{year} (DfE, calendar year)", _finish(rows, measure, by), tuple(notes))
+
+
+def table(db: Database, measure_id: str, by: str, period: str | None = None, quarter_only: bool = False,
+          la_codes: list[str] | None = None, excluded: set[tuple[str, str]] | frozenset = frozenset()
+          ) -> InequalityTable:
+    """Either kind of measure; `period` is a quarter for return measures, DfE's year for published ones."""
+    measure = MEASURES[measure_id]
+    if by not in measure.breakdowns():
+        choices = ", ".join(measure.breakdowns())
+        raise ValueError(f"{measure_id} cannot be broken down by {by}: choose one of {choices}.")
+    if measure.source == "published":
+        return published_table(db, measure_id, by, int(period) if period else None, la_codes)
+    if period is None:
+        raise ValueError("A quarter is needed for a measure from the returns, e.g. 2026-27 Q2.")
+    return return_table(db, measure_id, by, Period.parse(period), quarter_only, la_codes, excluded)

@@ -18,7 +18,7 @@ from benchmark.db import Database
 from benchmark.definitions import published_catalogue
 from benchmark.definitions.disclosure_rules import AUDIENCES, SUPPRESSED
 from benchmark.definitions.metrics import CATALOGUE, METRICS, Metric, Polarity
-from benchmark.definitions.standard import THEMES
+from benchmark.definitions.standard import DEFAULT_THEMES, THEMES
 from benchmark.intake import commentary as commentary_store
 from benchmark.outputs import disclosure, exports, views
 from benchmark.periods import Period
@@ -51,7 +51,7 @@ class PackRequest:
 
     period: Period
     group: str = "network"
-    themes: tuple[str, ...] = tuple(THEMES)
+    themes: tuple[str, ...] = DEFAULT_THEMES
     audience: str = "network"
     own_la: str | None = None
     authority_pages: tuple[str, ...] = ()

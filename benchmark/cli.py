@@ -13,16 +13,17 @@ from typing import NoReturn
 
 from benchmark import service
 from benchmark.access import membership, rights
-from benchmark.analysis import cycle, discussion, groups, published, published_measures, tracker
+from benchmark.analysis import cycle, discussion, groups, inspections, published, published_measures, tracker
 from benchmark.analysis.groups import GroupError
 from benchmark.db import Database, DatabaseBusy, open_database
 from benchmark.definitions import published_catalogue
 from benchmark.definitions.disclosure_rules import AUDIENCES
+from benchmark.definitions.inspections import NEXT_KIND_CHOICES, OUTCOMES
 from benchmark.definitions.metrics import CATALOGUE, METRICS
 from benchmark.definitions.standard import THEMES, columns
 from benchmark.demo import DemoRefused, load_demo
 from benchmark.intake import commentary, returns, templates
-from benchmark.outputs import exports, packs
+from benchmark.outputs import exports, inspection_views, packs
 from benchmark.periods import Period, PeriodError
 from benchmark.reference import authority_name, resolve_authority
 
@@ -390,6 +391,40 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-06") from None
 
 
+OUTCOME_BY_WORD = {words.split()[0]: words for words in OUTCOMES.values()}  # positive, inconsistent, widespread
+
+
+def cmd_inspections(args: argparse.Namespace) -> int:
+    database = open_database(args.db)
+    actor = _actor(database, args.as_email)
+    try:
+        if args.action == "load":
+            if not args.file:
+                return _fail("inspections load needs FILE (the inspection summary .xlsx)")
+            count = service.load_inspection_summary(database, actor, Path(args.file))
+            print(f"{count} inspections loaded from {Path(args.file).name}")
+            return 0
+        if args.action == "record":
+            if not (args.la and args.end):
+                return _fail("inspections record needs --la LA and --end DATE (the inspection's last day)")
+            recorded = service.record_inspection(database, actor, inspections.Inspection(
+                args.la, OUTCOME_BY_WORD[args.outcome] if args.outcome else None, args.end, args.published,
+                args.next_by, args.next_kind))
+            print(f"inspection of {authority_name(recorded.la_code)} ending {recorded.inspection_end:%d %b %Y} "
+                  "recorded")
+            return 0
+    except (ValueError, OSError) as error:
+        return _fail(str(error))
+    table = service.inspection_list(database, actor, args.today)
+    if args.format == "json":
+        print(json.dumps(inspection_views.likely_next_json(table), indent=2))
+    else:
+        print("Area SEND inspections, members in the order they are likely to be inspected next "
+              "(no inspection under the 2023 framework first, then by the date the next one is due):")
+        print(inspection_views.likely_next_view(table).to_string(index=False) if len(table) else "No members.")
+    return 0
+
+
 def cmd_signoff(args: argparse.Namespace) -> int:
     database = open_database(args.db)
     actor = _actor(database, args.as_email)
@@ -543,6 +578,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--days", type=int, help="deadline: days after each quarter ends (default 28)")
     sub.add_argument("--json", action="store_true")
     sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member (a chair)")
+
+    sub = command("inspections", cmd_inspections, "Area SEND inspections: list (members likely to be inspected "
+                  "next), load FILE (the inspection summary), record --la LA --end DATE [...] (chair; audited).")
+    sub.add_argument("action", nargs="?", choices=("list", "load", "record"), default="list")
+    sub.add_argument("file", nargs="?", metavar="FILE", help="load: the inspection summary .xlsx")
+    sub.add_argument("--format", choices=("text", "json"), default="text")
+    sub.add_argument("--today", type=_date, help="list: count months and due dates to this day (default: today)")
+    sub.add_argument("--la", type=_authority, help="record: the authority inspected")
+    sub.add_argument("--end", type=_date, help="record: the inspection's last day, e.g. 2026-10-16")
+    sub.add_argument("--outcome", choices=tuple(OUTCOME_BY_WORD), help="record: the outcome")
+    sub.add_argument("--published", type=_date, help="record: the report's publication date")
+    sub.add_argument("--next-by", dest="next_by", type=_date, help="record: next inspection due by this date")
+    sub.add_argument("--next-kind", dest="next_kind", choices=NEXT_KIND_CHOICES, help="record: full or monitoring")
+    sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member")
 
     sub = command("signoff", cmd_signoff, "Sign off a quarter (its figures stay as circulated), or --reopen it.")
     sub.add_argument("period", type=_period)

@@ -18,7 +18,7 @@ from benchmark import reference
 from benchmark.access import membership
 from benchmark.access.network import is_demo
 from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, record_all, require_chair, sharing
-from benchmark.analysis import cycle, engine, groups, published_measures, summary, tracker
+from benchmark.analysis import cycle, engine, groups, inspections, published_measures, summary, tracker
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
 from benchmark.definitions.metrics import METRICS
@@ -493,3 +493,24 @@ def sign_off(db: Database, user: User | None, period: Period) -> cycle.SignOff:
 
 def reopen(db: Database, user: User | None, period: Period) -> None:
     cycle.reopen(db, _require(user), period)
+
+
+def inspection_list(db: Database, user: User | None, today: dt.date | None = None) -> pd.DataFrame:
+    """The network's members by how likely each is to be inspected next (every authority in the inspection
+    summary while the network has no members). An authority that shares anonymously is left out for anyone
+    who sees it as a letter: a named row beside its inspection would say it is in the network."""
+    user = _require(user)
+    today = today or dt.date.today()
+    members = membership.members_in(db, Period.containing(today)) or membership.members_in(db)
+    if not members:
+        members = sorted({item.la_code for item in inspections.latest_inspections(db)})
+    hidden = hidden_authorities(db, user)
+    return inspections.likely_next(db, [code for code in members if code not in hidden], today)
+
+
+def record_inspection(db: Database, user: User | None, inspection: inspections.Inspection) -> inspections.Inspection:
+    return inspections.record_inspection(db, _require(user), inspection)
+
+
+def load_inspection_summary(db: Database, user: User | None, path: Path) -> int:
+    return inspections.load_summary(db, _require(user), path)

@@ -18,7 +18,7 @@ from benchmark import reference
 from benchmark.access import membership
 from benchmark.access.network import is_demo
 from benchmark.access.rights import AccessDenied, Role, Sharing, User, record, record_all, require_chair, sharing
-from benchmark.analysis import cycle, engine, groups, inspections, published_measures, summary, tracker
+from benchmark.analysis import cycle, engine, groups, inspections, published_measures, role, summary, tracker
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
 from benchmark.definitions.metrics import METRICS
@@ -514,3 +514,14 @@ def record_inspection(db: Database, user: User | None, inspection: inspections.I
 
 def load_inspection_summary(db: Database, user: User | None, path: Path) -> int:
     return inspections.load_summary(db, _require(user), path)
+
+
+def role_matrix(db: Database, user: User | None, period: Period) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The DSCO role self-assessment of the quarter's members, and the count of each answer per item. An
+    authority the user sees only as a letter is left out of both: counts over more authorities than the rows
+    shown would give its answers away by subtraction."""
+    user = _require(user)
+    hidden = hidden_authorities(db, user)
+    members = [code for code in engine.network_members(db, period) if code not in hidden]
+    matrix = role.role_matrix(db, members, period)
+    return matrix, role.role_counts(matrix)

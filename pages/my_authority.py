@@ -49,6 +49,8 @@ if not ui.no_data(db):
                                      "what the authority wrote about each figure.")
     ui.band_legend()
     for theme_id in network_themes(db):
+        if not any(metric.theme == theme_id for metric in CATALOGUE):
+            continue  # a theme answered in words (the DSCO role) has its own page
         st.header(THEMES[theme_id].title)
         if notes.get(theme_id):
             st.caption(f"{la_name}'s commentary on the theme:")

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from benchmark import service
+from benchmark.access.membership import network_themes
 from benchmark.access.network import network_name
 from benchmark.access.rights import User
 from benchmark.analysis.summary import METHODS as SUMMARY_METHODS
@@ -35,8 +36,9 @@ def _tracker(db: Database, user: User | None, period: Period) -> None:
 
 def _rug(db: Database, user: User | None, period: Period) -> None:
     values, bands = service.rug(db, user, period)
-    theme_id = st.segmented_control("Metrics of", list(THEMES), format_func=views.theme_heading, key="rug_theme",
-                                    default=next(iter(THEMES)), required=True, bind="query-params",
+    collected = [theme for theme in network_themes(db) if any(metric.theme == theme for metric in CATALOGUE)]
+    theme_id = st.segmented_control("Metrics of", collected, format_func=views.theme_heading, key="rug_theme",
+                                    default=collected[0], required=True, bind="query-params",
                                     help="One theme at a time keeps every column on screen; the download holds all "
                                          "twenty metrics.")
     columns = [metric.id for metric in CATALOGUE if metric.theme == theme_id]

@@ -63,10 +63,14 @@ class Kind(StrEnum):
     MONEY = "money"
     DAYS = "days"
     DATE = "date"
+    DECIMAL = "decimal"
+    CHOICE = "choice"
 
     @property
     def describe(self) -> str:
         return {
+            Kind.DECIMAL: "number, 0 or more (decimals allowed)",
+            Kind.CHOICE: "one of the answers listed for the column",
             Kind.AUTHORITY: "DfE 3-digit code, ONS 9-character code or exact name",
             Kind.PERIOD: "financial-year quarter, e.g. 2025-26 Q1",
             Kind.TEXT: f"free text, at most {NOTES_MAX_CHARS:,} characters",
@@ -128,6 +132,9 @@ class Field:
     required: bool = True
     example: str = ""
     plausible_range: Plausible | None = None  # when the kind's usual range does not fit
+    # The answers a CHOICE field accepts, in any case; stored as the answer's position, so answers are only
+    # ever added at the end.
+    choices: tuple[str, ...] = ()
 
     @property
     def plausible(self) -> Plausible | None:
@@ -174,6 +181,9 @@ class Theme:
     # A network collects this theme until its chair chooses themes; a theme added later is collected only
     # when the chair adds it, so a network that collects the original three sees no new theme appear.
     collected_by_default: bool = True
+    # How often it is answered: "quarterly", or "yearly" (answered at least once a year; the latest answer
+    # stands until it is replaced, so a return in any of the last four quarters counts).
+    cadence: str = "quarterly"
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -406,7 +416,55 @@ RESIDENTIAL = Theme(
     collected_by_default=False,
 )
 
-THEMES: dict[str, Theme] = {theme.id: theme for theme in (SHORT_BREAKS, ADVICE, TRANSITIONS, RESIDENTIAL)}
+YES_NO_IN_PROGRESS = ("Yes", "No", "In progress")
+DSCO_GUIDANCE = "DfE and Council for Disabled Children, The Designated Social Care Officer role (2021)"
+
+
+def _role_item(name: str, label: str, description: str, legal_basis: str = DSCO_GUIDANCE) -> Field:
+    return Field(name, Kind.CHOICE, label, f"{description} (Yes, No or In progress).", legal_basis,
+                 example="Yes", choices=YES_NO_IN_PROGRESS)
+
+
+DSCO_ROLE = Theme(
+    id="dsco_role",
+    sheet="DSCO role",
+    title="The DSCO role: self-assessment",
+    owner="DSCO",
+    description="How the Designated Social Care Officer role is set up in the authority, answered at least once a "
+                "year; the latest answer stands until it is replaced.",
+    fields=(
+        Field("dsco_in_post", Kind.CHOICE, "DSCO in post",
+              "Whether a Designated Social Care Officer is in post (Yes, No or Recruiting).", DSCO_GUIDANCE,
+              example="Yes", choices=("Yes", "No", "Recruiting")),
+        Field("dsco_fte", Kind.DECIMAL, "DSCO full-time equivalent",
+              "The DSCO role's full-time equivalent (e.g. 0.5 where it is half of a post).", DSCO_GUIDANCE,
+              required=False, example="1", plausible_range=Plausible(
+                  "more than 10 full-time DSCOs in one authority is not a figure the standard can believe: check it "
+                  "is a full-time equivalent, not hours", most=10, shown_as="{:,.1f}")),
+        _role_item("role_in_job_description", "Role in a job description",
+                   "The DSCO role is written into a job description"),
+        _role_item("statement_of_purpose", "Statement of purpose", "The role has a written statement of purpose"),
+        _role_item("action_plan", "Action plan", "The role has a current action plan"),
+        _role_item("meets_dmo_dco_quarterly", "Meets the DMO/DCO quarterly",
+                   "The DSCO meets the Designated Medical and Clinical Officers at least quarterly under terms of "
+                   "reference", "SEND Code of Practice 2015, paras 3.44-3.52; " + DSCO_GUIDANCE),
+        _role_item("on_send_partnership_board", "On the SEND partnership board",
+                   "The DSCO sits on the local area SEND partnership board"),
+        _role_item("qa_social_care_advice", "Quality-assures social care advice",
+                   "The DSCO quality-assures the social care advice given to EHC needs assessments",
+                   "SEND Code of Practice 2015, para 9.49; " + DSCO_GUIDANCE),
+        _role_item("oversees_short_breaks_statement", "Oversees the short breaks statement",
+                   "The DSCO oversees the short breaks services statement",
+                   "Breaks for Carers of Disabled Children Regulations 2011, reg 5; " + DSCO_GUIDANCE),
+        _role_item("inspection_preparation", "Prepares for area SEND inspection",
+                   "The DSCO takes part in preparing the local area for area SEND inspection",
+                   "Ofsted and CQC, Area SEND inspection framework (2023); " + DSCO_GUIDANCE),
+    ),
+    collected_by_default=False,
+    cadence="yearly",
+)
+
+THEMES: dict[str, Theme] = {theme.id: theme for theme in (SHORT_BREAKS, ADVICE, TRANSITIONS, RESIDENTIAL, DSCO_ROLE)}
 # The themes a network collects until its chair chooses.
 DEFAULT_THEMES: tuple[str, ...] = tuple(theme.id for theme in THEMES.values() if theme.collected_by_default)
 

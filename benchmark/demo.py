@@ -163,7 +163,7 @@ def _new_topic_traits(rng: np.random.Generator) -> dict[str, float]:
     """A borough's traits for the topics added after the first three (their own generator, so the original
     themes' figures stay as they were)."""
     return {
-        "placed_per_10k": rng.uniform(1.5, 8),
+        "placed_per_10k": rng.uniform(0.8, 4),
         "fifty_two_week": rng.uniform(0.2, 0.6),
         "out_of_area": rng.uniform(0.5, 0.95),
         "far": rng.uniform(0.3, 0.85),

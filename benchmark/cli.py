@@ -420,7 +420,7 @@ def cmd_inspections(args: argparse.Namespace) -> int:
         print(json.dumps(inspection_views.likely_next_json(table), indent=2))
     else:
         print("Area SEND inspections, members in the order they are likely to be inspected next "
-              "(no inspection under the 2023 framework first, then by the date the next one is due):")
+              "(no inspection in the summary first, then by the date the next one is due):")
         print(inspection_views.likely_next_view(table).to_string(index=False) if len(table) else "No members.")
     return 0
 

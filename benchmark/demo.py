@@ -180,7 +180,7 @@ def _role_answers(rng: np.random.Generator, traits: dict[str, float], period: Pe
     """The DSCO role self-assessment, answered once a year: most items Yes, some in progress, a few No, and more
     settled each year."""
     maturity = traits["role_maturity"] + 0.15 * (period.start_year - FIRST_QUARTER.start_year)
-    in_post = "Yes" if maturity > 0.35 else "Recruiting"
+    in_post = "Yes" if maturity > 0.45 else "Recruiting"
     answers: dict[str, object] = {"dsco_in_post": in_post,
                                   "dsco_fte": round(float(rng.choice([0.5, 0.6, 0.8, 1.0, 1.0])), 1)
                                   if in_post == "Yes" else ""}

@@ -38,4 +38,5 @@ shown = matrix.drop(columns=["la_code"]).rename(columns={
 ui.table(shown, "role_matrix")
 ui.downloads(shown, "dsco_role_self_assessment", "role")
 st.subheader("How many members gave each answer")
-ui.table(counts, "role_counts", name_column="Item")
+ui.table(counts, "role_counts", name_column="Item", column_config={
+    "Item": st.column_config.TextColumn("Item", width=300, pinned=True)})

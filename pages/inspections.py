@@ -24,8 +24,8 @@ except AccessDenied as problem:
     st.stop()
 view = inspection_views.likely_next_view(table)
 passed = int(table["due_passed"].sum()) if len(table) else 0
-never = int((view["Outcome"] == "not inspected under the 2023 framework").sum()) if len(view) else 0
-st.markdown(f"**{len(view)} members**: {never} not inspected under the framework yet (listed first), "
+never = int((view["Outcome"] == inspection_views.NOT_IN_SUMMARY).sum()) if len(view) else 0
+st.markdown(f"**{len(view)} members**: {never} with no inspection in the summary (listed first), "
             f"{passed} with the date their next inspection was due already passed (marked *date passed*).")
 ui.table(view, "inspections_table", column_config={
     "Order": st.column_config.NumberColumn("Order", width=60),
@@ -34,7 +34,8 @@ ui.table(view, "inspections_table", column_config={
 ui.downloads(view, "area_send_inspections", "inspections_download")
 with st.expander("How the list is ordered, and where the figures come from"):
     st.markdown(
-        "Members with no inspection under the framework come first; then by the date the next inspection is due "
+        "Members with no inspection in the summary come first (the summary holds the reports published so far); "
+        "then by the date the next inspection is due "
         "(a date already passed first); then, where the report gives no date, by months since the last inspection. "
         "*Not stated* means the summary does not say: no date is ever invented, and `01/01/1900` in the file "
         "means none.\n\n"

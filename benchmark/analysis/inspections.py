@@ -176,8 +176,8 @@ def months_between(earlier: dt.date, later: dt.date) -> int:
 
 
 def likely_next(db: Database, members: list[str], today: dt.date | None = None) -> pd.DataFrame:
-    """Members in the order a chair would expect them to be inspected: first those with no inspection under
-    the framework, then a due date already passed, then by the due date, then by months since the last
+    """Members in the order a chair would expect them to be inspected: first those with no inspection in the
+    summary or the chair's records, then a due date already passed, then by the due date, then by months since the last
     inspection (where the report gives no due date). Nothing is invented: a missing date stays missing."""
     today = today or dt.date.today()
     latest = {item.la_code: item for item in latest_inspections(db)}

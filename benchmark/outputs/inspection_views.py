@@ -8,6 +8,7 @@ import pandas as pd
 
 from benchmark.definitions.inspections import FOLLOW_UP, NOT_STATED
 
+NOT_IN_SUMMARY = "no inspection in the summary"  # the summary covers the reports published so far, not every area
 JSON_FIELDS = ("la_code", "la_name", "outcome", "inspection_end", "published", "next_due_by", "next_due_kind",
                "months_since")
 
@@ -32,7 +33,7 @@ def likely_next_view(frame: pd.DataFrame) -> pd.DataFrame:
             "Order": number,
             "Authority": row["la_name"],
             "Outcome": (row["outcome"] or "no grade in the summary") if inspected
-            else "not inspected under the 2023 framework",
+            else NOT_IN_SUMMARY,
             "Inspection ended": _day(row["inspection_end"]) if inspected else "",
             "Published": _day(row["published"]) if inspected else "",
             "Next inspection": _next(row) if inspected else "",

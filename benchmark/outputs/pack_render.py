@@ -242,7 +242,7 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
     _summary_page(pdf, pack)
     pdf.add_page()
     entries = (6 + 2 * len(pack.request.themes) + len(pack.sections) + len(pack.authority_pages)
-               + len(pack.context_pages))
+               + len(pack.context_pages) + len(pack.topic_pages))
     # The placeholder keeps its pages for the contents and moves on to a fresh page itself.
     pdf.insert_toc_placeholder(_contents, pages=math.ceil(entries / TOC_LINES_PER_PAGE))
     pdf.heading("Returns tracker")
@@ -285,6 +285,17 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
                    "Neighbours' mean", "Funnel"]
         pdf.grid(card[columns], widths=(70, 20, 24, 18, 11, 24, 25, 24, 24, 33), size=6.5)
     _context_pages(pdf, pack)
+    for page in pack.topic_pages:
+        pdf.add_page()
+        pdf.start_section(_latin(page.title), level=0)
+        pdf.heading(page.title)
+        for line in page.lines:
+            pdf.paragraph(line, 8)
+        pdf.ln(1)
+        table = page.table.fillna("").astype(str)
+        # Each column as wide as its longest cell (a long heading is cut, not the figures), across the page.
+        lengths = [max([min(len(column), 12), *table[column].str.len()]) for column in table.columns]
+        pdf.grid(table, widths=tuple(273 * length / sum(lengths) for length in lengths), size=6.5)
     pdf.add_page()
     pdf.heading("Definitions, sources and licence")
     pdf.frame_table(pack.definitions[["Metric id", "Metric", "Calculation", "Polarity", "Legal basis"]],
@@ -504,6 +515,8 @@ def render_pptx(pack: Pack, progress: Progress | None = None) -> bytes:
         _metric_slide(deck, pack, section)
     for page in pack.context_pages:
         _pptx_tables(deck, page.title, page.notes[:1], page.table, 8)
+    for page in pack.topic_pages:
+        _pptx_tables(deck, page.title, page.lines, page.table.fillna(""), 8)
     _title_slide(deck, "Methods, sources and licence", [METHODS, SOURCES, OGL_ATTRIBUTION])
     _pptx_tables(deck, "Definitions", [], pack.definitions[["Metric id", "Metric", "Calculation", "Polarity"]], 8)
     buffer = io.BytesIO()
@@ -615,6 +628,8 @@ def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
         sheets[f"Context {page.theme}"[:31]] = page.table
     for name, card in pack.authority_pages:
         sheets[f"Scorecard {name}"[:31]] = card
+    for page in pack.topic_pages:
+        sheets[page.title.split(":")[0][:31]] = page.table
     sheets["Definitions"] = pack.definitions
     if progress:
         progress(1.0, "Workbook ready")

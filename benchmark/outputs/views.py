@@ -358,7 +358,8 @@ def comparison_caption(table: pd.DataFrame, metric: Metric) -> str:
 
 # Themes in a few words, for column headings and buttons (the full title goes in the help text).
 THEME_HEADINGS = {"short_breaks": "Short breaks", "advice": "Advice into EHC assessments",
-                  "transitions": "Transitions to adulthood", "residential": "Residential placements"}
+                  "transitions": "Transitions to adulthood", "residential": "Residential placements",
+                  "dsco_role": "DSCO role"}
 
 
 def theme_heading(theme_id: str) -> str:

@@ -241,7 +241,9 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
         pdf.multi_cell(0, 7, _latin(line), new_x="LMARGIN", new_y="NEXT")
     _summary_page(pdf, pack)
     pdf.add_page()
-    entries = (6 + 2 * len(pack.request.themes) + len(pack.sections) + len(pack.authority_pages)
+    # A theme with sections has a rug page and a heading of its own (a theme answered in words has neither).
+    themes_with_sections = len({section.metric.theme for section in pack.sections})
+    entries = (6 + 2 * themes_with_sections + len(pack.sections) + len(pack.authority_pages)
                + len(pack.context_pages) + len(pack.topic_pages))
     # The placeholder keeps its pages for the contents and moves on to a fresh page itself.
     pdf.insert_toc_placeholder(_contents, pages=math.ceil(entries / TOC_LINES_PER_PAGE))
@@ -287,7 +289,6 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
     _context_pages(pdf, pack)
     for page in pack.topic_pages:
         pdf.add_page()
-        pdf.start_section(_latin(page.title), level=0)
         pdf.heading(page.title)
         for line in page.lines:
             pdf.paragraph(line, 8)

@@ -29,7 +29,7 @@ from benchmark.definitions import published_catalogue
 from benchmark.definitions.disclosure_rules import AUDIENCES, SUPPRESSED
 from benchmark.definitions.inspections import SUMMARY_SOURCE
 from benchmark.definitions.metrics import CATALOGUE, METRICS, Metric, Polarity
-from benchmark.definitions.standard import DEFAULT_THEMES, THEMES
+from benchmark.definitions.standard import THEMES
 from benchmark.intake import commentary as commentary_store
 from benchmark.outputs import disclosure, exports, inspection_views, views
 from benchmark.periods import Period
@@ -62,7 +62,7 @@ class PackRequest:
 
     period: Period
     group: str = "network"
-    themes: tuple[str, ...] = DEFAULT_THEMES
+    themes: tuple[str, ...] = tuple(THEMES)
     audience: str = "network"
     own_la: str | None = None
     authority_pages: tuple[str, ...] = ()

@@ -14,8 +14,10 @@ from benchmark.access import membership, rights
 from benchmark.access.rights import Role, User
 from benchmark.analysis import role, tracker
 from benchmark.definitions.standard import THEMES, Kind
+from benchmark.intake import returns
 from benchmark.intake.returns import store_file
 from benchmark.intake.validation import validate
+from benchmark.outputs import views
 from benchmark.periods import Period
 
 TODAY = dt.date(2026, 11, 23)
@@ -107,3 +109,11 @@ def test_counts_never_give_away_an_anonymous_authoritys_answers(network):
     assert int(naive.loc["Action plan", "Answers"].split("No ")[1].split(",")[0]) - shown_no == 1  # recovered
     real = counts.set_index("Item")
     assert int(real.loc["Action plan", "Answers"].split("No ")[1].split(",")[0]) - shown_no == 0
+
+
+def test_the_upload_preview_shows_answers_in_words(tmp_db, make_csv, example_row, today):
+    row = example_row("dsco_role", dsco_in_post="Recruiting", action_plan="in progress")
+    report = validate("role.csv", make_csv("dsco_role", [row]), today=today)
+    preview = views.preview_view(returns.preview(tmp_db, report), "dsco_role").set_index("Field")
+    assert preview.iloc[:, 0]["DSCO in post"] == "Recruiting"
+    assert preview.iloc[:, 0]["Action plan"] == "In progress"

@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from benchmark.access import rights
+from benchmark.access.membership import network_themes
 from benchmark.access.network import is_demo
 from benchmark.db import open_database
 
@@ -92,6 +93,12 @@ if visit.user.is_chair:
     returns_pages.append(
         st.Page("pages/administration.py", title="Administration", icon=":material/admin_panel_settings:")
     )
+# Pages of themes added after the first three appear once the network collects them.
+LATER_THEME_PAGES = {
+    "residential": ("pages/residential.py", "Residential placements", ":material/home_work:"),
+    "dsco_role": ("pages/dsco_role.py", "The DSCO role", ":material/badge:"),
+}
+collected = network_themes(db)
 navigation = st.navigation(
     {
         "Compare": [
@@ -100,6 +107,9 @@ navigation = st.navigation(
             st.Page("pages/short_breaks.py", title="Short breaks", icon=":material/family_restroom:"),
             st.Page("pages/advice.py", title="Advice timeliness and quality", icon=":material/schedule:"),
             st.Page("pages/transitions.py", title="Transitions to adulthood", icon=":material/trending_up:"),
+            *(st.Page(path, title=title, icon=icon) for theme, (path, title, icon) in LATER_THEME_PAGES.items()
+              if theme in collected),
+            st.Page("pages/inspections.py", title="Area SEND inspections", icon=":material/fact_check:"),
             st.Page("pages/published.py", title="Published context", icon=":material/public:"),
             st.Page("pages/inequalities.py", title="Inequalities", icon=":material/diversity_3:"),
             st.Page("pages/meeting_pack.py", title="Meeting pack", icon=":material/slideshow:"),

@@ -233,6 +233,22 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE VIEW current_breakdowns AS
             SELECT * FROM breakdowns_as_at(9223372036854775807, 9223372036854775807);
     """),
+    # Area SEND inspections (benchmark/analysis/inspections.py): the loaded inspection summary, one row per
+    # authority, and inspections the chair records before the summary has them. Dates are NULL where the
+    # source does not say (never invented).
+    (8, """
+        CREATE TABLE inspections (
+            la_code VARCHAR NOT NULL,
+            outcome VARCHAR,
+            inspection_end DATE,
+            published DATE,
+            next_due_by DATE,
+            next_due_kind VARCHAR,
+            source VARCHAR NOT NULL,
+            recorded_at TIMESTAMP NOT NULL,
+            recorded_by VARCHAR NOT NULL
+        );
+    """),
 )
 
 

@@ -22,7 +22,7 @@ from benchmark import reference, service
 from benchmark.access import membership, rights
 from benchmark.access.network import is_demo
 from benchmark.access.rights import Role, User
-from benchmark.analysis import cycle, engine, published
+from benchmark.analysis import cycle, engine, inspections, published
 from benchmark.db import Database
 from benchmark.definitions.breakdowns import (
     AGE_BAND,
@@ -34,7 +34,7 @@ from benchmark.definitions.breakdowns import (
     UNCLASSIFIED,
     major_ethnic_group,
 )
-from benchmark.definitions.standard import THEMES, columns
+from benchmark.definitions.standard import DEFAULT_THEMES, THEMES, YES_NO_IN_PROGRESS, columns
 from benchmark.intake.returns import StoreResult
 from benchmark.periods import Period, period_range
 
@@ -61,6 +61,8 @@ DEADLINE_DAYS = 28
 SIGNED_OFF_QUARTER = LAST_QUARTER.shift(-1)
 REVISING_BOROUGH = "208"
 DEMO_CHAIR = User("chair@network.example", Role.CHAIR, None, "Network chair (demo)")
+ROLE_QUARTER = 3  # boroughs answer the DSCO role self-assessment each October-December
+ROLE_ITEMS = tuple(spec.name for spec in THEMES["dsco_role"].fields if spec.choices == YES_NO_IN_PROGRESS)
 INDIVIDUAL_QUARTERS = 2  # the latest quarters arrive as one file per borough; earlier ones collated
 
 # Breakdowns (data standard version 2): the chair sends the network's breakdowns of each quarter in one file,
@@ -186,6 +188,64 @@ def _figures(rng: np.random.Generator, borough: _Borough, period: Period, step: 
     return {"short_breaks": short_breaks, "advice": advice, "transitions": transitions}
 
 
+def _new_topic_traits(rng: np.random.Generator) -> dict[str, float]:
+    """A borough's traits for the topics added after the first three (their own generator, so the original
+    themes' figures stay as they were)."""
+    return {
+        "placed_per_10k": rng.uniform(0.8, 4),
+        "fifty_two_week": rng.uniform(0.2, 0.6),
+        "out_of_area": rng.uniform(0.5, 0.95),
+        "far": rng.uniform(0.3, 0.85),
+        "visited": rng.uniform(0.6, 1.0),
+        "advocate": rng.uniform(0.2, 0.8),
+        "reviewed": rng.uniform(0.7, 1.0),
+        "known_sc_reviews_rate": rng.uniform(0.0003, 0.0008),
+        "review_contribution": rng.uniform(0.35, 0.9),
+        "role_maturity": rng.uniform(0.25, 0.8),
+    }
+
+
+def _role_answers(rng: np.random.Generator, traits: dict[str, float], period: Period) -> dict[str, dict]:
+    """The DSCO role self-assessment, answered once a year: most items Yes, some in progress, a few No, and more
+    settled each year."""
+    maturity = traits["role_maturity"] + 0.15 * (period.start_year - FIRST_QUARTER.start_year)
+    in_post = "Yes" if maturity > 0.45 else "Recruiting"
+    answers: dict[str, object] = {"dsco_in_post": in_post,
+                                  "dsco_fte": round(float(rng.choice([0.5, 0.6, 0.8, 1.0, 1.0])), 1)
+                                  if in_post == "Yes" else ""}
+    for field in ROLE_ITEMS:
+        draw = rng.random()
+        answers[field] = "Yes" if draw < maturity else "In progress" if draw < maturity + 0.25 else "No"
+    return {"dsco_role": answers}
+
+
+def _new_topic_figures(rng: np.random.Generator, borough: _Borough, traits: dict[str, float],
+                       period: Period) -> dict[str, dict]:
+    """A quarter's residential placements (a handful of children in most boroughs, none in a few) and the
+    optional annual-review fields of the advice return."""
+    answers = _role_answers(rng, traits, period) if period.quarter == ROLE_QUARTER else {}
+    placed = int(rng.poisson(borough.population * traits["placed_per_10k"] / 10_000))
+    reviews = int(rng.poisson(borough.population * traits["known_sc_reviews_rate"]))
+    return {
+        **answers,
+        "residential": {
+            "res_placed": placed,
+            "res_placed_52wk": _share(rng, placed, traits["fifty_two_week"]),
+            "res_placed_out_of_area": _share(rng, placed, traits["out_of_area"]),
+            "res_placed_far": _share(rng, placed, traits["far"]),
+            "res_visited": _share(rng, placed, traits["visited"]),
+            "res_advocate": _share(rng, placed, traits["advocate"]),
+            "res_reviewed_6m": _share(rng, placed, traits["reviewed"]),
+            "res_new": int(rng.poisson(max(placed, 1) * 0.1)),
+            "res_returned_home": int(rng.poisson(max(placed, 1) * 0.05)),
+        },
+        "advice": {
+            "ar_reviews_known_sc": reviews,
+            "ar_reviews_sc_contribution": _share(rng, reviews, traits["review_contribution"]),
+        },
+    }
+
+
 def _csv(theme_id: str, rows: list[dict]) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, [spec.name for spec in columns(theme_id)], lineterminator="\r\n")
@@ -305,16 +365,21 @@ def demo_files() -> list[DemoFile]:
     """Every file of the demo network, in the order they were 'sent'."""
     rng = np.random.default_rng(DEMO_SEED)
     boroughs = _boroughs(rng)
+    later_rng = np.random.default_rng(DEMO_SEED + 1)
+    later_traits = {b.code: _new_topic_traits(later_rng) for b in boroughs}
     quarters = period_range(FIRST_QUARTER, LAST_QUARTER)
     ethnicity = _ethnicity_shares()
     files: list[DemoFile] = []
     for step, period in enumerate(quarters):
         figures = {b.code: _figures(rng, b, period, step) for b in boroughs}
+        for b in boroughs:
+            for theme_id, values in _new_topic_figures(later_rng, b, later_traits[b.code], period).items():
+                figures[b.code].setdefault(theme_id, {}).update(values)
         individual = step >= len(quarters) - INDIVIDUAL_QUARTERS
         deadline = dt.datetime.combine(period.end, dt.time(9)) + dt.timedelta(days=28)
         returned = {
             b.code: {theme_id: figures[b.code][theme_id] for theme_id in THEMES
-                     if (b.code, period, theme_id) not in MISSING_RETURNS}
+                     if (b.code, period, theme_id) not in MISSING_RETURNS and theme_id in figures[b.code]}
             for b in boroughs if not (b.code == JOINING_BOROUGH and period < JOINING_QUARTER)
         }
         breakdowns = [row for code, themes in returned.items() if code not in NO_BREAKDOWNS
@@ -323,16 +388,19 @@ def demo_files() -> list[DemoFile]:
         files.append(DemoFile(f"network_breakdowns_{period.label.replace(' ', '_')}.csv", _breakdown_csv(breakdowns),
                               deadline + dt.timedelta(days=18), "chair@network.example"))
         for theme_id in THEMES:
+            sending_rng = rng if theme_id in DEFAULT_THEMES else later_rng
             rows = [
                 {"la_code": code, "period": period.label, **themes[theme_id]}
                 for code, themes in returned.items() if theme_id in themes
             ]
+            if not rows:
+                continue
             if not individual:
                 files.append(DemoFile(f"network_{theme_id}_{period.label.replace(' ', '_')}.csv",
                                       _csv(theme_id, rows), deadline, "chair@network.example"))
                 continue
             for number, row in enumerate(rows):
-                sent = deadline - dt.timedelta(days=14) + dt.timedelta(hours=int(rng.integers(0, 30 * 24)))
+                sent = deadline - dt.timedelta(days=14) + dt.timedelta(hours=int(sending_rng.integers(0, 30 * 24)))
                 name = reference.authority_name(row["la_code"]).lower().replace(" ", "_")
                 files.append(DemoFile(f"{name}_{theme_id}_{period.label.replace(' ', '_')}.csv",
                                       _csv(theme_id, [row]), sent + dt.timedelta(minutes=number),
@@ -417,6 +485,7 @@ def load_demo(db: Database) -> list[StoreResult]:
         results.append(result)
     _write_commentaries(db)
     published.load_published(db, sorted(PUBLISHED_DIR.glob("*.csv")))
+    inspections.load_summary(db, DEMO_CHAIR, inspections.BUNDLED_SUMMARY)
     db.set_setting("network_name", DEMO_NETWORK_NAME)
     db.set_setting("demo", "true")
     return results
@@ -434,6 +503,7 @@ def _set_up_network(db: Database) -> None:
     membership.add_authorities(db, DEMO_CHAIR, [code for code in boroughs if code != JOINING_BOROUGH], FIRST_QUARTER)
     membership.add_authorities(db, DEMO_CHAIR, [JOINING_BOROUGH], JOINING_QUARTER)
     cycle.set_deadline_days(db, DEMO_CHAIR, DEADLINE_DAYS)
+    membership.set_themes(db, DEMO_CHAIR, THEMES)  # the demo collects every theme, the newer topics too
     rights.add_member(db, DEMO_CHAIR, DEMO_CHAIR.email, Role.CHAIR.value, None, DEMO_CHAIR.name)
     for code in boroughs:
         rights.add_member(db, DEMO_CHAIR, _address(code, "returns"), Role.UPLOADER.value, code)

@@ -30,7 +30,18 @@ from benchmark.access.rights import (
     require_writer,
     sharing,
 )
-from benchmark.analysis import cycle, engine, groups, inequalities, published, published_measures, summary, tracker
+from benchmark.analysis import (
+    cycle,
+    engine,
+    groups,
+    inequalities,
+    inspections,
+    published,
+    published_measures,
+    role,
+    summary,
+    tracker,
+)
 from benchmark.analysis.discussion import disparity_items
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
@@ -612,6 +623,7 @@ BREAKDOWN_FILE_STEM = templates.BREAKDOWN_FILE_STEM
 breakdown_groups_heading = templates.breakdown_groups_heading
 breakdown_groups = templates.breakdown_groups
 StoreResult = returns.StoreResult
+Inspection = inspections.Inspection
 GroupError = groups.GroupError
 
 
@@ -929,3 +941,35 @@ def inequalities_for_authority(db: Database, user: User | None, la_code: str, pe
                           "Network ratio": f"{pooled:.2f}" if pooled is not None and pooled == pooled else ""})
     return pd.DataFrame(lines, columns=["Measure", "Period", "Group", "Value (95% interval)", "Ratio (95% interval)",
                                         "Judgement", "Network ratio"])
+
+
+def inspection_list(db: Database, user: User | None, today: dt.date | None = None) -> pd.DataFrame:
+    """The network's members by how likely each is to be inspected next (every authority in the inspection
+    summary while the network has no members). An authority that shares anonymously is left out for anyone
+    who sees it as a letter: a named row beside its inspection would say it is in the network."""
+    user = _require(user)
+    today = today or dt.date.today()
+    members = membership.members_in(db, Period.containing(today)) or membership.members_in(db)
+    if not members:
+        members = sorted({item.la_code for item in inspections.latest_inspections(db)})
+    hidden = hidden_authorities(db, user)
+    return inspections.likely_next(db, [code for code in members if code not in hidden], today)
+
+
+def record_inspection(db: Database, user: User | None, inspection: inspections.Inspection) -> inspections.Inspection:
+    return inspections.record_inspection(db, _require(user), inspection)
+
+
+def load_inspection_summary(db: Database, user: User | None, path: Path) -> int:
+    return inspections.load_summary(db, _require(user), path)
+
+
+def role_matrix(db: Database, user: User | None, period: Period) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The DSCO role self-assessment of the quarter's members, and the count of each answer per item. An
+    authority the user sees only as a letter is left out of both: counts over more authorities than the rows
+    shown would give its answers away by subtraction."""
+    user = _require(user)
+    hidden = hidden_authorities(db, user)
+    members = [code for code in engine.network_members(db, period) if code not in hidden]
+    matrix = role.role_matrix(db, members, period)
+    return matrix, role.role_counts(matrix)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from benchmark import reference, service
 from benchmark.access.rights import AccessDenied, Role, Sharing
+from benchmark.definitions.inspections import NEXT_KIND_CHOICES, OUTCOMES
 from benchmark.definitions.standard import THEMES
 from benchmark.outputs import exports, views
 from benchmark.periods import Period
@@ -203,6 +204,27 @@ else:
                 st.success(f"Submission {withdrawn} withdrawn.")
             except (AccessDenied, ValueError) as problem:
                 st.error(str(problem))
+
+st.header("Record an area SEND inspection")
+st.caption("An inspection the published summary does not have yet (it is refreshed when a newer copy is loaded): "
+           "shown on the Area SEND inspections page and recorded in the audit log. Leave a date blank where the "
+           "report does not give it.")
+with st.form("record_inspection", clear_on_submit=True):
+    left, right = st.columns(2)
+    inspected = left.selectbox("Authority", authorities, format_func=reference.authority_name)
+    outcome = right.selectbox("Outcome", [None, *OUTCOMES.values()], format_func=lambda value: value or "not stated")
+    ended = left.date_input("Last day of the inspection", value=None, format="DD/MM/YYYY")
+    published_on = right.date_input("Report published", value=None, format="DD/MM/YYYY")
+    next_by = left.date_input("Next inspection due by", value=None, format="DD/MM/YYYY")
+    next_kind = right.selectbox("Next inspection", [None, *NEXT_KIND_CHOICES],
+                                format_func=lambda value: value or "not stated")
+    if st.form_submit_button("Record the inspection"):
+        try:
+            inspection = service.Inspection(inspected, outcome, ended, published_on, next_by, next_kind)
+            service.record_inspection(db, user, inspection)
+            st.success(f"Inspection of {reference.authority_name(inspected)} recorded.")
+        except (AccessDenied, ValueError) as problem:
+            st.error(str(problem))
 
 st.header("Audit log")
 st.caption("Every stored or superseded return, every pack generated and every membership change. The log can be "

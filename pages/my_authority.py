@@ -52,6 +52,8 @@ if not ui.no_data(db):
     if card["Band"].eq(views.NOT_JUDGED).any():
         st.info(views.judgement_note(None), icon=":material/info:")
     for theme_id in service.network_themes(db, user):
+        if not any(metric.theme == theme_id for metric in CATALOGUE):
+            continue  # a theme answered in words (the DSCO role) has its own page
         st.header(THEMES[theme_id].title)
         if notes.get(theme_id):
             st.caption(f"{la_name}'s commentary on the theme:")

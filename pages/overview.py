@@ -33,8 +33,10 @@ def _tracker(db: Database, user: User | None, period: Period) -> None:
 
 def _rug(db: Database, user: User | None, period: Period) -> None:
     values, bands = service.rug(db, user, period)
-    theme_id = st.segmented_control("Metrics of", list(THEMES), format_func=views.theme_heading, key="rug_theme",
-                                    default=next(iter(THEMES)), required=True, bind="query-params",
+    collected = [theme for theme in service.network_themes(db, user)
+                 if any(metric.theme == theme for metric in CATALOGUE)]
+    theme_id = st.segmented_control("Metrics of", collected, format_func=views.theme_heading, key="rug_theme",
+                                    default=collected[0], required=True, bind="query-params",
                                     help="One theme at a time keeps every column on screen; the download holds all "
                                          "twenty metrics.")
     columns = [metric.id for metric in CATALOGUE if metric.theme == theme_id]

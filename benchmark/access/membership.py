@@ -21,7 +21,7 @@ from benchmark import reference
 from benchmark.access.rights import Role, User, record, require_chair
 from benchmark.db import Database
 from benchmark.definitions.breakdowns import theme_of
-from benchmark.definitions.standard import THEMES
+from benchmark.definitions.standard import DEFAULT_THEMES, THEMES
 from benchmark.periods import Period
 
 MEMBERS_SET = "members_set"  # settings key: "true" once the chair has set the members
@@ -74,9 +74,9 @@ def members_are_set(db: Database) -> bool:
 
 
 def network_themes(db: Database) -> tuple[str, ...]:
-    """The themes the network collects, in the standard's order (all of them until the chair says)."""
+    """The themes the network collects, in the standard's order (the default themes until the chair says)."""
     chosen = {row[0] for row in db.cursor().execute("SELECT theme FROM network_themes").fetchall()}
-    return tuple(theme for theme in THEMES if not chosen or theme in chosen)
+    return tuple(theme for theme in THEMES if theme in (chosen or DEFAULT_THEMES))
 
 
 def resolve_all(texts: Iterable[str]) -> list[str]:

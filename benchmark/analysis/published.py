@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmark.analysis import tribunal
 from benchmark.db import Database
 from benchmark.periods import Period
 from benchmark.reference import resolve_authority
@@ -199,7 +200,8 @@ def _parse(path: Path) -> tuple[LoadSummary, pd.DataFrame]:
 
 def _read(path: Path) -> pd.DataFrame:
     """Every cell as stripped text: DfE files carry byte-order marks and stray spaces."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig").fillna("")
+    frame = (tribunal.tidy(path) if tribunal.is_tribunal_table(path)
+             else pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig").fillna(""))
     frame.columns = [str(column).replace("\ufeff", "").strip() for column in frame.columns]
     frame = frame.apply(lambda column: column.str.strip())
     # A trailing comma in the header makes an unnamed, empty column: drop it, keep anything with data.

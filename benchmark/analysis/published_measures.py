@@ -55,7 +55,7 @@ _YEARS = re.compile(r"[_-]?(?:19|20)\d{2}(?:[_-]?to[_-]?(?:19|20)\d{2})?(?=[_-]|
 
 def source_family(stem: str) -> str:
     """A file stem without its years: every release of a series shares it."""
-    return _YEARS.sub("", stem)
+    return _YEARS.sub("", stem).strip()
 
 
 def _releases(db: Database, family: str) -> list[str]:
@@ -132,6 +132,13 @@ def _build_values(db: Database, measure: PublishedMeasure) -> pd.DataFrame:
         frame = frame.merge(other, on=["period", "level", "code"], suffixes=("", "_minus"))
         frame["symbol"] = frame["symbol"].fillna(frame["symbol_minus"])
         frame["value"] = (frame["value"] - frame["value_minus"]).round(6)
+        frame = frame[VALUE_COLUMNS]
+    if measure.over:
+        whole = _indicator_rows(db, releases, measure.over, measure.filters)
+        frame = frame.merge(whole, on=["period", "level", "code"], suffixes=("", "_over"))
+        frame["symbol"] = frame["symbol"].fillna(frame["symbol_over"])
+        whole_value = frame["value_over"].astype(float)
+        frame["value"] = (frame["value"].astype(float) / whole_value.where(whole_value > 0) * 100).round(6)
         frame = frame[VALUE_COLUMNS]
     frame["value"] = frame["value"].astype(float)
     if measure.per_10k and not frame.empty:

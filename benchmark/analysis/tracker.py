@@ -52,6 +52,11 @@ def _build_tracker(db: Database, period: Period) -> pd.DataFrame:
         "GROUP BY ALL",
         [period.index],
     )
+    earlier = _answered_in_the_year(db, period)
+    if len(earlier):  # a quarter's own answer wins over an earlier one
+        keys = ["la_code", "theme"]
+        earlier = earlier[~earlier.set_index(keys).index.isin(stored.set_index(keys).index)]
+        stored = pd.concat([stored, earlier], ignore_index=True) if len(stored) else earlier
     table = grid.merge(stored, on=["la_code", "theme"], how="left")
     table["returned"] = table["submitted_at"].notna()
     table["resubmissions"] = (table["versions"].fillna(1) - 1).astype(int).where(table["returned"], 0)
@@ -63,6 +68,24 @@ def _build_tracker(db: Database, period: Period) -> pd.DataFrame:
     columns = ["la_code", "la_name", "period", "theme", "returned", "first_submitted_at", "submitted_at",
                "submitted_by", "file_name", "resubmissions", "revised_after_signoff"]
     return table[columns].sort_values(["la_name", "theme"]).reset_index(drop=True)
+
+
+YEARLY_THEMES = tuple(theme.id for theme in THEMES.values() if theme.cadence == "yearly")
+
+
+def _answered_in_the_year(db: Database, period: Period) -> pd.DataFrame:
+    """A yearly theme's latest answer from the three quarters before `period`: it stands until replaced, so it
+    counts as this quarter's return."""
+    if not YEARLY_THEMES:
+        return pd.DataFrame()
+    marks = ", ".join("?" * len(YEARLY_THEMES))
+    return db.frame(
+        "SELECT c.la_code, c.theme, c.submitted_at, c.submitted_by, c.file_name, c.versions, "
+        "       c.submitted_at AS first_submitted_at "
+        f"FROM current_returns c WHERE c.theme IN ({marks}) AND c.period_index BETWEEN ? AND ? "
+        "QUALIFY row_number() OVER (PARTITION BY c.la_code, c.theme ORDER BY c.period_index DESC) = 1",
+        [*YEARLY_THEMES, period.index - 3, period.index - 1],
+    )
 
 
 def status_text(row: pd.Series) -> str:

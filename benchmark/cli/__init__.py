@@ -13,6 +13,7 @@ from benchmark.access import rights
 from benchmark.cli.common import Parser, authority_argument, metric_argument, period_argument
 from benchmark.cli.comparisons import cmd_compare, cmd_context, cmd_discussion, cmd_pack, cmd_tracker
 from benchmark.cli.inequalities import add_inequalities_parser
+from benchmark.cli.inspections import add_inspections_parser
 from benchmark.cli.intake import (
     DOCS_PATH,
     cmd_demo,
@@ -179,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--as", dest="as_email", metavar="EMAIL", help="act as this member (a chair)")
 
     add_inequalities_parser(command)
+    add_inspections_parser(command)
 
     sub = command("docs", cmd_docs, "Regenerate docs/data-standard.md from the standard.", db=False)
     sub.add_argument("--out", default=str(DOCS_PATH))

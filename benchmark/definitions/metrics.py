@@ -168,6 +168,12 @@ CATALOGUE: tuple[Metric, ...] = (
             ("adv_audited_good",), "adv_audited", Method.PROPORTION, "%", H, 1,
             "Of advice returns audited, the percentage rated good or better.",
             "SEND Code of Practice 2015, para 9.49", short="Audited good %"),
+    _metric("ar_sc_contribution_pct", "Annual reviews with a social care contribution (%)", "advice",
+            ("ar_reviews_sc_contribution",), "ar_reviews_known_sc", Method.PROPORTION, "%", H, 1,
+            "Of EHC plan annual reviews held in the quarter for children known to social care, the percentage "
+            "with a social care contribution (optional fields: authorities that leave them blank are not counted).",
+            "SEND Regulations 2014, reg 20(2); SEND Code of Practice 2015, para 9.176",
+            short="Annual reviews with SC %"),
     _metric("ehcp_20wk_pct", "EHC plans issued within 20 weeks (%)", "advice",
             ("ehcp_issued_20wk",), "ehcp_issued", Method.PROPORTION, "%", H, 1,
             "Of final EHC plans issued in the quarter, the percentage issued within 20 weeks of the request "
@@ -196,6 +202,36 @@ CATALOGUE: tuple[Metric, ...] = (
             "Of young people who turned 18 in the quarter, the percentage with adult care and support in place "
             "on their birthday.",
             "Care Act 2014 s66", short="Services at 18 %", headline=True),
+    # Residential placements (Hesley): counts here are small, so most values rest on fewer than 10 children
+    _metric("res_per_10k", "Disabled children in residential placements per 10,000", "residential",
+            ("res_placed",), POPULATION, Method.RATE, PER_10K, N, 1,
+            "Disabled children and young people aged 0-25 placed in a residential special school or college or a "
+            "children's home at quarter end, per 10,000 children aged 0-17 (ONS mid-year estimate; the "
+            "denominator every network rate uses, so the 18-25s placed make it a little higher than a 0-25 rate).",
+            "Child Safeguarding Practice Review Panel, Hesley review phase 2 (2023)", short="Placed per 10k",
+            headline=True),
+    _metric("res_52wk_pct", "Residential placements: 52-week (%)", "residential",
+            ("res_placed_52wk",), "res_placed", Method.PROPORTION, "%", N, 1,
+            "Of children placed in residential settings at quarter end, the percentage in 52-week placements.",
+            "SEN2 (DfE): EHC plans in 38-51 and 52-week residential settings", short="52-week %"),
+    _metric("res_far_pct", "Residential placements more than 20 miles from home (%)", "residential",
+            ("res_placed_far",), "res_placed", Method.PROPORTION, "%", L, 1,
+            "Of children placed in residential settings at quarter end, the percentage more than 20 miles from home.",
+            "Children Act 1989 s22C(8)(a)", short="Over 20 miles %"),
+    _metric("res_visited_pct", "Residential placements visited in the quarter (%)", "residential",
+            ("res_visited",), "res_placed", Method.PROPORTION, "%", H, 1,
+            "Of children placed in residential settings, the percentage visited in person in the quarter by their "
+            "social worker or the authority's representative.",
+            "Children Act 1989 s85-86; Hesley review phase 2 (2023)", short="Visited %", headline=True),
+    _metric("res_advocate_pct", "Residential placements with an independent advocate (%)", "residential",
+            ("res_advocate",), "res_placed", Method.PROPORTION, "%", H, 1,
+            "Of children placed in residential settings, the percentage with an independent advocate.",
+            "Children Act 1989 s26A; Hesley review phase 2 (2023)", short="Advocate %"),
+    _metric("res_reviewed_pct", "Residential placements reviewed in the last 6 months (%)", "residential",
+            ("res_reviewed_6m",), "res_placed", Method.PROPORTION, "%", H, 1,
+            "Of children placed in residential settings, the percentage whose placement was reviewed in the last "
+            "6 months.",
+            "Care Planning Regulations 2010, reg 33", short="Reviewed in 6 months %"),
 )
 
 METRICS: dict[str, Metric] = {metric.id: metric for metric in CATALOGUE}

@@ -20,6 +20,8 @@ CLA_RELEASE = ("DfE, Children looked after in England including adoptions, repor
                "(Explore Education Statistics)")
 EHCP_RELEASE = "DfE, Education, health and care plans, reporting year 2025 (Explore Education Statistics)"
 NEET_RELEASE = "DfE, NEET and participation: local authority figures (NCCIS), 2023 and 2024"
+TRIBUNAL_RELEASE = ("MoJ and DfE, SEND Tribunal appeal rate table 2014-2024 (supporting file of DfE's Education, "
+                    "health and care plans, reporting year 2025)")
 RATE_METHOD = ("per 10,000 children aged 0-17: the published count over the ONS mid-year estimate for the same "
                "year, the population the network's own rates use")
 
@@ -42,6 +44,7 @@ class PublishedMeasure:
     short: str
     caveat: str = ""
     minus: str | None = None  # a second indicator subtracted from the first: a gap in percentage points
+    over: str | None = None  # a second indicator the first is a percentage of (a part of its whole)
     licence: str = OGL
 
     def format(self, value: float | None, symbol: str | None = None) -> str:
@@ -71,6 +74,12 @@ NEET_AGE = (("Age", "16-17"),)
 CIN_AT = "31 Mar {period}"
 NEET_AT = "Dec {previous}-Feb {period}"
 CALENDAR = "calendar {period}"
+JANUARY = "Jan 20{period[4]}{period[5]}"  # SEN2 counts at the January census: 202425 is January 2025
+RESIDENTIAL_SETTINGS = "residential_settings"
+ALL_RESIDENTIAL = (("breakdown", "All residential placements"),)
+ALL_REVIEWS = (("breakdown", "All annual reviews"),)
+ALL_BUDGETS = (("breakdown", "All personal budgets"),)
+TRIBUNAL = "SEND Tribunals and appeal rate"
 
 CATALOGUE: tuple[PublishedMeasure, ...] = (
     # Short breaks
@@ -103,6 +112,17 @@ CATALOGUE: tuple[PublishedMeasure, ...] = (
         "(section 20 short breaks); not counted in the children-looked-after totals.",
         CLA_RELEASE, "yr to 31 Mar {period}", "CLA only via short breaks",
         caveat="Most authorities report 0 or a suppressed figure ('c'), so ranks and bands say little here."),
+    PublishedMeasure(
+        "pb_social_care_per_10k", "EHC plans with a personal budget with a social care element per 10,000",
+        "short_breaks", "personal_budgets", "pb_social", ALL_BUDGETS, PER_10K, 1, N, True,
+        f"EHC plans with a personal budget that has a social care element at the January census, {RATE_METHOD}.",
+        EHCP_RELEASE, JANUARY, "PB social care per 10k"),
+    PublishedMeasure(
+        "pb_social_care_pct", "Personal budgets with a social care element (%)", "short_breaks",
+        "personal_budgets", "pb_social", ALL_BUDGETS, "%", 1, N, False,
+        "Of EHC plans with a personal budget, the percentage whose budget has a social care element "
+        "(pb_social / personal_budget x 100, from the published counts).",
+        EHCP_RELEASE, JANUARY, "PB with social care %", over="personal_budget"),
     # Social care advice into EHC needs assessments
     PublishedMeasure(
         "ehcp_20wk_excl_pct", "EHC plans issued within 20 weeks, excluding exceptions (%)", "advice",
@@ -125,6 +145,19 @@ CATALOGUE: tuple[PublishedMeasure, ...] = (
         "Of requests for an EHC needs assessment, the percentage where the decision whether to assess was made "
         "within the statutory 6 weeks (SEND Regulations 2014, reg 5(1)).",
         EHCP_RELEASE, CALENDAR, "Requests decided in 6 wks %"),
+    PublishedMeasure(
+        "ar_decision_4wk_pct", "Annual reviews decided within 4 weeks of the meeting (%)", "advice",
+        "annual_reviews", "pc_decsion_4weeks", ALL_REVIEWS, "%", 1, H, False,
+        "Of EHC plan annual reviews with a decision in the calendar year, the percentage decided within 4 weeks of "
+        "the review meeting (SEND Regulations 2014, reg 20(10)); DfE publishes nothing on social care's part.",
+        EHCP_RELEASE, CALENDAR, "Reviews decided in 4 wks %"),
+    PublishedMeasure(
+        "send_tribunal_appeal_rate", "SEND Tribunal appeal rate (% of appealable decisions)", "advice",
+        TRIBUNAL, "appeal_rate", (), "%", 1, N, False,
+        "Appeals registered with the SEND Tribunal as a percentage of appealable decisions (requests refused, "
+        "decisions not to issue a plan, plans in place, plans ceased), as MoJ prints it to 0.1%.",
+        TRIBUNAL_RELEASE, CALENDAR, "Tribunal appeal rate %",
+        caveat="Appealable decisions counted differently from 2023 (a new SEN2 collection): compare years with care."),
     # Transitions to adulthood
     PublishedMeasure(
         "neet_nk_ehcp_pct", "16-17 year olds with an EHC plan: NEET or not known (%)", "transitions",
@@ -148,6 +181,20 @@ CATALOGUE: tuple[PublishedMeasure, ...] = (
         NEET, "cohort_EHCP_percent", NEET_AGE, "%", 1, N, False,
         "Of 16-17 year olds known to the authority, the percentage with an EHC plan.",
         NEET_RELEASE, NEET_AT, "EHCP share of 16-17s %"),
+    # Residential placements
+    PublishedMeasure(
+        "ehcp_residential_per_10k", "EHC plans in residential settings per 10,000 children", "residential",
+        RESIDENTIAL_SETTINGS, "Res_tot", ALL_RESIDENTIAL, PER_10K, 1, N, True,
+        "Children and young people (0-25) with an EHC plan in a 38-51 or 52-week residential setting at the January "
+        f"census (SEN2), {RATE_METHOD}. Counted from 2023 person by person: earlier years are not comparable.",
+        EHCP_RELEASE, JANUARY, "EHCPs residential per 10k"),
+    PublishedMeasure(
+        "ehcp_residential_52wk_pct", "EHC plans in residential settings: 52-week placements (%)", "residential",
+        RESIDENTIAL_SETTINGS, "Res_52", ALL_RESIDENTIAL, "%", 1, N, False,
+        "Of EHC plans in residential settings at the January census, the percentage in 52-week placements "
+        "(Res_52 / Res_tot x 100, from the published counts).",
+        EHCP_RELEASE, JANUARY, "Residential 52-week %", over="Res_tot",
+        caveat="Small counts: a handful of children in most authorities, some suppressed ('c')."),
 )
 
 MEASURES: dict[str, PublishedMeasure] = {measure.id: measure for measure in CATALOGUE}

@@ -88,10 +88,14 @@ class Kind(StrEnum):
     MONEY = "money"
     DAYS = "days"
     DATE = "date"
+    DECIMAL = "decimal"
+    CHOICE = "choice"
 
     @property
     def describe(self) -> str:
         return {
+            Kind.DECIMAL: "number, 0 or more (decimals allowed)",
+            Kind.CHOICE: "one of the answers listed for the column",
             Kind.AUTHORITY: "DfE 3-digit code, ONS 9-character code or exact name",
             Kind.PERIOD: "financial-year quarter, e.g. 2025-26 Q1",
             Kind.TEXT: f"free text, at most {NOTES_MAX_CHARS:,} characters",
@@ -153,6 +157,9 @@ class Field:
     required: bool = True
     example: str = ""
     plausible_range: Plausible | None = None  # when the kind's usual range does not fit
+    # The answers a CHOICE field accepts, in any case; stored as the answer's position, so answers are only
+    # ever added at the end.
+    choices: tuple[str, ...] = ()
 
     @property
     def plausible(self) -> Plausible | None:
@@ -196,6 +203,12 @@ class Theme:
     description: str
     fields: tuple[Field, ...]
     bounds: tuple[Bound, ...] = field(default=())
+    # A network collects this theme until its chair chooses themes; a theme added later is collected only
+    # when the chair adds it, so a network that collects the original three sees no new theme appear.
+    collected_by_default: bool = True
+    # How often it is answered: "quarterly", or "yearly" (answered at least once a year; the latest answer
+    # stands until it is replaced, so a return in any of the last four quarters counts).
+    cadence: str = "quarterly"
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -314,6 +327,16 @@ ADVICE = Theme(
         Field("ehcp_with_sc_provision", Kind.COUNT, "of which: with social care provision",
               "Of those, plans with social care provision in section H1 or H2.",
               "Children and Families Act 2014 s37(2)(c); CSDPA 1970 s2", example="14"),
+        # Optional (added in 2026), so every advice file written before them stays valid.
+        Field("ar_reviews_known_sc", Kind.COUNT, "Annual reviews: children known to social care",
+              "EHC plan annual reviews held in the quarter for children and young people known to social care "
+              "(optional).",
+              "SEND Regulations 2014, regs 18-20; SEND Code of Practice 2015, para 9.176", required=False,
+              example="22"),
+        Field("ar_reviews_sc_contribution", Kind.COUNT, "of which: with a social care contribution",
+              "Of those, reviews with a social care contribution (advice, a report or attendance; optional).",
+              "SEND Regulations 2014, reg 20(2); SEND Code of Practice 2015, para 9.176", required=False,
+              example="15"),
     ),
     bounds=(
         part_of("adv_returned_6wk", "adv_returned"),
@@ -324,6 +347,7 @@ ADVICE = Theme(
         part_of("adv_audited_good", "adv_audited"),
         part_of("ehcp_issued_20wk", "ehcp_issued"),
         part_of("ehcp_with_sc_provision", "ehcp_issued"),
+        part_of("ar_reviews_sc_contribution", "ar_reviews_known_sc"),
     ),
 )
 
@@ -366,7 +390,108 @@ TRANSITIONS = Theme(
     ),
 )
 
-THEMES: dict[str, Theme] = {theme.id: theme for theme in (SHORT_BREAKS, ADVICE, TRANSITIONS)}
+HESLEY = "Child Safeguarding Practice Review Panel, Safeguarding children with disabilities in residential settings " \
+         "(Hesley review), phase 2, 2023"
+RESIDENTIAL = Theme(
+    id="residential",
+    sheet="Residential",
+    title="Residential placements of disabled children",
+    owner="DSCO / placements and commissioning team",
+    description="Disabled children and young people aged 0-25 the authority has placed in a residential special "
+                "school or college or a children's home: how far from home, visited, advocated for, reviewed.",
+    fields=(
+        Field("res_placed", Kind.COUNT, "Placed in residential settings",
+              "Disabled children and young people aged 0-25 placed by the authority in a residential special "
+              "school or college or a children's home at the end of the quarter.",
+              HESLEY, example="14"),
+        Field("res_placed_52wk", Kind.COUNT, "of whom: 52-week placements",
+              "Of those, children in 52-week (year-round) placements.",
+              "SEN2 (DfE): EHC plans in 38-51 and 52-week residential settings", example="6"),
+        Field("res_placed_out_of_area", Kind.COUNT, "of whom: outside the authority's area",
+              "Of those, children placed outside the authority's area.",
+              "Children Act 1989 s22C(9); Care Planning Regulations 2010, reg 11", example="11"),
+        Field("res_placed_far", Kind.COUNT, "of whom: more than 20 miles from home",
+              "Of those, children placed more than 20 miles from home.",
+              "Children Act 1989 s22C(8)(a) (placement near home where practicable)", example="8"),
+        Field("res_visited", Kind.COUNT, "of whom: visited in the quarter",
+              "Of those, children visited in person in the quarter by their social worker or the authority's "
+              "representative.",
+              f"Children Act 1989 s85-86 (notification and visits); {HESLEY}", example="12"),
+        Field("res_advocate", Kind.COUNT, "of whom: with an independent advocate",
+              "Of those, children with an independent advocate.",
+              f"Children Act 1989 s26A; {HESLEY}", example="7"),
+        Field("res_reviewed_6m", Kind.COUNT, "of whom: placement reviewed in 6 months",
+              "Of those, children whose placement was reviewed in the last 6 months.",
+              "Care Planning Regulations 2010, reg 33 (reviews at most 6 months apart)", example="13"),
+        Field("res_new", Kind.COUNT, "Placements started in the quarter",
+              "Residential placements that started in the quarter.",
+              "Children Act 1989 s17 and s22C", example="2"),
+        Field("res_returned_home", Kind.COUNT, "Came home or moved nearer home",
+              "Children who came home or moved nearer home in the quarter.",
+              f"Children Act 1989 s22C(8)(a); {HESLEY}", example="1"),
+    ),
+    bounds=(
+        part_of("res_placed_52wk", "res_placed"),
+        part_of("res_placed_out_of_area", "res_placed"),
+        part_of("res_placed_far", "res_placed"),
+        part_of("res_visited", "res_placed"),
+        part_of("res_advocate", "res_placed"),
+        part_of("res_reviewed_6m", "res_placed"),
+    ),
+    collected_by_default=False,
+)
+
+YES_NO_IN_PROGRESS = ("Yes", "No", "In progress")
+DSCO_GUIDANCE = "DfE and Council for Disabled Children, The Designated Social Care Officer role (2021)"
+
+
+def _role_item(name: str, label: str, description: str, legal_basis: str = DSCO_GUIDANCE) -> Field:
+    return Field(name, Kind.CHOICE, label, f"{description} (Yes, No or In progress).", legal_basis,
+                 example="Yes", choices=YES_NO_IN_PROGRESS)
+
+
+DSCO_ROLE = Theme(
+    id="dsco_role",
+    sheet="DSCO role",
+    title="The DSCO role: self-assessment",
+    owner="DSCO",
+    description="How the Designated Social Care Officer role is set up in the authority, answered at least once a "
+                "year; the latest answer stands until it is replaced.",
+    fields=(
+        Field("dsco_in_post", Kind.CHOICE, "DSCO in post",
+              "Whether a Designated Social Care Officer is in post (Yes, No or Recruiting).", DSCO_GUIDANCE,
+              example="Yes", choices=("Yes", "No", "Recruiting")),
+        Field("dsco_fte", Kind.DECIMAL, "DSCO full-time equivalent",
+              "The DSCO role's full-time equivalent (e.g. 0.5 where it is half of a post).", DSCO_GUIDANCE,
+              required=False, example="1", plausible_range=Plausible(
+                  "more than 10 full-time DSCOs in one authority is not a figure the standard can believe: check it "
+                  "is a full-time equivalent, not hours", most=10, shown_as="{:,.1f}")),
+        _role_item("role_in_job_description", "Role in a job description",
+                   "The DSCO role is written into a job description"),
+        _role_item("statement_of_purpose", "Statement of purpose", "The role has a written statement of purpose"),
+        _role_item("action_plan", "Action plan", "The role has a current action plan"),
+        _role_item("meets_dmo_dco_quarterly", "Meets the DMO/DCO quarterly",
+                   "The DSCO meets the Designated Medical and Clinical Officers at least quarterly under terms of "
+                   "reference", "SEND Code of Practice 2015, paras 3.44-3.52; " + DSCO_GUIDANCE),
+        _role_item("on_send_partnership_board", "On the SEND partnership board",
+                   "The DSCO sits on the local area SEND partnership board"),
+        _role_item("qa_social_care_advice", "Quality-assures social care advice",
+                   "The DSCO quality-assures the social care advice given to EHC needs assessments",
+                   "SEND Code of Practice 2015, para 9.49; " + DSCO_GUIDANCE),
+        _role_item("oversees_short_breaks_statement", "Oversees the short breaks statement",
+                   "The DSCO oversees the short breaks services statement",
+                   "Breaks for Carers of Disabled Children Regulations 2011, reg 5; " + DSCO_GUIDANCE),
+        _role_item("inspection_preparation", "Prepares for area SEND inspection",
+                   "The DSCO takes part in preparing the local area for area SEND inspection",
+                   "Ofsted and CQC, Area SEND inspection framework (2023); " + DSCO_GUIDANCE),
+    ),
+    collected_by_default=False,
+    cadence="yearly",
+)
+
+THEMES: dict[str, Theme] = {theme.id: theme for theme in (SHORT_BREAKS, ADVICE, TRANSITIONS, RESIDENTIAL, DSCO_ROLE)}
+# The themes a network collects until its chair chooses.
+DEFAULT_THEMES: tuple[str, ...] = tuple(theme.id for theme in THEMES.values() if theme.collected_by_default)
 
 VALUE_FIELDS: dict[str, Field] = {f.name: f for theme in THEMES.values() for f in theme.fields}
 FIELD_THEME: dict[str, str] = {f.name: theme.id for theme in THEMES.values() for f in theme.fields}

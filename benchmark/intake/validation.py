@@ -280,6 +280,12 @@ def parse_value(spec: Field, text: str, period: Period | None,
         if period is None and latest is not None and day > latest.end:
             return None, f"is after the end of the current quarter {latest} ({latest.end:%d %B %Y})"
         return day, None
+    if spec.kind is Kind.CHOICE:  # stored as the answer's position in the standard's list
+        answers = [answer.lower() for answer in spec.choices]
+        if cleaned.lower() in answers:
+            return float(answers.index(cleaned.lower())), None
+        return None, (f"is not one of the answers for {spec.name}: write {', '.join(spec.choices[:-1])} or "
+                      f"{spec.choices[-1]}")
     if cleaned.isascii() and cleaned.isdigit():  # most cells: a plain whole number
         return float(cleaned), None
     sign, rest = (cleaned[0], cleaned[1:].lstrip()) if cleaned[0] in "+-" else ("", cleaned)

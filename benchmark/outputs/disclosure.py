@@ -389,6 +389,8 @@ def withheld_metrics(db: Database, rules: Rules = RULES, revised: bool = False) 
         rows = []
         for theme_id, part in long.groupby("theme"):
             plan = _theme_plan(str(theme_id))
+            if not plan.metrics:  # a theme answered in words (the DSCO role) has no figures to withhold
+                continue
             wide = part.pivot_table(index=["la_code", "period_index"], columns="field", values="value",
                                     aggfunc="first").reindex(columns=list(plan.fields))
             decisions = _withheld_in_rows(wide.to_numpy(dtype=float), plan, rules.threshold)

@@ -245,8 +245,10 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
         pdf.multi_cell(0, 7, _latin(line), new_x="LMARGIN", new_y="NEXT")
     _summary_page(pdf, pack)
     pdf.add_page()
-    entries = (6 + 2 * len(pack.request.themes) + len(pack.sections) + len(pack.authority_pages)
-               + len(pack.context_pages) + len(pack.inequality_pages))
+    # A theme with sections has a rug page and a heading of its own (a theme answered in words has neither).
+    themes_with_sections = len({section.metric.theme for section in pack.sections})
+    entries = (6 + 2 * themes_with_sections + len(pack.sections) + len(pack.authority_pages)
+               + len(pack.context_pages) + len(pack.inequality_pages) + len(pack.topic_pages))
     # The placeholder keeps its pages for the contents and moves on to a fresh page itself.
     pdf.insert_toc_placeholder(_contents, pages=math.ceil(entries / TOC_LINES_PER_PAGE))
     pdf.heading("Returns tracker")
@@ -290,6 +292,16 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
         pdf.grid(card[columns], widths=(70, 20, 24, 18, 11, 24, 25, 24, 24, 33), size=6.5)
     _context_pages(pdf, pack)
     _inequality_pages(pdf, pack)
+    for page in pack.topic_pages:
+        pdf.add_page()
+        pdf.heading(page.title)
+        for line in page.lines:
+            pdf.paragraph(line, 8)
+        pdf.ln(1)
+        table = page.table.fillna("").astype(str)
+        # Each column as wide as its longest cell (a long heading is cut, not the figures), across the page.
+        lengths = [max([min(len(column), 12), *table[column].str.len()]) for column in table.columns]
+        pdf.grid(table, widths=tuple(273 * length / sum(lengths) for length in lengths), size=6.5)
     pdf.add_page()
     pdf.heading("Definitions, sources and licence")
     pdf.frame_table(pack.definitions[["Metric id", "Metric", "Calculation", "Polarity", "Legal basis"]],
@@ -547,6 +559,8 @@ def render_pptx(pack: Pack, progress: Progress | None = None) -> bytes:
         _pptx_tables(deck, page.title, page.notes[:1], page.table, 8)
     for page in pack.inequality_pages:
         _pptx_tables(deck, page.title, page.notes[-1:], page.table, 8)
+    for page in pack.topic_pages:
+        _pptx_tables(deck, page.title, page.lines, page.table.fillna(""), 8)
     _title_slide(deck, "Methods, sources and licence", [METHODS, SOURCES, OGL_ATTRIBUTION])
     _pptx_tables(deck, "Definitions", [], pack.definitions[["Metric id", "Metric", "Calculation", "Polarity"]], 8)
     buffer = io.BytesIO()
@@ -664,6 +678,8 @@ def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
             [pd.DataFrame({"Authority": [page.title, *page.notes]}), page.table], ignore_index=True)
     for name, card in pack.authority_pages:
         sheets[f"Scorecard {name}"[:31]] = card
+    for page in pack.topic_pages:
+        sheets[page.title.split(":")[0][:31]] = page.table
     sheets["Definitions"] = pack.definitions
     if progress:
         progress(1.0, "Workbook ready")

@@ -13,15 +13,26 @@ import pandas as pd
 from benchmark import reference
 from benchmark.access.network import SYNTHETIC_LABEL, is_demo, network_name
 from benchmark.access.rights import Sharing, sharing
-from benchmark.analysis import cycle, discussion, engine, published_measures, stats, summary, tracker
+from benchmark.analysis import (
+    cycle,
+    discussion,
+    engine,
+    inspections,
+    published_measures,
+    role,
+    stats,
+    summary,
+    tracker,
+)
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
 from benchmark.definitions.breakdowns import submission_title
 from benchmark.definitions.disclosure_rules import AUDIENCES, REASON_SMALL_AUTHORITY, RULES, SUPPRESSED
+from benchmark.definitions.inspections import SUMMARY_SOURCE
 from benchmark.definitions.metrics import CATALOGUE, METRICS, Metric, Polarity
 from benchmark.definitions.standard import THEMES
 from benchmark.intake import commentary as commentary_store
-from benchmark.outputs import disclosure, exports, views
+from benchmark.outputs import disclosure, exports, inspection_views, views
 from benchmark.periods import Period
 
 OGL_ATTRIBUTION = (
@@ -109,6 +120,16 @@ class ContextPage:
 
 
 @dataclass
+class TopicPage:
+    """A page for a topic shown in words rather than compared figures (the DSCO role, area SEND inspections):
+    a title, lines above the table, and the table as text."""
+
+    title: str
+    lines: list[str]
+    table: pd.DataFrame
+
+
+@dataclass
 class Pack:
     request: PackRequest
     title: str
@@ -135,6 +156,7 @@ class Pack:
     signed_off: cycle.SignOff | None = None
     revisions: pd.DataFrame = field(default_factory=pd.DataFrame)  # returns revised after an earlier sign-off
     inequality_pages: list[InequalityPage] = field(default_factory=list)  # made safe for the reader by the service
+    topic_pages: list[TopicPage] = field(default_factory=list)
 
     @property
     def left_out_text(self) -> str:
@@ -365,7 +387,35 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
         signed_off=cycle.signoff(db, request.period),
         revisions=_revisions(db, request, members, names),
         inequality_pages=list(inequality_pages),
+        topic_pages=topic_pages(db, request, [code for code in members if code not in hidden]),
     )
+
+
+def topic_pages(db: Database, request: PackRequest, members: list[str]) -> list[TopicPage]:
+    """The DSCO role matrix (when the pack has the theme) and the likely-next inspection list: network packs
+    only, for the members named in them. Both name authorities beside facts anyone can match to published
+    reports, so an external pack, where peers are letters, leaves them out."""
+    if request.audience != "network":
+        return []
+    pages = []
+    if role.ROLE_THEME in request.themes:
+        matrix = role.role_matrix(db, members, request.period)
+        labels = dict(role.role_items())
+        pages.append(TopicPage(
+            THEMES[role.ROLE_THEME].title,
+            ["Each member's latest answers (answered at least once a year; an answer stands until it is replaced), "
+             "with DfE's published 'DSCO in post' beside the network's own. Counts per item: "
+             + "; ".join(f"{row['Item']}: {row['Answers']}" for row in role.role_counts(matrix).to_dict("records"))],
+            matrix.drop(columns=["la_code"]).rename(columns={
+                "la_name": views.AUTHORITY, "answered": "Answered", "dfe_dsco_in_post": "DfE: in post", **labels})))
+    likely = inspections.likely_next(db, members, request.period.end)
+    pages.append(TopicPage(
+        "Area SEND inspections: who is likely to be next",
+        [f"As at the end of the quarter ({request.period.end:%d %B %Y}): members with no inspection in the summary "
+         "first, then by the date the next inspection is due ('date passed' where it has gone by). 'Not stated': "
+         f"the report does not say. Source: {SUMMARY_SOURCE}."],
+        inspection_views.likely_next_view(likely).drop(columns=["Order", "What follows the outcome"])))
+    return pages
 
 
 def pack_commentary(db: Database, request: PackRequest, members: list[str], hidden: frozenset[str],

@@ -400,7 +400,8 @@ def comparison_caption(table: pd.DataFrame, metric: Metric) -> str:
 
 # Themes in a few words, for column headings and buttons (the full title goes in the help text).
 THEME_HEADINGS = {"short_breaks": "Short breaks", "advice": "Advice into EHC assessments",
-                  "transitions": "Transitions to adulthood"}
+                  "transitions": "Transitions to adulthood", "residential": "Residential placements",
+                  "dsco_role": "DSCO role"}
 
 
 def theme_heading(theme_id: str) -> str:
@@ -414,6 +415,10 @@ def preview_view(preview: pd.DataFrame, theme_id: str) -> pd.DataFrame:
     """What will be stored, with each field's label as its heading. A file of a few rows (the usual
     return: one authority, one quarter) is turned on its side, fields down, so every value is on screen."""
     labels = {field.name: field.label for field in THEMES[theme_id].fields}
+    preview = preview.assign(**{  # an answer is stored as its position in the standard's list: show the words
+        field.name: preview[field.name].map(lambda value, field=field: value if pd.isna(value)
+                                            else field.choices[int(value)])
+        for field in THEMES[theme_id].fields if field.choices and field.name in preview})
     out = preview.drop(columns=["la_code"], errors="ignore").rename(columns={**labels, "notes": "Notes"})
     if len(out) > PREVIEW_TRANSPOSED_UP_TO:
         return out

@@ -31,6 +31,7 @@ from pptx.enum.chart import XL_CHART_TYPE
 from benchmark import reference
 from benchmark.analysis import discussion, engine, stats, tracker
 from benchmark.db import Database, close_database, open_database
+from benchmark.definitions import published_catalogue
 from benchmark.definitions.disclosure_rules import SUPPRESSED
 from benchmark.definitions.metrics import CATALOGUE, METRICS, Method, Metric, Polarity
 from benchmark.definitions.standard import THEMES
@@ -48,7 +49,9 @@ TODAY = dt.date(2026, 11, 23)
 # The demo's latest quarter has authorities' commentary, and follows a quarter revised after sign-off.
 FIXED_SHEETS = ["Cover", "Summary", "Tracker", "Tartan rug", "Rug bands", "For discussion", "All discussion items",
                 "Narrative requests", "Commentary", "Revised after sign-off"]
-CONTEXT_SHEETS = [f"Context {theme_id}" for theme_id in THEMES]  # one published-context sheet per theme
+# One published-context sheet per theme with published measures (none is published about the DSCO role).
+CONTEXT_SHEETS = [f"Context {theme_id}" for theme_id in THEMES if published_catalogue.measures_for_theme(theme_id)]
+TOPIC_SHEETS = ["The DSCO role", "Area SEND inspections"]  # network packs: the role matrix, who is inspected next
 TABLE_ROWS = 14  # rows of a table on one slide
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LETTER = re.compile(r"^Authority [A-Z]{1,2}$")
@@ -169,6 +172,7 @@ def deck_plan(pack: packs.Pack) -> dict[str, range]:
              ("commentary", table_slides(len(pack.commentary)) if len(pack.commentary) else 0),
              ("metrics", len(pack.sections)),
              ("context", sum(table_slides(len(page.table)) for page in pack.context_pages)),
+             ("topics", sum(table_slides(len(page.table)) for page in pack.topic_pages)),
              ("sources", 1), ("definitions", table_slides(len(pack.definitions)))]
     plan, start = {}, 0
     for name, size in sizes:
@@ -533,10 +537,11 @@ def test_pptx_slide_count(network_deck: Presentation, network_pack: packs.Pack) 
     assert (len(plan["tracker"]), len(plan["metrics"]), len(plan["definitions"])) == (3, len(CATALOGUE), 2)
     assert (len(plan["revisions"]), len(plan["commentary"])) == (1, 1)  # the demo's revision and commentaries
     assert len(network_deck.slides) == plan["definitions"].stop == (
-        1 + len(plan["summary"]) + 3 + 1 + len(plan["discussion"]) + len(plan["narrative"]) + 1 + 20
-        + len(plan["context"]) + 1 + 2)
+        1 + len(plan["summary"]) + 3 + 1 + len(plan["discussion"]) + len(plan["narrative"]) + 1 + len(CATALOGUE)
+        + len(plan["context"]) + len(plan["topics"]) + 1 + 2)
     # one published-context table per theme: 33 authorities, London and England, 14 rows a slide
-    assert len(plan["context"]) == 3 * table_slides(35)
+    assert len(plan["context"]) == len(CONTEXT_SHEETS) * table_slides(35)
+    assert len(plan["topics"]) == 2 * table_slides(33)  # the role matrix and the inspection list, a row a member
     slides = list(network_deck.slides)
     titles = [slide.shapes.title.text for slide in slides]
     assert titles[0] == network_pack.title
@@ -613,7 +618,7 @@ def test_pptx_tables_show_every_row_on_the_slide(network_deck: Presentation, net
 
 def test_xlsx_has_a_sheet_per_table_and_definitions(network_xlsx: openpyxl.Workbook) -> None:
     assert network_xlsx.sheetnames == [*FIXED_SHEETS, *(metric.id for metric in CATALOGUE), *CONTEXT_SHEETS,
-                                       "Scorecard Camden", "Definitions"]
+                                       "Scorecard Camden", *TOPIC_SHEETS, "Definitions"]
     definitions = sheet_records(network_xlsx["Definitions"])
     assert [row["Metric id"].value for row in definitions] == [metric.id for metric in CATALOGUE]
     assert [row["Calculation"].value for row in definitions] == [metric.formula for metric in CATALOGUE]
@@ -1124,7 +1129,7 @@ def test_cli_pack_writes_a_workbook(closed_copy: Path, tmp_path: Path, benchmark
     inequality_sheets = [name for name in book.sheetnames if name.startswith("Inequalities ")]
     assert inequality_sheets
     assert book.sheetnames == [*FIXED_SHEETS, *(metric.id for metric in CATALOGUE), *CONTEXT_SHEETS,
-                               *inequality_sheets, "Definitions"]
+                               *inequality_sheets, *TOPIC_SHEETS, "Definitions"]
     assert set(metric.id for metric in CATALOGUE) <= set(book.sheetnames)
     rows = metric_records(book["adv_6wk_pct"])
     values = [row["value"] for row in rows if row["value"].value is not None]

@@ -11,7 +11,7 @@ from benchmark.analysis import engine
 from benchmark.db import Database
 from benchmark.definitions.breakdowns import BREAKDOWN_RETURNS, submission_title
 from benchmark.definitions.metrics import CATALOGUE, METRICS
-from benchmark.definitions.standard import VALUE_FIELDS
+from benchmark.definitions.standard import THEMES, VALUE_FIELDS
 from benchmark.intake import returns
 from benchmark.outputs import views
 from benchmark.periods import Period
@@ -95,7 +95,7 @@ def test_metric_catalogue_view_has_no_developer_note() -> None:
 
     assert "do not edit by hand" not in templates.standard_fields_markdown()
     assert "do not edit by hand" in templates.standard_markdown()
-    catalogue = pd.concat([views.metric_catalogue_view(theme) for theme in ("short_breaks", "advice", "transitions")])
+    catalogue = pd.concat([views.metric_catalogue_view(theme) for theme in THEMES])
     assert len(catalogue) == len(CATALOGUE)
 
 

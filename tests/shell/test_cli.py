@@ -159,8 +159,9 @@ def test_template_writes_csv_and_xlsx_and_a_filled_in_template_validates(benchma
 
     assert process.returncode == 0, process.stderr
     written = sorted(path.name for path in out.iterdir())
-    # each theme and the breakdowns as CSV and .xlsx, and a workbook of all three with a Breakdowns sheet
-    assert sorted(path.suffix for path in out.iterdir()) == [".csv"] * 4 + [".xlsx"] * 5
+    themes = len(THEMES)
+    # each theme and the breakdowns as CSV and .xlsx, and a workbook of every theme with a Breakdowns sheet
+    assert sorted(path.suffix for path in out.iterdir()) == [".csv"] * (themes + 1) + [".xlsx"] * (themes + 2)
     assert all(any(theme_id in name for name in written) for theme_id in THEMES)
     assert sorted(Path(line).name for line in process.stdout.split()) == written
 
@@ -179,10 +180,10 @@ def test_template_writes_csv_and_xlsx_and_a_filled_in_template_validates(benchma
     process = benchmark_cli("validate", "--json", *filled, *sorted(map(str, Path(blank_dir).iterdir())), db=db_path)
 
     reports = json.loads(process.stdout)
-    assert [report["ok"] for report in reports[:6]] == [True] * 6, reports[:6]
-    assert [report["rows"] for report in reports[:6]] == [1] * 6
-    assert [report["ok"] for report in reports[6:]] == [False] * 9  # a blank template has no figures
-    assert all("header but no rows" in report["errors"][0]["message"] for report in reports[6:])
+    assert [report["ok"] for report in reports[:2 * themes]] == [True] * 2 * themes, reports[:2 * themes]
+    assert [report["rows"] for report in reports[:2 * themes]] == [1] * 2 * themes
+    assert [report["ok"] for report in reports[2 * themes:]] == [False] * (2 * themes + 3)  # blank: no figures
+    assert all("header but no rows" in report["errors"][0]["message"] for report in reports[2 * themes:])
     assert process.returncode == 1
 
 

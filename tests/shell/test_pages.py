@@ -37,6 +37,7 @@ TITLES = {
     "pages/advice.py": THEMES["advice"].title,
     "pages/transitions.py": THEMES["transitions"].title,
     "pages/published.py": "Published context",
+    "pages/inspections.py": "Area SEND inspections",
     "pages/meeting_pack.py": "Meeting pack",  # pages added to app.py's navigation by later issues
     "pages/upload.py": "Upload a quarterly return",
     "pages/data_standard.py": "Data standard",

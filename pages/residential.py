@@ -1,0 +1,3 @@
+from pages.theme import theme_page
+
+theme_page("residential")

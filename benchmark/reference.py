@@ -137,7 +137,7 @@ def pupils_by_ethnicity() -> pd.DataFrame:
     authority: columns la_code, census_year (the January of the census: 2022 for 2021/22), ethnicity, headcount.
     Pupils are counted where their school is, not where they live."""
     # Four columns of a 3 MB file: read only those, and clean only them.
-    frame = pd.read_csv(REFERENCE_DIR / PUPILS_BY_ETHNICITY_FILE, dtype=str, encoding="utf-8-sig",
+    frame = pd.read_csv(DATA_DIR / "published" / PUPILS_BY_ETHNICITY_FILE, dtype=str, encoding="utf-8-sig",
                         keep_default_na=False,
                         usecols=["time_period", "geographic_level", "old_la_code", "ethnicity", "headcount"])
     frame = frame.apply(lambda column: column.str.strip())

@@ -61,7 +61,7 @@ else:
         period = str(ui.url_choice("DfE's year", [str(year) for year in reversed(years)], "year"))
 
 if la_code is None or (measure.source == "return" and period is None):
-    st.info("No authority or quarter to show yet: store a return first.", icon=":material/info:")
+    st.info("No authority or quarter to show yet: store a return on the Upload page first.", icon=":material/info:")
     st.stop()
 la_name = reference.authority_name(la_code)
 try:
@@ -95,7 +95,7 @@ for row in unknown.to_dict("records"):
 
 if table.has_ratio and not own.empty:
     figure = charts.ratio_chart(shown.rows[shown.rows["known"].fillna(True).astype(bool)],
-                                f"{measure.title.split(',')[0]}: ratio against all other children, {la_name}",
+                                f"{measure.title.split(', ')[0]}: ratio against all other children, {la_name}",
                                 "Ratio (log scale); 1 = no difference")
     st.plotly_chart(figure, key="ratio_chart", theme=None)
     st.caption("Each marker is a ratio with its 95% interval (Katz); the dashed line at 1 means no difference. "

@@ -15,8 +15,8 @@ BY_LABELS = {"ethnicity": "Ethnicity (5 major groups)", "ethnicity_detail": "Eth
              "primary_need": BREAKDOWNS["primary_need"].title}
 
 # Narrow number columns so the judgement reads in full beside them at 1366 px.
-WIDTHS = {"Authority": 140, "Group": 120, "Count": 70, "Of": 80, "Value (95% interval)": 150,
-          "Other children": 100, "Ratio (95% interval)": 130, "Judgement": 175, "Why too few": 260}
+WIDTHS = {"Group": 100, "Count": 55, "Of": 65, "Value (95% interval)": 135, "Others": 75,
+          "Ratio (95% interval)": 115, "Judgement": 165, "Why too few": 260}
 
 
 def readable_table(rows: inequalities.InequalityTable, key: str, chosen: str) -> None:
@@ -84,7 +84,7 @@ shown = inequalities.InequalityTable(table.measure, by, table.period_label, pd.c
 st.header(f"{la_name}, {table.period_label}")
 adverse = f" The ratio is of the adverse outcome ({measure.adverse})." if measure.kind == "risk" else ""
 unit = "per 10,000 children of the group" if measure.kind == "rate" else "%"
-st.caption(f"{measure.title}. Value: {unit}, with its 95% interval; 'Other children': the same for all other "
+st.caption(f"{measure.title}. Value: {unit}, with its 95% interval; 'Others': the same for all other "
            f"children of the authority (the unknown group left out).{adverse}")
 readable_table(shown, "inequalities_own", la_name)
 unknown = own[~own["known"].fillna(True).astype(bool)]

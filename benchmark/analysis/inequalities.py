@@ -573,7 +573,8 @@ def return_table(db: Database, measure_id: str, by: str, period: Period, quarter
         notes.append(NO_POPULATION_NOTE)
     rows["level"] = np.where(rows["area"] == NETWORK, NETWORK, "authority")
     rows["la_code"] = rows["area"].where(rows["area"] != NETWORK, "")
-    rows["la_name"] = [("Network (pooled)" if area == NETWORK else authority_name(area)) for area in rows["area"]]
+    names = {area: ("Network (pooled)" if area == NETWORK else authority_name(area)) for area in rows["area"].unique()}
+    rows["la_name"] = rows["area"].map(names)
     quarters = frame.groupby("area")["periods"].first()
     first = Period.from_index(indexes[0])
     rows["periods"] = [int(quarters.max() if area == NETWORK else quarters.get(area, 0)) for area in rows["area"]]

@@ -908,7 +908,7 @@ def _pack_inequalities(db: Database, user: User, request: packs.PackRequest) -> 
         if grid.empty:
             continue
         # A page heading is one line: the measure's short name; its full title and period lead the notes.
-        short = measure.title.split(",")[0].removesuffix(" (DfE)")
+        short = measure.title.split(", ")[0].removesuffix(" (DfE)")
         pages.append(packs.InequalityPage(f"Inequalities: {short}", grid,
                                           [f"{measure.title}, {table.period_label}; by {by.replace('_', ' ')}.",
                                            *table.notes]))

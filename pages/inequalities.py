@@ -15,8 +15,8 @@ BY_LABELS = {"ethnicity": "Ethnicity (5 major groups)", "ethnicity_detail": "Eth
              "primary_need": BREAKDOWNS["primary_need"].title}
 
 # Narrow number columns so the judgement reads in full beside them at 1366 px.
-WIDTHS = {"Authority": 140, "Group": 120, "Count": 70, "Of": 80, "Value (95% interval)": 150,
-          "Other children": 100, "Ratio (95% interval)": 130, "Judgement": 175, "Why too few": 260}
+WIDTHS = {"Group": 100, "Count": 55, "Of": 65, "Value (95% interval)": 135, "Others": 75,
+          "Ratio (95% interval)": 115, "Judgement": 165, "Why too few": 260}
 
 
 def readable_table(rows: inequalities.InequalityTable, key: str, chosen: str) -> None:
@@ -61,7 +61,7 @@ else:
         period = str(ui.url_choice("DfE's year", [str(year) for year in reversed(years)], "year"))
 
 if la_code is None or (measure.source == "return" and period is None):
-    st.info("No authority or quarter to show yet: store a return first.", icon=":material/info:")
+    st.info("No authority or quarter to show yet: store a return on the Upload page first.", icon=":material/info:")
     st.stop()
 la_name = reference.authority_name(la_code)
 try:
@@ -84,7 +84,7 @@ shown = inequalities.InequalityTable(table.measure, by, table.period_label, pd.c
 st.header(f"{la_name}, {table.period_label}")
 adverse = f" The ratio is of the adverse outcome ({measure.adverse})." if measure.kind == "risk" else ""
 unit = "per 10,000 children of the group" if measure.kind == "rate" else "%"
-st.caption(f"{measure.title}. Value: {unit}, with its 95% interval; 'Other children': the same for all other "
+st.caption(f"{measure.title}. Value: {unit}, with its 95% interval; 'Others': the same for all other "
            f"children of the authority (the unknown group left out).{adverse}")
 readable_table(shown, "inequalities_own", la_name)
 unknown = own[~own["known"].fillna(True).astype(bool)]
@@ -95,7 +95,7 @@ for row in unknown.to_dict("records"):
 
 if table.has_ratio and not own.empty:
     figure = charts.ratio_chart(shown.rows[shown.rows["known"].fillna(True).astype(bool)],
-                                f"{measure.title.split(',')[0]}: ratio against all other children, {la_name}",
+                                f"{measure.title.split(', ')[0]}: ratio against all other children, {la_name}",
                                 "Ratio (log scale); 1 = no difference")
     st.plotly_chart(figure, key="ratio_chart", theme=None)
     st.caption("Each marker is a ratio with its 95% interval (Katz); the dashed line at 1 means no difference. "

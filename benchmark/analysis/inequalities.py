@@ -235,6 +235,8 @@ def _compared(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     # the recording is.
     counted = frame.groupby("area")["numerator"].transform("sum")
     frame["share"] = frame["numerator"] / counted.where(counted > 0) * 100
+    served = frame.groupby("area")["denominator"].transform("sum")
+    frame["denominator_share"] = frame["denominator"] / served.where(served > 0) * 100
     frame.loc[~frame["known"], ["value", "value_low", "value_high", "comparison_value"]] = np.nan
     return frame
 
@@ -479,7 +481,8 @@ NETWORK = "network"
 TABLE_COLUMNS = (
     "la_code", "la_name", "level", "measure", "by", "group", "numerator", "denominator", "value", "value_low",
     "value_high", "comparison_value", "ratio", "ratio_low", "ratio_high", "strict_low", "strict_high",
-    "small_numbers", "too_few", "judgement", "strict_judgement", "share", "known", "symbol", "periods",
+    "small_numbers", "too_few", "judgement", "strict_judgement", "share", "denominator_share", "known", "symbol",
+    "periods",
 )
 
 
@@ -570,7 +573,8 @@ def return_table(db: Database, measure_id: str, by: str, period: Period, quarter
         notes.append(NO_POPULATION_NOTE)
     rows["level"] = np.where(rows["area"] == NETWORK, NETWORK, "authority")
     rows["la_code"] = rows["area"].where(rows["area"] != NETWORK, "")
-    rows["la_name"] = [("Network (pooled)" if area == NETWORK else authority_name(area)) for area in rows["area"]]
+    names = {area: ("Network (pooled)" if area == NETWORK else authority_name(area)) for area in rows["area"].unique()}
+    rows["la_name"] = rows["area"].map(names)
     quarters = frame.groupby("area")["periods"].first()
     first = Period.from_index(indexes[0])
     rows["periods"] = [int(quarters.max() if area == NETWORK else quarters.get(area, 0)) for area in rows["area"]]

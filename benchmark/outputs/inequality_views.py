@@ -11,7 +11,7 @@ from benchmark.analysis.inequalities import InequalityTable
 from benchmark.definitions.disclosure_rules import SUPPRESSED
 
 NUMBERS = ("numerator", "denominator", "value", "value_low", "value_high", "comparison_value", "ratio", "ratio_low",
-           "ratio_high", "strict_low", "strict_high", "share")
+           "ratio_high", "strict_low", "strict_high", "share", "denominator_share")
 JSON_FIELDS = ("la_code", "la_name", "measure", "by", "group", "numerator", "denominator", "value",
                "comparison_value", "ratio", "ratio_low", "ratio_high", "small_numbers", "judgement", "periods")
 # Words and marks together, so nothing rests on colour alone.
@@ -28,7 +28,7 @@ def mask(table: InequalityTable, hidden: set[tuple[str, str]]) -> InequalityTabl
     cells = [(code, group) in hidden for code, group in zip(rows["la_code"], rows["group"], strict=True)]
     cells = pd.Series(cells, index=rows.index) & (rows["level"] == "authority")
     # A rate's denominator is the group's census population, published by DfE: it stays.
-    public = ("denominator",) if table.measure.kind == "rate" and table.has_ratio else ()
+    public = ("denominator", "denominator_share") if table.measure.kind == "rate" and table.has_ratio else ()
     rows.loc[cells, [column for column in NUMBERS if column not in public]] = math.nan
     rows.loc[cells, "symbol"] = SUPPRESSED
     return InequalityTable(table.measure, table.by, table.period_label, rows, table.notes)
@@ -102,7 +102,7 @@ def readable(table: InequalityTable) -> pd.DataFrame:
             "Value (95% interval)": SUPPRESSED if hidden else (value if known else f"{row['share']:.1f}% of the count"
                                                               if row.get("share") is not None
                                                               and not math.isnan(row["share"]) else ""),
-            "Other children": _figure(row["comparison_value"], "", percent),
+            "Others": _figure(row["comparison_value"], "", percent),
             "Ratio (95% interval)": _ratio_text(row),
             "Judgement": (MARKS.get(judgement, "") if known and judgement else
                           ("unknown group: its share only" if not known else "")),
@@ -142,24 +142,20 @@ def composition_view(table: InequalityTable, la_code: str) -> pd.DataFrame:
         return pd.DataFrame()
     hidden = rows["symbol"].eq(SUPPRESSED).to_numpy()
 
-    def shares(values: pd.Series, public: bool = False) -> list[str]:
-        # A hidden cell's share is its count over a total members know: it stays `c` (a census share is public).
-        total = values.sum()
-        return [SUPPRESSED if secret and not public else (f"{value / total * 100:.1f}%" if total and value == value
-                                                          else "")
+    def shares(values: pd.Series) -> list[str]:
+        # Shares of the authority's whole count, worked out before any cell was hidden; a hidden cell's is `c`.
+        return [SUPPRESSED if value != value and secret else (f"{value:.1f}%" if value == value else "")
                 for value, secret in zip(values, hidden, strict=True)]
 
     if not table.has_ratio:
         network = table.rows[table.rows["level"] == "network"].set_index("group")["value"]
-        return pd.DataFrame({"Group": rows["group"],
-                             "Share of those served": [SUPPRESSED if secret else f"{v:.1f}%"
-                                                       for v, secret in zip(rows["value"], hidden, strict=True)],
+        return pd.DataFrame({"Group": rows["group"], "Share of those served": shares(rows["value"]),
                              "Network's share": [f"{network.get(g, float('nan')):.1f}%" for g in rows["group"]]})
     if table.measure.kind == "rate":
-        return pd.DataFrame({"Group": rows["group"], "Share of those served": shares(rows["numerator"]),
-                             "Share of the population": shares(rows["denominator"], public=True)})
+        return pd.DataFrame({"Group": rows["group"], "Share of those served": shares(rows["share"]),
+                             "Share of the population": shares(rows["denominator_share"])})
     return pd.DataFrame({"Group": rows["group"], f"Share of {table.measure.denominator_label}": shares(
-        rows["denominator"]), f"Share of those with {table.measure.adverse}": shares(rows["numerator"])})
+        rows["denominator_share"]), f"Share of those with {table.measure.adverse}": shares(rows["share"])})
 
 
 def pack_grid(table: InequalityTable, la_codes: list[str]) -> pd.DataFrame:

@@ -43,6 +43,7 @@ NAVIGATION = [
     ("Advice timeliness and quality", "advice", THEMES["advice"].title, 1),
     ("Transitions to adulthood", "transitions", THEMES["transitions"].title, 1),
     ("Published context", "published", "Published context", 1),
+    ("Inequalities", "inequalities", "Inequalities", 1),
     ("Meeting pack", "meeting_pack", "Meeting pack", 0),
     ("Upload", "upload", "Upload a quarterly return", 0),
     ("Data standard", "data_standard", "Data standard", 0),
@@ -51,8 +52,11 @@ NAVIGATION = [
 ]
 # Tables each page shows with the default choices (st.dataframe, drawn by the data grid).
 # (The meeting pack: the discussion list and the demo's commentary.)
-TABLES = {"overview": 1, "my_authority": 4, "short_breaks": 2, "advice": 1, "transitions": 1, "published": 3,
-          "meeting_pack": 2, "upload": 1, "data_standard": 0, "administration": None, "accessibility": 0}
+# (My authority: the scorecard views, the published context and its inequalities section, where a group differs;
+# Inequalities: the authority beside the network, every member by group, the composition.)
+TABLES = {"overview": 1, "my_authority": 5, "short_breaks": 2, "advice": 1, "transitions": 1, "published": 3,
+          "inequalities": 3, "meeting_pack": 2, "upload": 1, "data_standard": 0, "administration": None,
+          "accessibility": 0}
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,7 @@ TITLES = {
     "pages/transitions.py": THEMES["transitions"].title,
     "pages/published.py": "Published context",
     "pages/inspections.py": "Area SEND inspections",
+    "pages/inequalities.py": "Inequalities",
     "pages/meeting_pack.py": "Meeting pack",  # pages added to app.py's navigation by later issues
     "pages/upload.py": "Upload a quarterly return",
     "pages/data_standard.py": "Data standard",
@@ -266,6 +267,7 @@ NEXT_STEPS = {
     "pages/advice.py": "Upload",
     "pages/transitions.py": "Upload",
     "pages/published.py": "python -m benchmark published load",
+    "pages/inequalities.py": "Upload",
     "pages/meeting_pack.py": "Upload",
 }
 

@@ -68,6 +68,7 @@ if not ui.no_data(db):
         for record in questions.to_dict("records"):
             st.markdown(f"**{record['Metric']}**, {record['Why']}  \n{record['Sentence']}")
             if record["Commentary"]:
+                st.caption(f"{la_name}'s commentary:")
                 st.text(record["Commentary"])  # what a member typed: plain text, never Markdown
             else:
                 st.caption("No commentary on this yet.")

@@ -4,12 +4,17 @@ a transaction around every write and versioned schema migrations.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import fcntl
+import json
 import os
-import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -256,25 +261,95 @@ class DatabaseBusy(RuntimeError):
     """Another process holds the database: DuckDB allows one writing process at a time."""
 
 
+def _busy(path: Path) -> DatabaseBusy:
+    return DatabaseBusy(
+        f"The database {path} is open in another program (the dashboard or another "
+        "command). DuckDB lets one program write at a time: stop the other one, or "
+        "point this one at a different file with --db."
+    )
+
+
+# While the dashboard holds the database, DuckDB lets no other process open it, not even to read. So the
+# dashboard keeps a consistent copy beside it for the command line's read-only commands (`open_for_reading`),
+# refreshed in the background after every write that changes figures: its own pages keep their one
+# connection and their speed, and a second writer still gets the clear message above.
+READING_COPY_CHECK_SECONDS = 10.0  # how often the dashboard looks for audit lines a read-only command left
+
+
+def reading_copy_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.reading{path.suffix}")
+
+
+def _marker_path(path: Path) -> Path:
+    """Who made the reading copy of `path`, and when (JSON beside it)."""
+    return path.with_name(f"{path.stem}.reading.json")
+
+
+def _pending_audit_path(path: Path) -> Path:
+    """Audit lines a read-only command recorded while the dashboard held `path` (JSON lines beside it)."""
+    return path.with_name(f"{path.stem}.pending-audit.jsonl")
+
+
+@dataclass(frozen=True)
+class ReadingCopy:
+    """Where a database opened for reading came from: the dashboard's copy of `original`, made at `made_at`."""
+
+    original: Path
+    made_at: dt.datetime
+
+
+def _copy_held_file(source: Path, target: Path) -> None:
+    """Copy the database file this process holds. Another process does the copying: DuckDB's lock on the file
+    is a POSIX lock, which this process would lose the moment it closed any handle of its own on the file."""
+    subprocess.run(["cp", "--preserve=timestamps", "--", str(source), str(target)], check=True, capture_output=True)
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    return value
+
+
+def _decode(value: object) -> object:
+    if isinstance(value, dict) and "$datetime" in value:
+        return dt.datetime.fromisoformat(value["$datetime"])
+    return value
+
+
+class _DeferredAudit:
+    """The cursor a read-only database hands to a write: it takes audit lines only (a pack generated from
+    the dashboard's copy is still recorded) and leaves them for the dashboard to append to the log."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, list]] = []
+
+    def execute(self, sql: str, params: list | None = None) -> _DeferredAudit:
+        if not sql.lstrip().upper().startswith("INSERT INTO AUDIT_LOG"):
+            raise DatabaseBusy("This command reads the dashboard's copy of the database and cannot change it: "
+                               "stop the dashboard, or make the change on its pages.")
+        self.statements.append((sql, [_encode(value) for value in params or []]))
+        return self
+
+
 class Database:
     """A DuckDB file opened once per process; use `cursor()` to read, `transaction()` to write."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, copy_of: ReadingCopy | None = None) -> None:
         self.path = path
+        self.copy_of = copy_of  # set for the dashboard's reading copy, opened read-only
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._connection = duckdb.connect(str(path))
+            self._connection = duckdb.connect(str(path), read_only=copy_of is not None)
         except duckdb.IOException as error:
             if "lock" in str(error).lower():
-                raise DatabaseBusy(
-                    f"The database {path} is open in another program (the dashboard or another "
-                    "command). DuckDB lets one program write at a time: stop the other one, or "
-                    "point this one at a different file with --db."
-                ) from None
+                raise _busy(path) from None
             raise
         self._local = threading.local()
         self._write_lock = threading.RLock()
-        self._migrate()
+        self._copy_wanted: threading.Event | None = None
+        if copy_of is None:
+            self._migrate()
+            self._append_pending_audit()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's own cursor on the shared connection."""
@@ -288,6 +363,13 @@ class Database:
     def transaction(self, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """All or nothing: commits when the block ends, rolls back if it raises. A write that
         changes no figure (an audit line only) says so, and cached figures stay valid."""
+        if self.copy_of is not None:
+            if changes_data:
+                raise _busy(self.copy_of.original)
+            deferred = _DeferredAudit()
+            yield deferred  # type: ignore[misc]  (takes audit lines only)
+            self._leave_audit(deferred.statements)
+            return
         with self._write_lock:
             cursor = self.cursor()
             cursor.begin()
@@ -302,6 +384,76 @@ class Database:
             except BaseException:
                 cursor.rollback()
                 raise
+        if changes_data and self._copy_wanted is not None:
+            self._copy_wanted.set()
+
+    def _leave_audit(self, statements: list[tuple[str, list]]) -> None:
+        """Append a read-only command's audit lines for the dashboard (or the next writer) to record."""
+        if not statements:
+            return
+        with open(_pending_audit_path(self.copy_of.original), "a", encoding="utf-8") as pending:
+            fcntl.flock(pending, fcntl.LOCK_EX)
+            for sql, params in statements:
+                pending.write(json.dumps({"sql": sql, "params": params}) + "\n")
+
+    def _append_pending_audit(self) -> None:
+        """Record the audit lines read-only commands left while this database was held by another process."""
+        path = _pending_audit_path(self.path)
+        if not path.exists():
+            return
+        with open(path, "r+", encoding="utf-8") as pending:
+            fcntl.flock(pending, fcntl.LOCK_EX)
+            lines = [json.loads(line) for line in pending if line.strip()]
+            if lines:
+                with self.transaction(changes_data=False) as cursor:
+                    for line in lines:
+                        cursor.execute(line["sql"], [_decode(value) for value in line["params"]])
+            pending.truncate(0)
+
+    def serve_readers(self) -> None:
+        """Keep a reading copy for the command line's read-only commands while this process (the dashboard)
+        holds the database: made now, remade in the background after each write that changes figures, and
+        taken away when the process ends. Audit lines those commands leave are recorded meanwhile."""
+        if self._copy_wanted is not None or self.copy_of is not None:
+            return
+        self._copy_wanted = threading.Event()
+        self._refresh_reading_copy()
+        atexit.register(self._withdraw_reading_copy)
+        threading.Thread(target=self._keep_reading_copy, name="reading-copy", daemon=True).start()
+
+    def _keep_reading_copy(self) -> None:
+        while True:
+            wanted = self._copy_wanted.wait(READING_COPY_CHECK_SECONDS)
+            try:
+                if wanted:
+                    self._copy_wanted.clear()
+                    self._refresh_reading_copy()
+                self._append_pending_audit()
+            except (duckdb.Error, OSError, subprocess.CalledProcessError) as error:  # the dashboard carries on
+                print(f"Reading copy of {self.path} not refreshed: {error}", file=sys.stderr)
+
+    def _refresh_reading_copy(self) -> None:
+        """Checkpoint and copy while holding the write lock (as `backup`), then swap the copy in whole."""
+        target = reading_copy_path(self.path)
+        building = target.with_name(f"{target.name}.{os.getpid()}.part")
+        with self._write_lock:
+            self.cursor().execute("CHECKPOINT")
+            _copy_held_file(self.path, building)
+        os.replace(building, target)
+        marker = _marker_path(self.path)
+        writing = marker.with_name(f"{marker.name}.{os.getpid()}.part")
+        writing.write_text(json.dumps({"pid": os.getpid(), "made_at": dt.datetime.now().isoformat()}),
+                           encoding="utf-8")
+        os.replace(writing, marker)
+
+    def _withdraw_reading_copy(self) -> None:
+        """A copy nobody keeps fresh any more must not be read: its marker goes when the dashboard stops."""
+        marker = _marker_path(self.path)
+        try:
+            if json.loads(marker.read_text(encoding="utf-8")).get("pid") == os.getpid():
+                marker.unlink()
+        except (OSError, ValueError):
+            pass
 
     def frame(self, sql: str, params: list | tuple | None = None) -> pd.DataFrame:
         return self.cursor().execute(sql, params or []).df()
@@ -336,7 +488,7 @@ class Database:
         target = directory / f"{self.path.stem}-{dt.datetime.now():%Y%m%d-%H%M%S}{self.path.suffix}"
         with self._write_lock:
             self.cursor().execute("CHECKPOINT")
-            shutil.copy2(self.path, target)
+            _copy_held_file(self.path, target)
         return target
 
     def close(self) -> None:
@@ -380,6 +532,36 @@ def open_database(path: str | Path | None = None) -> Database:
         if resolved not in _databases:
             _databases[resolved] = Database(resolved)
         return _databases[resolved]
+
+
+def _live_reading_copy(path: Path) -> ReadingCopy | None:
+    """The reading copy of `path` kept by a dashboard that is still running, or None."""
+    try:
+        marker = json.loads(_marker_path(path).read_text(encoding="utf-8"))
+        os.kill(int(marker["pid"]), 0)  # signal 0: only asks whether the process is alive
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not reading_copy_path(path).exists():
+        return None
+    return ReadingCopy(path, dt.datetime.fromisoformat(marker["made_at"]))
+
+
+def open_for_reading(path: str | Path | None = None) -> Database:
+    """For a command that only reads: the database itself, or, while the dashboard holds it, the consistent
+    copy the dashboard keeps of it (as at the dashboard's last change). Anything else holding the database
+    (another command writing) gets the usual clear message."""
+    resolved = database_path(path)
+    try:
+        return open_database(resolved)
+    except DatabaseBusy:
+        copy = _live_reading_copy(resolved)
+        if copy is None:
+            raise
+    copy_path = reading_copy_path(resolved)
+    with _databases_lock:
+        if copy_path not in _databases:
+            _databases[copy_path] = Database(copy_path, copy)
+        return _databases[copy_path]
 
 
 def close_database(path: str | Path | None = None) -> None:

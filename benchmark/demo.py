@@ -477,9 +477,11 @@ def load_demo(db: Database) -> list[StoreResult]:
     results = []
     for demo_file in demo_files():
         if demo_file.after_signoff and cycle.signoff(db, SIGNED_OFF_QUARTER) is None:
-            cycle.sign_off(db, DEMO_CHAIR, SIGNED_OFF_QUARTER, at=signoff_time())
-        result = service.store(db, _sender(demo_file), demo_file.file_name, demo_file.content,
-                               submitted_at=demo_file.submitted_at, today=demo_file.submitted_at.date())
+            with rights.recorded_at(signoff_time()):
+                cycle.sign_off(db, DEMO_CHAIR, SIGNED_OFF_QUARTER, at=signoff_time())
+        with rights.recorded_at(demo_file.submitted_at):  # the audit log reads as the network's history
+            result = service.store(db, _sender(demo_file), demo_file.file_name, demo_file.content,
+                                   submitted_at=demo_file.submitted_at, today=demo_file.submitted_at.date())
         if not result.stored:
             raise RuntimeError(f"demo file refused: {result.report.summary} {result.report.errors[:3]}")
         results.append(result)
@@ -496,18 +498,32 @@ def _address(la_code: str, mailbox: str) -> str:
     return f"{mailbox}@{reference.authority_name(la_code).lower().replace(' ', '_')}.example"
 
 
+def _set_up_time(step: int) -> dt.datetime:
+    """The chair sets the network up on a morning in the first quarter's last week, a minute or two a step."""
+    return dt.datetime.combine(FIRST_QUARTER.end - dt.timedelta(days=5), dt.time(9, 30)) + dt.timedelta(
+        minutes=2 * step)
+
+
 def _set_up_network(db: Database) -> None:
     """What the chair does first: the member authorities with the quarter each joined, the deadline,
     and each borough's uploader and DSCO (the addresses the chase list writes to)."""
     boroughs = reference.region_members(LONDON)
-    membership.add_authorities(db, DEMO_CHAIR, [code for code in boroughs if code != JOINING_BOROUGH], FIRST_QUARTER)
-    membership.add_authorities(db, DEMO_CHAIR, [JOINING_BOROUGH], JOINING_QUARTER)
-    cycle.set_deadline_days(db, DEMO_CHAIR, DEADLINE_DAYS)
-    membership.set_themes(db, DEMO_CHAIR, THEMES)  # the demo collects every theme, the newer topics too
-    rights.add_member(db, DEMO_CHAIR, DEMO_CHAIR.email, Role.CHAIR.value, None, DEMO_CHAIR.name)
+    steps = [
+        lambda: membership.add_authorities(db, DEMO_CHAIR, [code for code in boroughs if code != JOINING_BOROUGH],
+                                           FIRST_QUARTER),
+        lambda: membership.add_authorities(db, DEMO_CHAIR, [JOINING_BOROUGH], JOINING_QUARTER),
+        lambda: cycle.set_deadline_days(db, DEMO_CHAIR, DEADLINE_DAYS),
+        lambda: membership.set_themes(db, DEMO_CHAIR, THEMES),  # the demo collects every theme, the newer too
+        lambda: rights.add_member(db, DEMO_CHAIR, DEMO_CHAIR.email, Role.CHAIR.value, None, DEMO_CHAIR.name),
+    ]
     for code in boroughs:
-        rights.add_member(db, DEMO_CHAIR, _address(code, "returns"), Role.UPLOADER.value, code)
-        rights.add_member(db, DEMO_CHAIR, _address(code, "dsco"), Role.DSCO.value, code)
+        steps.append(lambda code=code: rights.add_member(db, DEMO_CHAIR, _address(code, "returns"),
+                                                         Role.UPLOADER.value, code))
+        steps.append(lambda code=code: rights.add_member(db, DEMO_CHAIR, _address(code, "dsco"),
+                                                         Role.DSCO.value, code))
+    for number, step in enumerate(steps):
+        with rights.recorded_at(_set_up_time(number)):
+            step()
 
 
 def _write_commentaries(db: Database) -> None:
@@ -521,7 +537,11 @@ def _write_commentaries(db: Database) -> None:
                   "requests are back within 6 weeks from October.",
         "top": "Advice requests go to a duty social worker on the day they arrive, with a weekly check by the DSCO.",
     }
+    # written once the latest quarter's returns are in, when the DSCOs see the discussion list
+    written = dt.datetime.combine(LAST_QUARTER.end, dt.time(11, 5)) + dt.timedelta(days=DEADLINE_DAYS + 20)
     for codes, key in ((bottom, "bottom"), (top, "top")):
         for code in codes:
             author = User(_address(code, "dsco"), Role.DSCO, code)
-            service.write_commentary(db, author, code, LAST_QUARTER, "adv_6wk_pct", texts[key])
+            with rights.recorded_at(written):
+                service.write_commentary(db, author, code, LAST_QUARTER, "adv_6wk_pct", texts[key])
+            written += dt.timedelta(hours=5, minutes=17)

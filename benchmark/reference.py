@@ -7,6 +7,7 @@ spaces, reorganised ONS codes); everything is cleaned here, on load, never in th
 from __future__ import annotations
 
 import bisect
+import difflib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -74,6 +75,44 @@ def resolve_authority(text: object) -> str | None:
         cleaned = cleaned[:3]
     lookup = _lookup()
     return lookup.get(cleaned.upper()) or lookup.get(_name_key(cleaned))
+
+
+# How councils write their own names around the name DfE lists ("London Borough of Lewisham", "Durham County
+# Council", "LB Lewisham"): taken off before a near-miss name is matched, never when resolving exactly.
+_COUNCIL_PREFIXES = re.compile(r"^(the |london borough of |royal borough of |metropolitan borough of |borough of "
+                               r"|city and county of |county of |city of |council of the |lb |rb |lbo )+")
+_COUNCIL_SUFFIXES = re.compile(r"( metropolitan borough council| metropolitan district council| borough council"
+                               r"| district council| county council| city council| council| unitary authority)+$")
+
+
+def _plain_key(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", str(text).lower().replace("&", " and ")).split())
+
+
+def suggest_authorities(text: str, most: int = 3) -> list[str]:
+    """Authority names a near-miss may mean: names it starts or whose words it holds ('Richmond' ->
+    'Richmond upon Thames'), also once a council's own wording is taken off ('Durham County Council' ->
+    'County Durham', 'LB Lewisham' -> 'Lewisham'), else names close in spelling ('Camdn' -> 'Camden')."""
+    written = _plain_key(text)
+    if not written:
+        return []
+    names = [authority.name for authority in authorities().values()]
+    keys = {name: _plain_key(name) for name in names}
+    for key in dict.fromkeys([written, _COUNCIL_SUFFIXES.sub("", _COUNCIL_PREFIXES.sub("", written)).strip()]):
+        words = set(key.split())
+        containing = [name for name in names
+                      if key and (keys[name].startswith(key) or (len(key) >= 4 and words <= set(keys[name].split())))]
+        if containing:
+            return sorted(containing, key=len)[:most]
+    close = difflib.get_close_matches(written, list(keys.values()), n=most, cutoff=0.75)
+    return [name for value in close for name in names if keys[name] == value][:most]
+
+
+def not_an_authority(text: str) -> str:
+    """The one-line reason for a name that is no English authority, with a "did you mean" where one is near."""
+    suggestions = [f"'{name}'" for name in suggest_authorities(text)]
+    hint = f" (did you mean {' or '.join(suggestions)}?)" if suggestions else ""
+    return f"'{text}' is not an English authority{hint}"
 
 
 def authority_name(code: str) -> str:

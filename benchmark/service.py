@@ -42,6 +42,7 @@ from benchmark.analysis import (
     summary,
     tracker,
 )
+from benchmark.analysis import discussion as discussion_items
 from benchmark.analysis.discussion import disparity_items
 from benchmark.db import Database
 from benchmark.definitions import published_catalogue
@@ -571,6 +572,40 @@ def commentary_for(db: Database, user: User | None, la_code: str, period: Period
     _require_visible(db, user, la_code)
     frame = commentary.current(db, period, [la_code])
     return dict(zip(frame["subject"], frame["text"], strict=True))
+
+
+FORUM_COLUMNS = ["metric_id", "theme", "Metric", "Why", "Sentence", "Commentary"]
+
+
+def forum_questions(db: Database, user: User | None, la_code: str, period: Period,
+                    revised: bool = False, card: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What the network's meeting will ask this authority about the quarter: every discussion item about
+    it (not only the pack's shortlist) and London's narrative requests (top or bottom 20% on a headline
+    metric, never on small numbers), each with its sentence and the authority's commentary answering it.
+    `card` is the authority's scorecard where the caller has it already (`scorecard`)."""
+    user = _require(user)
+    _require_visible(db, user, la_code)
+    themes = membership.network_themes(db)
+    la_name = reference.authority_name(la_code)
+    # The network's items are the same for every member: found once per quarter and data version.
+    items = engine.cached(db, f"forum items {period.label} {revised} {','.join(themes)}", lambda: pd.DataFrame(
+        {"item": discussion_items.find_items(db, period, "network", None, themes, revised=revised)}))
+    rows = [{"metric_id": item.metric, "theme": item.theme, "Metric": METRICS[item.metric].name,
+             "Why": discussion_items.KIND_WORDS[item.kind], "Sentence": item.sentence(figures=True)}
+            for item in items["item"] if item.la_code == la_code]
+    card = views.scorecard_view(db, la_code, period, revised=revised) if card is None else card
+    for row in card.to_dict("records"):
+        metric = METRICS[row["metric_id"]]
+        position = row["Top/bottom 20%"]
+        if metric.theme in themes and metric.headline and position and row["Flag"] != views.SMALL_NUMBERS:
+            rows.append({"metric_id": metric.id, "theme": metric.theme, "Metric": metric.name,
+                         "Why": f"narrative request: {position}",
+                         "Sentence": f"{la_name} is in the {position} of the network on {metric.name}, at "
+                                     f"{row['Value']}: the network asks for a short narrative."})
+    notes = commentary_for(db, user, la_code, period)
+    table = pd.DataFrame(rows, columns=FORUM_COLUMNS[:-1])
+    table["Commentary"] = table["metric_id"].map(lambda metric_id: notes.get(metric_id, ""))
+    return table
 
 
 def commentary_list(db: Database, user: User | None, period: Period, la_code: str | None = None) -> pd.DataFrame:

@@ -93,7 +93,7 @@ st.header("Network authorities and themes")
 st.caption("The authorities in the network, each from the quarter it joined (and until it left). Everything that "
            "expects returns counts these. " + ("Only members may upload." if service.members_are_set(db, user) else
            "Not set yet: any authority may upload, and becomes a member from the first quarter it returns."))
-st.dataframe(service.membership_table(db, user), hide_index=True, key="network_table")
+st.dataframe(views.network_view(service.membership_table(db, user)), hide_index=True, key="network_table")
 quarters = [Period.current().shift(-step) for step in range(-1, 12)]
 with st.form("network_add", clear_on_submit=True):
     left, right = st.columns([3, 1])
@@ -146,26 +146,26 @@ with right.form("deadline_date"):
     if st.form_submit_button(f"Set the date for {period}", **locked):
         try:
             service.set_deadline(db, user, period, chosen_date)
-            st.success(f"{period} returns are due {chosen_date:%d %b %Y}.")
+            st.success(f"{period} returns are due {views.human_date(chosen_date)}.")
         except (AccessDenied, ValueError) as problem:
             st.error(str(problem))
 chase = service.chase_list(db, user, period)
-st.subheader(f"Chase list: overdue after {due:%d %b %Y}")
+st.subheader(f"Chase list: overdue after {views.human_date(due)}")
 if chase.empty:
     st.write(f"Nobody is overdue for {period}.")
 else:
-    st.dataframe(chase.drop(columns=["mailto"]), hide_index=True, key="chase_table")
+    st.dataframe(views.chase_view(chase), hide_index=True, key="chase_table")
     for record in chase.to_dict("records"):
         if record["mailto"]:
             st.link_button(f"E-mail {record['authority']}", record["mailto"], icon=":material/mail:")
         else:
             st.caption(f"{record['authority']}: no uploader or DSCO in the member list; add one under Members.")
-    st.download_button("Download the chase list (CSV)", exports.to_csv_bytes(chase),
+    st.download_button("Download the chase list (CSV)", exports.to_csv_bytes(views.readable(chase)),
                        f"chase_{period.label.replace(' ', '_')}.csv", "text/csv", key="chase_download")
 signed = service.signoff_of(db, user, period)
 st.subheader("Sign-off")
 if signed:
-    st.write(f"{period} was signed off on {signed.signed_at:%d %b %Y %H:%M} by {signed.signed_by}: every comparison "
+    st.write(f"{period} was signed off on {views.human_time(signed.signed_at)} by {signed.signed_by}: every comparison "
              "and pack shows its returns as they were then.")
     revised = service.revisions_after_signoff(db, user, period)
     if len(revised):

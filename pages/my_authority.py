@@ -28,7 +28,8 @@ if not ui.no_data(db):
         period = ui.period_choice(db)
     la_name = reference.authority_name(la_code)
     user = ui.current_user()
-    card = service.scorecard(db, user, la_code, period, revised=ui.revised_toggle(db, period))
+    revised = ui.revised_toggle(db, period)
+    card = service.scorecard(db, user, la_code, period, revised=revised)
     notes = service.commentary_for(db, user, la_code, period) if la_code and period else {}
     card["Commentary"] = card["metric_id"].map(lambda metric_id: notes.get(metric_id, ""))
     if (card["Value"] == "-").all():
@@ -61,8 +62,25 @@ if not ui.no_data(db):
         rows = card[card["Theme"] == theme_id].reset_index(drop=True)
         ui.scorecard_table(rows, COLUMNS[view or "Comparison"], f"scorecard_{theme_id}")
     themes = list(service.network_themes(db, user))
+    questions = service.forum_questions(db, user, la_code, period, revised, card=card)
+    st.header(f"What the forum will ask {la_name}")
+    if questions.empty:
+        st.write(f"No discussion item or narrative request about {la_name} in {period}.")
+    else:
+        st.caption(f"Every discussion item about {la_name} in {period} (the pack's list holds the network's "
+                   "strongest) and the network's narrative requests (top or bottom 20% on a headline metric), each "
+                   f"with {la_name}'s commentary on that metric. Write or change the commentary below.")
+        for record in questions.to_dict("records"):
+            st.markdown(f"**{record['Metric']}**, {record['Why']}  \n{record['Sentence']}")
+            if record["Commentary"]:
+                st.caption(f"{la_name}'s commentary:")
+                st.text(record["Commentary"])  # what a member typed: plain text, never Markdown
+            else:
+                st.caption("No commentary on this yet.")
+    asked = list(dict.fromkeys(questions["metric_id"]))  # the commentary the forum asks for comes first
     ui.commentary(db, user, la_code, period,
-                  [*(metric.id for metric in CATALOGUE if metric.theme in themes), *themes], "my_authority")
+                  [*asked, *(metric.id for metric in CATALOGUE if metric.theme in themes and metric.id not in asked),
+                   *themes], "my_authority")
     ui.downloads(card.drop(columns=["Last 8 quarters", "neutral", "metric_id"]),
                  f"scorecard_{la_code}_{period.label.replace(' ', '_')}", "scorecard")
     context_ui.published_context_section(db, ui.current_user(), None, la_code, period)

@@ -7,7 +7,8 @@ without app.py's navigation and page settings. Saying up front that the folder i
 old-style page list makes every first visit go through app.py.
 
 While the server starts, a background thread builds the benchmark tables (and imports what the pages
-use), so that the first visitor after a restart does not wait several seconds for them.
+use), so that the first visitor after a restart does not wait several seconds for them, and starts the
+reading copy the command line's read-only commands use while the dashboard holds the database.
 """
 
 import sys
@@ -26,11 +27,15 @@ def warm_up() -> None:
     from benchmark.analysis import engine, published_measures
     from benchmark.db import DatabaseBusy, open_database
     from benchmark.intake import reading
+    from benchmark.outputs import disclosure
 
     reading.prewarm()  # the process that reads uploads, started before the first one arrives
     try:
-        engine.warm(open_database())
-        published_measures.warm(open_database())
+        database = open_database()
+        disclosure.lettering_key(database)  # made before the copy: a command reading the copy cannot make it
+        database.serve_readers()  # read-only commands work while the dashboard holds the database
+        engine.warm(database)
+        published_measures.warm(database)
     except DatabaseBusy as busy:  # the pages say so to every visitor; nothing to build meanwhile
         print(f"Benchmark tables not built ahead: {busy}", file=sys.stderr)
 

@@ -85,7 +85,7 @@ def resolve_all(texts: Iterable[str]) -> list[str]:
     for text in texts:
         code = reference.resolve_authority(str(text))
         if code is None:
-            raise ValueError(f"'{text}' is not an English authority (give a DfE code, an ONS code or a name)")
+            raise ValueError(f"{reference.not_an_authority(text)}: give a DfE code, an ONS code or a name")
         codes.append(code)
     return list(dict.fromkeys(codes))
 

@@ -148,7 +148,7 @@ def add_member(db: Database, actor: User, email: str, role: str, la_code: str | 
         raise ValueError(f"role must be one of {', '.join(r.value for r in Role)}") from None
     code = reference.resolve_authority(la_code) if la_code else None
     if la_code and code is None:
-        raise ValueError(f"'{la_code}' is not an English authority")
+        raise ValueError(reference.not_an_authority(la_code))
     if chosen is not Role.CHAIR and code is None:
         raise ValueError(f"a {chosen.label} belongs to one authority: give its code or name")
     with db.transaction() as cursor:
@@ -181,7 +181,7 @@ def set_sharing(db: Database, actor: User, la_code: str, setting: str) -> None:
     """The chair, or the authority's own DSCO, decides whether peers see it named or as a letter."""
     code = reference.resolve_authority(la_code)
     if code is None:
-        raise ValueError(f"'{la_code}' is not an English authority")
+        raise ValueError(reference.not_an_authority(la_code))
     if not (actor.is_chair or (actor.role is Role.DSCO and actor.la_code == code)):
         raise AccessDenied("Only the network chair or the authority's own DSCO can change its sharing.")
     require_administrator(actor, "change an authority's sharing")

@@ -33,6 +33,12 @@ def deadline(db: Database, period: Period) -> dt.date:
     return due if due is not None else period.end + dt.timedelta(days=deadline_days(db))
 
 
+def quarter_deadlines(db: Database) -> dict[Period, dt.date]:
+    """The dates the chair set for single quarters (every other quarter follows the days rule)."""
+    rows = db.cursor().execute("SELECT period_index, due FROM return_deadlines ORDER BY period_index").fetchall()
+    return {Period.from_index(index): due for index, due in rows}
+
+
 def set_deadline_days(db: Database, actor: User, days: int) -> None:
     require_chair(actor, "set the return deadline")
     if not 0 <= days <= 366:

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from benchmark.access import rights
-from benchmark.db import Database
+from benchmark.db import Database, open_for_reading
 from benchmark.definitions.metrics import METRICS
 from benchmark.definitions.standard import MAX_FILE_BYTES
 from benchmark.periods import Period, PeriodError
-from benchmark.reference import resolve_authority
+from benchmark.reference import not_an_authority, resolve_authority
 
 
 class Parser(argparse.ArgumentParser):
@@ -55,6 +55,17 @@ def acting_user(database: Database, email: str | None) -> rights.User:
     return user
 
 
+def reading_database(path: str | None) -> Database:
+    """The database for a command that only reads; while the dashboard holds it, the dashboard's copy,
+    said on stderr so that CSV and JSON on stdout stay clean."""
+    database = open_for_reading(path)
+    if database.copy_of is not None:
+        made = database.copy_of.made_at
+        print(f"note: the dashboard holds {database.copy_of.original}; reading its copy as at "
+              f"{made.day} {made:%b %Y, %H:%M}.", file=sys.stderr)
+    return database
+
+
 def period_argument(text: str) -> Period:
     try:
         return Period.parse(text)
@@ -65,7 +76,7 @@ def period_argument(text: str) -> Period:
 def authority_argument(text: str) -> str:
     code = resolve_authority(text)
     if code is None:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an English authority")
+        raise argparse.ArgumentTypeError(not_an_authority(text))
     return code
 
 

@@ -10,21 +10,22 @@ from pathlib import Path
 
 from benchmark import service
 from benchmark.analysis import published, published_measures
-from benchmark.cli.common import acting_user, fail, read_files
+from benchmark.cli.common import acting_user, fail, read_files, reading_database
 from benchmark.db import open_database
 from benchmark.definitions import published_catalogue
 from benchmark.definitions.metrics import CATALOGUE
 from benchmark.definitions.standard import THEMES, columns
 from benchmark.demo import DemoRefused, load_demo
 from benchmark.intake import returns, templates
+from benchmark.outputs import views
 
 DOCS_PATH = Path(__file__).resolve().parent.parent.parent / "docs" / "data-standard.md"
 
 
 def print_report(report_dict: dict) -> None:
     state = "valid" if report_dict["ok"] else "INVALID"
-    themes = ", ".join(report_dict["themes"]) or "theme not recognised"
-    print(f"{report_dict['file']}: {state} ({themes}, {report_dict['rows']} row(s))")
+    themes = "; ".join(THEMES[theme_id].title for theme_id in report_dict["themes"]) or "theme not recognised"
+    print(f"{report_dict['file']}: {state} ({themes}, {report_dict['rows_checked']:,} row(s) checked)")
     for kind in ("errors", "warnings"):
         for problem in report_dict[kind]:
             value = problem["value"]
@@ -69,8 +70,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    database = open_database(args.db)
     if args.original is not None:
+        database = open_database(args.db)  # taking the exact file is audited: the writable database
         if not args.out:
             return fail("--original needs --out FILE: the exact file is written, never printed")
         out = Path(args.out)
@@ -88,13 +89,14 @@ def cmd_history(args: argparse.Namespace) -> int:
             target.write(content)
         print(f"{args.out}: the exact file {name} that submission {args.original} stored ({len(content):,} bytes)")
         return 0
+    database = reading_database(args.db)
     frame = service.history(database, acting_user(database, None)).drop(columns=["sha256"])
     if args.json:
         print(frame.to_json(orient="records", date_format="iso", indent=2))
     elif frame.empty:
         print("No submissions yet: store one with `python -m benchmark import FILE`.")
     else:
-        print(frame.to_string(index=False))
+        print(views.history_view(frame).to_string(index=False))
     return 0
 
 

@@ -11,12 +11,23 @@ from benchmark import service
 from benchmark.access import membership, rights
 from benchmark.analysis import cycle, groups
 from benchmark.analysis.groups import GroupError
-from benchmark.cli.common import acting_user, date_argument, fail, period_argument
-from benchmark.db import open_database
+from benchmark.cli.common import acting_user, date_argument, fail, period_argument, reading_database
+from benchmark.db import Database, open_database
+from benchmark.definitions.standard import THEMES
 from benchmark.intake import commentary
-from benchmark.outputs import exports
+from benchmark.outputs import exports, views
 from benchmark.periods import Period
 from benchmark.reference import authority_name
+
+
+def _deadlines_text(database: Database) -> str:
+    """The days rule, and each date the chair set for one quarter."""
+    dates = cycle.quarter_deadlines(database)
+    text = f"Returns are due {cycle.deadline_days(database)} days after each quarter ends"
+    if not dates:
+        return text + "; no quarter has a date of its own."
+    return text + ", except: " + "; ".join(f"{period} due {views.human_date(due)}" for period, due in dates.items()) \
+        + "."
 
 
 def cmd_network(args: argparse.Namespace) -> int:
@@ -32,14 +43,16 @@ def cmd_network(args: argparse.Namespace) -> int:
         elif args.action == "themes":
             print("The network collects: " + ", ".join(membership.set_themes(database, actor, args.items)))
         elif args.action == "deadline":
+            if args.items and len(args.items) != 2:
+                return fail("network deadline takes PERIOD DATE, e.g. '2026-27 Q2' 2026-11-06")
             if args.days is not None:
                 cycle.set_deadline_days(database, actor, args.days)
+                print(f"Set: returns are due {args.days} days after each quarter ends.")
             if args.items:
-                if len(args.items) != 2:
-                    return fail("network deadline takes PERIOD DATE, e.g. '2026-27 Q2' 2026-11-06")
-                cycle.set_deadline(database, actor, period_argument(args.items[0]), date_argument(args.items[1]))
-            print(f"Returns are due {cycle.deadline_days(database)} days after each quarter ends, unless the chair "
-                  "set a date for the quarter.")
+                period, due = period_argument(args.items[0]), date_argument(args.items[1])
+                cycle.set_deadline(database, actor, period, due)
+                print(f"Set: {period} returns are due {views.human_date(cycle.deadline(database, period))}.")
+            print(_deadlines_text(database))
     except (ValueError, argparse.ArgumentTypeError) as error:
         return fail(str(error))
     if args.action == "list":
@@ -47,16 +60,19 @@ def cmd_network(args: argparse.Namespace) -> int:
         listing = {"members_set": membership.members_are_set(database),
                    "themes": list(membership.network_themes(database)),
                    "deadline_days": cycle.deadline_days(database),
+                   "quarter_deadlines": {period.label: due.isoformat()
+                                         for period, due in cycle.quarter_deadlines(database).items()},
                    "authorities": table.to_dict("records")}
         if args.json:
             print(json.dumps(listing, indent=2))
         else:
             state = "set by the chair" if listing["members_set"] else (
                 "not set yet: any authority may return, and becomes a member from its first quarter")
-            print(f"Members: {len(table)} ({state}). Themes: {', '.join(listing['themes'])}. "
-                  f"Returns due {listing['deadline_days']} days after each quarter.")
+            print(f"Members: {len(table)} ({state}). Themes: "
+                  f"{', '.join(THEMES[theme_id].title for theme_id in listing['themes'])}.")
+            print(_deadlines_text(database))
             if len(table):
-                print(table.to_string(index=False))
+                print(views.readable(table).to_string(index=False))
     return 0
 
 
@@ -69,8 +85,8 @@ def cmd_signoff(args: argparse.Namespace) -> int:
             print(f"{args.period} reopened: it shows the latest returns again.")
         else:
             signed = service.sign_off(database, actor, args.period)
-            print(f"{args.period} signed off at {signed.signed_at:%d %b %Y %H:%M}: its figures stay as they are now; "
-                  "later resubmissions are listed as revised after sign-off (see them with --revised).")
+            print(f"{args.period} signed off at {views.human_time(signed.signed_at)}: its figures stay as they are "
+                  "now; later resubmissions are listed as revised after sign-off (see them with --revised).")
     except ValueError as error:
         return fail(str(error))
     return 0
@@ -88,7 +104,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
 
 
 def cmd_chase(args: argparse.Namespace) -> int:
-    database = open_database(args.db)
+    database = reading_database(args.db)
     table = service.chase_list(database, acting_user(database, args.as_email), args.period)
     if args.format == "json":
         print(table.to_json(orient="records", indent=2, date_format="iso"))
@@ -97,7 +113,17 @@ def cmd_chase(args: argparse.Namespace) -> int:
     elif table.empty:
         print(f"Nobody is overdue for {args.period}.")
     else:
-        print(table.drop(columns=["mailto"]).to_string(index=False))
+        print(f"Overdue for {args.period} (due {views.human_date(table['deadline'].iloc[0])}):")
+        print(views.chase_view(table).drop(columns=["Deadline"]).to_string(index=False))
+        reachable = table[table["mailto"] != ""]
+        if len(reachable):
+            print("\nE-mail links (open one in a browser or paste it into your mail program):")
+            for record in reachable.to_dict("records"):
+                print(f"  {record['authority']}: {record['mailto']}")
+        unreachable = table.loc[table["mailto"] == "", "authority"].tolist()
+        if unreachable:
+            print(f"\nNo uploader or DSCO address on file for {', '.join(unreachable)}: add one with "
+                  "`members add EMAIL --role uploader --la LA`.")
     return 0
 
 
@@ -119,7 +145,7 @@ def cmd_members(args: argparse.Namespace) -> int:
         return fail(str(error))
     if args.action == "list":
         frame = service.member_list(database, actor)
-        print(frame.to_string(index=False) if len(frame) else "No members yet.")
+        print(views.members_view(frame).to_string(index=False) if len(frame) else "No members yet.")
     return 0
 
 
@@ -157,5 +183,5 @@ def cmd_commentary(args: argparse.Namespace) -> int:
     if args.json:
         print(table.to_json(orient="records", indent=2, date_format="iso"))
     else:
-        print(table.to_string(index=False) if len(table) else "No commentary.")
+        print(views.readable(views.human_dates(table)).to_string(index=False) if len(table) else "No commentary.")
     return 0

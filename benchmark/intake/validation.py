@@ -41,6 +41,7 @@ from benchmark.intake.reading import (
     read_contained,
 )
 from benchmark.periods import Period, PeriodError
+from benchmark.reference import suggest_authorities
 
 CellValue = float | dt.date | None
 # Given (authority, quarter index) pairs, the values already stored for them, keyed by
@@ -96,6 +97,7 @@ class ValidationReport:
     errors_not_shown: int = 0
     warnings_not_shown: int = 0
     sheets: dict[str, str] = field(default_factory=dict)  # workbook sheet -> the theme it holds
+    rows_checked: int = 0  # rows of figures read and checked, valid or not: "0 rows" would hide the work
 
     @property
     def ok(self) -> bool:
@@ -146,6 +148,7 @@ class ValidationReport:
             "theme": self.theme,
             "themes": self.themes,
             "rows": len(self.rows),
+            "rows_checked": self.rows_checked,
             "errors": [problem.as_dict() for problem in self.errors],
             "errors_not_shown": self.errors_not_shown,
             "warnings": [problem.as_dict() for problem in self.warnings],
@@ -169,8 +172,10 @@ class ValidationReport:
             return f"{self.file_name}: valid {what}, {rows}{extra}. Ready to store."
         count = len(self.errors) + self.errors_not_shown
         more = f" (the first {len(self.errors)} are listed)" if self.errors_not_shown else ""
-        return (f"{self.file_name}: {count:,} problem(s) must be fixed before anything in this {what} can be "
-                f"stored{more}. Nothing has been stored.")
+        checked = f" in the {self.rows_checked:,} row{'s' * (self.rows_checked != 1)} checked" \
+            if self.rows_checked else ""
+        return (f"{self.file_name}: {count:,} problem(s){checked} must be fixed before anything in this {what} can "
+                f"be stored{more}. Nothing has been stored.")
 
     @property
     def more_errors(self) -> str:
@@ -202,23 +207,6 @@ _FORMULA_STARTS = ("=", "+", "-", "@")
 def _suggest(name: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.75)
     return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def suggest_authorities(text: str, most: int = 3) -> list[str]:
-    """Authority names a near-miss may mean: names it starts or whose words it holds ('Richmond' ->
-    'Richmond upon Thames'), else names close in spelling ('Camdn' -> 'Camden')."""
-    key = " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower().replace("&", " and ")).split())
-    if not key:
-        return []
-    names = [authority.name for authority in reference.authorities().values()]
-    keys = {name: " ".join(re.sub(r"[^a-z0-9 ]", " ", name.lower()).split()) for name in names}
-    words = set(key.split())
-    containing = [name for name in names
-                  if keys[name].startswith(key) or (len(key) >= 4 and words <= set(keys[name].split()))]
-    if containing:
-        return sorted(containing, key=len)[:most]
-    close = difflib.get_close_matches(key, list(keys.values()), n=most, cutoff=0.75)
-    return [name for value in close for name in names if keys[name] == value][:most]
 
 
 def _one_of(names: list[str]) -> str:
@@ -342,6 +330,7 @@ class _TableChecker:
                        else f"sheet '{self.sheet}' has a header but no rows of figures")
             return
         self.check_unheaded_columns(header_row, header, data)
+        self.report.rows_checked += len(data)
         for count, (file_row, cells) in enumerate(data):
             self.check(file_row, cells)
             if count % 512 == 0:

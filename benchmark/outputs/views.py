@@ -5,6 +5,7 @@ Shared by the dashboard pages and the meeting packs so both show the same words 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 
@@ -44,7 +45,41 @@ HEADINGS = {
     "on_behalf_of": "On behalf of", "detail": "Details", "kind": "Reason",
     "email": "E-mail address", "role": "Role", "authority": AUTHORITY, "name": "Name", "added_at": "Added at",
     "added_by": "Added by", "notes": "Notes",
+    "overdue_themes": "Overdue themes", "uploaders": "Uploaders", "dscos": "DSCOs", "deadline": "Deadline",
+    "joined": "Member from", "left": "Left from", "withdrawn_at": "Withdrawn at", "written_at": "Written at",
+    "written_by": "Written by", "subject": "On", "text": "Commentary", "mailto": "E-mail link",
 }
+
+def human_date(value: object) -> str:
+    """A date as people write it: '5 Nov 2026'; '' for none."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    stamp = pd.Timestamp(value)
+    return "" if pd.isna(stamp) else f"{stamp.day} {stamp:%b %Y}"
+
+
+def human_time(value: object) -> str:
+    """A moment as people write it: '5 Nov 2026, 14:32' (no seconds, no microseconds); '' for none."""
+    text = human_date(value)
+    return f"{text}, {pd.Timestamp(value):%H:%M}" if text else ""
+
+
+def human_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table with every date column as `human_date` and every date-and-time column as `human_time`,
+    so no reader sees 2026-11-04T00:00:00.000, NaT or microseconds."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            moments = True
+        elif values.dtype == object and len(values.dropna()) and values.dropna().map(
+                lambda value: isinstance(value, dt.date)).all():
+            moments = values.dropna().map(lambda value: isinstance(value, dt.datetime)).any()
+        else:
+            continue
+        out[column] = values.map(human_time if moments else human_date)
+    return out
+
 
 FUNNEL_WORDS = {
     "within": "within expected range",
@@ -287,15 +322,16 @@ def history_view(history: pd.DataFrame) -> pd.DataFrame:
     out = history.drop(columns=["sha256"], errors="ignore").copy()
     out["theme"] = out["theme"].map(lambda theme: theme_heading(theme) if theme in THEMES
                                     else submission_title(theme) if theme in BREAKDOWN_RETURNS else theme)
-    out["submitted_at"] = pd.to_datetime(out["submitted_at"]).dt.strftime("%d %b %Y %H:%M")
+    out["submitted_at"] = out["submitted_at"].map(human_time)
+    if "withdrawn_at" in out:
+        out["withdrawn_at"] = out["withdrawn_at"].map(human_time)
     first = ["submission_id", "submitted_at", "theme", "periods", "authorities", "rows_current"]
     return readable(out[[*first, *(column for column in out.columns if column not in first)]])
 
 
 def submission_label(row: dict) -> str:
-    """'213: lewisham_advice.csv, stored 14 Nov 2026 23:04' for a picker."""
-    when = pd.Timestamp(row["submitted_at"]).strftime("%d %b %Y %H:%M")
-    return f"{row['submission_id']}: {row['file_name']}, stored {when}"
+    """'213: lewisham_advice.csv, stored 14 Nov 2026, 23:04' for a picker."""
+    return f"{row['submission_id']}: {row['file_name']}, stored {human_time(row['submitted_at'])}"
 
 
 def _detail_text(detail: object) -> str:
@@ -323,7 +359,7 @@ def audit_view(log: pd.DataFrame) -> pd.DataFrame:
         return reference.authority_name(code) if isinstance(code, str) and code else ""
 
     out = log.copy()
-    out["recorded_at"] = pd.to_datetime(out["recorded_at"]).dt.strftime("%d %b %Y %H:%M:%S")
+    out["recorded_at"] = out["recorded_at"].map(human_time)
     out["la_code"] = out["la_code"].map(name)
     out["on_behalf_of"] = out["on_behalf_of"].map(name)
     out["detail"] = out["detail"].map(_detail_text)
@@ -333,7 +369,18 @@ def audit_view(log: pd.DataFrame) -> pd.DataFrame:
 
 def members_view(members: pd.DataFrame) -> pd.DataFrame:
     """Network members without the code column (the authority is named)."""
-    return readable(members.drop(columns=["la_code"]))
+    return readable(human_dates(members.drop(columns=["la_code"])))
+
+
+def chase_view(chase: pd.DataFrame) -> pd.DataFrame:
+    """The chase list as the chair reads it: authority first, plain headings, the deadline as a date;
+    the mailto: link is a button of its own on the page."""
+    return readable(human_dates(chase.drop(columns=["la_code", "mailto"])))
+
+
+def network_view(members_table: pd.DataFrame) -> pd.DataFrame:
+    """The network's authorities with the quarters they joined and left, and their people."""
+    return readable(members_table)
 
 
 def metric_catalogue_view(theme_id: str) -> pd.DataFrame:

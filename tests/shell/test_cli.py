@@ -23,7 +23,7 @@ from benchmark.intake import templates
 from benchmark.intake.returns import store_file
 
 ROOT = Path(__file__).resolve().parents[2]
-REPORT_KEYS = ["file", "ok", "theme", "themes", "rows", "errors", "errors_not_shown", "warnings",
+REPORT_KEYS = ["file", "ok", "theme", "themes", "rows", "rows_checked", "errors", "errors_not_shown", "warnings",
                "warnings_not_shown"]
 PROBLEM_KEYS = ["sheet", "row", "column", "value", "message"]
 
@@ -67,8 +67,10 @@ def stored_submissions(path: Path) -> list[tuple[int, str]]:
 def test_validate_valid_files_exits_0(files, benchmark_cli, db_path):
     process = benchmark_cli("validate", str(files["camden"]), str(files["islington"]), db=db_path)
     assert process.returncode == 0, process.stderr
-    assert "camden_advice.csv: valid (advice, 1 row(s))" in process.stdout
-    assert "islington_pfa.csv: valid (transitions, 1 row(s))" in process.stdout
+    assert "camden_advice.csv: valid (Social care advice into EHC needs assessments, 1 row(s) checked)" \
+        in process.stdout
+    assert "islington_pfa.csv: valid (Transitions to adulthood (Preparing for Adulthood), 1 row(s) checked)" \
+        in process.stdout
     assert not db_path.exists()  # validate stores nothing and needs no database
 
     as_json = benchmark_cli("validate", str(files["islington"]), "--json", db=db_path)
@@ -97,8 +99,8 @@ def test_validate_json_shape(files, benchmark_cli, db_path):
             assert list(problem) == PROBLEM_KEYS
     camden, invalid, picture = reports
     assert camden == {"file": "camden_advice.csv", "ok": True, "theme": "advice", "themes": ["advice"], "rows": 1,
-                      "errors": [], "errors_not_shown": 0, "warnings": [], "warnings_not_shown": 0}
-    assert (invalid["ok"], invalid["theme"], invalid["rows"]) == (False, "advice", 0)
+                      "rows_checked": 1, "errors": [], "errors_not_shown": 0, "warnings": [], "warnings_not_shown": 0}
+    assert (invalid["ok"], invalid["theme"], invalid["rows"], invalid["rows_checked"]) == (False, "advice", 0, 2)
     assert [(p["row"], p["column"], p["value"]) for p in invalid["errors"]] == [(3, "la_code", "Gotham")]
     assert (picture["ok"], picture["theme"], picture["errors"][0]["row"]) == (False, None, None)
 

@@ -38,8 +38,8 @@ def clean(at) -> None:
 def test_the_chair_adds_an_authority_signs_off_and_withdraws_on_administration(small: Database):
     at = signed_in_page(APP, CHAIR_EMAIL, "pages/administration.py")  # sign-in off would mean no chair
     clean(at)
-    assert sorted(next(item.value for item in at.dataframe if "joined" in item.value.columns)["la_code"]) == sorted(
-        MEMBERS)
+    assert sorted(next(item.value for item in at.dataframe if "Member from" in item.value.columns)["DfE code"]) == \
+        sorted(MEMBERS)
     at.multiselect[1].select("204")  # after the custom group's
     at.button(key="FormSubmitter:network_add-Add to the network").click()
     at.run()

@@ -392,7 +392,8 @@ def test_my_authority_scorecard_for_each_theme(on_demo: Path) -> None:
     at = open_page("pages/my_authority.py", la="202", period=LATEST)
     assert_clean(at)
     assert not at.info
-    assert [item.value for item in at.header] == [theme.title for theme in THEMES.values()] + ["Published context"]
+    assert [item.value for item in at.header] == [theme.title for theme in THEMES.values()] + [
+        "What the forum will ask Camden", "Published context"]
     cards = tables_with(at, "Metric")
     assert [len(card) for card in cards] == [len(metrics_for_theme(theme_id)) for theme_id in THEMES]
     assert (cards[1]["Value"] != "-").all()

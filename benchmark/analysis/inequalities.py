@@ -512,7 +512,8 @@ def _pooled_network(frame: pd.DataFrame, kind: str, excluded: set[tuple[str, str
     totals = frame[usable].groupby("area")[columns].sum()
     parts = frame[shown].copy()
     for column in columns:
-        total = parts["area"].map(totals[column]).fillna(0.0)
+        # astype: with no usable cell the map of text keys gives an all-missing text column, not numbers
+        total = parts["area"].map(totals[column]).astype("float64").fillna(0.0)
         parts[f"comparison_{column}"] = np.where(usable[shown], total - parts[column].fillna(0.0), 0.0)
     known = frame.drop_duplicates("group").set_index("group")["known"]
     network = parts.groupby("group", as_index=False)[

@@ -225,3 +225,11 @@ def test_reach_by_sex_is_composition_only(tmp_db) -> None:
     assert (camden.value, camden.comparison_value) == pytest.approx((40.0, 50.0))
     assert table.rows["ratio"].isna().all()
     assert any("No population by sex" in note for note in table.notes)
+
+
+def test_the_network_pools_nothing_when_no_cell_is_usable() -> None:
+    # Every group missing (DfE's `c`): no usable cell anywhere, so the network's comparison sides are 0, not a
+    # text column that breaks the arithmetic (seen on the demo's transitions breakdowns).
+    counts = _counts([("A", "X", math.nan, 90), ("A", "Y", math.nan, 80)])
+    pooled = inequalities._pooled_network(counts, "risk", set())
+    assert pooled["comparison_denominator"].fillna(0.0).eq(0.0).all()

@@ -15,7 +15,7 @@ from pages import ui
 
 PROBLEMS_WRAPPED = 30  # up to this many problems are listed with their messages wrapped in full
 # st.table renders Markdown in its cells: a file's text is shown as written, never as a link or image.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+_MARKDOWN = re.compile(r"([\\`\[\]()!<>])")  # what makes links, images, code and HTML
 
 db = ui.database()
 st.title("Upload a quarterly return")

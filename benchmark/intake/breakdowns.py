@@ -59,6 +59,10 @@ def stale_breakdowns(db: Database, report: ValidationReport,
     if not rows:
         return []
     keys = [[row.la_code for row in rows], [row.period.index for row in rows]]
+    # The table first (cheap), the current view only when some breakdown of these quarters was ever stored.
+    if not db.scalar("SELECT count(*) FROM (SELECT 1 FROM return_breakdowns JOIN (SELECT unnest(?::VARCHAR[]) AS "
+                     "la_code, unnest(?::INTEGER[]) AS period_index) USING (la_code, period_index) LIMIT 1)", keys):
+        return []
     sums = db.cursor().execute(
         "SELECT b.la_code, b.period_index, b.count_of, b.breakdown, sum(b.count) FROM current_breakdowns b "
         "JOIN (SELECT unnest(?::VARCHAR[]) AS la_code, unnest(?::INTEGER[]) AS period_index) k "

@@ -7,9 +7,15 @@ sign-off (the `breakdowns_as_at` macro), unless the revised figures are asked fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from benchmark.db import Database
+from benchmark.definitions.breakdowns import breakdown_return, submission_title
+from benchmark.definitions.standard import FIELD_THEME, THEMES
+from benchmark.intake.validation import Problem, ValidationReport, sentence
+from benchmark.reference import authority_name
 
 COLUMNS = ["la_code", "period", "period_index", "count_of", "breakdown", "group_name", "count"]
 
@@ -43,3 +49,41 @@ def stored_breakdowns(db: Database, *, revised: bool = False, period_index: int 
     frame = db.frame(" UNION ALL ".join(parts) + " ORDER BY la_code, period_index, count_of, breakdown, group_name",
                      params)
     return frame[COLUMNS]
+
+
+def stale_breakdowns(db: Database, report: ValidationReport,
+                     may_store: Callable[[str], bool] | None = None) -> list[Problem]:
+    """Warnings for a valid theme file that changes a total whose stored breakdowns added up to the old one:
+    the breakdowns stay as stored until corrected ones are sent, so the sender is told which to send."""
+    rows = [row for row in report.rows if row.theme in THEMES and (may_store is None or may_store(row.la_code))]
+    if not rows:
+        return []
+    keys = [[row.la_code for row in rows], [row.period.index for row in rows]]
+    # The table first (cheap), the current view only when some breakdown of these quarters was ever stored.
+    if not db.scalar("SELECT count(*) FROM (SELECT 1 FROM return_breakdowns JOIN (SELECT unnest(?::VARCHAR[]) AS "
+                     "la_code, unnest(?::INTEGER[]) AS period_index) USING (la_code, period_index) LIMIT 1)", keys):
+        return []
+    sums = db.cursor().execute(
+        "SELECT b.la_code, b.period_index, b.count_of, b.breakdown, sum(b.count) FROM current_breakdowns b "
+        "JOIN (SELECT unnest(?::VARCHAR[]) AS la_code, unnest(?::INTEGER[]) AS period_index) k "
+        "USING (la_code, period_index) GROUP BY ALL ORDER BY ALL", keys).fetchall()
+    if not sums:
+        return []
+    by_key = {(row.la_code, row.period.index, row.theme): row for row in rows}
+    stale: dict[tuple[str, int, str], list[str]] = {}
+    added: dict[tuple[str, int, str], float] = {}
+    for la_code, index, count_of, breakdown, total in sums:
+        row = by_key.get((la_code, index, FIELD_THEME[count_of]))
+        if row is not None and count_of in row.values and row.values[count_of] != total:
+            stale.setdefault((la_code, index, count_of), []).append(breakdown)
+            added[(la_code, index, count_of)] = total
+    warnings = []
+    for (la_code, index, count_of), breakdowns in stale.items():
+        row = by_key[(la_code, index, FIELD_THEME[count_of])]
+        value = row.values.get(count_of)
+        new = "is not available" if value is None else f"is {value:,.0f}"
+        warnings.append(Problem(row.file_row, count_of, None if value is None else f"{value:,.0f}", sentence(
+            f"{authority_name(la_code)} {row.period}: {count_of} {new} in this file, but its stored breakdowns by "
+            f"{', '.join(breakdowns)} add up to {added[(la_code, index, count_of)]:,.0f}: they stay as stored until "
+            f"you send corrected breakdowns ({submission_title(breakdown_return(row.theme)).lower()})"), row.sheet))
+    return warnings

@@ -18,6 +18,7 @@ import pandas as pd
 from benchmark.db import Database
 from benchmark.definitions.breakdowns import BREAKDOWN_RETURNS
 from benchmark.definitions.standard import STANDARD_VERSION
+from benchmark.intake.breakdowns import stale_breakdowns
 from benchmark.intake.validation import ValidationReport, validate
 from benchmark.reference import authority_name
 
@@ -84,7 +85,11 @@ def validate_against(db: Database | None, file_name: str, content: bytes, today:
         allowed = {key for key in keys if may_store is None or may_store(key[0])}
         return previous_values(db, allowed) if allowed else {}
 
-    return validate(file_name, content, today=today, previous=previous)
+    report = validate(file_name, content, today=today, previous=previous)
+    if report.ok:
+        for warning in stale_breakdowns(db, report, may_store):
+            report.warn(warning)
+    return report
 
 
 # Hooks the access rules (benchmark.service) hand in: one may add errors to a valid report (an

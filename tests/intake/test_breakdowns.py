@@ -492,3 +492,19 @@ def test_an_uploader_cannot_probe_another_authoritys_stored_total_through_a_brea
         shown = " ".join(errors(report) + [problem.message for problem in report.warnings])
         assert " 3 " not in f" {shown} " and "too few" not in shown and "stored return" not in shown
     assert tmp_db.scalar("SELECT count(*) FROM return_breakdowns") == 0
+
+
+def test_a_corrected_total_warns_that_its_stored_breakdowns_no_longer_add_up(short_breaks_stored, make_csv,
+                                                                              example_row, today):
+    db = short_breaks_stored
+    assert store_file(db, "b.csv", breakdown_csv(sex_rows("202", "sb_children_total", 200, 212)), "a",
+                      today=today).stored
+    corrected = make_csv("short_breaks", [example_row("short_breaks", sb_children_total="420")])
+    report = returns.validate_against(db, "sb2.csv", corrected, today)
+    assert report.ok
+    assert [problem.message for problem in report.warnings] == [
+        "Camden 2025-26 Q1: sb_children_total is 420 in this file, but its stored breakdowns by sex add up to 412: "
+        "they stay as stored until you send corrected breakdowns (breakdowns of short breaks for disabled "
+        "children)."]
+    unchanged = make_csv("short_breaks", [example_row("short_breaks", notes="same figures")])
+    assert returns.validate_against(db, "sb3.csv", unchanged, today).warnings == []

@@ -170,12 +170,7 @@ def scorecard(db: Database, user: User | None, la_code: str, period: Period, rev
 
     def build() -> pd.DataFrame:
         card = views.scorecard_view(db, la_code, period, revised=revised)
-        hidden = hidden_authorities(db, user)
-        if _near_hidden(la_code, hidden):
-            card["Neighbours' mean"] = "-"
-        holding = [exports.hidden_reporting(db, hidden, metric_id, period.index) > 0 for metric_id in card["metric_id"]]
-        card.loc[holding, "Network median"] = "-"
-        return card
+        return exports.shield_scorecard(db, card, la_code, period.index, hidden_authorities(db, user))
 
     return _shared(db, user, f"scorecard|{la_code}|{period}|{revised}", build).copy()
 

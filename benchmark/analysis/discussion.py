@@ -292,6 +292,14 @@ class DisparityItem:
     def sentence(self, name: str | None = None, figures: bool = True) -> str:
         return f"{name or self.la_name}: {self.text}."
 
+    def sentence_for(self, lettered: frozenset[str], figures: bool = True) -> str:
+        """As `Item.sentence_for`. Disparity items reach the network audience only and never name an authority
+        sharing anonymously (its breakdowns reach nobody else); should one be asked for without figures, it
+        says what was judged and quotes no ratio."""
+        if figures and self.la_code not in lettered:
+            return self.sentence()
+        return f"{self.la_name}: a difference between groups judged at the 99.8% level ({self.metric})."
+
 
 def disparity_items(tables: list, names: dict[str, str] | None = None) -> list[DisparityItem]:
     """Items from inequalities tables (`analysis.inequalities.InequalityTable`, already as the reader may see them):

@@ -279,6 +279,21 @@ def hidden_reporting(db: Database, hidden: frozenset[str], metric_id: str, perio
     return int((rows["la_code"].isin(hidden) & rows["value"].notna()).sum())
 
 
+def shield_scorecard(db: Database, card: pd.DataFrame, la_code: str, period_index: int,
+                     hidden: frozenset[str]) -> pd.DataFrame:
+    """A named authority's scorecard (views.scorecard_view) for a member who sees the `hidden`
+    authorities as letters: no neighbours' mean holding a hidden neighbour, and no network median
+    holding a hidden value (beside the named values it helps solve them)."""
+    if not hidden:
+        return card
+    card = card.copy()
+    if any(code in hidden for code, _ in reference.statistical_neighbours().get(la_code, [])):
+        card["Neighbours' mean"] = "-"
+    holding = [hidden_reporting(db, hidden, metric_id, period_index) > 0 for metric_id in card["metric_id"]]
+    card.loc[holding, "Network median"] = "-"
+    return card
+
+
 def lone_letter(codes: Iterable[str], hidden: frozenset[str]) -> frozenset[str]:
     """The hidden authority to leave out of a list of these authorities where it would be the only
     letter among named ones, and so named by elimination (nothing where two or more are letters)."""

@@ -326,6 +326,12 @@ def _summary_page(pdf: _PackPDF, pack: Pack) -> None:
                   f"metric's network figure, how it has changed, and what stands out. {SUMMARY_METHODS}", 8)
     if pack.summary and any(entry.hidden for theme in pack.summary.themes for entry in theme.metrics):
         pdf.paragraph(WITHHELD_NOTE, 8)
+    # The table's cells are cut to their width: who the pooled figures leave out is said in full here.
+    left_out = sorted({(entry.left_out, entry.left_out_words) for theme in (pack.summary.themes if pack.summary
+                                                                               else []) for entry in theme.metrics
+                       if entry.left_out})
+    for count, words in left_out:
+        pdf.paragraph(f"Pooled figures leave out {count} authority(ies) {words}.", 8)
     for theme in pack.summary.themes if pack.summary else []:
         pdf.ln(1)
         _subheading(pdf, f"{theme.title}: {theme.returns_received} of {theme.returns_expected} returns received")

@@ -359,7 +359,8 @@ def build_pack(db: Database, request: PackRequest, now: dt.datetime | None = Non
             if la_code == request.own_la:
                 pages.append((name, _external_card(sections, name)))
             continue
-        card = views.scorecard_view(db, la_code, request.period)
+        card = exports.shield_scorecard(db, views.scorecard_view(db, la_code, request.period, request.revised),
+                                        la_code, request.period.index, hidden)
         pages.append((name, card[card["Theme"].isin(request.themes)].drop(
             columns=["Last 8 quarters", "neutral", "metric_id"])))
     return Pack(

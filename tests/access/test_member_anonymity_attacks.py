@@ -202,6 +202,9 @@ def test_members_table_gives_no_mean_median_or_exact_place(network: Network) -> 
             assert rank == 1 + int((shown > value).sum())
     card = service.scorecard(network.db, network.member, "204", PERIOD)
     assert (card.loc[card["metric_id"] == "adv_6wk_pct", "Network median"] == "-").all()
+    pack = service.build_pack(network.db, network.member, packs.PackRequest(PERIOD, authority_pages=("204",)))
+    page = pack.authority_pages[0][1]
+    assert (page.loc[page["Metric"] == METRICS["adv_6wk_pct"].name, "Network median"] == "-").all()
     series = service.series(network.db, network.member, "adv_6wk_pct", "204", PERIOD)
     assert series.loc[series["period_index"] == PERIOD.index, "network_median"].isna().all()
 

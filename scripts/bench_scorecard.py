@@ -11,8 +11,8 @@ the same run, times
   * the baseline: `SELECT * FROM current_values` fetched to pandas (the same stored rows, no
     statistics);
 
-each as the median of 5 runs, and prints both, their ratio and the targets (scorecard under 1 s and
-no more than 10x the plain query).
+each as the median of 5 runs, and prints both, their ratio and the targets (scorecard under 0.3 s and
+no more than 3x the plain query).
 
     .venv/bin/python scripts/bench_scorecard.py [--runs 5] [--seed 2026] [--strict]
 
@@ -47,8 +47,8 @@ from benchmark.periods import Period, period_range  # noqa: E402
 TODAY = dt.date(2026, 11, 23)
 LAST = Period.parse("2026-27 Q2")
 QUARTERS = 40
-TARGET_SECONDS = 1.0
-TARGET_RATIO = 10.0
+TARGET_SECONDS = 0.3  # issue 18: the speed a meeting needs
+TARGET_RATIO = 3.0
 
 
 def _rows(theme_id: str, authorities: list[str], periods: list[Period], rng: np.random.Generator) -> list[list]:
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ratio scorecard / plain query: {ratio:.1f}x")
     fast = scorecard_time < TARGET_SECONDS
     close = ratio <= TARGET_RATIO
-    print(f"Targets: scorecard under {TARGET_SECONDS:.0f} s: {'met' if fast else 'MISSED'}; "
+    print(f"Targets: scorecard under {TARGET_SECONDS:g} s: {'met' if fast else 'MISSED'}; "
           f"no more than {TARGET_RATIO:.0f}x the plain query: {'met' if close else 'MISSED'}")
     return 1 if args.strict and not (fast and close) else 0
 

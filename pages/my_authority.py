@@ -39,7 +39,7 @@ if not ui.no_data(db):
         f"Every metric for {la_name} in {period}. Rank 1 is best for the measure's polarity; band A is the best "
         "quarter of the network. 'Top 20%'/'bottom 20%' mark where the network asks for a short narrative. "
         "The sparkline shows the last 8 quarters. 'Funnel' allows for the variation between authorities, "
-        "estimated once 5 report "
+        "estimated once enough authorities report "
         "(Spiegelhalter 2005). 'small numbers': the value rests on fewer than "
         f"{SMALL_NUMBERS_BELOW} cases, so it is shown with its count and interval but not judged."
     )

@@ -55,9 +55,11 @@ def _rug(db: Database, user: User | None, period: Period) -> None:
         heading: st.column_config.TextColumn(heading, help=METRICS[metric_id].name, width=width)
         for metric_id, heading in headings.items()})
     ui.band_legend()
-    reported = int(values[columns].apply(pd.to_numeric, errors="coerce").notna().sum().max()) if len(values) else 0
-    if views.judgement_note(reported):
-        st.info(views.judgement_note(reported), icon=":material/info:")
+    # Any metric of the theme with too few values to band says why its cells carry no band.
+    counts = values[columns].apply(pd.to_numeric, errors="coerce").notna().sum() if len(values) else pd.Series()
+    notes = [views.judgement_note(int(count)) for count in counts if views.judgement_note(int(count))]
+    if notes:
+        st.info(notes[-1], icon=":material/info:")
     st.caption(
         "Authorities down, metrics across. Each cell is the value with its quartile band in brackets: A is always "
         "the best quarter of the network for that measure, D the weakest. Neutral measures, where higher is "

@@ -5,7 +5,7 @@ Builds a database of all 153 English authorities x 40 quarters (2016-17 Q3 .. 20
 as deployed (scripts/serve.py) on it, and measures in Debian's Chromium, on the page's own clock:
 
 (a) opening "/" (Network overview) until fully rendered: the script has finished and no element is
-    still a loading skeleton. The target (3 s) applies to the median over fresh browser profiles
+    still a loading skeleton. The target (2 s) applies to the median over fresh browser profiles
     (empty cache, a first visit). Shown beside it: a returning visitor whose browser has cached the
     dashboard's scripts, and the very first open after the server starts.
 (b) on "/advice", from pressing another metric in the Metric selectbox until the page is re-rendered
@@ -52,7 +52,7 @@ from tests.browser_support import (  # noqa: E402
 TODAY = dt.date(2026, 11, 23)  # fixed: the current quarter is 2026-27 Q3, so 2026-27 Q2 may be returned
 LAST_QUARTER = Period(2026, 2)
 QUARTERS = 40
-FIRST_PAGE_TARGET = 3.0
+FIRST_PAGE_TARGET = 2.0  # issue 18: first page under 2 s
 METRIC_CHANGE_TARGET = 1.0
 SEED = 20261123
 # Notes the moment of the next press, on the page's clock.
@@ -266,7 +266,7 @@ def main() -> int:
     print(f"Machine: {os.cpu_count()} CPUs; load average (1 min) {load_before[0]:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after (other work on the machine slows the browser)")
     print(f"(a) first page '/' fully rendered: median {first_median:.2f} s of {args.runs} "
-          f"[{', '.join(f'{t:.2f}' for t in first_page)}]; target {FIRST_PAGE_TARGET:.0f} s: "
+          f"[{', '.join(f'{t:.2f}' for t in first_page)}]; target {FIRST_PAGE_TARGET:g} s: "
           f"{verdict(first_median, FIRST_PAGE_TARGET)}")
     print(f"    a returning visitor (browser cache holds the scripts): median {statistics.median(returning):.2f} s "
           f"[{', '.join(f'{t:.2f}' for t in returning)}]")

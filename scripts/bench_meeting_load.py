@@ -99,7 +99,7 @@ async def visit(browser: object, url: str, start: asyncio.Event) -> tuple[list[f
     try:
         for path in PAGES:
             started = time.perf_counter()
-            await page.goto(url + path)
+            await page.goto(url + path, timeout=300_000)  # a loaded machine: wait, and report the wait
             await page.wait_for_function(_RENDERED_JS, arg=None, timeout=300_000, polling=100)
             waits.append(time.perf_counter() - started)
             problems += [f"{path}: {text}" for text in await page.get_by_test_id("stException").all_inner_texts()]

@@ -38,7 +38,7 @@ from benchmark.outputs import pack_render, packs  # noqa: E402
 from benchmark.periods import Period  # noqa: E402
 
 LATEST = Period.parse("2026-27 Q2")
-TARGETS = {"pdf": 30.0, "pptx": 5.0, "xlsx": 5.0}
+TARGETS = {"pdf": 6.0, "pptx": 5.0, "xlsx": 5.0}  # issue 18: a PDF pack under 6 s
 
 
 def timed(action: Callable[[], object]) -> tuple[float, object]:

@@ -11,8 +11,8 @@ the same run, times
   * the baseline: `SELECT * FROM current_values` fetched to pandas (the same stored rows, no
     statistics);
 
-each as the median of 5 runs, and prints both, their ratio and the targets (scorecard under 1 s and
-no more than 10x the plain query).
+each as the median of 5 runs, and prints both, their ratio and the targets (scorecard under 0.3 s and
+no more than 3x the plain query).
 
 It then adds breakdowns (data standard version 2) of every authority and quarter: each count the
 inequalities measures read, split by DfE's 19 ethnic categories (plus Unclassified), sex, age band and
@@ -56,8 +56,9 @@ from benchmark.periods import Period, period_range  # noqa: E402
 TODAY = dt.date(2026, 11, 23)
 LAST = Period.parse("2026-27 Q2")
 QUARTERS = 40
-TARGET_SECONDS = 1.0
-TARGET_RATIO = 10.0
+TARGET_SECONDS = 0.3  # issue 18: the speed a meeting needs
+TARGET_RATIO = 3.0
+INEQUALITY_TARGET_SECONDS = 1.0  # issue 19: the whole inequalities table for one period
 
 
 def _rows(theme_id: str, authorities: list[str], periods: list[Period], rng: np.random.Generator) -> list[list]:
@@ -233,10 +234,10 @@ def main(argv: list[str] | None = None) -> int:
           f"cleared  median of {args.runs}: {inequality_time * 1000:8.1f} ms")
     fast = scorecard_time < TARGET_SECONDS
     close = ratio <= TARGET_RATIO
-    quick = inequality_time < TARGET_SECONDS
-    print(f"Targets: scorecard under {TARGET_SECONDS:.0f} s: {'met' if fast else 'MISSED'}; "
+    quick = inequality_time < INEQUALITY_TARGET_SECONDS
+    print(f"Targets: scorecard under {TARGET_SECONDS:g} s: {'met' if fast else 'MISSED'}; "
           f"no more than {TARGET_RATIO:.0f}x the plain query: {'met' if close else 'MISSED'}; "
-          f"inequalities table under {TARGET_SECONDS:.0f} s: {'met' if quick else 'MISSED'}")
+          f"inequalities table under {INEQUALITY_TARGET_SECONDS:g} s: {'met' if quick else 'MISSED'}")
     return 1 if args.strict and not (fast and close and quick) else 0
 
 

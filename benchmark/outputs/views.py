@@ -21,8 +21,8 @@ from benchmark.periods import Period
 
 SMALL_NUMBERS = "small numbers"  # the mark beside a value resting on too few cases to judge
 # Where a band, flag or funnel class would be but fewer authorities returned than a judgement needs;
-# `stats.judgement_note` says it in full above the table.
-NOT_JUDGED = f"judged from {stats.MIN_AUTHORITIES_FOR_JUDGEMENT} returns"
+# short, to fit a narrow column: `stats.judgement_note` says it in full beside the table.
+NOT_JUDGED = "not yet"
 JUDGEMENTS_START = stats.JUDGEMENTS_START
 AUTHORITY = "Authority"  # the column every table pins on the left and highlights the chosen row of
 # Plain-English headings for the engine's, the store's and the audit log's column names: the one place

@@ -654,6 +654,10 @@ breakdown_groups_heading = templates.breakdown_groups_heading
 breakdown_groups = templates.breakdown_groups
 StoreResult = returns.StoreResult
 Inspection = inspections.Inspection
+INEQUALITY_MEASURES = inequalities.MEASURES
+InequalityTable = inequalities.InequalityTable
+ROLE_THEME = role.ROLE_THEME
+role_items = role.role_items
 GroupError = groups.GroupError
 
 
@@ -1003,3 +1007,9 @@ def role_matrix(db: Database, user: User | None, period: Period) -> tuple[pd.Dat
     members = [code for code in engine.network_members(db, period) if code not in hidden]
     matrix = role.role_matrix(db, members, period)
     return matrix, role.role_counts(matrix)
+
+
+def inequality_published_years(db: Database, user: User | None, measure_id: str) -> list[int]:
+    """The years DfE publishes an inequalities measure's breakdowns for, oldest first."""
+    _require(user)
+    return inequalities.published_years(db, inequalities.MEASURES[measure_id])

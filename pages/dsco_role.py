@@ -5,20 +5,18 @@ area."""
 import streamlit as st
 
 from benchmark import service
-from benchmark.access.membership import network_themes
 from benchmark.access.rights import AccessDenied
-from benchmark.analysis.role import ROLE_THEME, role_items
 from benchmark.definitions.standard import THEMES
 from pages import ui
 
-theme = THEMES[ROLE_THEME]
+theme = THEMES[service.ROLE_THEME]
 db = ui.database()
 st.title(theme.title)
 st.caption(theme.description)
 ui.banner(db)
 if ui.no_data(db):
     st.stop()
-if ROLE_THEME not in network_themes(db):
+if service.ROLE_THEME not in service.network_themes(db, ui.current_user()):
     st.info(f"This network does not collect {theme.title.lower()} returns. The chair chooses the themes on the "
             "Administration page.", icon=":material/info:")
     st.stop()
@@ -28,7 +26,7 @@ try:
 except AccessDenied as problem:
     st.error(str(problem))
     st.stop()
-labels = dict(role_items())
+labels = dict(service.role_items())
 st.subheader(f"Answers standing in {period}")
 st.caption("Each member's latest answers, from the quarter named under 'Answered' (answered at least once a year; "
            "an answer stands until it is replaced). 'DfE: DSCO in post' is the authority's answer to DfE's SEN2 "

@@ -1,11 +1,12 @@
 """Inequalities: who the services reach and how quickly, by ethnicity, sex, age band and primary need."""
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
 from benchmark import reference, service
 from benchmark.access.rights import AccessDenied
-from benchmark.analysis import inequalities
 from benchmark.definitions.breakdowns import BREAKDOWNS
 from benchmark.outputs import charts, inequality_views
 from pages import ui
@@ -19,7 +20,7 @@ WIDTHS = {"Group": 100, "Count": 55, "Of": 65, "Value (95% interval)": 135, "Oth
           "Ratio (95% interval)": 115, "Judgement": 165, "Why too few": 260}
 
 
-def readable_table(rows: inequalities.InequalityTable, key: str, chosen: str) -> None:
+def readable_table(rows: service.InequalityTable, key: str, chosen: str) -> None:
     frame = inequality_views.readable(rows)
     if not frame.empty and not frame["Why too few"].astype(bool).any():
         frame = frame.drop(columns=["Why too few"])
@@ -37,9 +38,9 @@ st.caption("Does each group of disabled children receive the service in proporti
 user = ui.current_user()
 left, middle, right = st.columns(3)
 with left:
-    measure_id = ui.url_choice("Measure", list(inequalities.MEASURES), "measure", "ehc_requests",
-                               format_func=lambda item: inequalities.MEASURES[item].title)
-measure = inequalities.MEASURES[measure_id]
+    measure_id = ui.url_choice("Measure", list(service.INEQUALITY_MEASURES), "measure", "ehc_requests",
+                               format_func=lambda item: service.INEQUALITY_MEASURES[item].title)
+measure = service.INEQUALITY_MEASURES[measure_id]
 with middle:
     by = ui.url_choice("Breakdown", list(measure.breakdowns()), "by", "ethnicity",
                        format_func=lambda item: BY_LABELS[item])
@@ -56,7 +57,7 @@ if measure.source == "return":
                                       "quarter's breakdown counts are small.")
     period = str(quarter) if quarter else None
 else:
-    years = inequalities.published_years(db, measure)
+    years = service.inequality_published_years(db, user, measure_id)
     if years:
         period = str(ui.url_choice("DfE's year", [str(year) for year in reversed(years)], "year"))
 
@@ -79,7 +80,7 @@ if own.empty:
 region = reference.authorities().get(la_code)
 beside = rows[(rows["level"] == "network") | (rows["level"] == "england")
               | ((rows["level"] == "region") & rows["la_name"].eq(region.region_name if region else None))]
-shown = inequalities.InequalityTable(table.measure, by, table.period_label, pd.concat([own, beside]), table.notes)
+shown = dataclasses.replace(table, rows=pd.concat([own, beside]))
 
 st.header(f"{la_name}, {table.period_label}")
 adverse = f" The ratio is of the adverse outcome ({measure.adverse})." if measure.kind == "risk" else ""

@@ -55,8 +55,8 @@ class PublishedMeasure:
         return {"%": f"{number}%", "percentage points": f"{number} ppts"}.get(self.unit, number)
 
     def when(self, period: str | None) -> str:
-        if not period:
-            return "not loaded"
+        if period is None or (isinstance(period, float) and math.isnan(period)) or not str(period):
+            return "not loaded"  # a measure whose file is not loaded has no period (missing, NaN in a frame)
         year = str(period)[:4]
         return self.period_text.format(period=period, previous=int(year) - 1 if year.isdigit() else "")
 

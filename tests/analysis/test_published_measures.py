@@ -291,3 +291,10 @@ def test_reach_uses_no_census_after_the_quarter(tmp_db: Database, make_csv, exam
     # b2 file, time_period 2023, Camden, At31_episodes_disability_recorded: 469.
     assert frame.set_index("la_code").loc["202", "value"] == pytest.approx(400 / 469 * 100)
     assert "31 March 2023" in label
+
+
+def test_a_measure_whose_file_is_not_loaded_reads_not_loaded() -> None:
+    # In a comparison frame a measure with no rows has a missing (NaN) period, which is truthy.
+    measure = catalogue.MEASURES["ehcp_20wk_excl_pct"]
+    assert measure.when(float("nan")) == measure.when(None) == "not loaded"
+    assert measure.when("2024") == "calendar 2024"

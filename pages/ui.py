@@ -50,7 +50,8 @@ def fit_columns(data: pd.DataFrame, config: dict, room: int = MAIN_WIDTH) -> dic
         if isinstance(given, int):
             widths[column] = given
             continue
-        texts = [str(column), *(f"{value:,.2f}" if isinstance(value, float) else str(value)
+        texts = [str(column), *("" if pd.api.types.is_scalar(value) and pd.isna(value) else  # missing: nothing shown
+                                f"{value:,.2f}" if isinstance(value, float) else str(value)
                                 for value in data[column].head(200))]
         widths[column] = min(max(len(text) for text in texts) * CHAR_PX + CELL_PADDING_PX, LONGEST_ESTIMATE)
     pinned = {column for column in data.columns if (fitted.get(column) or {}).get("pinned")}

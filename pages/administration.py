@@ -93,7 +93,7 @@ st.header("Network authorities and themes")
 st.caption("The authorities in the network, each from the quarter it joined (and until it left). Everything that "
            "expects returns counts these. " + ("Only members may upload." if service.members_are_set(db, user) else
            "Not set yet: any authority may upload, and becomes a member from the first quarter it returns."))
-st.dataframe(views.network_view(service.membership_table(db, user)), hide_index=True, key="network_table")
+ui.table(views.network_view(service.membership_table(db, user)), "network_table")
 quarters = [Period.current().shift(-step) for step in range(-1, 12)]
 with st.form("network_add", clear_on_submit=True):
     left, right = st.columns([3, 1])
@@ -154,7 +154,8 @@ st.subheader(f"Chase list: overdue after {views.human_date(due)}")
 if chase.empty:
     st.write(f"Nobody is overdue for {period}.")
 else:
-    st.dataframe(views.chase_view(chase), hide_index=True, key="chase_table")
+    # A static table: uploaders and DSCOs wrap in full rather than running off the page.
+    st.table(views.chase_view(chase), hide_index=True)
     for record in chase.to_dict("records"):
         if record["mailto"]:
             st.link_button(f"E-mail {record['authority']}", record["mailto"], icon=":material/mail:")

@@ -12,6 +12,7 @@ from benchmark.db import Database
 from benchmark.definitions import published_catalogue
 from benchmark.outputs import charts
 from benchmark.periods import Period
+from pages import ui
 
 SHORT_HEADINGS = {"Period": "As at", "Neighbours mean": "SN mean", "Neighbours median": "SN median",
                   "Neighbours reported": "SN reported", "Rank in England": "Rank (England)"}
@@ -33,11 +34,10 @@ def context_table(db: Database, user: User | None, la_code: str, theme_id: str |
     # Short names and headings keep every column in view at 1366 pixels; the full names are below.
     table["Measure"] = table.pop("measure").map(lambda measure_id: published_catalogue.MEASURES[measure_id].short)
     table = table.drop(columns=["Polarity"]).rename(columns=SHORT_HEADINGS)
-    st.dataframe(
+    ui.table(
         table.style.apply(lambda band: [charts.band_style(value, is_neutral) for value, is_neutral in
                                         zip(band, neutral, strict=True)], subset=["Band"]),
-        hide_index=True, key=key, height=38 + 35 * len(table),  # every measure in view, no inner scroll
-        column_config={"Measure": st.column_config.TextColumn("Measure", pinned=True)},
+        key, height=38 + 35 * len(table), name_column="Measure",  # every measure in view, no inner scroll
     )
     measures = published_catalogue.measures_for_theme(theme_id)
     for measure in measures:
@@ -92,4 +92,4 @@ def _reach(db: Database, user: User | None, la_code: str, period: Period) -> Non
                  f"{'not available' if pd.isna(value) else f'{value:.1f}%'}; network median "
                  f"{'-' if pd.isna(median) else f'{median:.1f}%'} ({len(reported)} of {len(frame)} authorities).")
     with st.expander("Every network authority"):
-        st.dataframe(shown, hide_index=True, key="reach_table")
+        ui.table(shown, "reach_table", room=ui.MAIN_WIDTH - 40)  # inside the expander's border

@@ -49,11 +49,11 @@ if not ui.no_data(db):
         st.stop()
     st.header(f"For discussion ({len(pack.discussion)} items)")
     st.caption(f"{pack_render.DISCUSSION_RULES} {pack.left_out_text}")
-    ui.table(pack_render.discussion_table(pack.discussion), "discussion_preview",
-             column_config={"What stands out": st.column_config.TextColumn("What stands out", width="large")})
+    # Static tables: every sentence and commentary wraps in full, with the strength beside it.
+    st.table(pack_render.discussion_table(pack.discussion).style.format({"Strength": "{:.2f}"}), hide_index=True)
     if len(pack.commentary):
         st.subheader(f"Commentary from authorities ({len(pack.commentary)})")
-        st.dataframe(pack.commentary, hide_index=True, key="commentary_preview")
+        st.table(pack.commentary, hide_index=True)
     if len(pack.revisions):
         st.caption(f"{len(pack.revisions)} return(s) of earlier signed-off quarters were revised after sign-off; "
                    "the pack lists them after the tracker.")

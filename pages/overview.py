@@ -48,12 +48,9 @@ def _rug(db: Database, user: User | None, period: Period) -> None:
         lambda column: [charts.band_style(band, column.name in neutral) for band in shown_bands[column.name]],
         axis=0, subset=list(headings.values()),
     )
-    # A fixed height keeps the grid virtual: at national scale (153 authorities) drawing every
-    # styled row at once is what makes the page slow to appear.
-    width = ui.fitted_width(len(headings))
-    ui.table(styled, "tartan_rug", height=min(38 + 35 * len(text), 720), column_config={
-        heading: st.column_config.TextColumn(heading, help=METRICS[metric_id].name, width=width)
-        for metric_id, heading in headings.items()})
+    # A static table: the metrics' headings wrap in full at 1366 x 768 (a data grid cuts them to its
+    # columns); the files below hold the same rug.
+    st.table(styled, hide_index=True)
     ui.band_legend()
     # Any metric of the theme with too few values to band says why its cells carry no band.
     counts = values[columns].apply(pd.to_numeric, errors="coerce").notna().sum() if len(values) else pd.Series()
@@ -63,8 +60,8 @@ def _rug(db: Database, user: User | None, period: Period) -> None:
     st.caption(
         "Authorities down, metrics across. Each cell is the value with its quartile band in brackets: A is always "
         "the best quarter of the network for that measure, D the weakest. Neutral measures, where higher is "
-        "neither better nor worse, are banded by value in shades of grey (A = highest). Hover over a heading for "
-        "the metric's full name."
+        "neither better nor worse, are banded by value in shades of grey (A = highest). The full names of the "
+        "metrics are on the Data standard page."
     )
     everything = views.rug_text(values, bands).rename(columns=views.rug_headings(list(values.columns)))
     ui.downloads(everything.reset_index(), f"tartan_rug_{period.label.replace(' ', '_')}", "rug")

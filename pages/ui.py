@@ -31,6 +31,47 @@ COLUMN_WIDTHS = {"Metric": 330, "Value": 80, "Rank": 75, "Band": 50, "Network me
                  "Top/bottom 20%": 110, "Funnel": 190, "Funnel plot": 190, "Flag": 120, "95% interval": 110}
 
 
+# Estimating a column's width from its text: the grid's 14 px font averages about 7.5 px a character,
+# and each cell has padding; a column never starts narrower than MIN_COLUMN px.
+CHAR_PX = 7.5
+CELL_PADDING_PX = 26
+MIN_COLUMN = 60
+LONGEST_ESTIMATE = 420  # a longer text is cut to the column (the grid shows it whole on hover)
+
+
+def fit_columns(data: pd.DataFrame, config: dict, room: int = MAIN_WIDTH) -> dict:
+    """Column widths so that the table's content is no wider than `room` pixels (the main column at
+    1366 x 768): columns without a width get their content's; if the total is still too wide, the
+    widest columns give way first, never the pinned key column, so nothing runs off the page."""
+    fitted = dict(config)
+    widths: dict[str, float] = {}
+    for column in data.columns:
+        given = (fitted.get(column) or {}).get("width")
+        if isinstance(given, int):
+            widths[column] = given
+            continue
+        texts = [str(column), *("" if pd.api.types.is_scalar(value) and pd.isna(value) else  # missing: nothing shown
+                                f"{value:,.2f}" if isinstance(value, float) else str(value)
+                                for value in data[column].head(200))]
+        widths[column] = min(max(len(text) for text in texts) * CHAR_PX + CELL_PADDING_PX, LONGEST_ESTIMATE)
+    pinned = {column for column in data.columns if (fitted.get(column) or {}).get("pinned")}
+    excess = sum(widths.values()) + 2 - room
+    while excess > 0.5:
+        movable = [column for column in widths if column not in pinned and widths[column] > MIN_COLUMN]
+        if not movable:
+            break
+        widest = max(widths[column] for column in movable)
+        for column in movable:
+            if widths[column] >= widest - 0.5 and excess > 0.5:
+                step = min(excess, widths[column] - MIN_COLUMN, max(widths[column] - widest * 0.9, 1))
+                widths[column] -= step
+                excess -= step
+    for column, width in widths.items():
+        current = dict(fitted[column]) if isinstance(fitted.get(column), dict) else {}
+        fitted[column] = {**st.column_config.Column(column), **current, "width": int(width)}
+    return fitted
+
+
 def fitted_width(columns: int, least: int = 80, most: int = 160) -> int:
     """Pixels per column so that `columns` columns beside the authority's name fit the main column."""
     return max(least, min(most, (MAIN_WIDTH - NAME_WIDTH) // max(columns, 1)))
@@ -170,7 +211,7 @@ def commentary(db: Database, user: User | None, la_code: str | None, period: Per
 
 def table(frame: pd.DataFrame | Styler, key: str, chosen: str | None = None,
           column_config: dict | None = None, height: int | None = None, alt: str | None = None,
-          name_column: str = views.AUTHORITY) -> None:
+          name_column: str = views.AUTHORITY, room: int = MAIN_WIDTH) -> None:
     """Every table a person reads: the authority column pinned on the left (it stays in view however far
     the table scrolls), the chosen authority's row in bold on a light-blue band, other long text columns
     given room. `frame` may be a Styler whose cells already carry band colours."""
@@ -185,7 +226,7 @@ def table(frame: pd.DataFrame | Styler, key: str, chosen: str | None = None,
         # The grid draws a pinned column's text faded (the theme's text at 60%): #6D6D6D, still 5.1:1 on white.
         if chosen is not None and (data[name_column] == chosen).any():
             styler = styler.apply(lambda row: [HIGHLIGHT if row[name_column] == chosen else ""] * len(row), axis=1)
-    st.dataframe(styler, hide_index=True, key=key, column_config=config, alt=alt,
+    st.dataframe(styler, hide_index=True, key=key, column_config=fit_columns(data, config, room), alt=alt,
                  height=height if height is not None else "auto")
 
 

@@ -24,6 +24,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 # The Streamlit main area scrolls inside the page: a tall viewport gets a whole page into one screenshot.
 VIEWPORT = {"width": 1400, "height": 3000}
+BUSY_MACHINE_MS = 180_000
 
 # Fully rendered: the script has finished (not "initial", "running" or "rerunRequested") and no
 # element is still a loading skeleton (Plotly and the data grid load lazily after the script ends).
@@ -148,12 +149,15 @@ def launch_chromium(playwright: Playwright) -> Browser:
 def new_page(browser: Browser) -> Page:
     """A fresh browser session; CSV downloads from the data grid go to Playwright, not a save dialog."""
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    # Tests wait for states (rendered, a text, a download), never fixed times; this bounds how long a
+    # loaded 2-core machine may take to reach one (Playwright's default is 30 s).
+    context.set_default_timeout(BUSY_MACHINE_MS)
     page = context.new_page()
     page.add_init_script("delete window.showSaveFilePicker;")
     return page
 
 
-def wait_rendered(page: Page, wanted: str | None = None, timeout: float = 120) -> None:
+def wait_rendered(page: Page, wanted: str | None = None, timeout: float = BUSY_MACHINE_MS / 1000) -> None:
     """Wait until the page is fully rendered (see _RENDERED_JS); `timeout` in seconds."""
     page.wait_for_function(_RENDERED_JS, arg=wanted, timeout=timeout * 1000, polling=50)
 
@@ -161,6 +165,25 @@ def wait_rendered(page: Page, wanted: str | None = None, timeout: float = 120) -
 def rendered_at(page: Page, wanted: str | None = None, timeout: float = 120) -> float:
     """Wait until the page is fully rendered; the page's clock then (ms since its navigation start)."""
     return page.evaluate(_RENDERED_AT_JS, [wanted, timeout * 1000])
+
+
+# The open tab's panel holds something drawn: a tab's content is built by the rerun its click starts, so
+# this holds only once that rerun has begun (the script state alone can still read "notRunning" then).
+_TAB_DRAWN_JS = """
+(name) => {
+    const tab = [...document.querySelectorAll('[role=tab]')].find(item => item.innerText.trim() === name);
+    if (!tab || tab.getAttribute('aria-selected') !== 'true') return false;
+    const panel = document.getElementById(tab.getAttribute('aria-controls'));
+    return !!panel && !!panel.querySelector('[data-testid=stElementContainer]');
+}
+"""
+
+
+def open_tab(page: Page, name: str) -> None:
+    """Click the tab `name` and wait until its content is fully drawn (states, not a pause)."""
+    page.get_by_role("tab", name=name, exact=True).click()
+    page.wait_for_function(_TAB_DRAWN_JS, arg=name, polling=50)
+    wait_rendered(page)
 
 
 def choose(page: Page, label: str, option: str) -> None:
@@ -181,7 +204,7 @@ def download_table_csv(page: Page, index: int = 0) -> str:
     """The CSV of the index-th st.dataframe, through its own toolbar, as the user would get it."""
     table = page.get_by_test_id("stDataFrame").nth(index)
     table.hover()
-    with page.expect_download(timeout=30_000) as download:
+    with page.expect_download() as download:
         table.get_by_role("button", name="Download as CSV").click()
     return Path(download.value.path()).read_text(encoding="utf-8-sig")
 

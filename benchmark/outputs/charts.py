@@ -217,10 +217,11 @@ def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title:
     )
     figure.update_xaxes(title=denominator_name)
     figure.update_yaxes(title=_axis_title(metric), range=list(y_range))
-    return _layout(figure, title, FUNNEL_HEIGHT_PX, margin={"l": 10, "r": 30, "t": 110, "b": 40})
+    # The legend takes three rows above the plot: the top margin keeps it clear of the title.
+    return _layout(figure, title, FUNNEL_HEIGHT_PX, margin={"l": 10, "r": 30, "t": 135, "b": 40})
 
 
-FUNNEL_HEIGHT_PX = 440  # the whole chart, legend and title included, within one 1366 x 768 screen
+FUNNEL_HEIGHT_PX = 470  # the whole chart, legend and title included, within one 1366 x 768 screen
 # The limits that set the y-axis: those at the denominators from this quantile of the authorities' up, so
 # that one tiny denominator's wide limits (City of London's) do not squash the rest into a strip.
 FUNNEL_AXIS_QUANTILE = 0.25

@@ -362,15 +362,38 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
 
 
-def to_xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """A workbook with one sheet per table, numbers as numbers and text formula-safe."""
+def to_xlsx_bytes(sheets: dict[str, pd.DataFrame], number_formats: dict[str, dict[str, str]] | None = None) -> bytes:
+    """A workbook with one sheet per table, numbers as numbers and text that is never a formula.
+
+    Text is stored as text: one that starts like a formula (=, +, -, @) carries Excel's "quote prefix"
+    (shown as typed, never evaluated, not even when the cell is edited) instead of a visible apostrophe,
+    which belongs only in CSV where there are no cell types. `number_formats`: sheet -> column -> an
+    Excel number format, such as "0.0" for a metric's decimals."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             sheet_name = re.sub(r"[\[\]:*?/\\]", " ", name)[:31]
-            safe_frame(frame).to_excel(writer, sheet_name=sheet_name, index=False)
+            frame.to_excel(writer, sheet_name=sheet_name, index=False)
             worksheet = writer.sheets[sheet_name]
+            for position, column in enumerate(frame.columns, start=1):
+                _keep_text(worksheet.cell(1, position))
+                values = frame[column]
+                if values.dtype == object or pd.api.types.is_string_dtype(values):
+                    starts = values.map(lambda value: isinstance(value, str) and value.startswith(_FORMULA_START))
+                    for row in np.flatnonzero(starts.to_numpy(dtype=bool)):
+                        _keep_text(worksheet.cell(int(row) + 2, position))
+                fmt = (number_formats or {}).get(name, {}).get(column)
+                if fmt:
+                    for (cell,) in worksheet.iter_rows(min_row=2, min_col=position, max_col=position):
+                        cell.number_format = fmt
             for column_cells in worksheet.columns:
                 width = max(len(str(cell.value or "")) for cell in column_cells[:200])
                 worksheet.column_dimensions[column_cells[0].column_letter].width = min(max(10, width + 2), 60)
     return buffer.getvalue()
+
+
+def _keep_text(cell: object) -> None:
+    """A cell whose text starts like a formula: stored as text with the quote prefix."""
+    if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
+        cell.data_type = "s"
+        cell.quotePrefix = True

@@ -22,7 +22,7 @@ from pptx.util import Inches, Pt
 from benchmark.analysis import stats
 from benchmark.analysis.summary import METHODS as SUMMARY_METHODS
 from benchmark.definitions.disclosure_rules import SUPPRESSED
-from benchmark.definitions.metrics import METRICS
+from benchmark.definitions.metrics import METRICS, Metric
 from benchmark.definitions.standard import THEMES
 from benchmark.outputs import charts, exports, views
 from benchmark.outputs.packs import METHODS, OGL_ATTRIBUTION, SOURCES, MetricSection, Pack
@@ -123,6 +123,35 @@ def _latin(text: object) -> str:
     return replaced.encode("latin-1", "replace").decode("latin-1")
 
 
+# Print sizes: no text in a pack's tables or notes is smaller than TABLE_PT points.
+TABLE_PT = 8
+LINE_MM_PER_PT = 0.45  # a table line's height in mm per point of type (3.6 mm at 8 pt)
+BODY_TEXT = (61, 61, 61)  # dark grey, the Analysis Function's text colour
+DARK_TEXT = (11, 12, 12)  # near-black, for text on a mid shade
+HEADING_FILL = (18, 67, 109)
+OVERDUE_FILL = (251, 227, 214)
+
+
+def _luminance(colour: tuple[int, int, int]) -> float:
+    """WCAG 2 relative luminance of an sRGB colour."""
+    linear = [(c / 255) / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in colour]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(first: tuple[int, int, int], second: tuple[int, int, int]) -> float:
+    """WCAG 2 contrast ratio of two colours (1 to 21; text needs 4.5)."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_colour_on(fill: tuple[int, int, int] | None) -> tuple[int, int, int]:
+    """The text colour for a cell: the body's dark grey on white, else white or near-black, whichever
+    stands out more from the shade (at least 4.5:1 for every band, heading and overdue shade)."""
+    if fill is None:
+        return BODY_TEXT
+    return max(((255, 255, 255), DARK_TEXT), key=lambda text: contrast_ratio(text, fill))
+
+
 class _PackPDF(FPDF):
     def __init__(self, pack: Pack) -> None:
         super().__init__(orientation="landscape", format="A4")
@@ -150,50 +179,55 @@ class _PackPDF(FPDF):
 
     def paragraph(self, text: str, size: int = 9) -> None:
         self.set_font("Helvetica", size=size)
-        self.multi_cell(0, 4.5, _latin(text), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, 4.5 if size >= 9 else size * 0.47, _latin(text), new_x="LMARGIN", new_y="NEXT")
 
-    def grid(self, frame: pd.DataFrame, widths: tuple[float, ...], size: float = 6.5,
+    def grid(self, frame: pd.DataFrame, widths: tuple[float, ...], size: float = TABLE_PT,
              styles: Callable[[int, int], tuple[int, int, int] | None] | None = None, x: float | None = None) -> None:
-        """A one-line-per-row table drawn cell by cell: fpdf2's wrapping tables cost about a
-        millisecond a cell, too slow for a pack's thousands of cells, and these cells never wrap."""
+        """A table drawn cell by cell: fpdf2's own tables cost about a millisecond a cell, too slow for
+        a pack's thousands of cells. A cell too long for its column wraps onto more lines (most fit one,
+        and only those that do not are measured), so nothing printed is cut."""
         left = self.l_margin if x is None else x
-        height = size * 0.5
+        height = size * LINE_MM_PER_PT
 
-        def fit(text: str, width: float) -> str:
-            while text and self.get_string_width(text) > width - 1.2:
-                text = text[:-1]
-            return text
+        def lines(text: str, width: float) -> list[str]:
+            if self.get_string_width(text) <= width - 2 * self.c_margin:
+                return [text]
+            return self.multi_cell(width, height, text, dry_run=True, output="LINES") or [text]
 
         def row(values: list[str], fills: list[tuple[int, int, int] | None], bold: bool) -> None:
-            if self.will_page_break(height):
-                self.add_page()
-                row(list(frame.columns), [(18, 67, 109)] * len(widths), True)
-            self.set_x(left)
             self.set_font("Helvetica", "B" if bold else "", size)
-            for value, width, fill in zip(values, widths, fills, strict=True):
-                # White text only on the darkest fills (bands A and D, the heading): the middle bands take
-                # black text, as on the pages (charts.BAND_TEXT), for a 4.5:1 contrast.
-                dark = fill is not None and (0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2]) < 100
-                self.set_text_color(*((255, 255, 255) if dark else (61, 61, 61)))
+            wrapped = [lines(_latin(value), width) for value, width in zip(values, widths, strict=True)]
+            tall = height * max(len(cell) for cell in wrapped)
+            if self.will_page_break(tall):
+                self.add_page()
+                row(list(frame.columns), [HEADING_FILL] * len(widths), True)
+                self.set_font("Helvetica", "B" if bold else "", size)
+            top, across = self.get_y(), left
+            for cell, width, fill in zip(wrapped, widths, fills, strict=True):
+                self.set_text_color(*text_colour_on(fill))
                 if fill:
                     self.set_fill_color(*fill)
-                self.cell(width, height, _latin(fit(value, width)), border=1, fill=fill is not None)
-            self.ln(height)
+                self.rect(across, top, width, tall, style="DF" if fill else "D")
+                for number, line in enumerate(cell):
+                    self.set_xy(across, top + number * height)
+                    self.cell(width, height, line)
+                across += width
+            self.set_xy(left, top + tall)
 
         self.set_draw_color(200, 200, 200)
-        row([str(column) for column in frame.columns], [(18, 67, 109)] * len(widths), True)
+        row([str(column) for column in frame.columns], [HEADING_FILL] * len(widths), True)
         for position, record in enumerate(frame.itertuples(index=False)):
             fills = [styles(position, column) if styles else None for column in range(len(frame.columns))]
             row(["" if value is None else str(value) for value in record], fills, False)
-        self.set_text_color(61, 61, 61)
+        self.set_text_color(*BODY_TEXT)
 
-    def frame_table(self, frame: pd.DataFrame, widths: tuple[float, ...] | None = None, size: float = 7) -> None:
+    def frame_table(self, frame: pd.DataFrame, widths: tuple[float, ...] | None = None, size: float = TABLE_PT) -> None:
         """A table whose cells wrap (fpdf2's own): for the few tables with long text."""
         self.set_font("Helvetica", size=size)
         # fpdf2 fills body cells with whatever fill and text colours were set last.
         self.set_fill_color(255, 255, 255)
-        self.set_text_color(61, 61, 61)
-        heading = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=(18, 67, 109))
+        self.set_text_color(*BODY_TEXT)
+        heading = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=HEADING_FILL)
         with self.table(col_widths=widths, width=sum(widths) if widths else None, align="LEFT",
                         headings_style=heading, line_height=size * 0.55, text_align="LEFT",
                         first_row_as_headings=True) as table:
@@ -258,13 +292,13 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
                   f"{summary['resubmissions']} resubmission(s).")
     pdf.ln(2)
     pdf.grid(pack.tracker.fillna(""), widths=(50, *([210 / max(len(pack.tracker.columns) - 1, 1)]
-                                                    * (len(pack.tracker.columns) - 1))), size=7,
-             styles=lambda row, column: (251, 227, 214) if _overdue(pack.tracker.iloc[row, column]) else None)
+                                                    * (len(pack.tracker.columns) - 1))),
+             styles=lambda row, column: OVERDUE_FILL if _overdue(pack.tracker.iloc[row, column]) else None)
     if len(pack.revisions):
         pdf.ln(2)
         pdf.paragraph("Revised after sign-off: these returns changed after their quarter's figures were signed off "
                       "and circulated. The circulated figures stand; the revisions show with revised figures.")
-        pdf.frame_table(pack.revisions, widths=(60, 40, 80, 40), size=7)
+        pdf.frame_table(pack.revisions, widths=(60, 40, 80, 40))
     _rug_pages(pdf, pack)
     _discussion_pages(pdf, pack)
     if len(pack.commentary):
@@ -273,7 +307,7 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
         pdf.paragraph("What each authority wrote about its figures this quarter, beside the discussion item or "
                       "narrative request it answers. Their own words, not checked by the network.")
         pdf.ln(2)
-        pdf.frame_table(pack.commentary, widths=(36, 60, 40, 137), size=7)
+        pdf.frame_table(pack.commentary, widths=(36, 60, 40, 137))
     total = len(pack.sections)
     theme = None
     for number, section in enumerate(pack.sections, start=1):
@@ -289,23 +323,23 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
         pdf.heading(f"My authority: {name}")
         columns = ["Metric", "Value", "Count", "Rank", "Band", "Top/bottom 20%", "Trend", "Network median",
                    "Neighbours' mean", "Funnel"]
-        pdf.grid(card[columns], widths=(70, 20, 24, 18, 11, 24, 25, 24, 24, 33), size=6.5)
+        pdf.grid(card[columns], widths=(70, 20, 24, 18, 11, 24, 25, 24, 24, 33))
     _context_pages(pdf, pack)
     _inequality_pages(pdf, pack)
     for page in pack.topic_pages:
         pdf.add_page()
         pdf.heading(page.title)
         for line in page.lines:
-            pdf.paragraph(line, 8)
+            pdf.paragraph(line, TABLE_PT)
         pdf.ln(1)
         table = page.table.fillna("").astype(str)
         # Each column as wide as its longest cell (a long heading is cut, not the figures), across the page.
         lengths = [max([min(len(column), 12), *table[column].str.len()]) for column in table.columns]
-        pdf.grid(table, widths=tuple(273 * length / sum(lengths) for length in lengths), size=6.5)
+        pdf.grid(table, widths=tuple(273 * length / sum(lengths) for length in lengths))
     pdf.add_page()
     pdf.heading("Definitions, sources and licence")
     pdf.frame_table(pack.definitions[["Metric id", "Metric", "Calculation", "Polarity", "Legal basis"]],
-                    widths=(48, 62, 70, 30, 63), size=6.5)
+                    widths=(48, 62, 70, 30, 63))
     pdf.ln(3)
     pdf.paragraph("How the numbers are worked out. " + METHODS)
     pdf.paragraph(SOURCES)
@@ -382,7 +416,7 @@ def _discussion_pages(pdf: _PackPDF, pack: Pack) -> None:
     if pack.narrative_requests.empty:
         pdf.paragraph("None this quarter.", 8)
     else:
-        pdf.grid(pack.narrative_requests, widths=(60, 110, 30), size=7)
+        pdf.grid(pack.narrative_requests, widths=(60, 110, 30))
 
 
 def _rug_pages(pdf: _PackPDF, pack: Pack) -> None:
@@ -402,13 +436,13 @@ def _rug_pages(pdf: _PackPDF, pack: Pack) -> None:
         neutral = {metric_id for metric_id in columns if METRICS[metric_id].polarity.value == "neutral"}
         width = (273 - 45) / len(columns)
         pdf.grid(
-            frame, widths=(45, *([width] * len(columns))), size=6,
+            frame, widths=(45, *([width] * len(columns))),
             styles=lambda row, position, bands=bands, columns=columns, neutral=neutral: None if position == 0
             else _band_fill(bands.iloc[row, position - 1], columns[position - 1] in neutral),
         )
 
 
-LAIT_WIDTHS = {"Measure": 88, "Period": 34, "Value": 17, "Region": 17, "Neighbours mean": 22, "Neighbours median": 24,
+LAIT_WIDTHS = {"Measure": 83, "Period": 34, "Value": 17, "Region": 17, "Neighbours mean": 22, "Neighbours median": 24,
                "Neighbours reported": 27, "England": 17, "Rank in England": 22, "Band": 10}
 
 
@@ -424,12 +458,12 @@ def _context_pages(pdf: _PackPDF, pack: Pack) -> None:
             widths = (45, *([width] * (len(page.table.columns) - 1)))
         else:
             widths = tuple(LAIT_WIDTHS[column] for column in page.table.columns)
-        pdf.grid(page.table, widths=widths, size=6.5,
+        pdf.grid(page.table, widths=widths,
                  styles=lambda row, column, page=page: _band_fill(page.bands.iloc[row, column],
                                                                   bool(page.neutral.iloc[row, column])))
-        pdf.ln(2)
+        pdf.ln(1)
         for note in page.notes[1:]:
-            pdf.paragraph(note, 7)
+            pdf.paragraph(note, TABLE_PT)
 
 
 PDF_MARKS = str.maketrans({"▲": "+", "▼": "-", "●": "=", "○": "o"})
@@ -444,13 +478,13 @@ def _inequality_pages(pdf: _PackPDF, pack: Pack) -> None:
         width = (273 - 45) / max(len(page.table.columns) - 1, 1)
         # The core fonts are Latin-1: the marks become plain signs, the words stay.
         table = page.table.map(lambda cell: str(cell).translate(PDF_MARKS))
-        pdf.grid(table, widths=(45, *([width] * (len(page.table.columns) - 1))), size=6.5)
+        pdf.grid(table, widths=(45, *([width] * (len(page.table.columns) - 1))))
         pdf.ln(2)
         pdf.paragraph("+ higher / - lower: the 95% interval of the ratio against all other children of the "
                       "authority excludes 1; = no clear difference; o too few: under the small-number minimums; "
-                      "c: hidden (a count of 1-5, or a cell that would give one back).", 7)
+                      "c: hidden (a count of 1-5, or a cell that would give one back).", TABLE_PT)
         for note in page.notes:
-            pdf.paragraph(note, 7)
+            pdf.paragraph(note, TABLE_PT)
 
 
 def _metric_page(pdf: _PackPDF, pack: Pack, section: MetricSection) -> None:
@@ -474,44 +508,87 @@ def _metric_page(pdf: _PackPDF, pack: Pack, section: MetricSection) -> None:
     pdf.set_y(top)
     table = section_table(section)
     pdf.grid(table[["Authority", "Value", "Numerator", "Denominator", "Rank", "Band", "Funnel"]],
-             widths=(38, 14, 16, 18, 14, 9, 32), size=5.5, x=297 - 12 - 141)
+             widths=(38, 14, 16, 18, 14, 9, 32), x=297 - 12 - 141)
     if section.judgement_note:
         pdf.set_x(144)
-        pdf.set_font("Helvetica", size=6.5)
+        pdf.set_font("Helvetica", size=TABLE_PT)
         pdf.multi_cell(0, 3.5, _latin(section.judgement_note), new_x="LMARGIN", new_y="NEXT")
     if (table["Value"].str.endswith(SMALL_MARK)).any():
         pdf.set_x(144)
-        pdf.set_font("Helvetica", size=6.5)
+        pdf.set_font("Helvetica", size=TABLE_PT)
         pdf.multi_cell(0, 3.5, _latin(SMALL_NOTE), new_x="LMARGIN", new_y="NEXT")
     for note in exports.footnotes(section.table):
         pdf.set_x(144)
-        pdf.set_font("Helvetica", size=6.5)
+        pdf.set_font("Helvetica", size=TABLE_PT)
         pdf.multi_cell(0, 3.5, _latin(note), new_x="LMARGIN", new_y="NEXT")
     if section.outliers:
         pdf.set_x(144)
-        pdf.set_font("Helvetica", "B", 7)
+        pdf.set_font("Helvetica", "B", TABLE_PT)
         pdf.multi_cell(0, 4, _latin(f"{OUTLIERS_LABEL}: " + ", ".join(section.outliers)),
                        new_x="LMARGIN", new_y="NEXT")
     for name, text in section.commentary:
         pdf.set_x(144)
-        pdf.set_font("Helvetica", "I", 7)
+        pdf.set_font("Helvetica", "I", TABLE_PT)
         pdf.multi_cell(0, 3.6, _latin(f"{name}'s commentary: {text}"), new_x="LMARGIN", new_y="NEXT")
 
 
 # ---------------------------------------------------------------- PowerPoint
 
 
-PPTX_TABLE_ROWS = 14
+PPTX_TABLE_ROWS = 14  # at most this many rows a slide; fewer where long text makes rows tall
+PPTX_TABLE_TOP_IN = 2.35  # the table starts below the slide's title and its introduction
+PPTX_TABLE_ROOM_IN = 7.5 - PPTX_TABLE_TOP_IN - 0.3
+PPTX_TABLE_WIDTH_IN = 12.5
+_PPTX_ESTIMATE_PT = 9  # rows are estimated at 9 pt type, the largest any table uses
+
+
+def pptx_column_widths(frame: pd.DataFrame) -> list[float]:
+    """Inches per column, in proportion to the longest text in each (capped), so long sentences get room."""
+    longest = [min(max([len(str(column)), *(len(str(value)) for value in frame[column].head(300))]), 90) + 6
+               for column in frame.columns]
+    return [PPTX_TABLE_WIDTH_IN * length / sum(longest) for length in longest]
+
+
+def _pptx_row_height(values: list[object], widths: list[float]) -> float:
+    """Inches a row needs: its most-wrapped cell's lines (a character is about half the type size
+    wide) at 1.2 line spacing, plus the cell's margins."""
+    characters_per_inch = 72 / (_PPTX_ESTIMATE_PT * 0.5)
+    lines = max(math.ceil(max(len(str(value)), 1) / max(width * characters_per_inch - 2, 1))
+                for value, width in zip(values, widths, strict=True))
+    return lines * _PPTX_ESTIMATE_PT * 1.2 / 72 + 0.1
+
+
+def pptx_table_chunks(frame: pd.DataFrame) -> list[pd.DataFrame]:
+    """The table's rows slide by slide: as many as fit below the introduction, at most PPTX_TABLE_ROWS."""
+    widths = pptx_column_widths(frame)
+    chunks, start, used = [], 0, _pptx_row_height(list(frame.columns), widths)
+    for position, record in enumerate(frame.itertuples(index=False)):
+        height = _pptx_row_height(["" if value is None else value for value in record], widths)
+        if position > start and (used + height > PPTX_TABLE_ROOM_IN or position - start >= PPTX_TABLE_ROWS):
+            chunks.append(frame.iloc[start:position])
+            start, used = position, _pptx_row_height(list(frame.columns), widths)
+        used += height
+    chunks.append(frame.iloc[start:])
+    return chunks
 
 
 def _pptx_tables(deck: Presentation, title: str, lines: list[str], frame: pd.DataFrame, size: int = 9) -> None:
-    """A table over as many slides as it needs, PPTX_TABLE_ROWS rows a slide, never off the page."""
-    chunks = [frame.iloc[start:start + PPTX_TABLE_ROWS] for start in range(0, max(len(frame), 1), PPTX_TABLE_ROWS)]
+    """A table over as many slides as its rows need, never off the page (see pptx_table_chunks)."""
+    chunks = pptx_table_chunks(frame)
+    widths = pptx_column_widths(frame)
     for number, chunk in enumerate(chunks, start=1):
         heading = title if len(chunks) == 1 else f"{title} ({number} of {len(chunks)})"
-        slide = _title_slide(deck, heading, lines if number == 1 else [])
+        slide = _title_slide(deck, heading, lines if number == 1 else [], size=12, height=0.95)
         rows, columns = len(chunk) + 1, len(chunk.columns)
-        shape = slide.shapes.add_table(rows, columns, Inches(0.4), Inches(2.0), Inches(12.5), Inches(0.33 * rows))
+        heights = [_pptx_row_height(list(chunk.columns), widths),
+                   *(_pptx_row_height(["" if value is None else value for value in record], widths)
+                     for record in chunk.itertuples(index=False))]
+        shape = slide.shapes.add_table(rows, columns, Inches(0.4), Inches(PPTX_TABLE_TOP_IN),
+                                       Inches(PPTX_TABLE_WIDTH_IN), Inches(sum(heights)))
+        for column, width in enumerate(widths):
+            shape.table.columns[column].width = Inches(width)
+        for row, height in enumerate(heights):
+            shape.table.rows[row].height = Inches(height)
         for column, name in enumerate(chunk.columns):
             shape.table.cell(0, column).text = str(name)
         for row, record in enumerate(chunk.itertuples(index=False), start=1):
@@ -523,16 +600,18 @@ def _pptx_tables(deck: Presentation, title: str, lines: list[str], frame: pd.Dat
                     paragraph.font.size = Pt(size)
 
 
-def _title_slide(deck: Presentation, title: str, lines: list[str]) -> object:
+def _title_slide(deck: Presentation, title: str, lines: list[str], size: int = 16, height: float = 5) -> object:
+    """A slide with its title and `lines` below it (`height` inches from 1.35: a table's introduction
+    keeps above the table)."""
     slide = deck.slides.add_slide(deck.slide_layouts[5])
     slide.shapes.title.text = title
     slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(28)
-    box = slide.shapes.add_textbox(Inches(0.6), Inches(1.6), Inches(12), Inches(5)).text_frame
+    box = slide.shapes.add_textbox(Inches(0.6), Inches(1.35), Inches(12), Inches(height)).text_frame
     box.word_wrap = True
     for number, line in enumerate(lines):
         paragraph = box.paragraphs[0] if number == 0 else box.add_paragraph()
         paragraph.text = line
-        paragraph.font.size = Pt(16)
+        paragraph.font.size = Pt(size)
     return slide
 
 
@@ -638,12 +717,33 @@ def _slide_notes(slide: object, section: MetricSection) -> None:
                                    else "Beyond the 99.8% limits: none"),
         metric.definition,
         *exports.footnotes(table),
-        *(f"{name}'s commentary: {text}" for name, text in section.commentary),
+        *(f"{name}'s commentary: {_shortened(text, NOTES_BOX_COMMENTARY_CHARS)}"
+          for name, text in section.commentary[:NOTES_BOX_COMMENTARIES]),
     ]
+    if len(section.commentary) > NOTES_BOX_COMMENTARIES:
+        lines.append(f"Commentary from {len(section.commentary) - NOTES_BOX_COMMENTARIES} more: in the speaker notes.")
     for number, line in enumerate(lines):
         paragraph = notes.paragraphs[0] if number == 0 else notes.add_paragraph()
         paragraph.text = line
         paragraph.font.size = Pt(12 if number < 5 else 10)
+    # The commentary in full (up to 1,000 characters each) goes into the speaker notes, which scroll;
+    # the box beside the chart keeps the start of it, so nothing runs off the slide.
+    if section.commentary:
+        slide.notes_slide.notes_text_frame.text = "\n\n".join(
+            f"{name}'s commentary: {text}" for name, text in section.commentary)
+
+
+# Characters of each commentary shown in the box beside a chart (10 pt, 4.2 inches wide): with the
+# figures and the definition above it, two of these still fit the slide.
+NOTES_BOX_COMMENTARY_CHARS = 220
+NOTES_BOX_COMMENTARIES = 2
+
+
+def _shortened(text: str, limit: int) -> str:
+    """`text`, or its first words up to `limit` characters and a pointer to the speaker notes."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + "... (in full in the speaker notes)"
 
 
 def _first(values: pd.Series) -> float | None:
@@ -654,21 +754,47 @@ def _first(values: pd.Series) -> float | None:
 # ---------------------------------------------------------------- Excel
 
 
+EXCEL_SHEET_NAME_MAX = 31  # Excel's limit on a sheet name
+
+
+def metric_sheet_name(metric: Metric) -> str:
+    """A metric's sheet: its name where Excel's 31 characters allow, else its short heading (as on the rug)."""
+    return metric.name if len(metric.name) <= EXCEL_SHEET_NAME_MAX else metric.short
+
+
+def context_sheet_name(theme_id: str) -> str:
+    return f"DfE context, {THEMES[theme_id].sheet}"
+
+
+def scorecard_sheet_name(name: str) -> str:
+    """'Scorecard Camden'; a name too long for that is the sheet name on its own."""
+    titled = f"Scorecard {name}"
+    return titled if len(titled) <= EXCEL_SHEET_NAME_MAX else name[:EXCEL_SHEET_NAME_MAX]
+
+
 def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
-    """Every table on its own sheet, numbers as numbers, a definitions sheet; text formula-safe."""
+    """Every table on its own sheet named as readers know it, numbers as numbers (the rug's rounded to
+    each metric's decimals and formatted so), a definitions sheet; text never a formula."""
     cover = pd.DataFrame({"Pack": [*pack.cover_lines, *([pack.judgement_note] if pack.judgement_note else []),
                                    METHODS, SOURCES, OGL_ATTRIBUTION]})
     columns = list(pack.rug_values.columns)
+    headings = views.rug_headings(columns)
+    # Numbers rounded to the metric's decimals; a suppressed "c" stays as it is.
+    rug = pack.rug_values.apply(lambda values: values.map(
+        lambda value, decimals=METRICS[values.name].decimals: round(float(value), decimals)
+        if isinstance(value, int | float) and not isinstance(value, bool) and pd.notna(value) else value))
     sheets = {
         "Cover": cover,
         "Summary": pack.summary.table() if pack.summary else pd.DataFrame(),
         "Tracker": pack.tracker,
-        "Tartan rug": pack.rug_values.rename(columns=views.rug_headings(columns)).reset_index(),
-        "Rug bands": pack.rug_bands.rename(columns=views.rug_headings(columns)).reset_index(),
+        "Tartan rug": rug.rename(columns=headings).reset_index(),
+        "Rug bands": pack.rug_bands.rename(columns=headings).reset_index(),
         "For discussion": discussion_table(pack.discussion),
         "All discussion items": discussion_table(pack.discussion_all),
         "Narrative requests": pack.narrative_requests,
     }
+    formats = {"Tartan rug": {headings[metric_id]: _number_format(METRICS[metric_id].decimals)
+                              for metric_id in columns}}
     if len(pack.commentary):
         sheets["Commentary"] = pack.commentary
     if len(pack.revisions):
@@ -676,20 +802,24 @@ def render_xlsx(pack: Pack, progress: Progress | None = None) -> bytes:
     for section in pack.sections:
         table = views.comparison_download(section.table, section.metric).drop(
             columns=[views.HEADINGS["sn_closeness"], views.HEADINGS["england_source"]], errors="ignore")
-        sheets[section.metric.id[:31]] = table
+        sheets[metric_sheet_name(section.metric)] = table
     for page in pack.context_pages:
-        sheets[f"Context {page.theme}"[:31]] = page.table
+        sheets[context_sheet_name(page.theme)] = page.table
     for number, page in enumerate(pack.inequality_pages, start=1):
         sheets[f"Inequalities {number}"] = pd.concat(
             [pd.DataFrame({"Authority": [page.title, *page.notes]}), page.table], ignore_index=True)
     for name, card in pack.authority_pages:
-        sheets[f"Scorecard {name}"[:31]] = card
+        sheets[scorecard_sheet_name(name)] = card
     for page in pack.topic_pages:
-        sheets[page.title.split(":")[0][:31]] = page.table
+        sheets[page.title.split(":")[0][:EXCEL_SHEET_NAME_MAX]] = page.table
     sheets["Definitions"] = pack.definitions
     if progress:
         progress(1.0, "Workbook ready")
-    return exports.to_xlsx_bytes(sheets)
+    return exports.to_xlsx_bytes(sheets, formats)
+
+
+def _number_format(decimals: int) -> str:
+    return "0" if decimals == 0 else "0." + "0" * decimals
 
 
 RENDERERS = {"pdf": render_pdf, "pptx": render_pptx, "xlsx": render_xlsx}

@@ -110,7 +110,7 @@ def tracker(at: AppTest) -> pd.DataFrame:
 
 def rug(at: AppTest) -> pd.DataFrame:
     """The tartan rug, indexed by authority (its first theme's metrics are shown)."""
-    return next(item.value for item in at.dataframe if "Reach per 10k" in item.value.columns).set_index("Authority")
+    return next(item.value for item in at.table if "Reach per 10k" in item.value.columns).set_index("Authority")
 
 
 def letters(names: object) -> list[str]:

@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser_support import assert_no_exception, copy_database, streamlit_server, wait_rendered
-from playwright.sync_api import Browser, Page
+from browser_support import assert_no_exception, copy_database, open_tab, streamlit_server, wait_rendered
+from playwright.sync_api import Browser, FileChooser, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from benchmark.db import close_database, open_database
 from benchmark.demo import LAST_QUARTER
@@ -39,6 +40,9 @@ PAGES = {
 AXE = Axe()
 # Where Streamlit's own markup is: a violation counts as Streamlit's only when every node is inside it.
 STREAMLIT_MARKUP = "[data-testid=stSidebarNav]"
+# Every wait is for a state (rendered, a text, a file chooser, a download); this only bounds how long a
+# loaded 2-core machine may take to reach it before the test gives up.
+BUSY_MACHINE_MS = 180_000
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +69,7 @@ def servers(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[di
 
 def laptop_page(browser: Browser) -> Page:
     context = browser.new_context(viewport=LAPTOP, accept_downloads=True)
+    context.set_default_timeout(BUSY_MACHINE_MS)
     return context.new_page()
 
 
@@ -88,9 +93,7 @@ def visit(page: Page, url: str, tab: str | None = None) -> None:
     page.goto(url)
     wait_rendered(page)
     if tab:
-        page.get_by_role("tab", name=tab).click()
-        page.wait_for_timeout(200)
-        wait_rendered(page)
+        open_tab(page, tab)
 
 
 @pytest.mark.parametrize("network", ["demo", "empty"])
@@ -140,6 +143,20 @@ def tab_to(page: Page, is_there: str, presses: int = 120) -> None:
     raise AssertionError(f"never reached by Tab: {is_there}")
 
 
+def choose_file_by_keyboard(page: Page, attempts: int = 4) -> FileChooser:
+    """Enter on the focused upload button until the file chooser opens. Chromium opens it only while the
+    key press's user activation lasts (5 s): on a loaded machine the page can handle the press later than
+    that, so no chooser comes, and the press is made again (a state waited for, not a pause)."""
+    for _ in range(attempts):
+        try:
+            with page.expect_file_chooser(timeout=45_000) as chooser:
+                page.keyboard.press("Enter")
+            return chooser.value
+        except PlaywrightTimeoutError:
+            continue
+    raise AssertionError(f"no file chooser after {attempts} presses of Enter")
+
+
 def focused_button(text: str) -> str:
     """A focused button whose text holds `text` (not a scrolling container around it, which takes focus too)."""
     return f"element.tagName === 'BUTTON' && element.innerText.includes({text!r})"
@@ -152,15 +169,14 @@ def test_upload_and_meeting_pack_by_keyboard_only(servers: dict[str, str], brows
     return_file.write_bytes(make_csv("advice", [example_row("advice", "202", str(LAST_QUARTER))]))
     visit(page, f"{servers['local']}/upload")
 
-    tab_to(page, "!!element.closest('[data-testid=stFileUploader]') && element.innerText.includes('Upload')")
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Enter")
-    chooser.value.set_files(str(return_file))
+    # The uploader's own button (its drop zone takes focus too, and Enter there opens no file chooser).
+    tab_to(page, "!!element.closest('[data-testid=stFileUploader]') && " + focused_button("Upload"))
+    choose_file_by_keyboard(page).set_files(str(return_file))
     wait_rendered(page)
     page.get_by_text("What will be stored").wait_for()
     tab_to(page, focused_button("Store this return"))
     page.keyboard.press("Enter")
-    page.get_by_text("Where it now sits").wait_for(timeout=60_000)
+    page.get_by_text("Where it now sits").wait_for()
     wait_rendered(page)
     assert_no_exception(page, Path("/dev/null"))
 
@@ -169,10 +185,10 @@ def test_upload_and_meeting_pack_by_keyboard_only(servers: dict[str, str], brows
     wait_rendered(page, "Meeting pack")
     tab_to(page, focused_button("Build PDF"))
     page.keyboard.press("Enter")
-    page.get_by_role("button", name="Download PDF").wait_for(timeout=180_000)
+    page.get_by_role("button", name="Download PDF").wait_for()
     assert page.get_by_role("button", name="Build PDF (for circulation)").count() == 0, "Build stays beside Download"
     tab_to(page, focused_button("Download PDF"))
-    with page.expect_download(timeout=60_000) as download:
+    with page.expect_download() as download:
         page.keyboard.press("Enter")
     assert Path(download.value.path()).read_bytes()[:5] == b"%PDF-"
     page.context.close()

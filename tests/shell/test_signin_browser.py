@@ -100,12 +100,12 @@ def sign_in(page: Page, url: str, provider: str, email: str) -> None:
     page.goto(url + "/")
     wait_rendered(page, SIGN_IN_TITLE)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{provider}/oauth2/authorize**", timeout=30_000)
+    page.wait_for_url(f"{provider}/oauth2/authorize**")
     assert page.get_by_role("heading", name="Authorize Client").count() == 1
     if email == UPLOADER:
         screenshot(page, "provider")
     page.get_by_role("button", name=email, exact=True).click()
-    page.wait_for_url(f"{url}/**", timeout=30_000)
+    page.wait_for_url(f"{url}/**")
 
 
 def data_on_page(page: Page) -> int:
@@ -150,7 +150,7 @@ def test_uploader_signs_in_and_sees_the_network(page: Page, server: tuple[str, P
 def test_non_member_signs_in_and_sees_no_data(page: Page, server: tuple[str, Path], provider: str) -> None:
     url, log = server
     sign_in(page, url, provider, STRANGER)
-    page.get_by_text("ask your network chair").wait_for(timeout=60_000)
+    page.get_by_text("ask your network chair").wait_for()
     wait_rendered(page)
     assert_no_exception(page, log)
     assert STRANGER in page.get_by_test_id("stAlertContainer").first.inner_text()

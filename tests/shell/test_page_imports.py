@@ -19,8 +19,10 @@ ALLOWED: dict[str, frozenset[str] | None] = {
     "benchmark.reference": None,
     "benchmark.periods": None,
     "benchmark.db": frozenset({"Database", "open_database"}),
-    "benchmark.access.rights": frozenset({"User", "AccessDenied", "Role", "Sharing"}),
-    "benchmark.outputs": frozenset({"accessibility", "charts", "exports", "pack_render", "packs", "views"}),
+    # the user types, and the sentence pages show a visitor who may not write
+    "benchmark.access.rights": frozenset({"User", "AccessDenied", "Role", "Sharing", "DEMO_NO_WRITES"}),
+    "benchmark.outputs": frozenset({"accessibility", "charts", "exports", "inequality_views", "inspection_views",
+                                    "pack_render", "packs", "views"}),
 }
 ALLOWED_PACKAGES = ("benchmark.definitions", "benchmark.outputs.")
 

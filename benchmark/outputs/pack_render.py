@@ -42,6 +42,7 @@ SMALL_MARK = charts.SMALL_MARK  # beside a value resting on small numbers, expla
 SMALL_NOTE = (f"* small numbers: fewer than {stats.SMALL_NUMBERS_BELOW} cases; shown with the count and interval "
               "but not flagged or discussed.")
 TOC_LINES_PER_PAGE = 36
+RUG_NAME_WIDTH = 36  # mm
 Progress = Callable[[float, str], None]
 
 _renderer_lock = threading.Lock()
@@ -434,9 +435,11 @@ def _rug_pages(pdf: _PackPDF, pack: Pack) -> None:
         frame = text[columns].rename(columns=views.rug_headings(columns)).reset_index()
         bands = pack.rug_bands[columns]
         neutral = {metric_id for metric_id in columns if METRICS[metric_id].polarity.value == "neutral"}
-        width = (273 - 45) / len(columns)
+        # The longest authority name needs 27 mm; the rest share the page, and a heading too long for its
+        # column wraps whole onto a second line.
+        width = (273 - RUG_NAME_WIDTH) / len(columns)
         pdf.grid(
-            frame, widths=(45, *([width] * len(columns))),
+            frame, widths=(RUG_NAME_WIDTH, *([width] * len(columns))),
             styles=lambda row, position, bands=bands, columns=columns, neutral=neutral: None if position == 0
             else _band_fill(bands.iloc[row, position - 1], columns[position - 1] in neutral),
         )

@@ -47,6 +47,7 @@ from benchmark.definitions.thresholds import (
     INEQUALITY_MIN_GROUP_COUNT,
     INEQUALITY_MIN_GROUP_DENOMINATOR,
 )
+from benchmark.intake.breakdowns import stored_breakdowns
 from benchmark.periods import Period
 
 PER = 10_000  # rates are per 10,000 children of the group
@@ -342,10 +343,13 @@ def window(period: Period, quarter_only: bool) -> list[int]:
 
 def window_cells(db: Database, indexes: list[int]) -> pd.DataFrame:
     """Every stored breakdown cell of the quarters `indexes` (one read for every measure and breakdown), kept
-    until the data changes."""
-    return cached(db, f"breakdown cells {indexes[0]}-{indexes[-1]}", lambda: db.frame(
-        "SELECT la_code, period_index, count_of, breakdown, group_name, count FROM current_breakdowns "
-        "WHERE period_index BETWEEN ? AND ?", [indexes[0], indexes[-1]]))
+    until the data changes. A signed-off quarter's cells are as at its sign-off, as every other figure of it."""
+    def read() -> pd.DataFrame:
+        frames = [stored_breakdowns(db, period_index=index) for index in indexes]
+        return pd.concat(frames, ignore_index=True)[
+            ["la_code", "period_index", "count_of", "breakdown", "group_name", "count"]]
+
+    return cached(db, f"breakdown cells {indexes[0]}-{indexes[-1]}", read)
 
 
 def _group_map(by: str, names: pd.Series) -> pd.Series:

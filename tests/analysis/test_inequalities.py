@@ -233,3 +233,21 @@ def test_the_network_pools_nothing_when_no_cell_is_usable() -> None:
     counts = _counts([("A", "X", math.nan, 90), ("A", "Y", math.nan, 80)])
     pooled = inequalities._pooled_network(counts, "risk", set())
     assert pooled["comparison_denominator"].fillna(0.0).eq(0.0).all()
+
+
+def test_a_signed_off_quarter_keeps_its_breakdowns_as_at_sign_off(tmp_db) -> None:
+    from breakdown_support import store_breakdowns
+
+    from benchmark.access.rights import Role, User
+    from benchmark.analysis import cycle
+    from benchmark.periods import Period
+
+    store_network(tmp_db)
+    chair = User("chair@network.gov.uk", Role.CHAIR, None)
+    cycle.sign_off(tmp_db, chair, Period.parse(QUARTER))
+    # Camden corrects its Black advice figures after sign-off: the signed-off quarter still shows 30 late of 50.
+    store_breakdowns(tmp_db, "202", QUARTER, {("adv_returned", "ethnicity"): {"Black": 50, "White": 100},
+                                             ("adv_returned_6wk", "ethnicity"): {"Black": 50, "White": 80}})
+    rows = inequalities.table(tmp_db, "adv_late", "ethnicity", QUARTER).rows
+    camden = rows[(rows.la_code == "202") & (rows.group == "Black")].iloc[0]
+    assert (camden.numerator, camden.denominator) == (30, 50)

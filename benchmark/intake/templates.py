@@ -68,16 +68,22 @@ _NOT_AVAILABLE = 'OR({cell}="c",{cell}="x",{cell}=":")'
 def _cell_rule(spec: Field, cell: str, lists: dict[str, str]) -> DataValidation | None:
     """The Excel data validation for a column, from the same standard the validator reads.
 
-    Excel checks only what it can (a list, a range, a date); "c", "x" and ":" stay allowed."""
+    Excel checks only what it can (a list, a range, a date); "c", "x" and ":" stay allowed. Every kind of
+    column has its rule: a theme added later (the DSCO role's answers and decimals) is checked as the rest."""
     rule = spec.plausible
     blank_or_marker = f"ISBLANK({cell}),{_NOT_AVAILABLE.format(cell=cell)}"
     if spec.name in lists:
         return DataValidation(type="list", formula1=lists[spec.name], allow_blank=False,
                               error=f"{spec.label}: choose from the list ({spec.kind.describe}).")
+    if spec.kind is Kind.CHOICE:  # the answers offered as a list; a marker may still be typed, with a warning
+        return DataValidation(type="list", formula1='"' + ",".join(spec.choices) + '"', allow_blank=True,
+                              errorStyle="warning",
+                              error=f"{spec.label}: choose {', '.join(spec.choices[:-1])} or {spec.choices[-1]}, "
+                                    "or write c, x or : when not available.")
     if spec.kind is Kind.TEXT:
         return DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(NOTES_MAX_CHARS),
                               error=f"Notes may be at most {NOTES_MAX_CHARS:,} characters.")
-    if spec.kind in (Kind.COUNT, Kind.MONEY, Kind.DAYS):
+    if spec.kind in (Kind.COUNT, Kind.MONEY, Kind.DAYS, Kind.DECIMAL):
         whole = f",{cell}=INT({cell})" if spec.kind is Kind.COUNT else ""
         most = f",{cell}<={rule.most:g}" if rule and rule.most is not None else ""
         formula = f"OR({blank_or_marker},AND(ISNUMBER({cell}),{cell}>=0{whole}{most}))"

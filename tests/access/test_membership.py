@@ -18,6 +18,7 @@ from benchmark.access.rights import AccessDenied, Role, User, local_operator
 from benchmark.analysis import engine, tracker
 from benchmark.db import Database, close_database, open_database
 from benchmark.definitions.standard import THEMES, columns
+from benchmark.intake import returns as returns_module
 from benchmark.intake import templates
 from benchmark.intake.returns import store_file
 from benchmark.outputs import packs
@@ -129,6 +130,8 @@ def test_a_database_built_before_members_upgrades_and_keeps_working(tmp_path: Pa
     """Built with the migrations shipped before this change, then opened with all of them."""
     path = tmp_path / "old.duckdb"
     monkeypatch.setattr(db_module, "MIGRATIONS", db_module.MIGRATIONS[:4])
+    # the code of that time had no breakdowns (migration 7) to check a changed total against
+    monkeypatch.setattr(returns_module, "stale_breakdowns", lambda *args, **kwargs: [])
     old = open_database(path)
     assert old.schema_version == 4
     for la_code, period in (("202", P.shift(-1)), ("202", P), ("206", P)):

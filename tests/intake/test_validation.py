@@ -551,16 +551,18 @@ def test_as_dict_shape_for_an_invalid_and_a_warned_file(make_csv, example_row, t
     unreadable = validate("x.png", PNG, today=today).as_dict()
 
     for report in (invalid, warned, unreadable):
-        assert list(report) == ["file", "ok", "theme", "themes", "rows", "errors", "errors_not_shown", "warnings",
-                                "warnings_not_shown"]
+        assert list(report) == ["file", "ok", "theme", "themes", "rows", "rows_checked", "errors", "errors_not_shown",
+                                "warnings", "warnings_not_shown"]
         assert json.loads(json.dumps(report)) == report
         for problem in report["errors"] + report["warnings"]:
             assert list(problem) == ["sheet", "row", "column", "value", "message"]
             assert problem["row"] is None or isinstance(problem["row"], int)
             assert isinstance(problem["message"], str) and problem["message"]
     assert invalid == {"file": "bad.csv", "ok": False, "theme": "advice", "themes": ["advice"], "rows": 0,
-                       "errors": [{"sheet": None, "row": 2, "column": "la_code", "value": "Gotham",
+                       "rows_checked": 1, "errors": [{"sheet": None, "row": 2, "column": "la_code", "value": "Gotham",
                                    "message": invalid["errors"][0]["message"]}], "errors_not_shown": 0,
                        "warnings": [], "warnings_not_shown": 0}
-    assert (warned["ok"], warned["rows"], warned["errors"], len(warned["warnings"])) == (True, 2, [], 1)
-    assert (unreadable["ok"], unreadable["theme"], unreadable["rows"]) == (False, None, 0)
+    assert (warned["ok"], warned["rows"], warned["rows_checked"], warned["errors"], len(warned["warnings"])) == (
+        True, 2, 2, [], 1)
+    assert (unreadable["ok"], unreadable["theme"], unreadable["rows"], unreadable["rows_checked"]) == (
+        False, None, 0, 0)

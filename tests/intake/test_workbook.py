@@ -12,7 +12,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from benchmark import cli
 from benchmark.definitions.breakdowns import BREAKDOWN_SHEET
-from benchmark.definitions.standard import GUIDANCE_SHEET, THEMES, columns
+from benchmark.definitions.standard import DEFAULT_THEMES, GUIDANCE_SHEET, THEMES, Kind, columns
 from benchmark.intake import templates
 from benchmark.intake.returns import history, preview, store_file
 from benchmark.intake.validation import validate
@@ -46,7 +46,11 @@ def test_the_template_workbook_has_a_sheet_per_theme_and_guidance():
         rules = {str(rule.sqref).split(":")[0]: rule for rule in sheet.data_validations.dataValidation}
         assert rules["A2"].type == "list" and GUIDANCE_SHEET in rules["A2"].formula1  # authorities to choose
         assert rules["B2"].type == "list"  # quarters to choose
-        assert rules["D2"].type == "custom" and 'D2="c"' in rules["D2"].formula1  # "c" stays allowed
+        first_figure = columns(theme.id)[3]
+        if first_figure.kind is Kind.CHOICE:  # the DSCO role's answers: the list to choose from
+            assert rules["D2"].type == "list" and all(answer in rules["D2"].formula1 for answer in first_figure.choices)
+        else:
+            assert rules["D2"].type == "custom" and 'D2="c"' in rules["D2"].formula1  # "c" stays allowed
     guidance = [row[1] for row in book[GUIDANCE_SHEET].iter_rows(min_row=2, values_only=True)]
     assert "sb_children_total" in guidance and "ehcp_issued" in guidance
     lists = [row[9] for row in book[GUIDANCE_SHEET].iter_rows(min_row=2, values_only=True) if row[9]]
@@ -66,13 +70,13 @@ def test_a_three_sheet_workbook_is_one_upload_stored_as_one_submission_per_theme
 
     result = store_file(tmp_db, "Camden Q1.xlsx", content, "chair@example.org", today=today)
 
-    assert result.status == "stored" and len(result.submission_ids) == 3
+    assert result.status == "stored" and len(result.submission_ids) == len(THEMES)  # one per theme sheet
     assert "stored as submissions" in result.message
     stored = history(tmp_db)
     assert sorted(stored["theme"]) == sorted(THEMES) and set(stored["file_name"]) == {"Camden Q1.xlsx"}
     assert set(stored["row_count"]) == {2}
     again = store_file(tmp_db, "Camden Q1.xlsx", content, "chair@example.org", today=today)
-    assert again.status == "duplicate" and submissions(tmp_db) == 3
+    assert again.status == "duplicate" and submissions(tmp_db) == len(THEMES)
 
 
 def test_one_bad_cell_on_one_sheet_stores_nothing_and_names_the_sheet(tmp_db, example_row, today):
@@ -88,7 +92,7 @@ def test_one_bad_cell_on_one_sheet_stores_nothing_and_names_the_sheet(tmp_db, ex
 
 
 def test_a_blank_theme_sheet_is_simply_not_returned(tmp_db, example_row, today):
-    content = filled_workbook(example_row, skip=("short_breaks", "transitions"))
+    content = filled_workbook(example_row, skip=tuple(theme for theme in THEMES if theme != "advice"))
     report = validate("advice only.xlsx", content, today=today)
     assert report.ok, report.errors
     assert report.themes == ["advice"] and report.theme == "advice"
@@ -133,7 +137,9 @@ def test_the_preview_of_a_workbook_covers_every_sheet(tmp_db, example_row, today
 
 def test_the_command_line_validates_and_imports_a_workbook(tmp_path, example_row, capsys):
     path = tmp_path / "return.xlsx"
-    path.write_bytes(filled_workbook(example_row, overrides={"advice": {"adv_requests": "4 8"}}))
+    # A new network collects the default themes: the other theme sheets are left blank, so not returned.
+    later = tuple(theme for theme in THEMES if theme not in DEFAULT_THEMES)
+    path.write_bytes(filled_workbook(example_row, overrides={"advice": {"adv_requests": "4 8"}}, skip=later))
     db = str(tmp_path / "cli.duckdb")
 
     assert cli.main(["validate", str(path), "--db", db]) == 1
@@ -143,7 +149,7 @@ def test_the_command_line_validates_and_imports_a_workbook(tmp_path, example_row
     assert cli.main(["import", str(path), "--db", db]) == 1
     assert "refused: return.xlsx" in capsys.readouterr().out
 
-    path.write_bytes(filled_workbook(example_row))
+    path.write_bytes(filled_workbook(example_row, skip=later))
     assert cli.main(["import", str(path), "--db", db]) == 0
     assert "stored as submissions" in capsys.readouterr().out
 

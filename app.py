@@ -116,6 +116,7 @@ navigation = st.navigation(
         ],
         "Returns": returns_pages,
         "About": [st.Page("pages/accessibility.py", title="Accessibility", icon=":material/accessibility:")],
-    }
+    },
+    expanded=True,  # every page listed: no "View more" hiding Upload or Administration
 )
 navigation.run()

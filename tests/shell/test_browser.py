@@ -42,6 +42,9 @@ NAVIGATION = [
     ("Short breaks", "short_breaks", THEMES["short_breaks"].title, 1),
     ("Advice timeliness and quality", "advice", THEMES["advice"].title, 1),
     ("Transitions to adulthood", "transitions", THEMES["transitions"].title, 1),
+    ("Residential placements", "residential", THEMES["residential"].title, 1),  # the demo collects every theme
+    ("The DSCO role", "dsco_role", THEMES["dsco_role"].title, 0),
+    ("Area SEND inspections", "inspections", "Area SEND inspections", 0),
     ("Published context", "published", "Published context", 1),
     ("Inequalities", "inequalities", "Inequalities", 1),
     ("Meeting pack", "meeting_pack", "Meeting pack", 0),
@@ -54,7 +57,8 @@ NAVIGATION = [
 # pack's discussion list and commentary are static tables, so their long sentences wrap.
 # (My authority: the scorecard views, the published context and its inequalities section, where a group differs;
 # Inequalities: the authority beside the network, every member by group, the composition.)
-TABLES = {"overview": 1, "my_authority": 5, "short_breaks": 2, "advice": 1, "transitions": 1, "published": 3,
+TABLES = {"overview": 1, "my_authority": None, "short_breaks": 2, "advice": 1, "transitions": 1, "residential": 1,
+          "dsco_role": 2, "inspections": 1, "published": 3,
           "inequalities": 3, "meeting_pack": 0, "upload": 1, "data_standard": 0, "administration": None,
           "accessibility": 0}
 

@@ -487,7 +487,9 @@ def load_demo(db: Database) -> list[StoreResult]:
         results.append(result)
     _write_commentaries(db)
     published.load_published(db, sorted(PUBLISHED_DIR.glob("*.csv")))
-    inspections.load_summary(db, DEMO_CHAIR, inspections.BUNDLED_SUMMARY)
+    # The chair loads the inspection summary an hour after the last file arrived.
+    with rights.recorded_at(max(demo_file.submitted_at for demo_file in demo_files()) + dt.timedelta(hours=1)):
+        inspections.load_summary(db, DEMO_CHAIR, inspections.BUNDLED_SUMMARY)
     db.set_setting("network_name", DEMO_NETWORK_NAME)
     db.set_setting("demo", "true")
     return results

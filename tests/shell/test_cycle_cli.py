@@ -16,7 +16,9 @@ from support import return_csv
 from benchmark import cli
 from benchmark.access import rights
 from benchmark.db import close_database, open_database
+from benchmark.definitions.metrics import METRICS
 from benchmark.definitions.standard import columns
+from benchmark.outputs import pack_render
 from benchmark.periods import Period
 
 P = Period.parse("2025-26 Q4")  # long past its deadline (28 April 2026)
@@ -105,7 +107,7 @@ def test_signoff_then_resubmission_compare_and_pack_unchanged_revised_shows_the_
     def pack_values(name: str, *extra: str) -> list:
         out = tmp_path / name
         assert run("pack", "--period", P.label, "--format", "xlsx", "--out", str(out), *extra)[0] == 0
-        sheet = openpyxl.load_workbook(out)["adv_6wk_pct"]
+        sheet = openpyxl.load_workbook(out)[pack_render.metric_sheet_name(METRICS["adv_6wk_pct"])]
         return [[cell.value for cell in row] for row in sheet.iter_rows()]
 
     before, circulated = camden(), pack_values("before.xlsx")

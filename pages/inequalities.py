@@ -63,6 +63,7 @@ else:
 
 if la_code is None or (measure.source == "return" and period is None):
     st.info("No authority or quarter to show yet: store a return on the Upload page first.", icon=":material/info:")
+    st.page_link("pages/upload.py", label="Go to Upload", icon=":material/upload:")
     st.stop()
 la_name = reference.authority_name(la_code)
 try:

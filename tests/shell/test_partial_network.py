@@ -101,7 +101,7 @@ def test_every_pack_format_builds(small: Database, fmt: str, period: Period):
             assert "judgements start when 5 authorities have returned" in " ".join(text.split())
     if fmt == "xlsx":
         book = openpyxl.load_workbook(io.BytesIO(content))
-        assert UNREPORTED in book.sheetnames and "Tracker" in book.sheetnames
+        assert pack_render.metric_sheet_name(METRICS[UNREPORTED]) in book.sheetnames and "Tracker" in book.sheetnames
         tracker_rows = list(book["Tracker"].iter_rows(values_only=True))
         assert tracker_rows[0] == ("Authority", "Social care advice into EHC needs assessments")
         assert len(tracker_rows) == 4

@@ -126,8 +126,16 @@ def test_funnel_caption_states_the_method_phi_and_counts() -> None:
     assert "0 of 5 authorities fall outside the 99.8% limits and 0 outside the 95% limits" in caption
     plain = views.funnel_caption(table, FUNNEL_METRIC, "Whole network", plain=True)
     assert "2 of 5 authorities fall outside the 99.8% limits and 4 outside the 95% limits" in plain
-    four = funnel_table([20, 40, 60, 80], [100] * 4)
-    assert "with fewer than 5 authorities reporting, no allowance" in views.funnel_caption(four, FUNNEL_METRIC, "X")
+    # Four reporting is below the judgement threshold (5) as well as the overdispersion one: the caption says
+    # judgements have not started and counts nobody outside the limits.
+    four = views.funnel_caption(funnel_table([20, 40, 60, 80], [100] * 4), FUNNEL_METRIC, "X")
+    assert f"Only 4 authorities have returned: {stats.JUDGEMENTS_START}" in four
+    assert "outside the 99.8% limits" not in four
+    # Five reporting without a phi estimate still says no allowance could be estimated.
+    unestimated = funnel_table([20, 40, 50, 60, 80], [100] * 5).assign(overdispersion_phi=float("nan"),
+                                                                       overdispersion_tau2=0.0)
+    assert "no allowance for variation between authorities can be estimated" in \
+        views.funnel_caption(unestimated, FUNNEL_METRIC, "X")
     calm = funnel_table([48, 49, 50, 51, 52], [100] * 5)
     assert "no more of it than chance would give (phi = 0.06)" in views.funnel_caption(calm, FUNNEL_METRIC, "X")
 

@@ -24,7 +24,7 @@ from benchmark.db import Database, close_database, open_database
 from benchmark.definitions.disclosure_rules import RULES, SUPPRESSED
 from benchmark.definitions.metrics import CATALOGUE, METRICS, POPULATION, Method, Metric
 from benchmark.definitions.standard import THEMES, Kind
-from benchmark.outputs import disclosure, exports, views
+from benchmark.outputs import disclosure, exports, pack_render, views
 from benchmark.outputs.packs import PackRequest
 from benchmark.periods import Period
 
@@ -203,7 +203,7 @@ def external_xlsx(db: Database) -> openpyxl.Workbook:
 
 def sheet_table(workbook: openpyxl.Workbook, metric: Metric) -> pd.DataFrame:
     """A metric's sheet with the engine's column names back in place of its plain-English headings."""
-    rows = list(workbook[metric.id[:31]].iter_rows(values_only=True))
+    rows = list(workbook[pack_render.metric_sheet_name(metric)].iter_rows(values_only=True))
     engine_names = {heading: name for name, heading in views.HEADINGS.items() if name != "authority"}
     return pd.DataFrame(rows[1:], columns=rows[0]).rename(columns=engine_names)
 

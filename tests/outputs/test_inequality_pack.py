@@ -1,5 +1,6 @@
 """The inequalities section in every pack format and the disparity items in the discussion list, on a network of
-three authorities with breakdowns for one quarter and one theme (advice)."""
+three authorities with breakdowns for one quarter and one theme (advice); the external pack on five, the least
+an external output may compare."""
 
 from __future__ import annotations
 
@@ -26,21 +27,40 @@ CHAIR = User("chair@network.gov.uk", Role.CHAIR)
 ISLINGTON = User("dsco@islington.gov.uk", Role.DSCO, "206")
 
 
-@pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    path = tmp_path_factory.mktemp("inequality_pack") / "network.duckdb"
+THREE = (
+    ("202", {"White": 100, "Black": 50, "Unclassified": 20}, {"White": 80, "Black": 20, "Unclassified": 12}),
+    ("206", {"White": 60, "Black": 40}, {"White": 45, "Black": 30}),
+    ("204", {"White": 20, "Black": 8}, {"White": 15, "Black": 6}),
+)
+# An external output needs a peer group of at least 5 authorities (MIN_EXTERNAL_GROUP): two more for that.
+TWO_MORE = (
+    ("205", {"White": 50, "Black": 30}, {"White": 40, "Black": 24}),
+    ("207", {"White": 70, "Black": 35}, {"White": 56, "Black": 28}),
+)
+
+
+def build_network(path: Path, authorities: tuple) -> Database:
     db = open_database(path)
-    for la_code, returned, in_time in (
-        ("202", {"White": 100, "Black": 50, "Unclassified": 20}, {"White": 80, "Black": 20, "Unclassified": 12}),
-        ("206", {"White": 60, "Black": 40}, {"White": 45, "Black": 30}),
-        ("204", {"White": 20, "Black": 8}, {"White": 15, "Black": 6}),
-    ):
+    for la_code, returned, in_time in authorities:
         store_breakdowns(db, la_code, str(QUARTER), {("adv_returned", "ethnicity"): returned,
                                                      ("adv_returned_6wk", "ethnicity"): in_time})
     published = DATA_DIR / "published"
     load_published(db, [published / "requests.csv", published / "timeliness_20_week.csv",
                         published / "spc_pupils_ethnicity_la_totals_201516_to_202122.csv"])
-    yield db
+    return db
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    path = tmp_path_factory.mktemp("inequality_pack") / "network.duckdb"
+    yield build_network(path, THREE)
+    close_database(path)
+
+
+@pytest.fixture(scope="module")
+def five_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    path = tmp_path_factory.mktemp("inequality_pack_five") / "network.duckdb"
+    yield build_network(path, THREE + TWO_MORE)
     close_database(path)
 
 
@@ -78,8 +98,11 @@ def test_pack_section_in_every_format(network: Database) -> None:
     assert any(title.startswith("Inequalities: Social care advice") for title in slide_titles)
 
 
-def test_external_pack_has_the_own_authoritys_judgements_only(network: Database) -> None:
-    pack = service.build_pack(network, ISLINGTON, PackRequest(QUARTER, themes=("advice",), audience="external",
+def test_external_pack_has_the_own_authoritys_judgements_only(network: Database, five_network: Database) -> None:
+    with pytest.raises(ValueError, match="at least 5"):
+        service.build_pack(network, ISLINGTON, PackRequest(QUARTER, themes=("advice",), audience="external",
+                                                           own_la="206"))
+    pack = service.build_pack(five_network, ISLINGTON, PackRequest(QUARTER, themes=("advice",), audience="external",
                                                               own_la="206"))
     first = pack.inequality_pages[0].table
     assert first["Authority"].tolist() == ["Islington"]

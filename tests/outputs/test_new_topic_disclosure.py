@@ -19,6 +19,9 @@ PLACED = {  # res_placed, 52-week, far, visited, advocate, reviewed: small count
     "202": ("12", "3", "9", "10", "6", "11"),
     "206": ("8", "2", "5", "8", "4", "7"),
     "204": ("20", "7", "6", "18", "15", "20"),
+    # five authorities: an external output needs a peer group of at least 5 (MIN_EXTERNAL_GROUP)
+    "205": ("6", "1", "4", "5", "3", "6"),
+    "207": ("15", "4", "8", "12", "9", "14"),
 }
 
 

@@ -20,11 +20,11 @@ PERIOD = Period.parse("2025-26 Q3")
 CHAIR = rights.local_operator("test")
 
 
-def _network(db, example_row, today, themes):
-    membership.add_authorities(db, CHAIR, ["202", "206", "209"], PERIOD)
+def _network(db, example_row, today, themes, codes=("202", "206", "209")):
+    membership.add_authorities(db, CHAIR, list(codes), PERIOD)
     membership.set_themes(db, CHAIR, themes)
     for theme in themes:
-        rows = [example_row(theme, code, PERIOD.label) for code in ("202", "206", "209")]
+        rows = [example_row(theme, code, PERIOD.label) for code in codes]
         assert store_file(db, f"{theme}.csv", return_csv(theme, rows), "c@x", today=today).stored
 
 
@@ -44,7 +44,10 @@ def test_network_pack_has_a_page_per_new_topic(tmp_db, example_row, today):
 
 
 def test_external_pack_names_nobody_on_topic_pages(tmp_db, example_row, today):
-    _network(tmp_db, example_row, today, ["advice", "dsco_role"])
+    # five authorities: an external output needs a peer group of at least 5 (MIN_EXTERNAL_GROUP)
+    _network(tmp_db, example_row, today, ["advice", "dsco_role"], codes=("202", "206", "209", "204", "205"))
+    network = build_pack(tmp_db, PackRequest(PERIOD, themes=("advice", "dsco_role")))
+    assert "The DSCO role: self-assessment" in [page.title for page in network.topic_pages]  # the named page exists
     pack = build_pack(tmp_db, PackRequest(PERIOD, themes=("advice", "dsco_role"), audience="external", own_la="202"))
     assert pack.topic_pages == []
 

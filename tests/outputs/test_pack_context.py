@@ -88,7 +88,7 @@ def test_external_pages_without_an_own_authority_show_england_only(db: Database)
 def test_every_format_carries_the_context_pages(db: Database) -> None:
     pack = packs.build_pack(db, packs.PackRequest(LATEST, own_la=OWN, themes=("transitions",)))
     sheets = openpyxl.load_workbook(io.BytesIO(pack_render.render(pack, "xlsx"))).sheetnames
-    assert "Context transitions" in sheets
+    assert pack_render.context_sheet_name("transitions") in sheets  # "DfE context, Transitions"
     deck = Presentation(io.BytesIO(pack_render.render(pack, "pptx")))
     titles = [slide.shapes.title.text for slide in deck.slides if slide.shapes.title is not None]
     assert any(title.startswith("Published context: Transitions") for title in titles)

@@ -16,9 +16,11 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from benchmark import service
+from benchmark.access import membership
+from benchmark.access.rights import DEMO_USER
 from benchmark.db import close_database, open_database
 from benchmark.definitions.metrics import CATALOGUE
-from benchmark.definitions.standard import THEMES
 from benchmark.outputs import pack_render, packs
 from benchmark.periods import Period
 
@@ -37,9 +39,12 @@ def on_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     close_database(path)
 
 
-def open_page() -> AppTest:
-    """app.py (who the visitor acts as: the demo runs as a demo chair; the navigation), then the page."""
+def open_page(*, local: bool = False) -> AppTest:
+    """app.py (who the visitor acts as: the demo runs as a demo chair; the navigation), then the page.
+    `local`: the no-sign-in setting that lets a database that is not the demo (here an empty one) be shown."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if local:
+        at.secrets["dsco"] = {"allow_without_sign_in": True}
     at.run()  # registers app.py's navigation: switching before it would run the page alone
     at.switch_page(PAGE)
     return at.run()
@@ -55,10 +60,13 @@ def test_page_renders_with_the_discussion_preview(on_demo: Path) -> None:
     assert_clean(at)
     assert [title.value for title in at.title] == ["Meeting pack"]
     assert any("synthetic" in warning.value.lower() for warning in at.warning), "demo data not marked"
-    expected = packs.build_pack(open_database(on_demo), packs.PackRequest(LATEST))
+    demo = open_database(on_demo)
+    # the page's themes default to the ones the network collects (the demo collects the newer topics too)
+    expected = service.build_pack(demo, DEMO_USER, packs.PackRequest(LATEST, themes=membership.network_themes(demo)))
     subheaders = [item.value for item in at.header]
     assert f"For discussion ({len(expected.discussion)} items)" in subheaders
-    preview = [frame.value for frame in at.dataframe if "Authority" in frame.value.columns]
+    # static tables (every sentence wraps in full), no longer scrolling dataframes
+    preview = [table.value for table in at.table if "Authority" in table.value.columns]
     assert len(preview) == 2  # the discussion list, then the authorities' commentary
     assert preview[1].to_dict("records") == expected.commentary.to_dict("records")
     listed = pack_render.discussion_table(expected.discussion)
@@ -85,12 +93,19 @@ def test_build_excel_offers_the_download(on_demo: Path) -> None:
     built = [value for key, value in at.session_state["built_packs"].items() if key[1] == "xlsx"]
     assert len(built) == 1
     book = openpyxl.load_workbook(io.BytesIO(built[0]))
+    demo = open_database(on_demo)
+    expected = service.build_pack(demo, DEMO_USER, packs.PackRequest(LATEST, themes=membership.network_themes(demo)))
     assert book.sheetnames == ["Cover", "Summary", "Tracker", "Tartan rug", "Rug bands", "For discussion",
                                "All discussion items", "Narrative requests", "Commentary",
-                               "Revised after sign-off", *(metric.id for metric in CATALOGUE),
-                               *(f"Context {theme}" for theme in THEMES),
-                               *(name for name in book.sheetnames if name.startswith("Inequalities ")),
+                               "Revised after sign-off",
+                               *(pack_render.metric_sheet_name(section.metric) for section in expected.sections),
+                               *(pack_render.context_sheet_name(page.theme) for page in expected.context_pages),
+                               *(f"Inequalities {number}" for number in range(1, len(expected.inequality_pages) + 1)),
+                               *(page.title.split(":")[0] for page in expected.topic_pages),
                                "Definitions"]
+    # every theme the network collects has its measures' sheets, named as readers know them
+    assert {section.metric.theme for section in expected.sections} == \
+        {metric.theme for metric in CATALOGUE if metric.theme in membership.network_themes(demo)}
     assert "Inequalities 1" in book.sheetnames
 
 
@@ -103,7 +118,7 @@ def test_no_theme_chosen_says_so(on_demo: Path) -> None:
 
 
 def test_empty_database_says_what_to_do(on_empty: Path) -> None:
-    at = open_page()
+    at = open_page(local=True)  # without sign-in, only the demo is served unless allowed
     assert_clean(at)
     assert [title.value for title in at.title] == ["Meeting pack"]
     assert at.info and "Upload" in at.info[0].value

@@ -29,8 +29,8 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE
 
-from benchmark import reference
-from benchmark.access import membership
+from benchmark import reference, service
+from benchmark.access import membership, rights
 from benchmark.analysis import discussion, engine, stats, tracker
 from benchmark.db import Database, close_database, open_database
 from benchmark.definitions import published_catalogue
@@ -1173,11 +1173,16 @@ def test_to_xlsx_bytes_writes_text_never_formulas() -> None:
 
 def test_an_injected_note_never_becomes_a_formula_in_the_pack(demo_db: Database, example_row, make_csv) -> None:
     notes = ['=HYPERLINK("http://x","y")', "=1+1"]
+    # A return's notes cell starting a formula is now refused at upload ...
     rows = [example_row("advice", la_code=code, period=LATEST.label, notes=note)
             for code, note in zip((OWN, "203"), notes, strict=True)]
-    result = store_file(demo_db, "advice_with_notes.csv", make_csv("advice", rows), "tester", today=TODAY)
-    assert result.status == "stored", result.report.errors
-    stored = demo_db.frame("SELECT notes FROM return_rows WHERE notes IS NOT NULL")["notes"].tolist()
+    refused = store_file(demo_db, "advice_with_notes.csv", make_csv("advice", rows), "tester", today=TODAY)
+    assert refused.status == "refused" and {problem.column for problem in refused.report.errors} == {"notes"}
+    # ... but commentary written on the page is free text, so it still reaches the pack: the pack must quote it.
+    chair = rights.local_operator("tester")
+    for code, note in zip((OWN, "203"), notes, strict=True):
+        assert service.write_commentary(demo_db, chair, code, LATEST, "advice", note) == note
+    stored = demo_db.frame("SELECT text FROM current_commentary")["text"].tolist()
     assert set(notes) <= set(stored)
     for audience in ("network", "external"):
         pack = packs.build_pack(demo_db, packs.PackRequest(LATEST, audience=audience, own_la=OWN), now=NOW)
@@ -1187,6 +1192,7 @@ def test_an_injected_note_never_becomes_a_formula_in_the_pack(demo_db: Database,
         assert not [cell.value for cell in cells if cell.value.startswith(("=", "+", "@", "-"))
                     and not (cell.data_type == "s" and cell.quotePrefix)]
         injected = [cell for cell in cells if "HYPERLINK" in cell.value or cell.value.endswith("=1+1")]
+        assert injected or audience == "external", "the commentary did not reach the network pack"
         assert all(cell.data_type == "s" and cell.quotePrefix for cell in injected)
 
 

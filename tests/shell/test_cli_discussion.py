@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from browser_support import copy_database
 
-from benchmark import reference
+from benchmark import reference, service
+from benchmark.access import rights
 from benchmark.analysis import discussion
 from benchmark.db import close_database, open_database
 from benchmark.outputs import packs
@@ -32,7 +33,8 @@ def test_json_is_the_packs_shortlist_with_the_contracts_keys(demo_copy: Path, be
     items = json.loads(result.stdout)
     assert 0 < len(items) <= discussion.DISCUSSION_LIMIT
     assert all(list(item) == CONTRACT for item in items)
-    assert all(item["kind"] in discussion.KINDS for item in items)
+    # the funnel and trend kinds, and since the inequalities work the disparity items the service adds
+    assert all(item["kind"] in (*discussion.KINDS, discussion.DISPARITY_998) for item in items)
     assert all(isinstance(item["strength"], float) and item["strength"] >= 0 for item in items)
     every = json.loads(benchmark_cli("discussion", "--period", LATEST, "--format", "json", "--all",
                                      "--db", str(demo_copy)).stdout)
@@ -40,7 +42,8 @@ def test_json_is_the_packs_shortlist_with_the_contracts_keys(demo_copy: Path, be
     assert max(item["strength"] for item in every) == max(item["strength"] for item in items)
     db = open_database(demo_copy)
     try:
-        pack = packs.build_pack(db, packs.PackRequest(Period.parse(LATEST)))
+        # the command asks the service, which adds the disparity items only it may compute for this reader
+        pack = service.discussion(db, rights.local_operator("test"), packs.PackRequest(Period.parse(LATEST)))
     finally:
         close_database(demo_copy)
     assert [item["sentence"] for item in items] == list(pack.discussion["sentence"])

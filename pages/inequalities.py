@@ -15,18 +15,13 @@ BY_LABELS = {"ethnicity": "Ethnicity (5 major groups)", "ethnicity_detail": "Eth
              "sex": BREAKDOWNS["sex"].title, "age_band": BREAKDOWNS["age_band"].title,
              "primary_need": BREAKDOWNS["primary_need"].title}
 
-# Narrow number columns so the judgement reads in full beside them at 1366 px.
-WIDTHS = {"Group": 100, "Count": 55, "Of": 65, "Value (95% interval)": 135, "Others": 75,
-          "Ratio (95% interval)": 115, "Judgement": 165, "Why too few": 260}
-
-
 def readable_table(rows: service.InequalityTable, key: str, chosen: str) -> None:
     frame = inequality_views.readable(rows)
     if not frame.empty and not frame["Why too few"].astype(bool).any():
         frame = frame.drop(columns=["Why too few"])
-    config = {column: st.column_config.Column(column, width=width) for column, width in WIDTHS.items()
-              if column in frame.columns and column != "Authority"}
-    ui.table(frame, key, chosen=chosen, name_column="Authority", column_config=config)
+    # Columns sized from their content (ui.fit_columns): the judgement reads in full, and a long reason gives
+    # way first at 1366 px.
+    ui.table(frame, key, chosen=chosen, name_column="Authority")
 
 
 db = ui.database()

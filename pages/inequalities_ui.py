@@ -19,7 +19,7 @@ def my_authority_section(db: Database, user: User | None, la_code: str | None, p
             st.write(f"No group of {name} is judged higher or lower than the other children on the inequalities "
                      "measures (or no breakdown is stored yet).")
         else:
-            ui.table(table, "my_authority_inequalities")
+            ui.table(table, "my_authority_inequalities", room=ui.MAIN_WIDTH - 40)  # inside the expander's border
         st.caption("Each group against all other children of the authority, by ethnicity (DfE's refusals by sex); "
                    "shown where the 95% interval of the ratio excludes 1. Outcome ratios are of the adverse outcome. "
                    "Every group, the network and England are on the Inequalities page.")

@@ -37,7 +37,8 @@ def likely_next_view(frame: pd.DataFrame) -> pd.DataFrame:
             "Inspection ended": _day(row["inspection_end"]) if inspected else "",
             "Published": _day(row["published"]) if inspected else "",
             "Next inspection": _next(row) if inspected else "",
-            "Months since": "" if row["months_since"] is None else int(row["months_since"]),
+            # Text throughout: a column of numbers and blanks is not one Arrow type.
+            "Months since": "" if row["months_since"] is None else str(int(row["months_since"])),
             "What follows the outcome": FOLLOW_UP.get(row["outcome"] or "", ""),
         })
     return pd.DataFrame(rows, columns=["Order", "Authority", "Outcome", "Inspection ended", "Published",

@@ -210,3 +210,13 @@ def test_the_shipped_copy_is_the_shared_file():
     if not shared.exists():
         pytest.skip("the shared copy is not on this machine")
     assert SUMMARY.read_bytes() == shared.read_bytes()
+
+
+def test_the_likely_next_view_is_one_arrow_type_per_column(tmp_db):
+    # Members never inspected (blank months) beside inspected ones (a number): the page's grid serialises each
+    # column to Arrow, and a column of numbers and blanks logged a traceback on the server.
+    import pyarrow as pa
+
+    view = inspection_views.likely_next_view(inspections.likely_next(tmp_db, ["202", "209", "871"], TODAY))
+    assert set(view["Months since"].map(type)) == {str}
+    assert pa.Table.from_pandas(view).num_rows == 3

@@ -27,7 +27,7 @@ except AccessDenied as problem:
     st.error(str(problem))
     st.stop()
 labels = dict(service.role_items())
-st.subheader(f"Answers standing in {period}")
+st.header(f"Answers standing in {period}")
 st.caption("Each member's latest answers, from the quarter named under 'Answered' (answered at least once a year; "
            "an answer stands until it is replaced). 'DfE: DSCO in post' is the authority's answer to DfE's SEN2 "
            "return, beside the network's own.")
@@ -35,6 +35,6 @@ shown = matrix.drop(columns=["la_code"]).rename(columns={
     "la_name": "Authority", "answered": "Answered", "dfe_dsco_in_post": "DfE: DSCO in post", **labels})
 ui.table(shown, "role_matrix")
 ui.downloads(shown, "dsco_role_self_assessment", "role")
-st.subheader("How many members gave each answer")
+st.header("How many members gave each answer")
 ui.table(counts, "role_counts", name_column="Item", column_config={
     "Item": st.column_config.TextColumn("Item", width=300, pinned=True)})

@@ -58,6 +58,28 @@ _RENDERED_AT_JS = f"""
 """
 
 
+# Every page of the demo (URL path) with its tabs, for the tours that open each page and tab in turn; the demo
+# collects every theme, so the newer topics' pages are here too.
+THEME_TABS = ["Ranking", "Funnel plot", "Trend", "Table"]
+DEMO_PAGES: dict[str, list[str]] = {
+    "": ["Returns tracker", "Tartan rug"],
+    "my_authority": [],
+    "short_breaks": THEME_TABS,
+    "advice": THEME_TABS,
+    "transitions": THEME_TABS,
+    "residential": THEME_TABS,
+    "dsco_role": [],
+    "inspections": [],
+    "published": [],
+    "inequalities": [],
+    "meeting_pack": [],
+    "upload": [],
+    "data_standard": [],
+    "administration": [],
+    "accessibility": [],
+}
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

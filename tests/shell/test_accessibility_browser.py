@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser_support import assert_no_exception, copy_database, open_tab, streamlit_server, wait_rendered
+from browser_support import DEMO_PAGES, assert_no_exception, copy_database, open_tab, streamlit_server, wait_rendered
 from playwright.sync_api import Browser, FileChooser, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -23,20 +23,7 @@ from benchmark.outputs.accessibility import AXE_TAGS, STREAMLIT_RULES
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1366, "height": 768}
-# Every page (URL path) with its tabs: each tab is audited open, since only the open tab is drawn.
-PAGES = {
-    "": ["Returns tracker", "Tartan rug"],
-    "my_authority": [],
-    "short_breaks": ["Ranking", "Funnel plot", "Trend", "Table"],
-    "advice": ["Ranking", "Funnel plot", "Trend", "Table"],
-    "transitions": ["Ranking", "Funnel plot", "Trend", "Table"],
-    "published": [],
-    "meeting_pack": [],
-    "upload": [],
-    "data_standard": [],
-    "administration": [],
-    "accessibility": [],
-}
+PAGES = DEMO_PAGES  # every page of the demo with its tabs, each opened in turn (only the open tab is drawn)
 AXE = Axe()
 # Where Streamlit's own markup is: a violation counts as Streamlit's only when every node is inside it.
 STREAMLIT_MARKUP = "[data-testid=stSidebarNav]"

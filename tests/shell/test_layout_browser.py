@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import copy_database, open_tab, server_log, streamlit_server, wait_rendered
+from browser_support import DEMO_PAGES, copy_database, open_tab, server_log, streamlit_server, wait_rendered
 from playwright.sync_api import Browser, Page
 
 from benchmark.db import close_database, open_database
@@ -17,20 +17,7 @@ from benchmark.db import close_database, open_database
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1366, "height": 768}
-# Every page (URL path) with its tabs: only the open tab is drawn, so each is opened in turn.
-PAGES = {
-    "": ["Returns tracker", "Tartan rug"],
-    "my_authority": [],
-    "short_breaks": ["Ranking", "Funnel plot", "Trend", "Table"],
-    "advice": ["Ranking", "Funnel plot", "Trend", "Table"],
-    "transitions": ["Ranking", "Funnel plot", "Trend", "Table"],
-    "published": [],
-    "meeting_pack": [],
-    "upload": [],
-    "data_standard": [],
-    "administration": [],
-    "accessibility": [],
-}
+PAGES = DEMO_PAGES  # every page of the demo with its tabs, each opened in turn (only the open tab is drawn)
 # Buttons a person can press (enabled ones only: a disabled button carries its reason instead).
 BUTTONS = ("[data-testid=stMain] [data-testid=stButton] button:not([disabled]), "
            "[data-testid=stMain] [data-testid=stFormSubmitButton] button:not([disabled])")

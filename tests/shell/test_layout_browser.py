@@ -35,6 +35,13 @@ OVERFLOWING_JS = """
 """
 
 
+GRIDS_DRAWN_JS = """
+() => [...document.querySelectorAll('[data-testid=stMain] [data-testid=stDataFrame]')]
+    .filter(grid => !grid.closest('details:not([open])'))
+    .every(grid => grid.querySelector('[role=columnheader]'))
+"""
+
+
 @pytest.fixture(scope="module")
 def servers(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, Path]]]:
     """(base URL, log) of a dashboard over a copy of the demo network, and over a copy of its returns as a
@@ -64,6 +71,9 @@ def open_expanders(page: Page) -> None:
     for _ in range(closed.count()):  # each click opens one: the first closed one is always the next
         closed.first.click()
     wait_rendered(page)
+    # A grid revealed by an expander lays itself out on its first frame (its header row drawn, and until
+    # then briefly a scroll bar's width too wide): measured once every shown grid has its header.
+    page.wait_for_function(GRIDS_DRAWN_JS, polling=50)
 
 
 def no_traceback(page: Page, log: Path, where: str) -> None:

@@ -1,7 +1,7 @@
 """How long the full scorecard takes at national scale, beside a plain DuckDB read of the same rows.
 
 Builds, once, a temporary DuckDB file holding 153 authorities x 40 consecutive quarters (ending
-2026-27 Q2) x 3 themes of plausible random figures, stored the way a network stores them: one
+2026-27 Q2) x every theme of plausible random figures, stored the way a network stores them: one
 combined return file per theme (6,120 rows each) through `benchmark.intake.returns.store_file`. Then, in
 the same run, times
 
@@ -87,12 +87,24 @@ def _rows(theme_id: str, authorities: list[str], periods: list[Period], rng: np.
                           int(rng.binomial(overnight * 10, 0.9)), round(float(rng.gamma(4, total * 600)), 2),
                           int(rng.poisson(size * 1.5)), int(rng.integers(10, 90)), int(rng.poisson(size * 0.3)),
                           reviewed.isoformat()]
-            else:
+            elif theme_id == "transitions":
                 reviews = int(rng.poisson(size * 1.5)) + 1
                 turning = int(rng.poisson(size * 0.8)) + 1
                 turned = int(rng.poisson(size * 0.25)) + 1
                 values = [reviews, int(rng.binomial(reviews, 0.65)), turning, int(rng.binomial(turning, 0.6)),
                           turned, int(rng.binomial(turned, 0.6)), int(rng.binomial(turned, 0.5))]
+            elif theme_id == "residential":
+                placed = int(rng.poisson(size * 0.15)) + 1
+                values = [placed, *(int(rng.binomial(placed, share)) for share in (0.3, 0.6, 0.4, 0.8, 0.5, 0.7)),
+                          int(rng.poisson(size * 0.02)), int(rng.poisson(size * 0.01))]
+            else:  # dsco_role: answers, never suppressed
+                answers = [rng.choice(["Yes", "Yes", "Yes", "Recruiting"]), round(float(rng.uniform(0.4, 1.0)), 1),
+                           *(rng.choice(["Yes", "Yes", "No", "In progress"]) for _ in range(8))]
+                rows.append([la, period.label, "", *(str(answer) for answer in answers)])
+                continue
+            if theme_id == "advice":  # social care in annual reviews (optional fields)
+                known = int(rng.poisson(size * 0.4)) + 1
+                values += [known, int(rng.binomial(known, 0.6))]
             cells = [str(value) for value in values]
             for position in np.flatnonzero(rng.random(len(cells)) < 0.01):
                 cells[position] = "c" if rng.random() < 0.5 else ""
@@ -101,7 +113,7 @@ def _rows(theme_id: str, authorities: list[str], periods: list[Period], rng: np.
 
 
 def build(db: Database, seed: int) -> float:
-    """Store the three national files; returns the seconds it took."""
+    """Store a national file for every theme; returns the seconds it took."""
     rng = np.random.default_rng(seed)
     authorities = list(reference.authorities())
     periods = period_range(LAST.shift(-(QUARTERS - 1)), LAST)

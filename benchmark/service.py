@@ -889,8 +889,30 @@ def inequalities_table(db: Database, user: User | None, measure_id: str, by: str
     measure = inequalities.MEASURES.get(measure_id)
     if measure is None:
         raise ValueError(f"Unknown measure {measure_id}: choose one of {', '.join(inequalities.MEASURES)}.")
+    # The same for every reader who sees the network as this one does and has the same own authority (whose
+    # small cells only it sees): built once per data version, shared across sessions.
+    table = _shared(db, user, f"inequalities|{measure_id}|{by}|{period}|{quarter_only}|own:{user.la_code}",
+                    lambda: _inequalities_network_table(db, user, measure, by, period, quarter_only))
+    if audience == "external":
+        return inequality_views.external(table, for_la)
+    rows = table.rows
+    if for_la is None:
+        keep = pd.Series(True, index=rows.index)
+    else:
+        authority = reference.authorities().get(for_la)
+        keep = ((rows["level"] != "authority") | (rows["la_code"] == for_la)) & (
+            (rows["level"] != "region") | rows["la_name"].eq(authority.region_name if authority else None))
+    # A copy: callers may change what they are given, never what the next reader is given.
+    return inequalities.InequalityTable(table.measure, table.by, table.period_label,
+                                        rows[keep].reset_index(drop=True), table.notes)
+
+
+def _inequalities_network_table(db: Database, user: User, measure: inequalities.InequalityMeasure, by: str,
+                                period: str | None, quarter_only: bool) -> inequalities.InequalityTable:
+    """Every member's groups as this user may see them (inequalities_table before it picks an authority)."""
     kept_from = _breakdowns_kept_from(db, user)
     members = [code for code in engine.network_members(db) if code not in kept_from]
+    measure_id = measure.id
     if measure.source == "published":
         table = inequalities.table(db, measure_id, by, period, la_codes=members)
         rows = table.rows
@@ -904,15 +926,6 @@ def inequalities_table(db: Database, user: User | None, measure_id: str, by: str
         hidden = _hidden_breakdown_cells(db, user, measure_id, by, indexes, kept_from)
         table = inequalities.table(db, measure_id, by, period, quarter_only, la_codes=members, excluded=hidden)
         table = inequality_views.mask(table, hidden)
-    if audience == "external":
-        return inequality_views.external(table, for_la)
-    if for_la is not None:
-        rows = table.rows
-        authority = reference.authorities().get(for_la)
-        keep = ((rows["level"] != "authority") | (rows["la_code"] == for_la)) & (
-            (rows["level"] != "region") | rows["la_name"].eq(authority.region_name if authority else None))
-        table = inequalities.InequalityTable(table.measure, table.by, table.period_label,
-                                             rows[keep].reset_index(drop=True), table.notes)
     return table
 
 
@@ -958,6 +971,11 @@ def inequalities_for_authority(db: Database, user: User | None, la_code: str, pe
     window to `period`, DfE's latest year), as this user may see them."""
     user = _require(user)
     _require_visible(db, user, la_code)
+    return _shared(db, user, f"inequalities for|{la_code}|{period}|own:{user.la_code}",
+                   lambda: _authority_inequalities(db, user, la_code, period)).copy()
+
+
+def _authority_inequalities(db: Database, user: User, la_code: str, period: Period) -> pd.DataFrame:
     lines = []
     for measure_id, by in PACK_INEQUALITIES:
         measure = inequalities.MEASURES[measure_id]

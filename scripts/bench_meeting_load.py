@@ -11,6 +11,11 @@ theme pages in turn, each until fully rendered. Read from the server process's o
   * the longest any one page took to render for any visitor (wall clock, from its navigation);
   * any exception box or error on any page.
 
+The same 20 visitors then open a bare five-page Streamlit app (a title and a line of text a page, served
+the same way) in the same run: its CPU per visitor is the floor any Streamlit page pays (the session, the
+script run, the static files a fresh browser fetches), and the dashboard's figure is printed beside it as a
+ratio.
+
 Targets (issue 18, item 8): under 0.15 s of server CPU per visit, no exception, nobody waiting more
 than 5 s for a page "on a machine with cores to spare": the script prints the machine's load
 average beside the figures, because on a shared 2-core machine waiting times mostly measure the
@@ -26,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -123,6 +129,42 @@ async def meeting(url: str, visitors: int) -> list[tuple[list[float], list[str]]
             await browser.close()
 
 
+# The floor: five pages with nothing on them but a title and a sentence, at the dashboard's paths.
+BARE_APP = """import streamlit as st
+
+
+def bare(name):
+    def page():
+        st.title(name)
+        st.write("A page with nothing to compute.")
+    page.__name__ = name
+    return page
+
+
+PATHS = ["my_authority", "short_breaks", "advice", "transitions"]
+st.navigation([st.Page(bare("overview"), title="Overview", url_path="", default=True),
+               *(st.Page(bare(path), title=path, url_path=path) for path in PATHS)]).run()
+"""
+
+
+def served_meeting(launch: list[str], folder: Path, env: dict[str, str], log: Path,
+                   visitors: int) -> tuple[float, float, list[tuple[list[float], list[str]]]]:
+    """Serve `launch` (python arguments, run in `folder`) on a free port, wait for its warm-up, then let
+    `visitors` open it at once: (server CPU seconds, wall seconds, each visitor's waits and problems)."""
+    port = free_port()
+    command = [sys.executable, *launch, "--server.port", str(port), "--server.address", "localhost",
+               "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]
+    url = f"http://localhost:{port}"
+    with background_process(command, f"{url}/_stcore/health", log, "the dashboard", env=env, timeout=180,
+                            cwd=folder):
+        pid = server_pid(port)
+        settle(pid)
+        cpu_before, started = cpu_seconds(pid), time.perf_counter()
+        results = asyncio.run(meeting(url, visitors))
+        return cpu_seconds(pid) - cpu_before, time.perf_counter() - started, results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visitors", type=int, default=20)
@@ -135,20 +177,16 @@ def main(argv: list[str] | None = None) -> int:
                                 capture_output=True, text=True)
         if loaded.returncode:
             raise SystemExit(f"the demo did not load: {loaded.stderr}")
-        port = free_port()
         env = {**os.environ, "DSCO_DB": str(db_path), "PYTHONIOENCODING": "utf-8"}
-        command = [sys.executable, "scripts/serve.py", "--server.port", str(port), "--server.address", "localhost",
-                   "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                   "--server.fileWatcherType", "none"]
-        url = f"http://localhost:{port}"
-        with background_process(command, f"{url}/_stcore/health", Path(folder) / "server.log", "the dashboard",
-                                env=env, timeout=180):
-            pid = server_pid(port)
-            settle(pid)
-            cpu_before, started = cpu_seconds(pid), time.perf_counter()
-            results = asyncio.run(meeting(url, args.visitors))
-            cpu = cpu_seconds(pid) - cpu_before
-            elapsed = time.perf_counter() - started
+        cpu, elapsed, results = served_meeting(["scripts/serve.py"], ROOT, env, Path(folder) / "server.log",
+                                               args.visitors)
+        bare = Path(folder) / "bare"
+        bare.mkdir()
+        (bare / "app.py").write_text(BARE_APP, encoding="utf-8")
+        (bare / ".streamlit").mkdir()
+        shutil.copyfile(ROOT / ".streamlit" / "config.toml", bare / ".streamlit" / "config.toml")  # same settings
+        floor, _, _ = served_meeting(["-m", "streamlit", "run", "app.py"], bare, dict(os.environ),
+                                     Path(folder) / "bare.log", args.visitors)
 
     waits = [wait for visitor, _ in results for wait in visitor]
     problems = [problem for _, visitor in results for problem in visitor]
@@ -158,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.visitors} fresh visitors at once, each opening {len(PAGES)} pages ({', '.join(PAGES)}), "
           f"{len(os.sched_getaffinity(0))} cores, load average {load}:")
     print(f"  server CPU {cpu:.2f} s in all: {per_visit:.3f} s per visitor, {cpu / len(waits):.3f} s per page view")
+    print(f"  a bare five-page Streamlit app, same visitors: {floor / args.visitors:.3f} s per visitor; "
+          f"the dashboard {cpu / floor:.1f}x that floor")
     print(f"  longest wait for a page {longest:.1f} s; median {sorted(waits)[len(waits) // 2]:.1f} s; "
           f"all done in {elapsed:.1f} s")
     print(f"  exceptions or errors on a page: {len(problems)}" + "".join(f"\n    {p}" for p in problems[:5]))

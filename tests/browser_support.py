@@ -98,12 +98,13 @@ def copy_database(source: Path, target: Path) -> Path:
 
 @contextlib.contextmanager
 def background_process(command: list[str], health_url: str, log_path: Path, what: str, *,
-                       env: dict[str, str] | None = None, timeout: float = 90) -> Iterator[None]:
-    """Run a server for the duration of the block: started, waited for until `health_url` answers
+                       env: dict[str, str] | None = None, timeout: float = 90,
+                       cwd: Path = ROOT) -> Iterator[None]:
+    """Run a server (in `cwd`) for the duration of the block: started, waited for until `health_url` answers
     200 (or a clear error with the end of its log), and stopped afterwards."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + timeout
         while True:

@@ -347,6 +347,11 @@ class Database:
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._copy_wanted: threading.Event | None = None
+        # The data version and settings, read once and forgotten at each committed write: this process holds the
+        # only writable connection, so nothing else can change them meanwhile (pages ask for them many times).
+        self._known_lock = threading.Lock()
+        self._known: dict[str, object] = {}
+        self._writes = 0
         if copy_of is None:
             self._migrate()
             self._append_pending_audit()
@@ -384,6 +389,8 @@ class Database:
             except BaseException:
                 cursor.rollback()
                 raise
+            finally:
+                self._forget_known()
         if changes_data and self._copy_wanted is not None:
             self._copy_wanted.set()
 
@@ -466,14 +473,32 @@ class Database:
     @property
     def data_version(self) -> int:
         """Goes up with every committed write: a cache key for everything read from here."""
-        return int(self.scalar("SELECT value FROM meta WHERE key = 'data_version'"))
+        return int(self._remembered("data_version", "SELECT value FROM meta WHERE key = 'data_version'", []))
+
+    def _remembered(self, name: str, sql: str, params: list) -> object:
+        """`sql`'s answer, read once until the next write. A write that commits while it is being read makes
+        the answer unsafe to keep (it may be from before the write): it is returned but not remembered."""
+        with self._known_lock:
+            if name in self._known:
+                return self._known[name]
+            writes = self._writes
+        value = self.scalar(sql, params)
+        with self._known_lock:
+            if writes == self._writes:
+                self._known[name] = value
+        return value
+
+    def _forget_known(self) -> None:
+        with self._known_lock:
+            self._writes += 1
+            self._known.clear()
 
     @property
     def schema_version(self) -> int:
         return int(self.scalar("SELECT max(version) FROM schema_migrations"))
 
     def setting(self, key: str, default: str | None = None) -> str | None:
-        value = self.scalar("SELECT value FROM settings WHERE key = ?", [key])
+        value = self._remembered(f"setting {key}", "SELECT value FROM settings WHERE key = ?", [key])
         return default if value is None else str(value)
 
     def set_setting(self, key: str, value: str) -> None:

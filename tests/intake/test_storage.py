@@ -396,3 +396,38 @@ def test_the_demo_never_mixes_with_real_returns(tmp_db, make_csv, example_row, t
     with pytest.raises(demo.DemoRefused, match="already holds real returns"):
         demo.load_demo(tmp_db)
     assert counts(tmp_db)["submissions"] == 1 and not network.is_demo(tmp_db)
+
+
+# --- the data version and settings, remembered between writes ---------------------------------------------
+
+
+def test_the_data_version_and_settings_are_read_once_and_follow_every_write(tmp_db, monkeypatch) -> None:
+    version = tmp_db.data_version
+    tmp_db.set_setting("deadline_days", "20")
+    assert tmp_db.data_version == version + 1 and tmp_db.setting("deadline_days") == "20"
+    reads = []
+    scalar = type(tmp_db).scalar
+    monkeypatch.setattr(type(tmp_db), "scalar", lambda self, sql, params=None: reads.append(sql) or
+                        scalar(self, sql, params))
+    for _ in range(5):
+        assert tmp_db.data_version == version + 1 and tmp_db.setting("deadline_days") == "20"
+    assert len(reads) == 0  # remembered: pages ask many times a run
+    tmp_db.set_setting("deadline_days", "25")
+    assert tmp_db.setting("deadline_days") == "25" and tmp_db.data_version == version + 2
+
+
+def test_a_version_read_while_a_write_commits_is_not_remembered(tmp_db, monkeypatch) -> None:
+    """The read began before the write and may hold the old value: kept, it would hide the upload from every
+    cached table until the next write."""
+    stale = tmp_db.data_version
+    tmp_db.set_setting("demo", "false")  # forget what was read
+    scalar = type(tmp_db).scalar
+
+    def read_then_write(self, sql, params=None):
+        monkeypatch.setattr(type(tmp_db), "scalar", scalar)
+        tmp_db.set_setting("demo", "true")  # another session's write commits meanwhile
+        return stale
+
+    monkeypatch.setattr(type(tmp_db), "scalar", read_then_write)
+    assert tmp_db.data_version == stale  # what the interrupted read saw ...
+    assert tmp_db.data_version == stale + 2  # ... is not what the next reader is told

@@ -515,12 +515,17 @@ def reach_vs_cin(db: Database, user: User | None, period: Period) -> tuple[pd.Da
     """The joined short-break measure for the network authorities this user sees by name; those
     sharing anonymously are left out, since their public census figure would name them."""
     user = _require(user)
-    frame, label = published_measures.reach_vs_cin(db, period)
-    hidden = hidden_authorities(db, user)
-    if hidden & set(frame["la_code"]):
-        label += (f" {int(frame['la_code'].isin(hidden).sum())} authority(ies) sharing anonymously are not listed: "
-                  "their published figure would name them.")
-    return frame[~frame["la_code"].isin(hidden)].reset_index(drop=True), label
+
+    def build() -> tuple[pd.DataFrame, str]:
+        frame, label = published_measures.reach_vs_cin(db, period)
+        hidden = hidden_authorities(db, user)
+        if hidden & set(frame["la_code"]):
+            label += (f" {int(frame['la_code'].isin(hidden).sum())} authority(ies) sharing anonymously are not "
+                      "listed: their published figure would name them.")
+        return frame[~frame["la_code"].isin(hidden)].reset_index(drop=True), label
+
+    frame, label = _shared(db, user, f"reach|{period}", build)
+    return frame.copy(), label
 def withdraw(db: Database, user: User | None, submission_id: int, reason: str = "") -> None:
     """The chair takes a stored submission out of every comparison (audited): the version before
     it becomes current again and its bytes stay in the history. A signed-off quarter keeps its

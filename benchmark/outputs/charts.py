@@ -7,6 +7,13 @@ with `theme=None`: Streamlit's chart theme would repaint the axis text a pale gr
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -39,6 +46,52 @@ NEUTRAL_BAND_TEXT = {"A": "white", "B": "black", "C": "black", "D": "black"}
 HIGHLIGHT_FILL = "#DDE6EF"  # the chosen authority's row in a table: light blue behind dark text
 # Share of the bar chart's width given to the column of value labels on its right.
 LABEL_COLUMN = 0.12
+
+
+Params = ParamSpec("Params")
+Figure = TypeVar("Figure", go.Figure, go.Figure | None)
+REMEMBERED_FIGURES = 256  # about the figures one network's members open in a meeting
+
+
+def _fingerprint(value: object) -> object:
+    """What a chart is drawn from, as a hashable key: a table by its content, a metric by its id."""
+    if isinstance(value, pd.DataFrame):
+        content = pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes()
+        return ("table", tuple(value.columns), tuple(map(str, value.dtypes)), hashlib.sha256(content).hexdigest())
+    if isinstance(value, Metric):
+        return ("metric", value.id)
+    if isinstance(value, dict | list):
+        return repr(value)
+    return value
+
+
+def remembered(build: Callable[Params, Figure]) -> Callable[Params, Figure]:
+    """Build a figure once for the same inputs and hand the same figure to every later caller: Plotly spends
+    tens of milliseconds checking each property of a new figure, on every page view of every member. A figure
+    handed out is shared: draw it, never change it."""
+    figures: OrderedDict[object, Figure] = OrderedDict()
+    lock = threading.Lock()
+
+    @functools.wraps(build)
+    def drawn(*args: Params.args, **kwargs: Params.kwargs) -> Figure:
+        try:
+            key = (tuple(map(_fingerprint, args)), tuple(sorted((name, _fingerprint(value))
+                                                                 for name, value in kwargs.items())))
+            hash(key)
+        except TypeError:  # something without a stable fingerprint: draw it afresh
+            return build(*args, **kwargs)
+        with lock:
+            if key in figures:
+                figures.move_to_end(key)
+                return figures[key]
+        figure = build(*args, **kwargs)
+        with lock:
+            figures[key] = figure
+            while len(figures) > REMEMBERED_FIGURES:
+                figures.popitem(last=False)
+        return figure
+
+    return drawn
 
 
 def band_style(band: str | None, neutral: bool) -> str:
@@ -78,6 +131,7 @@ def labels_every_bar(bars: int) -> bool:
     return bars <= BAR_LABELS_UP_TO
 
 
+@remembered
 def bar_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: str,
               zoomed: bool = False) -> go.Figure:
     """Authorities sorted by value, the chosen one in dark blue, with 95% intervals, the network
@@ -140,6 +194,7 @@ def bar_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: st
                    margin={"l": round(NAME_WIDTH_PX * longest) + 16, "r": 20, "t": 110, "b": 60})
 
 
+@remembered
 def funnel_chart(table: pd.DataFrame, metric: Metric, chosen: str | None, title: str, *,
                  group_label: str = "Network", plain: bool = False,
                  hidden: tuple[str, ...] = ()) -> go.Figure | None:
@@ -284,6 +339,7 @@ def place_labels(points: pd.DataFrame, x_range: tuple[float, float], y_range: tu
     return chosen
 
 
+@remembered
 def trend_chart(series: pd.DataFrame, metric: Metric, la_name: str, title: str) -> go.Figure:
     """The authority's last quarters against the network median and its neighbours' mean."""
     figure = go.Figure()
@@ -307,6 +363,7 @@ def trend_chart(series: pd.DataFrame, metric: Metric, la_name: str, title: str) 
     return _layout(figure, title, 400)
 
 
+@remembered
 def context_chart(frame: pd.DataFrame, chosen_name: str | None, title: str, axis_x: str = "Calendar year",
                   axis_y: str = "Percent", decimals: int = 1) -> go.Figure:
     """A published series by year: England and the region as reference lines, the chosen authority
@@ -340,6 +397,7 @@ RATIO_STYLES = {"authority": (DARK_BLUE, "circle"), "network": (ORANGE, "diamond
                 "region": (TURQUOISE, "triangle-up"), "england": (DARK_GREY, "square")}
 
 
+@remembered
 def ratio_chart(rows: pd.DataFrame, title: str, axis_title: str) -> go.Figure:
     """Each group's ratio with its 95% interval on a log scale, a line at 1 (no difference); one marker shape per
     place (the authority, the network, the region, England). Rows judged "too few" are hollow markers."""

@@ -223,3 +223,19 @@ def test_funnel_axis_follows_the_authorities_not_a_tiny_denominators_limits() ->
     assert low >= 0 and high < 40, (low, high)
     assert low <= table["value"].min() and high >= table["value"].max(), "every authority stays on the chart"
     assert figure.layout.height <= 480, "the chart fits one 1366 x 768 screen"
+
+
+def test_a_figure_is_built_once_for_the_same_figures_and_afresh_for_any_change() -> None:
+    """Twenty members opening the same page share one figure; a changed value, authority or title never
+    reaches anyone through it."""
+    table = comparison(33)
+    first = charts.bar_chart(table, METRIC, "1", "title")
+    assert charts.bar_chart(table.copy(), METRIC, "1", "title") is first
+    changed = table.copy()
+    changed.loc[4, "value"] = 40.0
+    redrawn = charts.bar_chart(changed, METRIC, "1", "title")
+    assert redrawn is not first and value_labels(redrawn)["Authority 5"] == "40.0%"
+    assert value_labels(first)["Authority 5"] == "5.0%"
+    assert charts.bar_chart(table, METRIC, "2", "title") is not first
+    assert charts.bar_chart(table, METRIC, "1", "another title") is not first
+    assert charts.bar_chart(table, METRICS["adv_overdue_per_10k"], "1", "title") is not first

@@ -12,10 +12,11 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -23,6 +24,7 @@ import pandas as pd
 from benchmark.reference import DATA_DIR
 
 DEFAULT_DB_PATH = DATA_DIR / "dsco.duckdb"
+Known = TypeVar("Known")
 
 # Each migration runs once, in order, inside one transaction; never edit one that has shipped.
 MIGRATIONS: tuple[tuple[int, str], ...] = (
@@ -473,16 +475,19 @@ class Database:
     @property
     def data_version(self) -> int:
         """Goes up with every committed write: a cache key for everything read from here."""
-        return int(self._remembered("data_version", "SELECT value FROM meta WHERE key = 'data_version'", []))
+        return int(self.remembered("data_version",
+                                   lambda: self.scalar("SELECT value FROM meta WHERE key = 'data_version'")))
 
-    def _remembered(self, name: str, sql: str, params: list) -> object:
-        """`sql`'s answer, read once until the next write. A write that commits while it is being read makes
-        the answer unsafe to keep (it may be from before the write): it is returned but not remembered."""
+    def remembered(self, name: str, read: Callable[[], Known]) -> Known:
+        """`read()`, called once until the next write (for small facts pages ask for many times a run: the data
+        version, settings, members, sharing). A write that commits while it is being read makes the answer
+        unsafe to keep (it may be from before the write): it is returned but not remembered. Callers must not
+        change what they are given."""
         with self._known_lock:
             if name in self._known:
-                return self._known[name]
+                return self._known[name]  # type: ignore[return-value]
             writes = self._writes
-        value = self.scalar(sql, params)
+        value = read()
         with self._known_lock:
             if writes == self._writes:
                 self._known[name] = value
@@ -498,7 +503,8 @@ class Database:
         return int(self.scalar("SELECT max(version) FROM schema_migrations"))
 
     def setting(self, key: str, default: str | None = None) -> str | None:
-        value = self._remembered(f"setting {key}", "SELECT value FROM settings WHERE key = ?", [key])
+        value = self.remembered(f"setting {key}",
+                                lambda: self.scalar("SELECT value FROM settings WHERE key = ?", [key]))
         return default if value is None else str(value)
 
     def set_setting(self, key: str, value: str) -> None:

@@ -216,7 +216,8 @@ def table(frame: pd.DataFrame | Styler, key: str, chosen: str | None = None,
     the table scrolls), the chosen authority's row in bold on a light-blue band, other long text columns
     given room. `frame` may be a Styler whose cells already carry band colours."""
     data = frame.data if isinstance(frame, Styler) else frame
-    styler = frame if isinstance(frame, Styler) else frame.style
+    # A Styler only where a cell is styled: Streamlit renders every cell of one through pandas to read it.
+    shown: pd.DataFrame | Styler = frame
     config = dict(column_config or {})
     for column in data.columns:
         if column in COLUMN_WIDTHS and column not in config:
@@ -225,8 +226,9 @@ def table(frame: pd.DataFrame | Styler, key: str, chosen: str | None = None,
         config.setdefault(name_column, st.column_config.TextColumn(name_column, width=NAME_WIDTH, pinned=True))
         # The grid draws a pinned column's text faded (the theme's text at 60%): #6D6D6D, still 5.1:1 on white.
         if chosen is not None and (data[name_column] == chosen).any():
-            styler = styler.apply(lambda row: [HIGHLIGHT if row[name_column] == chosen else ""] * len(row), axis=1)
-    st.dataframe(styler, hide_index=True, key=key, column_config=fit_columns(data, config, room), alt=alt,
+            styler = frame if isinstance(frame, Styler) else frame.style
+            shown = styler.apply(lambda row: [HIGHLIGHT if row[name_column] == chosen else ""] * len(row), axis=1)
+    st.dataframe(shown, hide_index=True, key=key, column_config=fit_columns(data, config, room), alt=alt,
                  height=height if height is not None else "auto")
 
 

@@ -53,10 +53,13 @@ def _source(db: Database) -> str:
 
 
 def memberships(db: Database) -> list[Membership]:
-    rows = db.cursor().execute(
-        f"SELECT la_code, joined_index, left_index FROM {_source(db)} ORDER BY la_code").fetchall()
-    return [Membership(code, Period.from_index(joined), None if left is None else Period.from_index(left))
-            for code, joined, left in rows]
+    def read() -> tuple[Membership, ...]:
+        rows = db.cursor().execute(
+            f"SELECT la_code, joined_index, left_index FROM {_source(db)} ORDER BY la_code").fetchall()
+        return tuple(Membership(code, Period.from_index(joined), None if left is None else Period.from_index(left))
+                     for code, joined, left in rows)
+
+    return list(db.remembered("memberships", read))
 
 
 def members_in(db: Database, period: Period | None = None) -> list[str]:

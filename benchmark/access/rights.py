@@ -173,7 +173,8 @@ def remove_member(db: Database, actor: User, email: str) -> None:
 
 def sharing(db: Database) -> dict[str, Sharing]:
     """Each authority's sharing setting; an authority not listed is shared by name."""
-    rows = db.cursor().execute("SELECT la_code, sharing FROM authority_sharing").fetchall()
+    rows = db.remembered("sharing", lambda: db.cursor().execute(
+        "SELECT la_code, sharing FROM authority_sharing").fetchall())
     return {code: Sharing(value) for code, value in rows}
 
 

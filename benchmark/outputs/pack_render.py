@@ -47,6 +47,7 @@ Progress = Callable[[float, str], None]
 
 _renderer_lock = threading.Lock()
 _renderer_started = False
+_render_lock = threading.Lock()
 
 
 def _start_renderer() -> None:
@@ -60,9 +61,12 @@ def _start_renderer() -> None:
 
 
 def _chart_png(figure: object, width: int, height: int) -> bytes:
-    """PNG of a plotly figure through the process's one Chromium renderer."""
+    """PNG of a plotly figure through the process's one Chromium renderer. One chart at a time: kaleido's
+    shared renderer hands each caller the next finished image, not its own, so two packs rendered at once (two
+    chairs, or a network and an external pack) could swap charts."""
     _start_renderer()
-    return kaleido.calc_fig_sync(figure, {"format": "png", "width": width, "height": height, "scale": 1.2})
+    with _render_lock:
+        return kaleido.calc_fig_sync(figure, {"format": "png", "width": width, "height": height, "scale": 1.2})
 
 
 def _chart_rows(section: MetricSection) -> pd.DataFrame:

@@ -61,14 +61,15 @@ def _current_wide(db: Database, as_at: tuple[int, int] | None = None) -> pd.Data
     fields = list(VALUE_FIELDS)
     source = "current_values" if as_at is None else "values_as_at(?, ?)"
     # Read long and lay the values out here: one filtered aggregate per field in SQL costs several
-    # times as much. A field outside the standard has position -1: its row is kept, its value not.
-    long = db.frame(
+    # times as much, and so does a data frame's text column. A field outside the standard has
+    # position -1: its row is kept, its value not.
+    long = db.cursor().execute(
         f"SELECT la_code, period_index, coalesce(list_position(?, field), 0) - 1 AS field, value, date_value "
         f"FROM {source}",
         [fields, *(as_at or ())],
-    )
+    ).fetchnumpy()
     la_codes, authorities = pd.factorize(long["la_code"], sort=True)
-    periods = long["period_index"].to_numpy()
+    periods = long["period_index"]
     first = periods.min() if len(periods) else 0
     span = periods.max() - first + 1 if len(periods) else 1
     # A slot per authority and quarter in order; the occupied ones are the rows (no sort needed).
@@ -77,12 +78,12 @@ def _current_wide(db: Database, as_at: tuple[int, int] | None = None) -> pd.Data
     occupied[slot] = True
     keys = np.flatnonzero(occupied)
     row = (np.cumsum(occupied) - 1)[slot]
-    field = long["field"].to_numpy()
+    field = long["field"]
     known = field >= 0
     numeric = np.full((len(keys), len(fields)), np.nan)
-    numeric[row[known], field[known]] = long["value"].to_numpy(dtype=float)[known]
+    numeric[row[known], field[known]] = np.ma.filled(long["value"].astype(float), np.nan)[known]
     wide = pd.DataFrame(numeric, columns=fields)
-    dates = long["date_value"].to_numpy()
+    dates = np.ma.filled(long["date_value"], np.datetime64("NaT"))
     for position, (name, spec) in enumerate(VALUE_FIELDS.items()):
         if spec.kind is Kind.DATE:
             column = np.full(len(keys), np.datetime64("NaT"), dtype=dates.dtype)
@@ -104,6 +105,11 @@ def _per_quarter(period_index: pd.Series, work: Callable[[Period], object]) -> n
     """`work` of each row's quarter, worked out once per quarter."""
     codes, unique = pd.factorize(period_index)
     return np.array([work(Period.from_index(int(index))) for index in unique], dtype=object)[codes]
+
+
+def _text(labels: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A text column from each row's position in `labels`: a label is made into text once, not once a row."""
+    return pd.array(labels, dtype="str").take(codes)
 
 
 def _months_between(earlier: pd.Series, period_index: pd.Series) -> np.ndarray:
@@ -176,11 +182,11 @@ def metric_values(db: Database, as_at: tuple[int, int] | None = None) -> pd.Data
     def build() -> pd.DataFrame:
         wide = _current_wide(db, as_at)
         parts = [_one_metric(wide, metric) for metric in CATALOGUE]
+        la_codes, authorities = pd.factorize(wide["la_code"])
         # One frame built from whole columns: text columns are made once, not once per metric.
         return pd.DataFrame({
-            "metric": pd.Categorical.from_codes(np.repeat(np.arange(len(CATALOGUE)), len(wide)),
-                                                [metric.id for metric in CATALOGUE]).astype(str),
-            "la_code": np.tile(wide["la_code"].to_numpy(dtype=object), len(CATALOGUE)),
+            "metric": _text([metric.id for metric in CATALOGUE], np.repeat(np.arange(len(CATALOGUE)), len(wide))),
+            "la_code": _text(list(authorities), np.tile(la_codes, len(CATALOGUE))),
             "period_index": np.tile(wide["period_index"].to_numpy(), len(CATALOGUE)),
             **{column: np.concatenate([part[column] for part in parts]) for column in parts[0]},
         })
@@ -399,9 +405,10 @@ def _scorecard_from(db: Database, values: pd.DataFrame) -> pd.DataFrame:
     metric_codes, metric_ids = pd.factorize(table["metric"])
     limits = np.array([METRICS[metric_id].flag_above for metric_id in metric_ids], dtype=float)[metric_codes]
     table["flag"] = pd.Series(table["value"].to_numpy() > limits, index=table.index).where(~np.isnan(limits), False)
-    table["period"] = _per_quarter(table["period_index"], lambda period: period.label)
+    quarters, unique = pd.factorize(table["period_index"])
+    table["period"] = _text([Period.from_index(int(index)).label for index in unique], quarters)
     la_codes, unique = pd.factorize(table["la_code"])
-    table["la_name"] = np.array([reference.authority_name(code) for code in unique], dtype=object)[la_codes]
+    table["la_name"] = _text([reference.authority_name(code) for code in unique], la_codes)
     return table
 
 

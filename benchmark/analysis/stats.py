@@ -74,9 +74,19 @@ def _per_group(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return np.bincount(codes, weights=values, minlength=codes.max() + 1 if len(codes) else 0)
 
 
+_last_sort: tuple[np.ndarray, np.ndarray, tuple] | None = None
+
+
 def _sorted_within_groups(v: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One sort serves every group at once: the rows in order of group, then value (NaN last), the sorted
-    values, and each group's first position in that order and count of values."""
+    values, and each group's first position in that order and count of values.
+
+    Ranks, bands, medians and top/bottom 20% of the same values and groups share one sort: the last
+    one is kept (with copies of what it sorted) and used again while the inputs are equal."""
+    global _last_sort
+    last = _last_sort
+    if last is not None and np.array_equal(last[1], codes) and np.array_equal(last[0], v, equal_nan=True):
+        return last[2]
     # As np.lexsort((v, codes)) but quicker: any order of the values, then a stable sort by group (a
     # radix sort on small whole numbers). The order within ties does not matter to any caller.
     by_value = np.argsort(v)
@@ -86,7 +96,9 @@ def _sorted_within_groups(v: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray,
     sizes = np.bincount(codes, minlength=codes.max() + 1 if len(codes) else 0)
     starts = np.cumsum(sizes) - sizes
     reporting = np.bincount(codes, weights=~np.isnan(v), minlength=len(sizes)).astype(np.int64)
-    return order, v[order], starts, reporting
+    result = (order, v[order], starts, reporting)
+    _last_sort = (v.copy(), codes.copy(), result)
+    return result
 
 
 def _lower_and_higher(v: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -221,13 +233,17 @@ def small_numbers(numerator: npt.ArrayLike, denominator: npt.ArrayLike,
         return ~np.isnan(cases) & ~np.isnan(_as_float(numerator)) & (cases < SMALL_NUMBERS_BELOW)
 
 
+def _select_label(conditions: list[np.ndarray], labels: list[str], default: str) -> np.ndarray:
+    """np.select for words: the label of the first condition that holds, else `default`, as Python
+    strings (an object array), without making a fixed-width text array row by row first."""
+    choice = np.select(conditions, list(range(len(labels))), default=len(labels))
+    return np.array([*labels, default], dtype=object)[choice]
+
+
 def _classify(z: np.ndarray) -> np.ndarray:
     """Funnel class of a z-score: beyond 99.8% (|z| > 3.090232), beyond 95% (|z| > 1.959964), within."""
-    position = np.select(
-        [z > Z_998, z > Z_95, z < -Z_998, z < -Z_95],
-        ["above_99.8", "above_95", "below_99.8", "below_95"],
-        default="within",
-    ).astype(object)
+    position = _select_label([z > Z_998, z > Z_95, z < -Z_998, z < -Z_95],
+                             ["above_99.8", "above_95", "below_99.8", "below_95"], "within")
     position[np.isnan(z)] = None
     return position
 
@@ -283,9 +299,8 @@ def overdispersed_funnel(numerator: npt.ArrayLike, denominator: npt.ArrayLike, k
     frame = pd.DataFrame({"code": codes, "z": z, "w": np.where(valid, 1 / s**2, np.nan)})
     present = frame.dropna(subset=["z"])
     by_group = present.groupby("code")
-    low = by_group["z"].quantile(WINSOR_PERCENTILES[0] / 100)
-    high = by_group["z"].quantile(WINSOR_PERCENTILES[1] / 100)
-    winsorised = present["z"].clip(low.reindex(present["code"]).to_numpy(), high.reindex(present["code"]).to_numpy())
+    low, high = _group_quantiles(z, codes, (WINSOR_PERCENTILES[0] / 100, WINSOR_PERCENTILES[1] / 100))
+    winsorised = present["z"].clip(low[valid], high[valid])
     reporting = by_group.size()
     phi = (winsorised**2).groupby(present["code"]).mean()
     w_sum = by_group["w"].sum()
@@ -346,7 +361,7 @@ def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: 
         target = (_per_group(np.where(valid, x, 0.0), codes) / _per_group(np.where(valid, n, 0.0), codes))[codes]
         value = np.where(valid, x / np.where(valid, n, 1), np.nan)
     limits = funnel_limits(target, n, kind)
-    position = np.select(
+    position = _select_label(
         [
             value > limits["upper_99.8"],
             value > limits["upper_95"],
@@ -354,8 +369,8 @@ def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: 
             value < limits["lower_95"],
         ],
         ["above_99.8", "above_95", "below_99.8", "below_95"],
-        default="within",
-    ).astype(object)
+        "within",
+    )
     position[~valid] = None
     return position
 
@@ -465,11 +480,12 @@ def trend_labels(slope: npt.ArrayLike, pvalue: npt.ArrayLike, points: npt.ArrayL
     slope, pvalue, points = _as_float(slope), _as_float(pvalue), _as_float(points)
     polarity = np.broadcast_to(np.asarray(polarity, dtype=object), slope.shape)
     rising = slope > 0
-    judged = np.where(rising == (polarity == "higher"), "improving", "worsening")
-    moved = np.where(polarity == "neutral", np.where(rising, "rising", "falling"), judged)
-    significant = pvalue < TREND_SIGNIFICANCE
-    return np.where(points < min_points, "not enough data", np.where(significant, moved, "no clear change")).astype(
-        object
+    neutral = polarity == "neutral"
+    unclear = ~(pvalue < TREND_SIGNIFICANCE)
+    return _select_label(
+        [points < min_points, unclear, neutral & rising, neutral, rising == (polarity == "higher")],
+        ["not enough data", "no clear change", "rising", "falling", "improving"],
+        "worsening",
     )
 
 

@@ -255,7 +255,8 @@ GROUP_COLUMNS = ("rank", "group_reported", "quartile_band", "top_bottom_20", "fu
 @dataclass(frozen=True)
 class _Cubes:
     """Values laid out as arrays [metric, authority, consecutive quarter] (NaN where missing), so
-    neighbours, rolling quarters and trends are array operations rather than joins."""
+    neighbours, rolling quarters and trends are array operations rather than joins; `where` is the
+    position of each row they were built from."""
 
     metrics: list[str]
     authorities: list[str]
@@ -263,36 +264,22 @@ class _Cubes:
     value: np.ndarray
     numerator: np.ndarray
     denominator: np.ndarray
+    where: tuple[np.ndarray, np.ndarray, np.ndarray]
 
     @classmethod
     def build(cls, values: pd.DataFrame) -> _Cubes:
-        metrics = sorted(values["metric"].unique())
-        authorities = sorted(values["la_code"].unique())
-        first = int(values["period_index"].min())
-        shape = (len(metrics), len(authorities), int(values["period_index"].max()) - first + 1)
-        where = cls._positions(values, metrics, authorities, first)
+        metric_codes, metrics = pd.factorize(values["metric"], sort=True)
+        la_codes, authorities = pd.factorize(values["la_code"], sort=True)
+        periods = values["period_index"].to_numpy(dtype=np.int64)
+        first = int(periods.min())
+        shape = (len(metrics), len(authorities), int(periods.max()) - first + 1)
+        where = (metric_codes, la_codes, periods - first)
         arrays = []
         for column in ("value", "numerator", "denominator"):
             cube = np.full(shape, np.nan)
             cube[where] = values[column].to_numpy(dtype=float)
             arrays.append(cube)
-        return cls(metrics, authorities, first, *arrays)
-
-    @staticmethod
-    def _positions(rows: pd.DataFrame, metrics: list[str], authorities: list[str],
-                   first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        def position(column: pd.Series, labels: list[str]) -> np.ndarray:
-            codes, unique = pd.factorize(column)  # look each label up once, not once per row
-            return pd.Index(labels).get_indexer(unique)[codes]
-
-        return (
-            position(rows["metric"], metrics),
-            position(rows["la_code"], authorities),
-            rows["period_index"].to_numpy(dtype=np.int64) - first,
-        )
-
-    def at(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self._positions(rows, self.metrics, self.authorities, self.first_period)
+        return cls(list(metrics), list(authorities), first, *arrays, where)
 
 
 def _neighbour_comparators(cubes: _Cubes) -> dict[str, np.ndarray]:
@@ -398,17 +385,15 @@ def _scorecard_from(db: Database, values: pd.DataFrame) -> pd.DataFrame:
     )
     table["diff_from_median"] = table["value"] - table["network_median"]
     cubes = _Cubes.build(table)
-    where = cubes.at(table)
+    metric_codes, la_codes, quarters = cubes.where
     comparators = {**_neighbour_comparators(cubes), **_rolling_and_trend(cubes), **_region_means(cubes)}
     for name, cube in comparators.items():
-        table[name] = cube[where]
-    metric_codes, metric_ids = pd.factorize(table["metric"])
-    limits = np.array([METRICS[metric_id].flag_above for metric_id in metric_ids], dtype=float)[metric_codes]
+        table[name] = cube[cubes.where]
+    limits = np.array([METRICS[metric_id].flag_above for metric_id in cubes.metrics], dtype=float)[metric_codes]
     table["flag"] = pd.Series(table["value"].to_numpy() > limits, index=table.index).where(~np.isnan(limits), False)
-    quarters, unique = pd.factorize(table["period_index"])
-    table["period"] = _text([Period.from_index(int(index)).label for index in unique], quarters)
-    la_codes, unique = pd.factorize(table["la_code"])
-    table["la_name"] = _text([reference.authority_name(code) for code in unique], la_codes)
+    labels = [Period.from_index(cubes.first_period + offset).label for offset in range(cubes.value.shape[2])]
+    table["period"] = _text(labels, quarters)
+    table["la_name"] = _text([reference.authority_name(code) for code in cubes.authorities], la_codes)
     return table
 
 

@@ -61,14 +61,17 @@ def _current_wide(db: Database, as_at: tuple[int, int] | None = None) -> pd.Data
     fields = list(VALUE_FIELDS)
     source = "current_values" if as_at is None else "values_as_at(?, ?)"
     # Read long and lay the values out here: one filtered aggregate per field in SQL costs several
-    # times as much, and so does a data frame's text column. A field outside the standard has
-    # position -1: its row is kept, its value not.
-    long = db.cursor().execute(
-        f"SELECT la_code, period_index, coalesce(list_position(?, field), 0) - 1 AS field, value, date_value "
-        f"FROM {source}",
-        [fields, *(as_at or ())],
+    # times as much, and so does a text column a row. Authorities and fields come as their position in
+    # a list (every authority with a stored row; a field outside the standard is -1: its row is kept,
+    # its value not).
+    cursor = db.cursor()
+    authorities = [row[0] for row in cursor.execute("SELECT DISTINCT la_code FROM return_rows ORDER BY 1").fetchall()]
+    long = cursor.execute(
+        "SELECT list_position(?, la_code) - 1 AS authority, period_index, "
+        f"coalesce(list_position(?, field), 0) - 1 AS field, value, date_value FROM {source}",
+        [authorities, fields, *(as_at or ())],
     ).fetchnumpy()
-    la_codes, authorities = pd.factorize(long["la_code"], sort=True)
+    la_codes = long["authority"]
     periods = long["period_index"]
     first = periods.min() if len(periods) else 0
     span = periods.max() - first + 1 if len(periods) else 1
@@ -90,7 +93,7 @@ def _current_wide(db: Database, as_at: tuple[int, int] | None = None) -> pd.Data
             here = field == position
             column[row[here]] = dates[here]
             wide[name] = column
-    wide.insert(0, "la_code", authorities[keys // span])
+    wide.insert(0, "la_code", np.array(authorities, dtype=object)[keys // span])
     wide.insert(1, "period_index", (keys % span + first).astype(np.int32))
     # Looked up once per authority and year, not once per row.
     years = _per_quarter(wide["period_index"], lambda period: period.end.year)

@@ -237,7 +237,8 @@ def _select_label(conditions: list[np.ndarray], labels: list[str], default: str)
     """np.select for words: the label of the first condition that holds, else `default`, as Python
     strings (an object array), without making a fixed-width text array row by row first."""
     choice = np.select(conditions, list(range(len(labels))), default=len(labels))
-    return np.array([*labels, default], dtype=object)[choice]
+    # Through a flat index so that a single value (0-d) stays an array, as np.select's result would.
+    return np.array([*labels, default], dtype=object)[choice.ravel()].reshape(choice.shape)
 
 
 def _classify(z: np.ndarray) -> np.ndarray:

@@ -47,7 +47,7 @@ def _members_only(values: pd.DataFrame, db: Database) -> pd.DataFrame:
     left = spans["left_index"].reindex(authorities).to_numpy(dtype=float)[codes]
     quarter = values["period_index"].to_numpy()
     inside = (quarter >= joined) & (np.isnan(left) | (quarter < left))
-    return values[inside]
+    return values if inside.all() else values[inside]  # no copy of every row when all were members
 
 
 def periods_with_data(db: Database) -> list[Period]:

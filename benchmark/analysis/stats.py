@@ -301,7 +301,7 @@ def overdispersed_funnel(numerator: npt.ArrayLike, denominator: npt.ArrayLike, k
     present = frame.dropna(subset=["z"])
     by_group = present.groupby("code")
     low, high = _group_quantiles(z, codes, (WINSOR_PERCENTILES[0] / 100, WINSOR_PERCENTILES[1] / 100))
-    winsorised = present["z"].clip(low[valid], high[valid])
+    winsorised = present["z"].clip(low[~np.isnan(z)], high[~np.isnan(z)])
     reporting = by_group.size()
     phi = (winsorised**2).groupby(present["code"]).mean()
     w_sum = by_group["w"].sum()

@@ -47,7 +47,7 @@ def _members_only(values: pd.DataFrame, db: Database) -> pd.DataFrame:
     left = spans["left_index"].reindex(authorities).to_numpy(dtype=float)[codes]
     quarter = values["period_index"].to_numpy()
     inside = (quarter >= joined) & (np.isnan(left) | (quarter < left))
-    return values[inside]
+    return values if inside.all() else values[inside]  # no copy of every row when all were members
 
 
 def periods_with_data(db: Database) -> list[Period]:
@@ -58,15 +58,43 @@ def periods_with_data(db: Database) -> list[Period]:
 def _current_wide(db: Database, as_at: tuple[int, int] | None = None) -> pd.DataFrame:
     """One row per authority and quarter, one column per field of the standard (NaN = not available):
     the current returns, or those current at a sign-off's (last submission, last withdrawal)."""
-    numeric = [name for name, spec in VALUE_FIELDS.items() if spec.kind is not Kind.DATE]
-    dates = [name for name, spec in VALUE_FIELDS.items() if spec.kind is Kind.DATE]
-    selects = [f"max(value) FILTER (WHERE field = '{name}') AS {name}" for name in numeric]
-    selects += [f"max(date_value) FILTER (WHERE field = '{name}') AS {name}" for name in dates]
+    fields = list(VALUE_FIELDS)
     source = "current_values" if as_at is None else "values_as_at(?, ?)"
-    wide = db.frame(
-        f"SELECT la_code, period_index, {', '.join(selects)} FROM {source} GROUP BY ALL ORDER BY ALL",
-        list(as_at or ()),
-    )
+    # Read long and lay the values out here: one filtered aggregate per field in SQL costs several
+    # times as much, and so does a text column a row. Authorities and fields come as their position in
+    # a list (every authority with a stored row; a field outside the standard is -1: its row is kept,
+    # its value not).
+    cursor = db.cursor()
+    authorities = [row[0] for row in cursor.execute("SELECT DISTINCT la_code FROM return_rows ORDER BY 1").fetchall()]
+    long = cursor.execute(
+        "SELECT list_position(?, la_code) - 1 AS authority, period_index, "
+        f"coalesce(list_position(?, field), 0) - 1 AS field, value, date_value FROM {source}",
+        [authorities, fields, *(as_at or ())],
+    ).fetchnumpy()
+    la_codes = long["authority"]
+    periods = long["period_index"]
+    first = periods.min() if len(periods) else 0
+    span = periods.max() - first + 1 if len(periods) else 1
+    # A slot per authority and quarter in order; the occupied ones are the rows (no sort needed).
+    slot = la_codes.astype(np.int64) * span + periods - first
+    occupied = np.zeros(len(authorities) * span, dtype=bool)
+    occupied[slot] = True
+    keys = np.flatnonzero(occupied)
+    row = (np.cumsum(occupied) - 1)[slot]
+    field = long["field"]
+    known = field >= 0
+    numeric = np.full((len(keys), len(fields)), np.nan)
+    numeric[row[known], field[known]] = np.ma.filled(long["value"].astype(float), np.nan)[known]
+    wide = pd.DataFrame(numeric, columns=fields)
+    dates = np.ma.filled(long["date_value"], np.datetime64("NaT"))
+    for position, (name, spec) in enumerate(VALUE_FIELDS.items()):
+        if spec.kind is Kind.DATE:
+            column = np.full(len(keys), np.datetime64("NaT"), dtype=dates.dtype)
+            here = field == position
+            column[row[here]] = dates[here]
+            wide[name] = column
+    wide.insert(0, "la_code", np.array(authorities, dtype=object)[keys // span])
+    wide.insert(1, "period_index", (keys % span + first).astype(np.int32))
     # Looked up once per authority and year, not once per row.
     years = _per_quarter(wide["period_index"], lambda period: period.end.year)
     pairs = pd.MultiIndex.from_arrays([wide["la_code"], years])
@@ -80,6 +108,11 @@ def _per_quarter(period_index: pd.Series, work: Callable[[Period], object]) -> n
     """`work` of each row's quarter, worked out once per quarter."""
     codes, unique = pd.factorize(period_index)
     return np.array([work(Period.from_index(int(index))) for index in unique], dtype=object)[codes]
+
+
+def _text(labels: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A text column from each row's position in `labels`: a label is made into text once, not once a row."""
+    return pd.array(labels, dtype="str").take(codes)
 
 
 def _months_between(earlier: pd.Series, period_index: pd.Series) -> np.ndarray:
@@ -152,11 +185,11 @@ def metric_values(db: Database, as_at: tuple[int, int] | None = None) -> pd.Data
     def build() -> pd.DataFrame:
         wide = _current_wide(db, as_at)
         parts = [_one_metric(wide, metric) for metric in CATALOGUE]
+        la_codes, authorities = pd.factorize(wide["la_code"])
         # One frame built from whole columns: text columns are made once, not once per metric.
         return pd.DataFrame({
-            "metric": pd.Categorical.from_codes(np.repeat(np.arange(len(CATALOGUE)), len(wide)),
-                                                [metric.id for metric in CATALOGUE]).astype(str),
-            "la_code": np.tile(wide["la_code"].to_numpy(dtype=object), len(CATALOGUE)),
+            "metric": _text([metric.id for metric in CATALOGUE], np.repeat(np.arange(len(CATALOGUE)), len(wide))),
+            "la_code": _text(list(authorities), np.tile(la_codes, len(CATALOGUE))),
             "period_index": np.tile(wide["period_index"].to_numpy(), len(CATALOGUE)),
             **{column: np.concatenate([part[column] for part in parts]) for column in parts[0]},
         })
@@ -180,10 +213,12 @@ def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
     # polarity and method are looked up once per metric and spread by its code.
     metric_codes, metric_ids = pd.factorize(values["metric"])
     groups = metric_codes.astype(np.int64) * 1_000_000 + values["period_index"].to_numpy()
-    polarity = np.array([METRICS[metric_id].polarity.value for metric_id in metric_ids], dtype=object)[metric_codes]
-    methods = np.array([METRICS[metric_id].method for metric_id in metric_ids], dtype=object)[metric_codes]
-    funnelled = np.isin(methods, [Method.PROPORTION, Method.RATE])
-    kinds = np.where(methods == Method.RATE, "rate", "proportion")
+    metrics = [METRICS[metric_id] for metric_id in metric_ids]
+    polarity = np.array([metric.polarity.value for metric in metrics], dtype=object)[metric_codes]
+    funnelled = np.array([metric.method in (Method.PROPORTION, Method.RATE) for metric in metrics],
+                         dtype=bool)[metric_codes]
+    kinds = np.array(["rate" if metric.method is Method.RATE else "proportion" for metric in metrics],
+                     dtype=object)[metric_codes]
     funnel = stats.funnel_position(values["numerator"], values["denominator"], kinds, groups)
     funnel[~funnelled] = None
     adjusted = stats.overdispersed_funnel(values["numerator"], values["denominator"], kinds, groups)
@@ -196,11 +231,12 @@ def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
     bands = stats.quartile_bands(values["value"], polarity, groups)
     for judgement in (bands, flags, funnel, adjusted["position"]):
         judgement[unjudged] = None
-    by_group = pd.Series(values["value"].to_numpy(dtype=float)).groupby(groups)
+    value = values["value"].to_numpy(dtype=float)
+    by_group = pd.Series(value).groupby(groups)
     return values.assign(
-        rank=stats.competition_rank(values["value"], polarity, groups),
+        rank=stats.competition_rank(value, polarity, groups),
         group_reported=by_group.transform("count").to_numpy(),
-        group_median=by_group.transform("median").to_numpy(),
+        group_median=stats.group_median(value, groups),
         group_mean=by_group.transform("mean").to_numpy(),
         quartile_band=bands,
         top_bottom_20=flags,
@@ -222,7 +258,8 @@ GROUP_COLUMNS = ("rank", "group_reported", "quartile_band", "top_bottom_20", "fu
 @dataclass(frozen=True)
 class _Cubes:
     """Values laid out as arrays [metric, authority, consecutive quarter] (NaN where missing), so
-    neighbours, rolling quarters and trends are array operations rather than joins."""
+    neighbours, rolling quarters and trends are array operations rather than joins; `where` is the
+    position of each row they were built from."""
 
     metrics: list[str]
     authorities: list[str]
@@ -230,36 +267,22 @@ class _Cubes:
     value: np.ndarray
     numerator: np.ndarray
     denominator: np.ndarray
+    where: tuple[np.ndarray, np.ndarray, np.ndarray]
 
     @classmethod
     def build(cls, values: pd.DataFrame) -> _Cubes:
-        metrics = sorted(values["metric"].unique())
-        authorities = sorted(values["la_code"].unique())
-        first = int(values["period_index"].min())
-        shape = (len(metrics), len(authorities), int(values["period_index"].max()) - first + 1)
-        where = cls._positions(values, metrics, authorities, first)
+        metric_codes, metrics = pd.factorize(values["metric"], sort=True)
+        la_codes, authorities = pd.factorize(values["la_code"], sort=True)
+        periods = values["period_index"].to_numpy(dtype=np.int64)
+        first = int(periods.min())
+        shape = (len(metrics), len(authorities), int(periods.max()) - first + 1)
+        where = (metric_codes, la_codes, periods - first)
         arrays = []
         for column in ("value", "numerator", "denominator"):
             cube = np.full(shape, np.nan)
             cube[where] = values[column].to_numpy(dtype=float)
             arrays.append(cube)
-        return cls(metrics, authorities, first, *arrays)
-
-    @staticmethod
-    def _positions(rows: pd.DataFrame, metrics: list[str], authorities: list[str],
-                   first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        def position(column: pd.Series, labels: list[str]) -> np.ndarray:
-            codes, unique = pd.factorize(column)  # look each label up once, not once per row
-            return pd.Index(labels).get_indexer(unique)[codes]
-
-        return (
-            position(rows["metric"], metrics),
-            position(rows["la_code"], authorities),
-            rows["period_index"].to_numpy(dtype=np.int64) - first,
-        )
-
-    def at(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self._positions(rows, self.metrics, self.authorities, self.first_period)
+        return cls(list(metrics), list(authorities), first, *arrays, where)
 
 
 def _neighbour_comparators(cubes: _Cubes) -> dict[str, np.ndarray]:
@@ -272,11 +295,16 @@ def _neighbour_comparators(cubes: _Cubes) -> dict[str, np.ndarray]:
             table[row, column] = position.get(neighbour, -1)
     padded = np.concatenate([cubes.value, np.full(cubes.value[:, :1].shape, np.nan)], axis=1)
     around = padded[:, table, :]  # [metric, authority, neighbour, quarter]; -1 picks the NaN pad
-    reported = (~np.isnan(around)).sum(axis=2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: no neighbour reported
-        return {"sn_mean": np.nanmean(around, axis=2), "sn_median": np.nanmedian(around, axis=2),
-                "sn_reported": reported}
+    missing = np.isnan(around)
+    reported = (~missing).sum(axis=2)
+    # The median as np.nanmedian works it out (the mean of the middle two of the sorted values that
+    # are there, NaN sorting last), without its masked arrays.
+    ordered = np.sort(around, axis=2)
+    middle = np.stack([np.maximum(reported - 1, 0) // 2, reported // 2], axis=2)
+    low, high = np.take_along_axis(ordered, middle, axis=2).transpose(2, 0, 1, 3)
+    with np.errstate(invalid="ignore", divide="ignore"):  # no neighbour reported: NaN
+        return {"sn_mean": np.where(missing, 0.0, around).sum(axis=2) / reported,
+                "sn_median": np.where(reported > 0, (low + high) / 2, np.nan), "sn_reported": reported}
 
 
 def _region_means(cubes: _Cubes) -> dict[str, np.ndarray]:
@@ -360,16 +388,15 @@ def _scorecard_from(db: Database, values: pd.DataFrame) -> pd.DataFrame:
     )
     table["diff_from_median"] = table["value"] - table["network_median"]
     cubes = _Cubes.build(table)
-    where = cubes.at(table)
+    metric_codes, la_codes, quarters = cubes.where
     comparators = {**_neighbour_comparators(cubes), **_rolling_and_trend(cubes), **_region_means(cubes)}
     for name, cube in comparators.items():
-        table[name] = cube[where]
-    metric_codes, metric_ids = pd.factorize(table["metric"])
-    limits = np.array([METRICS[metric_id].flag_above for metric_id in metric_ids], dtype=float)[metric_codes]
+        table[name] = cube[cubes.where]
+    limits = np.array([METRICS[metric_id].flag_above for metric_id in cubes.metrics], dtype=float)[metric_codes]
     table["flag"] = pd.Series(table["value"].to_numpy() > limits, index=table.index).where(~np.isnan(limits), False)
-    table["period"] = _per_quarter(table["period_index"], lambda period: period.label)
-    la_codes, unique = pd.factorize(table["la_code"])
-    table["la_name"] = np.array([reference.authority_name(code) for code in unique], dtype=object)[la_codes]
+    labels = [Period.from_index(cubes.first_period + offset).label for offset in range(cubes.value.shape[2])]
+    table["period"] = _text(labels, quarters)
+    table["la_name"] = _text([reference.authority_name(code) for code in cubes.authorities], la_codes)
     return table
 
 

@@ -74,6 +74,66 @@ def _per_group(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return np.bincount(codes, weights=values, minlength=codes.max() + 1 if len(codes) else 0)
 
 
+_last_sort: tuple[np.ndarray, np.ndarray, tuple] | None = None
+
+
+def _sorted_within_groups(v: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One sort serves every group at once: the rows in order of group, then value (NaN last), the sorted
+    values, and each group's first position in that order and count of values.
+
+    Ranks, bands, medians and top/bottom 20% of the same values and groups share one sort: the last
+    one is kept (with copies of what it sorted) and used again while the inputs are equal."""
+    global _last_sort
+    last = _last_sort
+    if last is not None and np.array_equal(last[1], codes) and np.array_equal(last[0], v, equal_nan=True):
+        return last[2]
+    # As np.lexsort((v, codes)) but quicker: any order of the values, then a stable sort by group (a
+    # radix sort on small whole numbers). The order within ties does not matter to any caller.
+    by_value = np.argsort(v)
+    group_of = codes[by_value]
+    order = by_value[np.argsort(group_of.astype(np.int16) if len(v) and codes.max() < 2**15 else group_of,
+                                kind="stable")]
+    sizes = np.bincount(codes, minlength=codes.max() + 1 if len(codes) else 0)
+    starts = np.cumsum(sizes) - sizes
+    reporting = np.bincount(codes, weights=~np.isnan(v), minlength=len(sizes)).astype(np.int64)
+    result = (order, v[order], starts, reporting)
+    _last_sort = (v.copy(), codes.copy(), result)
+    return result
+
+
+def _lower_and_higher(v: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many values of its group are lower than each row's, and how many higher (meaningless for NaN)."""
+    order, ordered, starts, reporting = _sorted_within_groups(v, codes)
+    group = codes[order]
+    tie_starts = np.ones(len(v), dtype=bool)
+    tie_starts[1:] = (ordered[1:] != ordered[:-1]) | (group[1:] != group[:-1])
+    tie = np.cumsum(tie_starts) - 1
+    first = np.flatnonzero(tie_starts)
+    after = np.append(first[1:], len(v))
+    lower = np.empty(len(v), dtype=np.int64)
+    higher = np.empty(len(v), dtype=np.int64)
+    lower[order] = first[tie] - starts[group]
+    higher[order] = starts[group] + reporting[group] - after[tie]
+    return lower, higher
+
+
+def _group_quantiles(v: np.ndarray, codes: np.ndarray, quantiles: tuple[float, ...]) -> list[np.ndarray]:
+    """Each row's group's quantiles of its values, "linear" as pandas works them out (low + (high - low) x
+    fraction, the low value itself when the fraction is 0); NaN for a group without values."""
+    _, ordered, starts, reporting = _sorted_within_groups(v, codes)
+    last = max(len(v) - 1, 0)
+    results = []
+    for q in quantiles:
+        position = q * (reporting - 1)
+        low = np.floor(position).astype(np.int64)
+        fraction = position % 1
+        low_value = ordered[np.clip(starts + low, 0, last)]
+        high_value = ordered[np.clip(starts + np.minimum(low + 1, reporting - 1), 0, last)]
+        quantile = np.where(fraction == 0, low_value, low_value + (high_value - low_value) * fraction)
+        results.append(np.where(reporting > 0, quantile, np.nan)[codes])
+    return results
+
+
 def _z(confidence: float) -> float:
     """Two-sided standard normal critical value, e.g. 1.959964 for 95%."""
     return float(stats.norm.ppf(0.5 + confidence / 2))
@@ -173,13 +233,18 @@ def small_numbers(numerator: npt.ArrayLike, denominator: npt.ArrayLike,
         return ~np.isnan(cases) & ~np.isnan(_as_float(numerator)) & (cases < SMALL_NUMBERS_BELOW)
 
 
+def _select_label(conditions: list[np.ndarray], labels: list[str], default: str) -> np.ndarray:
+    """np.select for words: the label of the first condition that holds, else `default`, as Python
+    strings (an object array), without making a fixed-width text array row by row first."""
+    choice = np.select(conditions, list(range(len(labels))), default=len(labels))
+    # Through a flat index so that a single value (0-d) stays an array, as np.select's result would.
+    return np.array([*labels, default], dtype=object)[choice.ravel()].reshape(choice.shape)
+
+
 def _classify(z: np.ndarray) -> np.ndarray:
     """Funnel class of a z-score: beyond 99.8% (|z| > 3.090232), beyond 95% (|z| > 1.959964), within."""
-    position = np.select(
-        [z > Z_998, z > Z_95, z < -Z_998, z < -Z_95],
-        ["above_99.8", "above_95", "below_99.8", "below_95"],
-        default="within",
-    ).astype(object)
+    position = _select_label([z > Z_998, z > Z_95, z < -Z_998, z < -Z_95],
+                             ["above_99.8", "above_95", "below_99.8", "below_95"], "within")
     position[np.isnan(z)] = None
     return position
 
@@ -235,9 +300,8 @@ def overdispersed_funnel(numerator: npt.ArrayLike, denominator: npt.ArrayLike, k
     frame = pd.DataFrame({"code": codes, "z": z, "w": np.where(valid, 1 / s**2, np.nan)})
     present = frame.dropna(subset=["z"])
     by_group = present.groupby("code")
-    low = by_group["z"].quantile(WINSOR_PERCENTILES[0] / 100)
-    high = by_group["z"].quantile(WINSOR_PERCENTILES[1] / 100)
-    winsorised = present["z"].clip(low.reindex(present["code"]).to_numpy(), high.reindex(present["code"]).to_numpy())
+    low, high = _group_quantiles(z, codes, (WINSOR_PERCENTILES[0] / 100, WINSOR_PERCENTILES[1] / 100))
+    winsorised = present["z"].clip(low[~np.isnan(z)], high[~np.isnan(z)])
     reporting = by_group.size()
     phi = (winsorised**2).groupby(present["code"]).mean()
     w_sum = by_group["w"].sum()
@@ -298,7 +362,7 @@ def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: 
         target = (_per_group(np.where(valid, x, 0.0), codes) / _per_group(np.where(valid, n, 0.0), codes))[codes]
         value = np.where(valid, x / np.where(valid, n, 1), np.nan)
     limits = funnel_limits(target, n, kind)
-    position = np.select(
+    position = _select_label(
         [
             value > limits["upper_99.8"],
             value > limits["upper_95"],
@@ -306,8 +370,8 @@ def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: 
             value < limits["lower_95"],
         ],
         ["above_99.8", "above_95", "below_99.8", "below_95"],
-        default="within",
-    ).astype(object)
+        "within",
+    )
     position[~valid] = None
     return position
 
@@ -318,11 +382,21 @@ def competition_rank(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
     as in LAIT. Neutral ranks high to low like "higher" (an ordering, not a judgement). NaN stays NaN.
     """
     v = _as_float(values)
-    score = np.where(_polarities(polarity, len(v)) == "lower", -v, v)
-    ranked = pd.Series(score).groupby(_group_codes(groups, len(v))).rank(
-        method="min", ascending=False, na_option="keep"
-    )
-    return ranked.to_numpy(dtype=float)
+    lower, higher = _lower_and_higher(v, _group_codes(groups, len(v)))
+    better = np.where(_polarities(polarity, len(v)) == "lower", lower, higher)
+    return np.where(np.isnan(v), np.nan, better + 1.0)
+
+
+def group_median(values: npt.ArrayLike, groups: npt.ArrayLike | None = None) -> np.ndarray:
+    """Median of the values reported in each row's group (the mean of the middle two for an even count,
+    as pandas); NaN for a group without values."""
+    v = _as_float(values)
+    codes = _group_codes(groups, len(v))
+    _, ordered, starts, reporting = _sorted_within_groups(v, codes)
+    last = max(len(v) - 1, 0)
+    low = ordered[np.clip(starts + (reporting - 1) // 2, 0, last)]
+    high = ordered[np.clip(starts + reporting // 2, 0, last)]
+    return np.where(reporting > 0, (low + high) / 2, np.nan)[codes]
 
 
 def quartile_bands(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
@@ -341,8 +415,7 @@ def quartile_bands(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
     present = ~np.isnan(v)
     if not present.any():
         return bands
-    quartiles = pd.Series(v).groupby(codes).quantile([0.25, 0.5, 0.75]).unstack()
-    q1, q2, q3 = (quartiles[q].reindex(range(codes.max() + 1)).to_numpy()[codes] for q in (0.25, 0.5, 0.75))
+    q1, q2, q3 = _group_quantiles(v, codes, (0.25, 0.5, 0.75))
     conditions = [
         np.where(lower, v <= q1, v >= q3),
         np.where(lower, v <= q2, v >= q2),
@@ -408,11 +481,12 @@ def trend_labels(slope: npt.ArrayLike, pvalue: npt.ArrayLike, points: npt.ArrayL
     slope, pvalue, points = _as_float(slope), _as_float(pvalue), _as_float(points)
     polarity = np.broadcast_to(np.asarray(polarity, dtype=object), slope.shape)
     rising = slope > 0
-    judged = np.where(rising == (polarity == "higher"), "improving", "worsening")
-    moved = np.where(polarity == "neutral", np.where(rising, "rising", "falling"), judged)
-    significant = pvalue < TREND_SIGNIFICANCE
-    return np.where(points < min_points, "not enough data", np.where(significant, moved, "no clear change")).astype(
-        object
+    neutral = polarity == "neutral"
+    unclear = ~(pvalue < TREND_SIGNIFICANCE)
+    return _select_label(
+        [points < min_points, unclear, neutral & rising, neutral, rising == (polarity == "higher")],
+        ["not enough data", "no clear change", "rising", "falling", "improving"],
+        "worsening",
     )
 
 
@@ -502,9 +576,11 @@ def top_bottom_20(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
     flags = np.full(v.shape, None, dtype=object)
     reporting = _per_group((~np.isnan(v)).astype(float), codes)[codes] if len(v) else np.zeros(0)
     cut = np.ceil(reporting / 5)
-    reverse = np.where(polarities == "higher", "lower", "higher")
-    top = competition_rank(v, polarities, codes) <= cut
-    bottom = competition_rank(v, reverse, codes) <= cut
+    lower, higher = _lower_and_higher(v, codes)
+    present = ~np.isnan(v)
+    # Competition ranks from the best end and from the worst (neutral: high to low both ways).
+    top = present & (np.where(polarities == "lower", lower, higher) + 1 <= cut)
+    bottom = present & (np.where(polarities == "higher", lower, higher) + 1 <= cut)
     judged = polarities != "neutral"
     flags[top & ~bottom & judged] = "top 20%"
     flags[bottom & ~top & judged] = "bottom 20%"

@@ -169,6 +169,9 @@ TOO_FEW_REASONS = (
 )
 UNKNOWN_NOT_COMPARED = "the unknown group is not compared"
 NO_RATIO = "no ratio can be formed (a count of 0 on one side)"
+COUNTS = ("numerator", "denominator", "exposure")
+KATZ_COLUMNS = ("ratio", "ratio_low", "ratio_high", "strict_low", "strict_high", "too_few", "judgement",
+                "strict_judgement")
 
 
 def too_few_reasons(count: npt.ArrayLike, denominator: npt.ArrayLike, comparison: npt.ArrayLike) -> np.ndarray:
@@ -192,12 +195,19 @@ def ratios(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
     `judgement` (at 95%), `strict_judgement` (at 99.8%) and `share` (% of the area's count, unknown included).
     """
     frame = counts.reset_index(drop=True).copy()
-    usable = _usable(frame)
-    sums = frame[usable].groupby("area")[["numerator", "denominator", "exposure"]].sum()
-    for column in ("numerator", "denominator", "exposure"):
-        total = frame["area"].map(sums[column]).fillna(0.0)
-        frame[f"comparison_{column}"] = np.where(usable, total - frame[column].fillna(0.0), total)
+    usable = _usable(frame).to_numpy()
+    areas = pd.factorize(frame["area"])[0]
+    for column in COUNTS:
+        values = frame[column].to_numpy(dtype=float, na_value=np.nan)
+        total = _area_total(areas, np.where(usable, values, 0.0))
+        frame[f"comparison_{column}"] = np.where(usable, total - np.nan_to_num(values), total)
     return _compared(frame, kind)
+
+
+def _area_total(areas: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each row's total of `values` over its area (`areas`: the rows' area codes from `pd.factorize`), a missing
+    figure counting 0."""
+    return np.bincount(areas, weights=np.nan_to_num(values), minlength=areas.max(initial=-1) + 1)[areas]
 
 
 def _usable(frame: pd.DataFrame) -> pd.Series:
@@ -205,45 +215,45 @@ def _usable(frame: pd.DataFrame) -> pd.Series:
 
 
 def _compared(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """`ratios` once each row carries its comparison side (`comparison_numerator`, `_denominator`, `_exposure`)."""
-    scale = PER if kind == "rate" else 100.0
-    if kind == "rate":
-        low, high = stats.poisson_interval(frame["numerator"], frame["exposure"], INEQUALITY_DISPLAY_CONFIDENCE)
-    else:
-        low, high = stats.wilson_interval(frame["numerator"], frame["denominator"], INEQUALITY_DISPLAY_CONFIDENCE)
-    frame["value"] = frame["numerator"] / frame["exposure"].where(frame["exposure"] > 0) * scale
-    frame["value_low"], frame["value_high"] = low * scale, high * scale
-    frame["comparison_value"] = (frame["comparison_numerator"]
-                                 / frame["comparison_exposure"].where(frame["comparison_exposure"] > 0) * scale)
-
+    """`ratios` once each row carries its comparison side (`comparison_numerator`, `_denominator`, `_exposure`).
+    Plain arrays throughout, the columns added at once: this runs for every measure, breakdown and authority."""
     numerator, denominator, exposure, other, other_denominator, other_exposure = (
         frame[column].to_numpy(dtype=float, na_value=np.nan) for column in (
-            "numerator", "denominator", "exposure", "comparison_numerator", "comparison_denominator",
-            "comparison_exposure"))
+            *COUNTS, *(f"comparison_{column}" for column in COUNTS)))
     known = frame["known"].to_numpy(dtype=bool)
+    scale = PER if kind == "rate" else 100.0
+    if kind == "rate":
+        low, high = stats.poisson_interval(numerator, exposure, INEQUALITY_DISPLAY_CONFIDENCE)
+    else:
+        low, high = stats.wilson_interval(numerator, denominator, INEQUALITY_DISPLAY_CONFIDENCE)
     compared = known & ~np.isnan(numerator)
-    ratio, low, high, strict_low, strict_high = katz(
+    ratio, ratio_low, ratio_high, strict_low, strict_high = katz(
         *(np.where(compared, values, np.nan) for values in (numerator, exposure, other, other_exposure)))
     reason = too_few_reasons(numerator, denominator, other_denominator)
     reason[pd.isna(reason) & np.isnan(ratio)] = NO_RATIO
     reason[~known] = UNKNOWN_NOT_COMPARED
     judged = pd.isna(reason)
-    columns = {"ratio": ratio, "ratio_low": low, "ratio_high": high, "strict_low": strict_low,
-               "strict_high": strict_high, "too_few": reason,
-               "judgement": np.where(judged, _judge(low, high), TOO_FEW),
-               "strict_judgement": np.where(judged, _judge(strict_low, strict_high), TOO_FEW)}
-    # An empty frame keeps the untyped columns pandas gives a table of no rows.
-    extra = pd.DataFrame(columns, index=frame.index) if len(frame) else pd.DataFrame(columns=list(columns))
-    frame = pd.concat([frame, extra], axis=1)
-    frame["small_numbers"] = frame["too_few"].notna()
+    areas = pd.factorize(frame["area"])[0]
+    counted, served = _area_total(areas, numerator), _area_total(areas, denominator)
     # The unknown group has no value of its own to compare: its share of the area's count says how complete
     # the recording is.
-    counted = frame.groupby("area")["numerator"].transform("sum")
-    frame["share"] = frame["numerator"] / counted.where(counted > 0) * 100
-    served = frame.groupby("area")["denominator"].transform("sum")
-    frame["denominator_share"] = frame["denominator"] / served.where(served > 0) * 100
-    frame.loc[~frame["known"], ["value", "value_low", "value_high", "comparison_value"]] = np.nan
-    return frame
+    columns = {
+        "value": np.where(known, numerator / np.where(exposure > 0, exposure, np.nan) * scale, np.nan),
+        "value_low": np.where(known, low * scale, np.nan), "value_high": np.where(known, high * scale, np.nan),
+        "comparison_value": np.where(known, other / np.where(other_exposure > 0, other_exposure, np.nan) * scale,
+                                     np.nan),
+        "ratio": ratio, "ratio_low": ratio_low, "ratio_high": ratio_high, "strict_low": strict_low,
+        "strict_high": strict_high, "too_few": reason, "judgement": np.where(judged, _judge(ratio_low, ratio_high),
+                                                                             TOO_FEW),
+        "strict_judgement": np.where(judged, _judge(strict_low, strict_high), TOO_FEW),
+        "small_numbers": ~judged,
+        "share": numerator / np.where(counted > 0, counted, np.nan) * 100,
+        "denominator_share": denominator / np.where(served > 0, served, np.nan) * 100,
+    }
+    added = pd.DataFrame(columns, index=frame.index)
+    if added.empty:  # a table of no rows keeps the untyped columns pandas gives it
+        added = added.astype(dict.fromkeys(KATZ_COLUMNS, object))
+    return pd.concat([frame, added], axis=1)
 
 
 def composition(counts: pd.DataFrame) -> pd.DataFrame:
@@ -361,38 +371,47 @@ def _group_map(by: str, names: pd.Series) -> pd.Series:
     return names.map(lookup)
 
 
+def _window_counts(db: Database, by: str, indexes: list[int]) -> pd.DataFrame:
+    """The window's stored counts by the groups of `by`: one row per authority, quarter and group, a column per
+    count (NaN where that count was not broken down). Summed once for every measure, kept until the data changes."""
+    def build() -> pd.DataFrame:
+        raw = window_cells(db, indexes)
+        raw = raw[raw["breakdown"] == stored_breakdown(by)]
+        raw = raw.assign(group=_group_map(by, raw["group_name"])).dropna(subset=["group"])
+        if raw.empty:
+            return pd.DataFrame(columns=["la_code", "period_index", "group"])
+        return (raw.groupby(["la_code", "period_index", "group", "count_of"])["count"].sum(min_count=1)
+                .unstack("count_of").reset_index())
+
+    return cached(db, f"breakdown counts by {by} {indexes[0]}-{indexes[-1]}", build)
+
+
 def breakdown_cells(db: Database, measure: InequalityMeasure, by: str, indexes: list[int]) -> pd.DataFrame:
     """The stored breakdown counts a return measure reads in some quarters, one row per authority, quarter and
     group of `by`: `la_code`, `period_index`, `group`, `numerator` and `denominator` (for a risk: those in the
     service and those with the adverse outcome; for a rate: the count and NaN)."""
-    fields = [measure.field] if measure.kind == "rate" else [*measure.whole, measure.part]
-    raw = window_cells(db, indexes)
-    raw = raw[(raw["breakdown"] == stored_breakdown(by)) & raw["count_of"].isin(fields)]
-    raw = raw.assign(group=_group_map(by, raw["group_name"])).dropna(subset=["group"])
-    wide = (raw.groupby(["la_code", "period_index", "group", "count_of"])["count"].sum(min_count=1)
-            .unstack("count_of").reset_index()) if len(raw) else pd.DataFrame(
-                columns=["la_code", "period_index", "group"])
-    for field in fields:
-        if field not in wide:
-            wide[field] = np.nan
+    wide = _window_counts(db, by, indexes)
+
+    def count(field: str) -> pd.Series:
+        return wide[field] if field in wide else pd.Series(np.nan, index=wide.index)
+
     if measure.kind == "rate":
-        wide["numerator"], wide["denominator"] = wide[measure.field], np.nan
+        numerator, denominator = count(measure.field), np.nan
     else:
-        wide["denominator"] = wide[measure.whole[0]]
-        wide["numerator"] = wide[measure.whole[0]] - wide[measure.part]
+        denominator = count(measure.whole[0])
+        numerator = denominator - count(measure.part)
+    cells = pd.DataFrame({"la_code": wide["la_code"], "period_index": wide["period_index"], "group": wide["group"],
+                          "numerator": numerator, "denominator": denominator})
     # A quarter counts only where every field the measure needs was broken down.
-    wide = wide.dropna(subset=["numerator"])
-    return wide[["la_code", "period_index", "group", "numerator", "denominator"]]
+    return cells[cells["numerator"].notna()]
 
 
 def pooled(cells: pd.DataFrame) -> pd.DataFrame:
     """Counts summed over the window's quarters per authority and group, with the number of quarters."""
     if cells.empty:
         return pd.DataFrame(columns=["la_code", "group", "numerator", "denominator", "periods"])
-    out = cells.groupby(["la_code", "group"], as_index=False).agg(
-        numerator=("numerator", "sum"), denominator=("denominator", "sum"), periods=("period_index", "nunique"))
-    quarters = cells.groupby("la_code")["period_index"].nunique()
-    out["periods"] = out["la_code"].map(quarters)
+    out = cells.groupby(["la_code", "group"], as_index=False)[["numerator", "denominator"]].sum()
+    out["periods"] = out["la_code"].map(cells.groupby("la_code")["period_index"].nunique())
     return out
 
 
@@ -423,22 +442,34 @@ def return_counts(db: Database, measure: InequalityMeasure, by: str, period: Per
     return frame.rename(columns={"la_code": "area"}), note
 
 
+def _published_rows(db: Database, source_file: str, topic: str, year: int) -> pd.DataFrame:
+    """DfE's rows of one file, breakdown topic and year, for every indicator a measure reads from that file (read
+    once for all of them, kept until the data changes): `area` (3-digit code, region code or E92000001),
+    `level`, `name`, `breakdown`, `indicator` (lower case), `value`, `symbol`."""
+    indicators = sorted({name.lower() for measure in MEASURES.values() if measure.source_file == source_file
+                         for name in (measure.field, *measure.whole, measure.part) if name})
+
+    def read() -> pd.DataFrame:
+        frame = db.frame(
+            "SELECT geographic_level AS level, region_code, region_name, old_la_code, la_name, breakdown, "
+            "lower(indicator) AS indicator, value, symbol FROM published "
+            "WHERE source = ? AND breakdown_topic = ? AND time_period = ? "
+            f"AND lower(indicator) IN ({', '.join('?' * len(indicators))})",
+            [source_file, topic, str(year), *indicators])
+        national, regional = frame["level"] == "National", frame["level"] == "Regional"
+        frame["area"] = np.select([national, regional], ["E92000001", frame["region_code"]], frame["old_la_code"])
+        frame["name"] = np.select([national, regional], ["England", frame["region_name"]], frame["la_name"])
+        return frame
+
+    return cached(db, f"published rows {source_file} {topic} {year}", read)
+
+
 def published_counts(db: Database, measure: InequalityMeasure, by: str, year: int) -> tuple[pd.DataFrame, str]:
     """DfE's published counts by group for one year, every authority, region and England: `area` (3-digit code,
     region code or E92000001), `level`, `name`, `group`, numerator, denominator, exposure, `symbol`, `known`."""
-    topic = "Sex" if by == "sex" else "Ethnicity"
-    indicators = sorted({name.lower() for name in (measure.field, *measure.whole, measure.part) if name})
-    frame = db.frame(
-        "SELECT geographic_level AS level, region_code, region_name, old_la_code, la_name, breakdown, "
-        "lower(indicator) AS indicator, value, symbol FROM published "
-        f"WHERE source = ? AND breakdown_topic = ? AND time_period = ? "
-        f"AND lower(indicator) IN ({', '.join('?' * len(indicators))})",
-        [measure.source_file, topic, str(year), *indicators])
-    frame["area"] = np.select([frame["level"] == "National", frame["level"] == "Regional"],
-                              ["E92000001", frame["region_code"]], frame["old_la_code"])
-    frame["name"] = np.select([frame["level"] == "National", frame["level"] == "Regional"],
-                              ["England", frame["region_name"]], frame["la_name"])
-    frame["group"] = [group_of(by, name) for name in frame["breakdown"]]
+    indicators = {name.lower() for name in (measure.field, *measure.whole, measure.part) if name}
+    frame = _published_rows(db, measure.source_file, "Sex" if by == "sex" else "Ethnicity", year)
+    frame = frame[frame["indicator"].isin(indicators)].assign(group=lambda rows: _group_map(by, rows["breakdown"]))
     frame = frame.dropna(subset=["group", "area"])
     keys = ["area", "level", "name", "group"]
     values = frame.groupby([*keys, "indicator"])["value"].sum(min_count=1).unstack("indicator")
@@ -513,23 +544,21 @@ def _pooled_network(frame: pd.DataFrame, kind: str, excluded: set[tuple[str, str
     """The network pooled per group: for group g, the authorities whose g cell the reader may see, each with its
     other groups as the rest (so both sides are the same authorities' children)."""
     frame = frame.reset_index(drop=True)
-    usable = _usable(frame)
-    shown = ~pd.Series([(area, group) in excluded for area, group in zip(frame["area"], frame["group"],
-                                                                        strict=True)], index=frame.index, dtype=bool)
-    columns = ["numerator", "denominator", "exposure"]
-    totals = frame[usable].groupby("area")[columns].sum()
-    parts = frame[shown].copy()
-    for column in columns:
-        # astype: with no usable cell the map of text keys gives an all-missing text column, not numbers
-        total = parts["area"].map(totals[column]).astype("float64").fillna(0.0)
-        parts[f"comparison_{column}"] = np.where(usable[shown], total - parts[column].fillna(0.0), 0.0)
+    usable = _usable(frame).to_numpy()
+    shown = (~pd.MultiIndex.from_arrays([frame["area"], frame["group"]]).isin(list(excluded)) if excluded
+             else np.ones(len(frame), dtype=bool))
+    areas = pd.factorize(frame["area"])[0]
+    parts = frame.copy()
+    for column in COUNTS:
+        values = frame[column].to_numpy(dtype=float, na_value=np.nan)
+        total = _area_total(areas, np.where(usable, values, 0.0))
+        parts[f"comparison_{column}"] = np.where(usable, total - np.nan_to_num(values), 0.0)
     known = frame.drop_duplicates("group").set_index("group")["known"]
-    network = parts.groupby("group", as_index=False)[
-        [*columns, *(f"comparison_{column}" for column in columns)]].sum(min_count=1)
+    comparisons = [f"comparison_{column}" for column in COUNTS]
+    network = parts[shown].groupby("group", as_index=False)[[*COUNTS, *comparisons]].sum(min_count=1)
     network["known"] = network["group"].map(known).astype(bool)
     network["area"] = NETWORK
-    network[[f"comparison_{column}" for column in columns]] = network[
-        [f"comparison_{column}" for column in columns]].fillna(0.0)
+    network[comparisons] = network[comparisons].fillna(0.0)
     return _compared(network, kind)
 
 
@@ -586,7 +615,7 @@ def return_table(db: Database, measure_id: str, by: str, period: Period, quarter
     rows["la_name"] = rows["area"].map(names)
     quarters = frame.groupby("area")["periods"].first()
     first = Period.from_index(indexes[0])
-    rows["periods"] = [int(quarters.max() if area == NETWORK else quarters.get(area, 0)) for area in rows["area"]]
+    rows["periods"] = rows["area"].map({**quarters.to_dict(), NETWORK: quarters.max()}).fillna(0).astype("int64")
     if not quarter_only:
         notes.append(f"Counts summed over the quarters returned from {first} to {period} (rates per 10,000 a quarter).")
     return InequalityTable(measure, by, label, _finish(rows, measure, by), tuple(notes))

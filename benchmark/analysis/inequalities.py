@@ -341,8 +341,7 @@ def population(db: Database, by: str, day: dt.date) -> tuple[pd.DataFrame, int |
     """Headcount by group for every place (`code`, `group`, `headcount`) from the census year for `day`."""
     frame = census(db)
     year = census_year_for(day, sorted(frame["year"].unique().tolist()))
-    frame = frame[frame["year"] == year].copy()
-    frame["group"] = [group_of(by, name) for name in frame["group"]]
+    frame = frame[frame["year"] == year].assign(group=lambda rows: _group_map(by, rows["group"]))
     return frame.groupby(["code", "group"], as_index=False)["headcount"].sum(), year
 
 
@@ -359,8 +358,7 @@ def window_cells(db: Database, indexes: list[int]) -> pd.DataFrame:
     """Every stored breakdown cell of the quarters `indexes` (one read for every measure and breakdown), kept
     until the data changes. A signed-off quarter's cells are as at its sign-off, as every other figure of it."""
     def read() -> pd.DataFrame:
-        frames = [stored_breakdowns(db, period_index=index) for index in indexes]
-        return pd.concat(frames, ignore_index=True)[
+        return stored_breakdowns(db, period_index=indexes)[
             ["la_code", "period_index", "count_of", "breakdown", "group_name", "count"]]
 
     return cached(db, f"breakdown cells {indexes[0]}-{indexes[-1]}", read)
@@ -380,8 +378,19 @@ def _window_counts(db: Database, by: str, indexes: list[int]) -> pd.DataFrame:
         raw = raw.assign(group=_group_map(by, raw["group_name"])).dropna(subset=["group"])
         if raw.empty:
             return pd.DataFrame(columns=["la_code", "period_index", "group"])
-        return (raw.groupby(["la_code", "period_index", "group", "count_of"])["count"].sum(min_count=1)
-                .unstack("count_of").reset_index())
+        # Sorted codes instead of a groupby of text: rows in the order of (la_code, period_index, group).
+        cell, (authorities, quarters, groups) = _sorted_cells(raw[["la_code", "period_index", "group"]])
+        field, fields = pd.factorize(raw["count_of"], sort=True)
+        rows, row = np.unique(cell, return_inverse=True)
+        counts = raw["count"].to_numpy(dtype=float, na_value=np.nan)
+        slot = row * len(fields) + field
+        total = np.bincount(slot, weights=np.nan_to_num(counts), minlength=len(rows) * len(fields))
+        given = np.bincount(slot, weights=~np.isnan(counts), minlength=len(rows) * len(fields))
+        # A count summed from no figure is missing, as a sum needing one figure.
+        values = np.where(given > 0, total, np.nan).reshape(len(rows), len(fields))
+        keys = np.unravel_index(rows, (len(authorities), len(quarters), len(groups)))
+        return pd.DataFrame({"la_code": authorities[keys[0]], "period_index": quarters[keys[1]],
+                             "group": groups[keys[2]], **{name: values[:, i] for i, name in enumerate(fields)}})
 
     return cached(db, f"breakdown counts by {by} {indexes[0]}-{indexes[-1]}", build)
 
@@ -406,13 +415,26 @@ def breakdown_cells(db: Database, measure: InequalityMeasure, by: str, indexes: 
     return cells[cells["numerator"].notna()]
 
 
+def _sorted_cells(keys: pd.DataFrame) -> tuple[np.ndarray, list[pd.Index]]:
+    """One integer a row for the combination of `keys`' columns, ordered as the sorted combinations are, with each
+    column's sorted values (a code's digits, most significant first, index them)."""
+    codes, values = zip(*(pd.factorize(keys[column], sort=True) for column in keys), strict=True)
+    return np.ravel_multi_index(codes, [len(column) for column in values]), list(values)
+
+
 def pooled(cells: pd.DataFrame) -> pd.DataFrame:
     """Counts summed over the window's quarters per authority and group, with the number of quarters."""
     if cells.empty:
         return pd.DataFrame(columns=["la_code", "group", "numerator", "denominator", "periods"])
-    out = cells.groupby(["la_code", "group"], as_index=False)[["numerator", "denominator"]].sum()
-    out["periods"] = out["la_code"].map(cells.groupby("la_code")["period_index"].nunique())
-    return out
+    cell, (authorities, groups) = _sorted_cells(cells[["la_code", "group"]])
+    pairs, pair = np.unique(cell, return_inverse=True)
+    authority, group = np.unravel_index(pairs, (len(authorities), len(groups)))
+    quarter, (_, indexes) = _sorted_cells(cells[["la_code", "period_index"]])
+    quarters = np.bincount(np.unique(quarter) // len(indexes), minlength=len(authorities))
+    return pd.DataFrame({"la_code": authorities[authority], "group": groups[group], **{
+        column: np.bincount(pair, weights=np.nan_to_num(cells[column].to_numpy(dtype=float, na_value=np.nan)),
+                            minlength=len(pairs)) for column in ("numerator", "denominator")},
+        "periods": quarters[authority].astype("int64")})
 
 
 def _attach_population(frame: pd.DataFrame, people: pd.DataFrame, code_column: str) -> pd.DataFrame:
@@ -473,12 +495,12 @@ def published_counts(db: Database, measure: InequalityMeasure, by: str, year: in
     frame = frame.dropna(subset=["group", "area"])
     keys = ["area", "level", "name", "group"]
     values = frame.groupby([*keys, "indicator"])["value"].sum(min_count=1).unstack("indicator")
-    symbols = frame.dropna(subset=["symbol"]).groupby(keys)["symbol"].first()
-    out = values.reset_index()
-    out["symbol"] = pd.MultiIndex.from_frame(out[keys]).map(symbols.to_dict()) if len(out) else []
-    # A major group summed from its categories is missing if any category is a symbol.
-    missing = frame[frame["value"].isna()].groupby(keys).size()
-    has_missing = pd.MultiIndex.from_frame(out[keys]).isin(missing.index) if len(out) else []
+    grouped = frame.groupby(keys)
+    # A group's symbol is its first figure's that has one (an Index, so the column is numbers when none has, as
+    # before); a major group summed from its categories is missing if any category is a symbol. Both come in the
+    # order of `values`: the same groups, sorted.
+    symbols = pd.Index(grouped["symbol"].first().to_numpy(dtype=object, na_value=np.nan)).infer_objects()
+    out = values.assign(symbol=symbols, missing=(grouped["value"].count() < grouped.size()).to_numpy()).reset_index()
 
     def column(name: str) -> pd.Series:
         return out[name.lower()] if name.lower() in out else pd.Series(np.nan, index=out.index)
@@ -489,7 +511,7 @@ def published_counts(db: Database, measure: InequalityMeasure, by: str, year: in
         out["numerator"], out["denominator"] = adverse, whole
     else:
         out["numerator"] = column(measure.field)
-    out.loc[has_missing, "numerator"] = np.nan
+    out.loc[out["missing"], "numerator"] = np.nan
     note = ""
     if measure.kind == "rate" and measure.has_ratio(by):
         people, census_year = population(db, by, dt.date(year, 12, 31))
@@ -540,22 +562,28 @@ class InequalityTable:
         return self.measure.has_ratio(self.by)
 
 
+def _shown(frame: pd.DataFrame, excluded: set[tuple[str, str]]) -> np.ndarray:
+    """Which rows' (area, group) cells the reader may see."""
+    if not excluded:
+        return np.ones(len(frame), dtype=bool)
+    return ~pd.MultiIndex.from_arrays([frame["area"], frame["group"]]).isin(list(excluded))
+
+
 def _pooled_network(frame: pd.DataFrame, kind: str, excluded: set[tuple[str, str]]) -> pd.DataFrame:
     """The network pooled per group: for group g, the authorities whose g cell the reader may see, each with its
     other groups as the rest (so both sides are the same authorities' children)."""
     frame = frame.reset_index(drop=True)
     usable = _usable(frame).to_numpy()
-    shown = (~pd.MultiIndex.from_arrays([frame["area"], frame["group"]]).isin(list(excluded)) if excluded
-             else np.ones(len(frame), dtype=bool))
     areas = pd.factorize(frame["area"])[0]
-    parts = frame.copy()
+    parts = frame[["group", *COUNTS]].copy()
     for column in COUNTS:
         values = frame[column].to_numpy(dtype=float, na_value=np.nan)
         total = _area_total(areas, np.where(usable, values, 0.0))
         parts[f"comparison_{column}"] = np.where(usable, total - np.nan_to_num(values), 0.0)
     known = frame.drop_duplicates("group").set_index("group")["known"]
     comparisons = [f"comparison_{column}" for column in COUNTS]
-    network = parts[shown].groupby("group", as_index=False)[[*COUNTS, *comparisons]].sum(min_count=1)
+    network = parts[_shown(frame, excluded)].groupby("group", as_index=False)[[*COUNTS, *comparisons]].sum(
+        min_count=1)
     network["known"] = network["group"].map(known).astype(bool)
     network["area"] = NETWORK
     network[comparisons] = network[comparisons].fillna(0.0)
@@ -563,18 +591,16 @@ def _pooled_network(frame: pd.DataFrame, kind: str, excluded: set[tuple[str, str
 
 
 def _finish(frame: pd.DataFrame, measure: InequalityMeasure, by: str) -> pd.DataFrame:
-    frame = frame.copy()
-    frame["measure"], frame["by"] = measure.id, by
-    for column in TABLE_COLUMNS:
-        if column not in frame:
-            frame[column] = None
-    return frame[list(TABLE_COLUMNS)].reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    given = {"measure": measure.id, "by": by}
+    return pd.DataFrame({column: frame[column] if column in frame and column not in given else given.get(column)
+                         for column in TABLE_COLUMNS}, index=frame.index)
 
 
 def _composition_rows(frame: pd.DataFrame, excluded: set[tuple[str, str]]) -> pd.DataFrame:
     """Reach by sex, age band or primary need: each group's share of those served, beside the network's."""
     shares = composition(frame)
-    shown = frame[[(area, group) not in excluded for area, group in zip(frame["area"], frame["group"], strict=True)]]
+    shown = frame[_shown(frame, excluded)]
     network = shown.groupby("group")["numerator"].sum()
     network_share = network / network.sum() * 100 if network.sum() else network * float("nan")
     shares["value"], shares["value_low"], shares["value_high"] = shares["share"], shares["share_low"], shares[

@@ -194,14 +194,11 @@ def ratios(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
     `comparison_value`, `ratio` with its 95% and 99.8% Katz intervals, `too_few` (the rule that applies),
     `judgement` (at 95%), `strict_judgement` (at 99.8%) and `share` (% of the area's count, unknown included).
     """
-    frame = counts.reset_index(drop=True).copy()
-    usable = _usable(frame).to_numpy()
-    areas = pd.factorize(frame["area"])[0]
-    for column in COUNTS:
-        values = frame[column].to_numpy(dtype=float, na_value=np.nan)
-        total = _area_total(areas, np.where(usable, values, 0.0))
-        frame[f"comparison_{column}"] = np.where(usable, total - np.nan_to_num(values), total)
-    return _compared(frame, kind)
+    frame = counts.reset_index(drop=True)
+    usable = _usable(frame)
+    comparisons = {f"comparison_{column}": np.where(usable, total - np.nan_to_num(values), total)
+                   for column, values, total in _area_totals(frame)}
+    return _compared(pd.concat([frame, pd.DataFrame(comparisons, index=frame.index)], axis=1), kind)
 
 
 def _area_total(areas: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -210,8 +207,17 @@ def _area_total(areas: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.bincount(areas, weights=np.nan_to_num(values), minlength=areas.max(initial=-1) + 1)[areas]
 
 
-def _usable(frame: pd.DataFrame) -> pd.Series:
-    return frame["known"].astype(bool) & frame["numerator"].notna() & frame["denominator"].notna()
+def _usable(frame: pd.DataFrame) -> np.ndarray:
+    """The rows that take part in comparisons: a known group with both its figures."""
+    return (frame["known"].to_numpy(dtype=bool) & frame["numerator"].notna().to_numpy()
+            & frame["denominator"].notna().to_numpy())
+
+
+def _area_totals(frame: pd.DataFrame) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """For each count: its name, the rows' figures and each row's area total over the usable rows."""
+    usable, areas = _usable(frame), pd.factorize(frame["area"])[0]
+    figures = [(column, frame[column].to_numpy(dtype=float, na_value=np.nan)) for column in COUNTS]
+    return [(column, values, _area_total(areas, np.where(usable, values, 0.0))) for column, values in figures]
 
 
 def _compared(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -573,20 +579,23 @@ def _pooled_network(frame: pd.DataFrame, kind: str, excluded: set[tuple[str, str
     """The network pooled per group: for group g, the authorities whose g cell the reader may see, each with its
     other groups as the rest (so both sides are the same authorities' children)."""
     frame = frame.reset_index(drop=True)
-    usable = _usable(frame).to_numpy()
-    areas = pd.factorize(frame["area"])[0]
-    parts = frame[["group", *COUNTS]].copy()
-    for column in COUNTS:
-        values = frame[column].to_numpy(dtype=float, na_value=np.nan)
-        total = _area_total(areas, np.where(usable, values, 0.0))
-        parts[f"comparison_{column}"] = np.where(usable, total - np.nan_to_num(values), 0.0)
-    known = frame.drop_duplicates("group").set_index("group")["known"]
-    comparisons = [f"comparison_{column}" for column in COUNTS]
-    network = parts[_shown(frame, excluded)].groupby("group", as_index=False)[[*COUNTS, *comparisons]].sum(
-        min_count=1)
-    network["known"] = network["group"].map(known).astype(bool)
-    network["area"] = NETWORK
-    network[comparisons] = network[comparisons].fillna(0.0)
+    usable, shown = _usable(frame), _shown(frame, excluded)
+    groups, names = pd.factorize(frame["group"], sort=True)
+    present = np.bincount(groups[shown], minlength=len(names)) > 0
+    known = frame["known"].to_numpy(dtype=bool)[np.unique(groups, return_index=True)[1]]
+
+    def per_group(values: np.ndarray) -> np.ndarray:  # the shown rows' sum, missing where no figure is given
+        given = np.bincount(groups[shown], weights=~np.isnan(values[shown]), minlength=len(names))
+        total = np.bincount(groups[shown], weights=np.nan_to_num(values[shown]), minlength=len(names))
+        return np.where(given > 0, total, np.nan)[present]
+
+    counts, comparisons = {}, {}
+    for column, values, total in _area_totals(frame):
+        counts[column] = per_group(values)
+        comparisons[f"comparison_{column}"] = np.nan_to_num(per_group(np.where(usable, total - np.nan_to_num(values),
+                                                                                0.0)))
+    network = pd.DataFrame({"group": names[present], **counts, **comparisons, "known": known[present],
+                            "area": NETWORK})
     return _compared(network, kind)
 
 

@@ -197,7 +197,7 @@ def ratios(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
     frame = counts.reset_index(drop=True)
     usable = _usable(frame)
     comparisons = {f"comparison_{column}": np.where(usable, total - np.nan_to_num(values), total)
-                   for column, values, total in _area_totals(frame)}
+                   for column, values, total in _area_totals(frame, usable)}
     return _compared(pd.concat([frame, pd.DataFrame(comparisons, index=frame.index)], axis=1), kind)
 
 
@@ -213,9 +213,9 @@ def _usable(frame: pd.DataFrame) -> np.ndarray:
             & frame["denominator"].notna().to_numpy())
 
 
-def _area_totals(frame: pd.DataFrame) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """For each count: its name, the rows' figures and each row's area total over the usable rows."""
-    usable, areas = _usable(frame), pd.factorize(frame["area"])[0]
+def _area_totals(frame: pd.DataFrame, usable: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """For each count: its name, the rows' figures and each row's area total over the `usable` rows."""
+    areas = pd.factorize(frame["area"])[0]
     figures = [(column, frame[column].to_numpy(dtype=float, na_value=np.nan)) for column in COUNTS]
     return [(column, values, _area_total(areas, np.where(usable, values, 0.0))) for column, values in figures]
 
@@ -432,11 +432,12 @@ def pooled(cells: pd.DataFrame) -> pd.DataFrame:
     """Counts summed over the window's quarters per authority and group, with the number of quarters."""
     if cells.empty:
         return pd.DataFrame(columns=["la_code", "group", "numerator", "denominator", "periods"])
-    cell, (authorities, groups) = _sorted_cells(cells[["la_code", "group"]])
-    pairs, pair = np.unique(cell, return_inverse=True)
+    cell, (authorities, groups, indexes) = _sorted_cells(cells[["la_code", "group", "period_index"]])
+    # The cells' (authority, group) pairs, and per authority the quarters it has a cell in.
+    pairs, pair = np.unique(cell // len(indexes), return_inverse=True)
     authority, group = np.unravel_index(pairs, (len(authorities), len(groups)))
-    quarter, (_, indexes) = _sorted_cells(cells[["la_code", "period_index"]])
-    quarters = np.bincount(np.unique(quarter) // len(indexes), minlength=len(authorities))
+    quarter = np.unique(cell // (len(groups) * len(indexes)) * len(indexes) + cell % len(indexes))
+    quarters = np.bincount(quarter // len(indexes), minlength=len(authorities))
     return pd.DataFrame({"la_code": authorities[authority], "group": groups[group], **{
         column: np.bincount(pair, weights=np.nan_to_num(cells[column].to_numpy(dtype=float, na_value=np.nan)),
                             minlength=len(pairs)) for column in ("numerator", "denominator")},
@@ -590,7 +591,7 @@ def _pooled_network(frame: pd.DataFrame, kind: str, excluded: set[tuple[str, str
         return np.where(given > 0, total, np.nan)[present]
 
     counts, comparisons = {}, {}
-    for column, values, total in _area_totals(frame):
+    for column, values, total in _area_totals(frame, usable):
         counts[column] = per_group(values)
         comparisons[f"comparison_{column}"] = np.nan_to_num(per_group(np.where(usable, total - np.nan_to_num(values),
                                                                                 0.0)))

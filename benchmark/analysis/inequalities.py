@@ -493,21 +493,41 @@ def _published_rows(db: Database, source_file: str, topic: str, year: int) -> pd
     return cached(db, f"published rows {source_file} {topic} {year}", read)
 
 
+def _published_groups(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """DfE's figures summed per group of `keys` (sorted), a column per indicator (missing where no figure is given),
+    with the group's `symbol` (its first figure's that has one; numbers when none has) and whether any figure is
+    `missing` (a major group summed from its categories is missing if any category is a symbol). Sorted integer
+    codes, not groupbys of text: this runs for every published measure and breakdown."""
+    if frame.empty:
+        return pd.DataFrame({**{key: pd.Series(dtype=object) for key in keys}, "symbol": pd.Series(dtype=float),
+                             "missing": pd.Series(dtype=bool)})
+    cell, names = _sorted_cells(frame[keys])
+    field, indicators = pd.factorize(frame["indicator"], sort=True)
+    groups, group = np.unique(cell, return_inverse=True)
+    figures = frame["value"].to_numpy(dtype=float, na_value=np.nan)
+    slot, size = group * len(indicators) + field, len(groups) * len(indicators)
+    given = np.bincount(slot, weights=~np.isnan(figures), minlength=size)
+    sums = np.where(given > 0, np.bincount(slot, weights=np.nan_to_num(figures), minlength=size), np.nan)
+    with_symbol = np.flatnonzero(frame["symbol"].notna().to_numpy())
+    symbolled, first = np.unique(group[with_symbol], return_index=True)
+    symbols = np.full(len(groups), np.nan, dtype=object)
+    symbols[symbolled] = frame["symbol"].to_numpy(dtype=object)[with_symbol[first]]
+    codes = np.unravel_index(groups, [len(values) for values in names])
+    return pd.DataFrame({
+        **{key: values[code] for key, values, code in zip(keys, names, codes, strict=True)},
+        **dict(zip(indicators, sums.reshape(len(groups), len(indicators)).T, strict=True)),
+        "symbol": pd.Index(symbols).infer_objects(),
+        "missing": np.bincount(group, weights=np.isnan(figures), minlength=len(groups)) > 0})
+
+
 def published_counts(db: Database, measure: InequalityMeasure, by: str, year: int) -> tuple[pd.DataFrame, str]:
     """DfE's published counts by group for one year, every authority, region and England: `area` (3-digit code,
     region code or E92000001), `level`, `name`, `group`, numerator, denominator, exposure, `symbol`, `known`."""
     indicators = {name.lower() for name in (measure.field, *measure.whole, measure.part) if name}
     frame = _published_rows(db, measure.source_file, "Sex" if by == "sex" else "Ethnicity", year)
     frame = frame[frame["indicator"].isin(indicators)].assign(group=lambda rows: _group_map(by, rows["breakdown"]))
-    frame = frame.dropna(subset=["group", "area"])
     keys = ["area", "level", "name", "group"]
-    values = frame.groupby([*keys, "indicator"])["value"].sum(min_count=1).unstack("indicator")
-    grouped = frame.groupby(keys)
-    # A group's symbol is its first figure's that has one (an Index, so the column is numbers when none has, as
-    # before); a major group summed from its categories is missing if any category is a symbol. Both come in the
-    # order of `values`: the same groups, sorted.
-    symbols = pd.Index(grouped["symbol"].first().to_numpy(dtype=object, na_value=np.nan)).infer_objects()
-    out = values.assign(symbol=symbols, missing=(grouped["value"].count() < grouped.size()).to_numpy()).reset_index()
+    out = _published_groups(frame.dropna(subset=keys), keys)
 
     def column(name: str) -> pd.Series:
         return out[name.lower()] if name.lower() in out else pd.Series(np.nan, index=out.index)

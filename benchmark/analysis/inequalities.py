@@ -347,8 +347,12 @@ def population(db: Database, by: str, day: dt.date) -> tuple[pd.DataFrame, int |
     """Headcount by group for every place (`code`, `group`, `headcount`) from the census year for `day`."""
     frame = census(db)
     year = census_year_for(day, sorted(frame["year"].unique().tolist()))
-    frame = frame[frame["year"] == year].assign(group=lambda rows: _group_map(by, rows["group"]))
-    return frame.groupby(["code", "group"], as_index=False)["headcount"].sum(), year
+
+    def build() -> pd.DataFrame:  # the same for every measure and period of the census year: kept
+        people = frame[frame["year"] == year].assign(group=lambda rows: _group_map(by, rows["group"]))
+        return people.groupby(["code", "group"], as_index=False)["headcount"].sum()
+
+    return cached(db, f"population by {by} {year}", build), year
 
 
 def census_label(year: int | None) -> str:
@@ -375,18 +379,34 @@ def _group_map(by: str, names: pd.Series) -> pd.Series:
     return names.map(lookup)
 
 
+def _window_codes(db: Database, indexes: list[int]) -> pd.DataFrame:
+    """`window_cells` with its text as categoricals (sorted codes), coded once for every breakdown: comparing
+    and filtering text took most of the time of the window's counts."""
+    return cached(db, f"breakdown cell codes {indexes[0]}-{indexes[-1]}", lambda: window_cells(db, indexes).astype(
+        dict.fromkeys(("la_code", "count_of", "breakdown", "group_name"), "category")))
+
+
 def _window_counts(db: Database, by: str, indexes: list[int]) -> pd.DataFrame:
     """The window's stored counts by the groups of `by`: one row per authority, quarter and group, a column per
     count (NaN where that count was not broken down). Summed once for every measure, kept until the data changes."""
     def build() -> pd.DataFrame:
-        raw = window_cells(db, indexes)
+        raw = _window_codes(db, indexes)
         raw = raw[raw["breakdown"] == stored_breakdown(by)]
-        raw = raw.assign(group=_group_map(by, raw["group_name"])).dropna(subset=["group"])
+        # Each stored name's group, as a sorted code (-1 for a name that counts in none).
+        names = raw["group_name"].cat.categories
+        name_group, groups = pd.factorize(pd.Series([group_of(by, name) for name in names], dtype="str"),
+                                          sort=True)
+        group = name_group[raw["group_name"].cat.codes.to_numpy()]
+        raw = raw[group >= 0]
         if raw.empty:
             return pd.DataFrame(columns=["la_code", "period_index", "group"])
         # Sorted codes instead of a groupby of text: rows in the order of (la_code, period_index, group).
-        cell, (authorities, quarters, groups) = _sorted_cells(raw[["la_code", "period_index", "group"]])
-        field, fields = pd.factorize(raw["count_of"], sort=True)
+        authorities = raw["la_code"].cat.categories
+        quarter, quarters = pd.factorize(raw["period_index"], sort=True)
+        cell = np.ravel_multi_index((raw["la_code"].cat.codes.to_numpy(), quarter, group[group >= 0]),
+                                    (len(authorities), len(quarters), len(groups)))
+        given_fields, field = np.unique(raw["count_of"].cat.codes.to_numpy(), return_inverse=True)
+        fields = raw["count_of"].cat.categories[given_fields]
         rows, row = np.unique(cell, return_inverse=True)
         counts = raw["count"].to_numpy(dtype=float, na_value=np.nan)
         slot = row * len(fields) + field

@@ -21,13 +21,13 @@ and DfE's published breakdowns from the database.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from scipy.special import ndtri
 from scipy.stats import norm
-from scipy.stats.contingency import relative_risk
 
 from benchmark import reference
 from benchmark.analysis import stats
@@ -137,40 +137,50 @@ Z_DISPLAY = float(norm.ppf(0.5 + INEQUALITY_DISPLAY_CONFIDENCE / 2))
 Z_DISCUSSION = float(norm.ppf(0.5 + INEQUALITY_DISCUSSION_CONFIDENCE / 2))
 
 
-def _katz(cases: float, total: float, other_cases: float, other_total: float) -> tuple[float, ...]:
-    """Relative risk with Katz's log interval at 95%, from SciPy, and the same interval at 99.8%: SciPy's 95%
-    interval gives the standard error of ln RR, (ln high - ln low) / (2 z95), widened to z99.8 (one SciPy call a
-    row: the whole national table must take under a second). NaN where no ratio can be formed."""
-    nothing = (math.nan,) * 5
-    if not (0 <= cases <= total and 0 <= other_cases <= other_total and total > 0 and other_total > 0):
-        return nothing
-    result = relative_risk(int(cases), int(total), int(other_cases), int(other_total))
-    ratio = float(result.relative_risk)
-    if not 0 < ratio < math.inf:
-        return nothing
-    interval = result.confidence_interval(INEQUALITY_DISPLAY_CONFIDENCE)
-    low, high = float(interval.low), float(interval.high)
-    spread = (math.log(high) - math.log(low)) / 2 * Z_DISCUSSION / Z_DISPLAY
-    return ratio, low, high, math.exp(math.log(ratio) - spread), math.exp(math.log(ratio) + spread)
+def katz(cases: npt.ArrayLike, total: npt.ArrayLike, other_cases: npt.ArrayLike, other_total: npt.ArrayLike
+         ) -> tuple[np.ndarray, ...]:
+    """Relative risk with Katz's log interval at 95%, and the same interval at 99.8%, a row each; NaN where no ratio
+    can be formed (a count of 0 on one side, or not a risk).
+
+    The 95% figures are `scipy.stats.contingency.relative_risk(...).confidence_interval()`'s, worked out in numpy
+    with SciPy's own steps (counts as whole numbers, its z and its order of operations): one SciPy call a row took
+    most of the second the whole national table has, and a test holds every row to SciPy's. The 99.8% interval
+    widens the 95% one: its spread gives the standard error of ln RR, (ln high - ln low) / (2 z95), times z99.8."""
+    a, n, b, m = (np.asarray(values, dtype=float) for values in (cases, total, other_cases, other_total))
+    possible = (a >= 0) & (a <= n) & (b >= 0) & (b <= m) & (n > 0) & (m > 0)
+    # SciPy takes whole numbers; its ratio is 0, infinite or undefined where a count is 0, and none of those is shown.
+    a, n, b, m = (np.where(possible & (a > 0) & (b > 0), np.trunc(values), np.nan) for values in (a, n, b, m))
+    ratio = (a / n) / (b / m)
+    ratio = np.where((ratio > 0) & (ratio < np.inf), ratio, np.nan)
+    delta = ndtri(1 - (1 - INEQUALITY_DISPLAY_CONFIDENCE) / 2) * np.sqrt(1 / a - 1 / n + 1 / b - 1 / m)
+    low, high = ratio * np.exp(-delta), ratio * np.exp(delta)
+    spread = (np.log(high) - np.log(low)) / 2 * Z_DISCUSSION / Z_DISPLAY
+    return ratio, low, high, np.exp(np.log(ratio) - spread), np.exp(np.log(ratio) + spread)
 
 
-def _judge(low: float, high: float) -> str:
-    if low > 1:
-        return "higher"
-    if high < 1:
-        return "lower"
-    return "no clear difference"
+def _judge(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    return np.select([low > 1, high < 1], ["higher", "lower"], "no clear difference").astype(object)
 
 
-def too_few_reason(count: float, denominator: float, comparison: float) -> str | None:
-    """Which small-number rule stops a ratio being judged, in words; None where none does."""
-    if not count >= INEQUALITY_MIN_GROUP_COUNT:
-        return f"the group's count is under {INEQUALITY_MIN_GROUP_COUNT}"
-    if not denominator >= INEQUALITY_MIN_GROUP_DENOMINATOR:
-        return f"the group's denominator is under {INEQUALITY_MIN_GROUP_DENOMINATOR}"
-    if not comparison >= INEQUALITY_MIN_COMPARISON:
-        return f"the other children number under {INEQUALITY_MIN_COMPARISON}"
-    return None
+TOO_FEW_REASONS = (
+    f"the group's count is under {INEQUALITY_MIN_GROUP_COUNT}",
+    f"the group's denominator is under {INEQUALITY_MIN_GROUP_DENOMINATOR}",
+    f"the other children number under {INEQUALITY_MIN_COMPARISON}",
+)
+UNKNOWN_NOT_COMPARED = "the unknown group is not compared"
+NO_RATIO = "no ratio can be formed (a count of 0 on one side)"
+COUNTS = ("numerator", "denominator", "exposure")
+KATZ_COLUMNS = ("ratio", "ratio_low", "ratio_high", "strict_low", "strict_high", "too_few", "judgement",
+                "strict_judgement")
+
+
+def too_few_reasons(count: npt.ArrayLike, denominator: npt.ArrayLike, comparison: npt.ArrayLike) -> np.ndarray:
+    """Which small-number rule stops each ratio being judged, in words; None where none does (nor a missing
+    figure, which fails every rule)."""
+    count, denominator, comparison = (np.asarray(values, dtype=float) for values in (count, denominator, comparison))
+    rules = [~(count >= INEQUALITY_MIN_GROUP_COUNT), ~(denominator >= INEQUALITY_MIN_GROUP_DENOMINATOR),
+             ~(comparison >= INEQUALITY_MIN_COMPARISON)]
+    return np.select(rules, np.array(TOO_FEW_REASONS, dtype=object), None)
 
 
 def ratios(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -184,62 +194,72 @@ def ratios(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
     `comparison_value`, `ratio` with its 95% and 99.8% Katz intervals, `too_few` (the rule that applies),
     `judgement` (at 95%), `strict_judgement` (at 99.8%) and `share` (% of the area's count, unknown included).
     """
-    frame = counts.reset_index(drop=True).copy()
+    frame = counts.reset_index(drop=True)
     usable = _usable(frame)
-    sums = frame[usable].groupby("area")[["numerator", "denominator", "exposure"]].sum()
-    for column in ("numerator", "denominator", "exposure"):
-        total = frame["area"].map(sums[column]).fillna(0.0)
-        frame[f"comparison_{column}"] = np.where(usable, total - frame[column].fillna(0.0), total)
-    return _compared(frame, kind)
+    comparisons = {f"comparison_{column}": np.where(usable, total - np.nan_to_num(values), total)
+                   for column, values, total in _area_totals(frame, usable)}
+    return _compared(pd.concat([frame, pd.DataFrame(comparisons, index=frame.index)], axis=1), kind)
 
 
-def _usable(frame: pd.DataFrame) -> pd.Series:
-    return frame["known"].astype(bool) & frame["numerator"].notna() & frame["denominator"].notna()
+def _area_total(areas: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each row's total of `values` over its area (`areas`: the rows' area codes from `pd.factorize`), a missing
+    figure counting 0."""
+    return np.bincount(areas, weights=np.nan_to_num(values), minlength=areas.max(initial=-1) + 1)[areas]
+
+
+def _usable(frame: pd.DataFrame) -> np.ndarray:
+    """The rows that take part in comparisons: a known group with both its figures."""
+    return (frame["known"].to_numpy(dtype=bool) & frame["numerator"].notna().to_numpy()
+            & frame["denominator"].notna().to_numpy())
+
+
+def _area_totals(frame: pd.DataFrame, usable: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """For each count: its name, the rows' figures and each row's area total over the `usable` rows."""
+    areas = pd.factorize(frame["area"])[0]
+    figures = [(column, frame[column].to_numpy(dtype=float, na_value=np.nan)) for column in COUNTS]
+    return [(column, values, _area_total(areas, np.where(usable, values, 0.0))) for column, values in figures]
 
 
 def _compared(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """`ratios` once each row carries its comparison side (`comparison_numerator`, `_denominator`, `_exposure`)."""
+    """`ratios` once each row carries its comparison side (`comparison_numerator`, `_denominator`, `_exposure`).
+    Plain arrays throughout, the columns added at once: this runs for every measure, breakdown and authority."""
+    numerator, denominator, exposure, other, other_denominator, other_exposure = (
+        frame[column].to_numpy(dtype=float, na_value=np.nan) for column in (
+            *COUNTS, *(f"comparison_{column}" for column in COUNTS)))
+    known = frame["known"].to_numpy(dtype=bool)
     scale = PER if kind == "rate" else 100.0
     if kind == "rate":
-        low, high = stats.poisson_interval(frame["numerator"], frame["exposure"], INEQUALITY_DISPLAY_CONFIDENCE)
+        low, high = stats.poisson_interval(numerator, exposure, INEQUALITY_DISPLAY_CONFIDENCE)
     else:
-        low, high = stats.wilson_interval(frame["numerator"], frame["denominator"], INEQUALITY_DISPLAY_CONFIDENCE)
-    frame["value"] = frame["numerator"] / frame["exposure"].where(frame["exposure"] > 0) * scale
-    frame["value_low"], frame["value_high"] = low * scale, high * scale
-    frame["comparison_value"] = (frame["comparison_numerator"]
-                                 / frame["comparison_exposure"].where(frame["comparison_exposure"] > 0) * scale)
-
-    results = []
-    # Plain floats, not pandas rows: this loop runs once a group and authority (about 50,000 times nationally).
-    arrays = [frame[column].to_numpy(dtype=float, na_value=np.nan) for column in (
-        "numerator", "denominator", "exposure", "comparison_numerator", "comparison_denominator",
-        "comparison_exposure")]
-    for known, numerator, denominator, exposure, other, other_denominator, other_exposure in zip(
-            frame["known"].to_numpy(dtype=bool), *arrays, strict=True):
-        reason = too_few_reason(numerator, denominator, other_denominator)
-        katz = (math.nan,) * 5
-        if known and not math.isnan(numerator):
-            katz = _katz(numerator, exposure, other, other_exposure)
-        if not known:
-            reason = "the unknown group is not compared"
-        elif reason is None and math.isnan(katz[0]):
-            reason = "no ratio can be formed (a count of 0 on one side)"
-        judged = reason is None
-        results.append((*katz, reason, _judge(katz[1], katz[2]) if judged else TOO_FEW,
-                        _judge(katz[3], katz[4]) if judged else TOO_FEW))
-    columns = ["ratio", "ratio_low", "ratio_high", "strict_low", "strict_high", "too_few", "judgement",
-               "strict_judgement"]
-    extra = pd.DataFrame(results, columns=columns, index=frame.index) if results else pd.DataFrame(columns=columns)
-    frame = pd.concat([frame, extra], axis=1)
-    frame["small_numbers"] = frame["too_few"].notna()
+        low, high = stats.wilson_interval(numerator, denominator, INEQUALITY_DISPLAY_CONFIDENCE)
+    compared = known & ~np.isnan(numerator)
+    ratio, ratio_low, ratio_high, strict_low, strict_high = katz(
+        *(np.where(compared, values, np.nan) for values in (numerator, exposure, other, other_exposure)))
+    reason = too_few_reasons(numerator, denominator, other_denominator)
+    reason[pd.isna(reason) & np.isnan(ratio)] = NO_RATIO
+    reason[~known] = UNKNOWN_NOT_COMPARED
+    judged = pd.isna(reason)
+    areas = pd.factorize(frame["area"])[0]
+    counted, served = _area_total(areas, numerator), _area_total(areas, denominator)
     # The unknown group has no value of its own to compare: its share of the area's count says how complete
     # the recording is.
-    counted = frame.groupby("area")["numerator"].transform("sum")
-    frame["share"] = frame["numerator"] / counted.where(counted > 0) * 100
-    served = frame.groupby("area")["denominator"].transform("sum")
-    frame["denominator_share"] = frame["denominator"] / served.where(served > 0) * 100
-    frame.loc[~frame["known"], ["value", "value_low", "value_high", "comparison_value"]] = np.nan
-    return frame
+    columns = {
+        "value": np.where(known, numerator / np.where(exposure > 0, exposure, np.nan) * scale, np.nan),
+        "value_low": np.where(known, low * scale, np.nan), "value_high": np.where(known, high * scale, np.nan),
+        "comparison_value": np.where(known, other / np.where(other_exposure > 0, other_exposure, np.nan) * scale,
+                                     np.nan),
+        "ratio": ratio, "ratio_low": ratio_low, "ratio_high": ratio_high, "strict_low": strict_low,
+        "strict_high": strict_high, "too_few": reason, "judgement": np.where(judged, _judge(ratio_low, ratio_high),
+                                                                             TOO_FEW),
+        "strict_judgement": np.where(judged, _judge(strict_low, strict_high), TOO_FEW),
+        "small_numbers": ~judged,
+        "share": numerator / np.where(counted > 0, counted, np.nan) * 100,
+        "denominator_share": denominator / np.where(served > 0, served, np.nan) * 100,
+    }
+    added = pd.DataFrame(columns, index=frame.index)
+    if added.empty:  # a table of no rows keeps the untyped columns pandas gives it
+        added = added.astype(dict.fromkeys(KATZ_COLUMNS, object))
+    return pd.concat([frame, added], axis=1)
 
 
 def composition(counts: pd.DataFrame) -> pd.DataFrame:
@@ -327,9 +347,12 @@ def population(db: Database, by: str, day: dt.date) -> tuple[pd.DataFrame, int |
     """Headcount by group for every place (`code`, `group`, `headcount`) from the census year for `day`."""
     frame = census(db)
     year = census_year_for(day, sorted(frame["year"].unique().tolist()))
-    frame = frame[frame["year"] == year].copy()
-    frame["group"] = [group_of(by, name) for name in frame["group"]]
-    return frame.groupby(["code", "group"], as_index=False)["headcount"].sum(), year
+
+    def build() -> pd.DataFrame:  # the same for every measure and period of the census year: kept
+        people = frame[frame["year"] == year].assign(group=lambda rows: _group_map(by, rows["group"]))
+        return people.groupby(["code", "group"], as_index=False)["headcount"].sum()
+
+    return cached(db, f"population by {by} {year}", build), year
 
 
 def census_label(year: int | None) -> str:
@@ -345,8 +368,7 @@ def window_cells(db: Database, indexes: list[int]) -> pd.DataFrame:
     """Every stored breakdown cell of the quarters `indexes` (one read for every measure and breakdown), kept
     until the data changes. A signed-off quarter's cells are as at its sign-off, as every other figure of it."""
     def read() -> pd.DataFrame:
-        frames = [stored_breakdowns(db, period_index=index) for index in indexes]
-        return pd.concat(frames, ignore_index=True)[
+        return stored_breakdowns(db, period_index=indexes)[
             ["la_code", "period_index", "count_of", "breakdown", "group_name", "count"]]
 
     return cached(db, f"breakdown cells {indexes[0]}-{indexes[-1]}", read)
@@ -357,39 +379,89 @@ def _group_map(by: str, names: pd.Series) -> pd.Series:
     return names.map(lookup)
 
 
+def _window_codes(db: Database, indexes: list[int]) -> pd.DataFrame:
+    """`window_cells` with its text as categoricals (sorted codes), coded once for every breakdown: comparing
+    and filtering text took most of the time of the window's counts."""
+    return cached(db, f"breakdown cell codes {indexes[0]}-{indexes[-1]}", lambda: window_cells(db, indexes).astype(
+        dict.fromkeys(("la_code", "count_of", "breakdown", "group_name"), "category")))
+
+
+def _window_counts(db: Database, by: str, indexes: list[int]) -> pd.DataFrame:
+    """The window's stored counts by the groups of `by`: one row per authority, quarter and group, a column per
+    count (NaN where that count was not broken down). Summed once for every measure, kept until the data changes."""
+    def build() -> pd.DataFrame:
+        raw = _window_codes(db, indexes)
+        raw = raw[raw["breakdown"] == stored_breakdown(by)]
+        # Each stored name's group, as a sorted code (-1 for a name that counts in none).
+        names = raw["group_name"].cat.categories
+        name_group, groups = pd.factorize(pd.Series([group_of(by, name) for name in names], dtype="str"),
+                                          sort=True)
+        group = name_group[raw["group_name"].cat.codes.to_numpy()]
+        raw = raw[group >= 0]
+        if raw.empty:
+            return pd.DataFrame(columns=["la_code", "period_index", "group"])
+        # Sorted codes instead of a groupby of text: rows in the order of (la_code, period_index, group).
+        authorities = raw["la_code"].cat.categories
+        quarter, quarters = pd.factorize(raw["period_index"], sort=True)
+        cell = np.ravel_multi_index((raw["la_code"].cat.codes.to_numpy(), quarter, group[group >= 0]),
+                                    (len(authorities), len(quarters), len(groups)))
+        given_fields, field = np.unique(raw["count_of"].cat.codes.to_numpy(), return_inverse=True)
+        fields = raw["count_of"].cat.categories[given_fields]
+        rows, row = np.unique(cell, return_inverse=True)
+        counts = raw["count"].to_numpy(dtype=float, na_value=np.nan)
+        slot = row * len(fields) + field
+        total = np.bincount(slot, weights=np.nan_to_num(counts), minlength=len(rows) * len(fields))
+        given = np.bincount(slot, weights=~np.isnan(counts), minlength=len(rows) * len(fields))
+        # A count summed from no figure is missing, as a sum needing one figure.
+        values = np.where(given > 0, total, np.nan).reshape(len(rows), len(fields))
+        keys = np.unravel_index(rows, (len(authorities), len(quarters), len(groups)))
+        return pd.DataFrame({"la_code": authorities[keys[0]], "period_index": quarters[keys[1]],
+                             "group": groups[keys[2]], **{name: values[:, i] for i, name in enumerate(fields)}})
+
+    return cached(db, f"breakdown counts by {by} {indexes[0]}-{indexes[-1]}", build)
+
+
 def breakdown_cells(db: Database, measure: InequalityMeasure, by: str, indexes: list[int]) -> pd.DataFrame:
     """The stored breakdown counts a return measure reads in some quarters, one row per authority, quarter and
     group of `by`: `la_code`, `period_index`, `group`, `numerator` and `denominator` (for a risk: those in the
     service and those with the adverse outcome; for a rate: the count and NaN)."""
-    fields = [measure.field] if measure.kind == "rate" else [*measure.whole, measure.part]
-    raw = window_cells(db, indexes)
-    raw = raw[(raw["breakdown"] == stored_breakdown(by)) & raw["count_of"].isin(fields)]
-    raw = raw.assign(group=_group_map(by, raw["group_name"])).dropna(subset=["group"])
-    wide = (raw.groupby(["la_code", "period_index", "group", "count_of"])["count"].sum(min_count=1)
-            .unstack("count_of").reset_index()) if len(raw) else pd.DataFrame(
-                columns=["la_code", "period_index", "group"])
-    for field in fields:
-        if field not in wide:
-            wide[field] = np.nan
+    wide = _window_counts(db, by, indexes)
+
+    def count(field: str) -> pd.Series:
+        return wide[field] if field in wide else pd.Series(np.nan, index=wide.index)
+
     if measure.kind == "rate":
-        wide["numerator"], wide["denominator"] = wide[measure.field], np.nan
+        numerator, denominator = count(measure.field), np.nan
     else:
-        wide["denominator"] = wide[measure.whole[0]]
-        wide["numerator"] = wide[measure.whole[0]] - wide[measure.part]
+        denominator = count(measure.whole[0])
+        numerator = denominator - count(measure.part)
+    cells = pd.DataFrame({"la_code": wide["la_code"], "period_index": wide["period_index"], "group": wide["group"],
+                          "numerator": numerator, "denominator": denominator})
     # A quarter counts only where every field the measure needs was broken down.
-    wide = wide.dropna(subset=["numerator"])
-    return wide[["la_code", "period_index", "group", "numerator", "denominator"]]
+    return cells[cells["numerator"].notna()]
+
+
+def _sorted_cells(keys: pd.DataFrame) -> tuple[np.ndarray, list[pd.Index]]:
+    """One integer a row for the combination of `keys`' columns, ordered as the sorted combinations are, with each
+    column's sorted values (a code's digits, most significant first, index them)."""
+    codes, values = zip(*(pd.factorize(keys[column], sort=True) for column in keys), strict=True)
+    return np.ravel_multi_index(codes, [len(column) for column in values]), list(values)
 
 
 def pooled(cells: pd.DataFrame) -> pd.DataFrame:
     """Counts summed over the window's quarters per authority and group, with the number of quarters."""
     if cells.empty:
         return pd.DataFrame(columns=["la_code", "group", "numerator", "denominator", "periods"])
-    out = cells.groupby(["la_code", "group"], as_index=False).agg(
-        numerator=("numerator", "sum"), denominator=("denominator", "sum"), periods=("period_index", "nunique"))
-    quarters = cells.groupby("la_code")["period_index"].nunique()
-    out["periods"] = out["la_code"].map(quarters)
-    return out
+    cell, (authorities, groups, indexes) = _sorted_cells(cells[["la_code", "group", "period_index"]])
+    # The cells' (authority, group) pairs, and per authority the quarters it has a cell in.
+    pairs, pair = np.unique(cell // len(indexes), return_inverse=True)
+    authority, group = np.unravel_index(pairs, (len(authorities), len(groups)))
+    quarter = np.unique(cell // (len(groups) * len(indexes)) * len(indexes) + cell % len(indexes))
+    quarters = np.bincount(quarter // len(indexes), minlength=len(authorities))
+    return pd.DataFrame({"la_code": authorities[authority], "group": groups[group], **{
+        column: np.bincount(pair, weights=np.nan_to_num(cells[column].to_numpy(dtype=float, na_value=np.nan)),
+                            minlength=len(pairs)) for column in ("numerator", "denominator")},
+        "periods": quarters[authority].astype("int64")})
 
 
 def _attach_population(frame: pd.DataFrame, people: pd.DataFrame, code_column: str) -> pd.DataFrame:
@@ -419,31 +491,63 @@ def return_counts(db: Database, measure: InequalityMeasure, by: str, period: Per
     return frame.rename(columns={"la_code": "area"}), note
 
 
+def _published_rows(db: Database, source_file: str, topic: str, year: int) -> pd.DataFrame:
+    """DfE's rows of one file, breakdown topic and year, for every indicator a measure reads from that file (read
+    once for all of them, kept until the data changes): `area` (3-digit code, region code or E92000001),
+    `level`, `name`, `breakdown`, `indicator` (lower case), `value`, `symbol`."""
+    indicators = sorted({name.lower() for measure in MEASURES.values() if measure.source_file == source_file
+                         for name in (measure.field, *measure.whole, measure.part) if name})
+
+    def read() -> pd.DataFrame:
+        frame = db.frame(
+            "SELECT geographic_level AS level, region_code, region_name, old_la_code, la_name, breakdown, "
+            "lower(indicator) AS indicator, value, symbol FROM published "
+            "WHERE source = ? AND breakdown_topic = ? AND time_period = ? "
+            f"AND lower(indicator) IN ({', '.join('?' * len(indicators))})",
+            [source_file, topic, str(year), *indicators])
+        national, regional = frame["level"] == "National", frame["level"] == "Regional"
+        frame["area"] = np.select([national, regional], ["E92000001", frame["region_code"]], frame["old_la_code"])
+        frame["name"] = np.select([national, regional], ["England", frame["region_name"]], frame["la_name"])
+        return frame
+
+    return cached(db, f"published rows {source_file} {topic} {year}", read)
+
+
+def _published_groups(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """DfE's figures summed per group of `keys` (sorted), a column per indicator (missing where no figure is given),
+    with the group's `symbol` (its first figure's that has one; numbers when none has) and whether any figure is
+    `missing` (a major group summed from its categories is missing if any category is a symbol). Sorted integer
+    codes, not groupbys of text: this runs for every published measure and breakdown."""
+    if frame.empty:
+        return pd.DataFrame({**{key: pd.Series(dtype=object) for key in keys}, "symbol": pd.Series(dtype=float),
+                             "missing": pd.Series(dtype=bool)})
+    cell, names = _sorted_cells(frame[keys])
+    field, indicators = pd.factorize(frame["indicator"], sort=True)
+    groups, group = np.unique(cell, return_inverse=True)
+    figures = frame["value"].to_numpy(dtype=float, na_value=np.nan)
+    slot, size = group * len(indicators) + field, len(groups) * len(indicators)
+    given = np.bincount(slot, weights=~np.isnan(figures), minlength=size)
+    sums = np.where(given > 0, np.bincount(slot, weights=np.nan_to_num(figures), minlength=size), np.nan)
+    with_symbol = np.flatnonzero(frame["symbol"].notna().to_numpy())
+    symbolled, first = np.unique(group[with_symbol], return_index=True)
+    symbols = np.full(len(groups), np.nan, dtype=object)
+    symbols[symbolled] = frame["symbol"].to_numpy(dtype=object)[with_symbol[first]]
+    codes = np.unravel_index(groups, [len(values) for values in names])
+    return pd.DataFrame({
+        **{key: values[code] for key, values, code in zip(keys, names, codes, strict=True)},
+        **dict(zip(indicators, sums.reshape(len(groups), len(indicators)).T, strict=True)),
+        "symbol": pd.Index(symbols).infer_objects(),
+        "missing": np.bincount(group, weights=np.isnan(figures), minlength=len(groups)) > 0})
+
+
 def published_counts(db: Database, measure: InequalityMeasure, by: str, year: int) -> tuple[pd.DataFrame, str]:
     """DfE's published counts by group for one year, every authority, region and England: `area` (3-digit code,
     region code or E92000001), `level`, `name`, `group`, numerator, denominator, exposure, `symbol`, `known`."""
-    topic = "Sex" if by == "sex" else "Ethnicity"
-    indicators = sorted({name.lower() for name in (measure.field, *measure.whole, measure.part) if name})
-    frame = db.frame(
-        "SELECT geographic_level AS level, region_code, region_name, old_la_code, la_name, breakdown, "
-        "lower(indicator) AS indicator, value, symbol FROM published "
-        f"WHERE source = ? AND breakdown_topic = ? AND time_period = ? "
-        f"AND lower(indicator) IN ({', '.join('?' * len(indicators))})",
-        [measure.source_file, topic, str(year), *indicators])
-    frame["area"] = np.select([frame["level"] == "National", frame["level"] == "Regional"],
-                              ["E92000001", frame["region_code"]], frame["old_la_code"])
-    frame["name"] = np.select([frame["level"] == "National", frame["level"] == "Regional"],
-                              ["England", frame["region_name"]], frame["la_name"])
-    frame["group"] = [group_of(by, name) for name in frame["breakdown"]]
-    frame = frame.dropna(subset=["group", "area"])
+    indicators = {name.lower() for name in (measure.field, *measure.whole, measure.part) if name}
+    frame = _published_rows(db, measure.source_file, "Sex" if by == "sex" else "Ethnicity", year)
+    frame = frame[frame["indicator"].isin(indicators)].assign(group=lambda rows: _group_map(by, rows["breakdown"]))
     keys = ["area", "level", "name", "group"]
-    values = frame.groupby([*keys, "indicator"])["value"].sum(min_count=1).unstack("indicator")
-    symbols = frame.dropna(subset=["symbol"]).groupby(keys)["symbol"].first()
-    out = values.reset_index()
-    out["symbol"] = pd.MultiIndex.from_frame(out[keys]).map(symbols.to_dict()) if len(out) else []
-    # A major group summed from its categories is missing if any category is a symbol.
-    missing = frame[frame["value"].isna()].groupby(keys).size()
-    has_missing = pd.MultiIndex.from_frame(out[keys]).isin(missing.index) if len(out) else []
+    out = _published_groups(frame.dropna(subset=keys), keys)
 
     def column(name: str) -> pd.Series:
         return out[name.lower()] if name.lower() in out else pd.Series(np.nan, index=out.index)
@@ -454,7 +558,7 @@ def published_counts(db: Database, measure: InequalityMeasure, by: str, year: in
         out["numerator"], out["denominator"] = adverse, whole
     else:
         out["numerator"] = column(measure.field)
-    out.loc[has_missing, "numerator"] = np.nan
+    out.loc[out["missing"], "numerator"] = np.nan
     note = ""
     if measure.kind == "rate" and measure.has_ratio(by):
         people, census_year = population(db, by, dt.date(year, 12, 31))
@@ -505,43 +609,48 @@ class InequalityTable:
         return self.measure.has_ratio(self.by)
 
 
+def _shown(frame: pd.DataFrame, excluded: set[tuple[str, str]]) -> np.ndarray:
+    """Which rows' (area, group) cells the reader may see."""
+    if not excluded:
+        return np.ones(len(frame), dtype=bool)
+    return ~pd.MultiIndex.from_arrays([frame["area"], frame["group"]]).isin(list(excluded))
+
+
 def _pooled_network(frame: pd.DataFrame, kind: str, excluded: set[tuple[str, str]]) -> pd.DataFrame:
     """The network pooled per group: for group g, the authorities whose g cell the reader may see, each with its
     other groups as the rest (so both sides are the same authorities' children)."""
     frame = frame.reset_index(drop=True)
-    usable = _usable(frame)
-    shown = ~pd.Series([(area, group) in excluded for area, group in zip(frame["area"], frame["group"],
-                                                                        strict=True)], index=frame.index, dtype=bool)
-    columns = ["numerator", "denominator", "exposure"]
-    totals = frame[usable].groupby("area")[columns].sum()
-    parts = frame[shown].copy()
-    for column in columns:
-        # astype: with no usable cell the map of text keys gives an all-missing text column, not numbers
-        total = parts["area"].map(totals[column]).astype("float64").fillna(0.0)
-        parts[f"comparison_{column}"] = np.where(usable[shown], total - parts[column].fillna(0.0), 0.0)
-    known = frame.drop_duplicates("group").set_index("group")["known"]
-    network = parts.groupby("group", as_index=False)[
-        [*columns, *(f"comparison_{column}" for column in columns)]].sum(min_count=1)
-    network["known"] = network["group"].map(known).astype(bool)
-    network["area"] = NETWORK
-    network[[f"comparison_{column}" for column in columns]] = network[
-        [f"comparison_{column}" for column in columns]].fillna(0.0)
+    usable, shown = _usable(frame), _shown(frame, excluded)
+    groups, names = pd.factorize(frame["group"], sort=True)
+    present = np.bincount(groups[shown], minlength=len(names)) > 0
+    known = frame["known"].to_numpy(dtype=bool)[np.unique(groups, return_index=True)[1]]
+
+    def per_group(values: np.ndarray) -> np.ndarray:  # the shown rows' sum, missing where no figure is given
+        given = np.bincount(groups[shown], weights=~np.isnan(values[shown]), minlength=len(names))
+        total = np.bincount(groups[shown], weights=np.nan_to_num(values[shown]), minlength=len(names))
+        return np.where(given > 0, total, np.nan)[present]
+
+    counts, comparisons = {}, {}
+    for column, values, total in _area_totals(frame, usable):
+        counts[column] = per_group(values)
+        comparisons[f"comparison_{column}"] = np.nan_to_num(per_group(np.where(usable, total - np.nan_to_num(values),
+                                                                                0.0)))
+    network = pd.DataFrame({"group": names[present], **counts, **comparisons, "known": known[present],
+                            "area": NETWORK})
     return _compared(network, kind)
 
 
 def _finish(frame: pd.DataFrame, measure: InequalityMeasure, by: str) -> pd.DataFrame:
-    frame = frame.copy()
-    frame["measure"], frame["by"] = measure.id, by
-    for column in TABLE_COLUMNS:
-        if column not in frame:
-            frame[column] = None
-    return frame[list(TABLE_COLUMNS)].reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    given = {"measure": measure.id, "by": by}
+    return pd.DataFrame({column: frame[column] if column in frame and column not in given else given.get(column)
+                         for column in TABLE_COLUMNS}, index=frame.index)
 
 
 def _composition_rows(frame: pd.DataFrame, excluded: set[tuple[str, str]]) -> pd.DataFrame:
     """Reach by sex, age band or primary need: each group's share of those served, beside the network's."""
     shares = composition(frame)
-    shown = frame[[(area, group) not in excluded for area, group in zip(frame["area"], frame["group"], strict=True)]]
+    shown = frame[_shown(frame, excluded)]
     network = shown.groupby("group")["numerator"].sum()
     network_share = network / network.sum() * 100 if network.sum() else network * float("nan")
     shares["value"], shares["value_low"], shares["value_high"] = shares["share"], shares["share_low"], shares[
@@ -582,7 +691,7 @@ def return_table(db: Database, measure_id: str, by: str, period: Period, quarter
     rows["la_name"] = rows["area"].map(names)
     quarters = frame.groupby("area")["periods"].first()
     first = Period.from_index(indexes[0])
-    rows["periods"] = [int(quarters.max() if area == NETWORK else quarters.get(area, 0)) for area in rows["area"]]
+    rows["periods"] = rows["area"].map({**quarters.to_dict(), NETWORK: quarters.max()}).fillna(0).astype("int64")
     if not quarter_only:
         notes.append(f"Counts summed over the quarters returned from {first} to {period} (rates per 10,000 a quarter).")
     return InequalityTable(measure, by, label, _finish(rows, measure, by), tuple(notes))

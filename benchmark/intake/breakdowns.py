@@ -7,7 +7,7 @@ sign-off (the `breakdowns_as_at` macro), unless the revised figures are asked fo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -27,17 +27,21 @@ def _signoffs(db: Database) -> dict[int, tuple[int, int]]:
     return {index: (submission, withdrawal) for index, submission, withdrawal in rows}
 
 
-def stored_breakdowns(db: Database, *, revised: bool = False, period_index: int | None = None) -> pd.DataFrame:
+def stored_breakdowns(db: Database, *, revised: bool = False,
+                      period_index: int | Sequence[int] | None = None) -> pd.DataFrame:
     """Every stored breakdown count, one row per authority, quarter, count, breakdown and group, with the
     columns `la_code, period, period_index, count_of, breakdown, group_name, count`.
 
     A signed-off quarter gives its breakdowns as at sign-off, other quarters the latest; `revised` gives the
-    latest for every quarter. `period_index` keeps one quarter. Every stored authority is included (filter
-    to the network's members for the quarter as the engine does); counts are as returned, never suppressed."""
-    where, params = ("WHERE period_index = ?", [period_index]) if period_index is not None else ("", [])
+    latest for every quarter. `period_index` keeps one quarter, or several (one read for a window). Every stored
+    authority is included (filter to the network's members for the quarter as the engine does); counts are as
+    returned, never suppressed."""
+    quarters = None if period_index is None else [period_index] if isinstance(period_index, int) else list(period_index)
+    where, params = ("", []) if quarters is None else (
+        "WHERE period_index IN (SELECT unnest(?::INTEGER[]))", [quarters])
     signed = {} if revised else _signoffs(db)
-    if period_index is not None:
-        signed = {index: marks for index, marks in signed.items() if index == period_index}
+    if quarters is not None:
+        signed = {index: marks for index, marks in signed.items() if index in quarters}
     latest = [f"SELECT {', '.join(COLUMNS)} FROM current_breakdowns {where}"]
     if signed:
         latest[0] += (" AND " if where else " WHERE ") + "period_index NOT IN (SELECT unnest(?::INTEGER[]))"
@@ -46,8 +50,8 @@ def stored_breakdowns(db: Database, *, revised: bool = False, period_index: int 
     for index, (submission, withdrawal) in signed.items():
         parts.append(f"SELECT {', '.join(COLUMNS)} FROM breakdowns_as_at(?, ?) WHERE period_index = ?")
         params += [submission, withdrawal, index]
-    frame = db.frame(" UNION ALL ".join(parts) + " ORDER BY la_code, period_index, count_of, breakdown, group_name",
-                     params)
+    order = " ORDER BY la_code, period_index, count_of, breakdown, group_name"
+    frame = db.text_frame(" UNION ALL ".join(parts) + order, params)
     return frame[COLUMNS]
 
 

@@ -570,7 +570,8 @@ def commentary_for(db: Database, user: User | None, la_code: str, period: Period
     """Subject -> current commentary text of one authority and quarter, for those who may see it."""
     user = _require(user)
     _require_visible(db, user, la_code)
-    frame = commentary.current(db, period, [la_code])
+    # Read once per data version (commentary is written in a transaction like any return): pages ask per view.
+    frame = engine.cached(db, f"commentary {period.label} {la_code}", lambda: commentary.current(db, period, [la_code]))
     return dict(zip(frame["subject"], frame["text"], strict=True))
 
 

@@ -199,7 +199,8 @@ RUG_DRAWN = """() => {
     const caption = [...document.querySelectorAll('[data-testid=stCaptionContainer]')]
         .find(element => element.textContent.startsWith('Authorities down, metrics across.'));
     const panel = caption && caption.closest('[role=tabpanel]');
-    return Boolean(panel && panel.querySelector('[data-testid=stDataFrame] canvas'));
+    // The rug is a static table (wrapped headings, every cell shaded), drawn once its rows are in.
+    return Boolean(panel && panel.querySelector('[data-testid=stTable] tbody tr, [data-testid=stDataFrame] canvas'));
 }"""
 
 

@@ -349,8 +349,8 @@ class Database:
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._copy_wanted: threading.Event | None = None
-        # The data version and settings, read once and forgotten at each committed write: this process holds the
-        # only writable connection, so nothing else can change them meanwhile (pages ask for them many times).
+        # Small facts (`remembered`: the data version, settings, members, sharing), read once and forgotten at each
+        # committed write: this process holds the only writable connection, so nothing else changes them meanwhile.
         self._known_lock = threading.Lock()
         self._known: dict[str, object] = {}
         self._writes = 0

@@ -4,13 +4,14 @@ Loads the synthetic demo network into a fresh temporary DuckDB file, then, in on
 
   * building the pack (`packs.build_pack`) with the engine's tables cold (the first request after
     start-up or an upload) and warm (cached);
-  * rendering the PDF the first time in the process, which includes starting the one headless
-    Chromium that kaleido keeps for the whole process, and a second time with it warm;
+  * rendering the PDF the first time in the process, while the one headless Chromium that draws its
+    charts for the whole process is still starting (it starts beside the cold build, as it does when the
+    dashboard previews a pack), and a second time with it warm;
   * rendering PowerPoint and Excel (median of --runs runs);
 
 and prints each format's time from request to bytes (warm build + render; the first PDF counts the
 cold build too, as a chair's first click after opening the dashboard would) against the targets:
-PDF under 30 s, PowerPoint and Excel under 5 s.
+PDF under 6 s, PowerPoint and Excel under 5 s.
 
     .venv/bin/python scripts/bench_packs.py [--runs 3] [--audience network|external] [--for 202] [--strict]
 
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"own authority {args.own}")
 
             engine._cache.clear()
+            # As the service does when a pack is previewed: the chart browser starts beside the first build.
+            pack_render.start_chart_renderer()
             build_cold, pack = timed(lambda: packs.build_pack(db, request))
             build_warm = median_seconds(lambda: packs.build_pack(db, request), args.runs)
             print(f"  {len(pack.sections)} metrics, {len(pack.discussion)} discussion items, "
@@ -101,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\nRender only:")
     for label, seconds in renders.items():
-        note = {"pdf_cold": " (includes starting Chromium)", "pdf_warm": " (Chromium already running)"}.get(label,
+        note = {"pdf_cold": " (Chromium started beside the cold build)", "pdf_warm": " (Chromium already running)"}.get(label,
                                                                                                            "")
         shown = "failed" if seconds is None else f"{seconds:6.2f} s, {sizes[label] / 1024:,.0f} KiB"
         print(f"  {label:9} {shown}{note}")
@@ -126,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             missed.append(label)
         shown = "   n/a  " if seconds is None else f"{seconds:6.2f} s"
         print(f"  {label:10} {shown}   target under {target:.0f} s: {verdict}")
-    print("  (pdf: first PDF of the process, engine cold and Chromium starting; pdf (warm): a later one)")
+    print("  (pdf: first PDF of the process, engine cold and Chromium still starting; pdf (warm): a later one)")
     return 1 if args.strict and missed else 0
 
 

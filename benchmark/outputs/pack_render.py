@@ -3,13 +3,11 @@ and an Excel workbook with every table on its own sheet."""
 
 from __future__ import annotations
 
-import atexit
 import io
 import math
-import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 
-import kaleido
 import pandas as pd
 from fpdf import FPDF
 from fpdf.fonts import FontFace
@@ -24,7 +22,7 @@ from benchmark.analysis.summary import METHODS as SUMMARY_METHODS
 from benchmark.definitions.disclosure_rules import SUPPRESSED
 from benchmark.definitions.metrics import METRICS, Metric
 from benchmark.definitions.standard import THEMES
-from benchmark.outputs import charts, exports, views
+from benchmark.outputs import chart_images, charts, exports, views
 from benchmark.outputs.packs import METHODS, OGL_ATTRIBUTION, SOURCES, MetricSection, Pack
 
 FORMATS = ("pdf", "pptx", "xlsx")
@@ -43,30 +41,12 @@ SMALL_NOTE = (f"* small numbers: fewer than {stats.SMALL_NUMBERS_BELOW} cases; s
               "but not flagged or discussed.")
 TOC_LINES_PER_PAGE = 36
 RUG_NAME_WIDTH = 36  # mm
+CHART_WIDTH = 620  # layout pixels of a metric page's chart
 Progress = Callable[[float, str], None]
 
-_renderer_lock = threading.Lock()
-_renderer_started = False
-_render_lock = threading.Lock()
-
-
-def _start_renderer() -> None:
-    """Start the one Chromium renderer of this process (a few seconds, once)."""
-    global _renderer_started
-    with _renderer_lock:
-        if not _renderer_started:
-            kaleido.start_sync_server(silence_warnings=True)
-            atexit.register(kaleido.stop_sync_server, silence_warnings=True)
-            _renderer_started = True
-
-
-def _chart_png(figure: object, width: int, height: int) -> bytes:
-    """PNG of a plotly figure through the process's one Chromium renderer. One chart at a time: kaleido's
-    shared renderer hands each caller the next finished image, not its own, so two packs rendered at once (two
-    chairs, or a network and an external pack) could swap charts."""
-    _start_renderer()
-    with _render_lock:
-        return kaleido.calc_fig_sync(figure, {"format": "png", "width": width, "height": height, "scale": 1.2})
+def start_chart_renderer() -> None:
+    """Start the browser that draws the PDF's charts, in the background (a few seconds, once a process)."""
+    chart_images.start()
 
 
 def _chart_rows(section: MetricSection) -> pd.DataFrame:
@@ -269,8 +249,8 @@ def _contents(pdf: FPDF, outline: list) -> None:
 
 def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
     """A4 landscape, page numbers, contents; charts rendered by one Chromium for the whole pack."""
-    # Chromium starts while the first pages are laid out; the charts wait for it.
-    threading.Thread(target=_start_renderer, name="pack-renderer", daemon=True).start()
+    # Every chart is asked for first: the browser draws them while the pages before them are laid out.
+    images = {id(section): _chart_image(pack, section) for section in pack.sections}
     pdf = _PackPDF(pack)
     pdf.alias_nb_pages()
     pdf.add_page()
@@ -322,7 +302,7 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
         if section.metric.theme != theme:
             theme = section.metric.theme
             pdf.start_section(_latin(THEMES[theme].title), level=0)
-        _metric_page(pdf, pack, section)
+        _metric_page(pdf, pack, section, images[id(section)])
     for name, card in pack.authority_pages:
         pdf.add_page()
         pdf.heading(f"My authority: {name}")
@@ -494,21 +474,30 @@ def _inequality_pages(pdf: _PackPDF, pack: Pack) -> None:
             pdf.paragraph(note, TABLE_PT)
 
 
-def _metric_page(pdf: _PackPDF, pack: Pack, section: MetricSection) -> None:
+def _chart_image(pack: Pack, section: MetricSection) -> tuple[Future[bytes], int] | None:
+    """The section's bar chart, being drawn, and its height in layout pixels; None when nothing can be charted."""
+    rows = _chart_rows(section)
+    if not len(rows):
+        return None
+    metric = section.metric
+    chosen = section.table.loc[section.table["la_code"] != "", "la_code"]
+    highlight = chosen.iloc[0] if pack.request.audience == "external" and len(chosen) else pack.request.own_la
+    figure = charts.bar_chart(rows, metric, highlight, f"{metric.name}, {pack.request.period}")
+    height = min(max(320, 22 * len(rows) + 110), 900)
+    return chart_images.submit(figure, CHART_WIDTH, height), height
+
+
+def _metric_page(pdf: _PackPDF, pack: Pack, section: MetricSection,
+                 image: tuple[Future[bytes], int] | None) -> None:
     metric = section.metric
     pdf.heading(metric.name, level=1)
     pdf.set_font("Helvetica", size=8)
     pdf.multi_cell(0, 4, _latin(f"{metric.definition} {metric.polarity.label.capitalize()}. "
                                 f"Legal basis: {metric.legal_basis}."), new_x="LMARGIN", new_y="NEXT")
     top = pdf.get_y() + 1
-    rows = _chart_rows(section)
-    if len(rows):
-        chosen = section.table.loc[section.table["la_code"] != "", "la_code"]
-        highlight = chosen.iloc[0] if pack.request.audience == "external" and len(chosen) else pack.request.own_la
-        figure = charts.bar_chart(rows, metric, highlight, f"{metric.name}, {pack.request.period}")
-        height = min(max(320, 22 * len(rows) + 110), 900)
-        image = _chart_png(figure, 620, height)
-        pdf.image(io.BytesIO(image), x=12, y=top, w=128, h=min(128 * height / 620, 178))
+    if image:
+        drawn, height = image
+        pdf.image(io.BytesIO(drawn.result()), x=12, y=top, w=128, h=min(128 * height / CHART_WIDTH, 178))
     else:
         pdf.set_xy(12, top)
         pdf.cell(128, 6, "No values to chart.")

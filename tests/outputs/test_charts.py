@@ -3,9 +3,6 @@ what the funnel plot draws (adjusted or plain limits, the group's rate, small nu
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pandas as pd
 import pytest
 
@@ -243,26 +240,3 @@ def test_a_figure_is_built_once_for_the_same_figures_and_afresh_for_any_change()
     assert charts.bar_chart(table, METRIC, "1", "another title") is not first
     assert charts.bar_chart(table, METRICS["adv_overdue_per_10k"], "1", "title") is not first
 
-
-def test_pack_charts_are_rendered_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """kaleido's shared renderer gives each caller the next finished image, not its own: two packs rendering at
-    once (a network and an external one) could swap charts, so no two renders may overlap."""
-    from benchmark.outputs import pack_render
-
-    inside, most = [0], [0]
-
-    def render(figure: object, options: dict) -> bytes:
-        inside[0] += 1
-        most[0] = max(most[0], inside[0])
-        time.sleep(0.02)
-        inside[0] -= 1
-        return b"png"
-
-    monkeypatch.setattr(pack_render, "_start_renderer", lambda: None)
-    monkeypatch.setattr(pack_render.kaleido, "calc_fig_sync", render)
-    threads = [threading.Thread(target=pack_render._chart_png, args=(None, 620, 400)) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert most[0] == 1

@@ -50,7 +50,7 @@ def _rug(db: Database, user: User | None, period: Period) -> None:
     )
     # A static table: the metrics' headings wrap in full at 1366 x 768 (a data grid cuts them to its
     # columns); the files below hold the same rug.
-    st.table(styled, hide_index=True)
+    ui.html_table(styled)
     ui.band_legend()
     # Any metric of the theme with too few values to band says why its cells carry no band.
     counts = values[columns].apply(pd.to_numeric, errors="coerce").notna().sum() if len(values) else pd.Series()

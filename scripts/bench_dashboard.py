@@ -200,7 +200,7 @@ RUG_DRAWN = """() => {
         .find(element => element.textContent.startsWith('Authorities down, metrics across.'));
     const panel = caption && caption.closest('[role=tabpanel]');
     // The rug is a static table (wrapped headings, every cell shaded), drawn once its rows are in.
-    return Boolean(panel && panel.querySelector('[data-testid=stTable] tbody tr, [data-testid=stDataFrame] canvas'));
+    return Boolean(panel && panel.querySelector('[data-testid=stHtml] tbody tr, [data-testid=stTable] tbody tr, [data-testid=stDataFrame] canvas'));
 }"""
 
 

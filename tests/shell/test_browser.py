@@ -253,11 +253,12 @@ def test_overview_rug_tab(page: Page, server: tuple[str, Path]) -> None:
     page.goto(url + "/")
     wait_rendered(page, "Network overview")
     page.get_by_role("tab", name="Tartan rug").click()
-    page.get_by_test_id("stTable").first.wait_for()  # a static table: its headings wrap in full
+    # A static table (pandas' HTML): its headings wrap in full.
+    page.get_by_test_id("stHtml").locator("table").first.wait_for()
     wait_rendered(page)
     assert_no_exception(page, log)
     assert "tab=Tartan" in page.url
-    rug = page.get_by_test_id("stTable").first
+    rug = page.get_by_test_id("stHtml").locator("table").first
     headings = [text.strip() for text in rug.locator("thead th").all_inner_texts()]
     assert headings[:3] == ["Authority", "Reach per 10k", "Direct payments %"]
     rows = [[text.strip() for text in row.locator("th, td").all_inner_texts()]

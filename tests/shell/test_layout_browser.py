@@ -21,12 +21,14 @@ PAGES = DEMO_PAGES  # every page of the demo with its tabs, each opened in turn 
 # Buttons a person can press (enabled ones only: a disabled button carries its reason instead).
 BUTTONS = ("[data-testid=stMain] [data-testid=stButton] button:not([disabled]), "
            "[data-testid=stMain] [data-testid=stFormSubmitButton] button:not([disabled])")
-# Tables whose content is wider than the room they have: the data grid's scroller, a static table.
+# Tables whose content is wider than the room they have: the data grid's scroller, a static table (st.table, or
+# pandas' HTML table in st.html).
 OVERFLOWING_JS = """
-() => [...document.querySelectorAll('[data-testid=stMain] [data-testid=stDataFrame], '
-                                    + '[data-testid=stMain] [data-testid=stTable]')].flatMap((table, index) => {
+() => [...document.querySelectorAll(['stDataFrame', 'stTable', 'stHtml']
+        .map(kind => `[data-testid=stMain] [data-testid=${kind}]`).join(', '))].flatMap((table, index) => {
+    if (table.dataset.testid === 'stHtml' && !table.querySelector('table')) return [];  // HTML holding no table
     if (table.closest('details:not([open])')) return [];  // not drawn: measured when its expander is open
-    const box = table.querySelector('.dvn-scroller') || table;
+    const box = table.querySelector('.dvn-scroller') || table.querySelector(':scope > div:has(> table)') || table;
     const room = Math.min(box.clientWidth, table.closest('[data-testid=stMainBlockContainer]').clientWidth);
     const wide = box.scrollWidth - room;
     const heading = table.querySelector('th, [role=columnheader]');

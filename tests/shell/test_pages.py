@@ -7,6 +7,7 @@ for DSCO_DB: each test points DSCO_DB at its own file and the fixtures close it 
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -84,8 +85,11 @@ def texts(at: AppTest) -> str:
 
 
 def tables_with(at: AppTest, column: str) -> list[pd.DataFrame]:
-    """The st.dataframe tables on the page that have `column` (keys are not exposed for dataframes)."""
+    """The tables on the page that have `column` (keys are not exposed for dataframes): data grids, static tables
+    and HTML tables (read back as text)."""
     frames = [item.value for item in at.dataframe] + [item.value for item in at.table]
+    frames += [frame.astype(str) for item in at.get("html") if "<table" in item.proto.body
+               for frame in pd.read_html(io.StringIO(item.proto.body), keep_default_na=False)]
     return [frame for frame in frames if column in frame.columns or column in (frame.index.name, )]
 
 

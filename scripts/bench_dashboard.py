@@ -54,6 +54,7 @@ LAST_QUARTER = Period(2026, 2)
 QUARTERS = 40
 FIRST_PAGE_TARGET = 2.0  # issue 18: first page under 2 s
 METRIC_CHANGE_TARGET = 1.0
+RUG_TAB_TARGET = 0.8  # issue 18: the Tartan rug tab under 0.8 s
 SEED = 20261123
 # Notes the moment of the next press, on the page's clock.
 PRESS_LISTENER = ("window.pressedAt = null; document.addEventListener('pointerdown', "
@@ -199,8 +200,8 @@ RUG_DRAWN = """() => {
     const caption = [...document.querySelectorAll('[data-testid=stCaptionContainer]')]
         .find(element => element.textContent.startsWith('Authorities down, metrics across.'));
     const panel = caption && caption.closest('[role=tabpanel]');
-    // The rug is a static table (wrapped headings, every cell shaded), drawn once its rows are in.
-    return Boolean(panel && panel.querySelector('[data-testid=stHtml] tbody tr, [data-testid=stTable] tbody tr, [data-testid=stDataFrame] canvas'));
+    // The rug is a static HTML table (wrapped headings, every cell shaded), drawn once its rows are in.
+    return Boolean(panel && panel.querySelector('[data-testid=stHtml] tbody tr'));
 }"""
 
 
@@ -272,11 +273,13 @@ def main() -> int:
     print(f"    a returning visitor (browser cache holds the scripts): median {statistics.median(returning):.2f} s "
           f"[{', '.join(f'{t:.2f}' for t in returning)}]")
     print(f"    very first open after the server started (empty browser profile): {cold:.2f} s")
-    print(f"    then opening its Tartan rug tab (153 x 8 shaded cells, one theme): median {rug_tab:.2f} s of 3")
+    print(f"    then opening its Tartan rug tab (153 x 8 shaded cells, one theme): median {rug_tab:.2f} s of 3; "
+          f"target {RUG_TAB_TARGET:g} s: {verdict(rug_tab, RUG_TAB_TARGET)}")
     print(f"(b) metric change on '/advice' re-rendered: median {change_median:.2f} s of {args.runs} "
           f"[{', '.join(f'{t:.2f}' for t in changes)}]; target {METRIC_CHANGE_TARGET:.0f} s: "
           f"{verdict(change_median, METRIC_CHANGE_TARGET)}")
-    return 0 if first_median <= FIRST_PAGE_TARGET and change_median <= METRIC_CHANGE_TARGET else 1
+    met = first_median <= FIRST_PAGE_TARGET and change_median <= METRIC_CHANGE_TARGET and rug_tab <= RUG_TAB_TARGET
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -104,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\nRender only:")
     for label, seconds in renders.items():
-        note = {"pdf_cold": " (Chromium started beside the cold build)", "pdf_warm": " (Chromium already running)"}.get(label,
-                                                                                                           "")
+        note = {"pdf_cold": " (Chromium started beside the cold build)",
+                "pdf_warm": " (Chromium already running)"}.get(label, "")
         shown = "failed" if seconds is None else f"{seconds:6.2f} s, {sizes[label] / 1024:,.0f} KiB"
         print(f"  {label:9} {shown}{note}")
 

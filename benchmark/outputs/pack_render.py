@@ -42,6 +42,9 @@ SMALL_NOTE = (f"* small numbers: fewer than {stats.SMALL_NUMBERS_BELOW} cases; s
 TOC_LINES_PER_PAGE = 36
 RUG_NAME_WIDTH = 36  # mm
 CHART_WIDTH = 620  # layout pixels of a metric page's chart
+# A metric page's table beside its chart, mm: every heading on one line, the longest names and funnel words too.
+METRIC_TABLE_WIDTHS = {"Authority": 36, "Value": 14, "Numerator": 17, "Denominator": 20, "Rank": 14, "Band": 10,
+                       "Funnel": 30}
 Progress = Callable[[float, str], None]
 
 def start_chart_renderer() -> None:
@@ -503,8 +506,8 @@ def _metric_page(pdf: _PackPDF, pack: Pack, section: MetricSection,
         pdf.cell(128, 6, "No values to chart.")
     pdf.set_y(top)
     table = section_table(section)
-    pdf.grid(table[["Authority", "Value", "Numerator", "Denominator", "Rank", "Band", "Funnel"]],
-             widths=(38, 14, 16, 18, 14, 9, 32), x=297 - 12 - 141)
+    pdf.grid(table[list(METRIC_TABLE_WIDTHS)], widths=tuple(METRIC_TABLE_WIDTHS.values()),
+             x=297 - 12 - sum(METRIC_TABLE_WIDTHS.values()))
     if section.judgement_note:
         pdf.set_x(144)
         pdf.set_font("Helvetica", size=TABLE_PT)

@@ -593,6 +593,11 @@ def test_pdf_tables_wrap_rather_than_cut(network_pdf: RenderedPdf) -> None:
     assert " ".join(longest.split()) in " ".join(page.split())
 
 
+def test_pdf_metric_table_headings_are_never_broken_inside_a_word(network_pdf: RenderedPdf) -> None:
+    page = network_pdf.page_of("Nil returns: 'not known to social care' (%)")
+    assert all(heading in page.split() for heading in pack_render.METRIC_TABLE_WIDTHS), page[:400]
+
+
 def test_xlsx_sheet_names_are_readable(network_xlsx: openpyxl.Workbook) -> None:
     assert all(len(name) <= 31 for name in network_xlsx.sheetnames)
     assert not [name for name in network_xlsx.sheetnames if "_" in name], "no internal ids as sheet names"

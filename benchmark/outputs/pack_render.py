@@ -209,6 +209,32 @@ class _PackPDF(FPDF):
             row(["" if value is None else str(value) for value in record], fills, False)
         self.set_text_color(*BODY_TEXT)
 
+    def fitted_widths(self, frame: pd.DataFrame, room: float, size: float = TABLE_PT) -> tuple[float, ...]:
+        """Column widths across `room` mm: no column narrower than its longest word (heading or cell), so a word
+        is never broken; then the columns that need least more to fit on one line get it first, and whatever is
+        left is shared by the rest, which wrap."""
+        def widest(texts: list[str], style: str) -> tuple[float, float]:
+            self.set_font("Helvetica", style, size)
+            words = [self.get_string_width(word) for text in texts for word in _latin(text).split()] or [0.0]
+            lines = [self.get_string_width(_latin(text)) for text in texts] or [0.0]
+            return max(words), max(lines)
+
+        widths, wanted = [], []
+        for column in frame.columns:
+            heading_word, heading_line = widest([str(column)], "B")
+            cell_word, cell_line = widest(list(frame[column]), "")
+            widths.append(max(heading_word, cell_word) + 2 * self.c_margin)
+            wanted.append(max(widths[-1], cell_line + 2 * self.c_margin, min(heading_line, 24)) - widths[-1])
+        spare = max(room - sum(widths), 0.0)
+        waiting = sorted(range(len(widths)), key=lambda index: wanted[index])
+        while waiting and wanted[waiting[0]] <= spare / len(waiting):
+            index = waiting.pop(0)
+            widths[index] += wanted[index]
+            spare -= wanted[index]
+        for index in waiting or range(len(widths)):
+            widths[index] += spare / len(waiting or widths)
+        return tuple(widths)
+
     def frame_table(self, frame: pd.DataFrame, widths: tuple[float, ...] | None = None, size: float = TABLE_PT) -> None:
         """A table whose cells wrap (fpdf2's own): for the few tables with long text."""
         self.set_font("Helvetica", size=size)
@@ -321,9 +347,7 @@ def render_pdf(pack: Pack, progress: Progress | None = None) -> bytes:
             pdf.paragraph(line, TABLE_PT)
         pdf.ln(1)
         table = page.table.fillna("").astype(str)
-        # Each column as wide as its longest cell (a long heading is cut, not the figures), across the page.
-        lengths = [max([min(len(column), 12), *table[column].str.len()]) for column in table.columns]
-        pdf.grid(table, widths=tuple(273 * length / sum(lengths) for length in lengths))
+        pdf.grid(table, widths=pdf.fitted_widths(table, 273))
     pdf.add_page()
     pdf.heading("Definitions, sources and licence")
     pdf.frame_table(pack.definitions[["Metric id", "Metric", "Calculation", "Polarity", "Legal basis"]],

@@ -598,6 +598,12 @@ def test_pdf_metric_table_headings_are_never_broken_inside_a_word(network_pdf: R
     assert all(heading in page.split() for heading in pack_render.METRIC_TABLE_WIDTHS), page[:400]
 
 
+def test_pdf_topic_tables_never_break_a_word_and_fit_short_answers_on_one_line(network_pdf: RenderedPdf) -> None:
+    page = network_pdf.page_of("The DSCO role: self-assessment")
+    assert "Quality-assures" in page.split(), "the heading's longest word is whole"
+    assert re.search(r"^Barnet 20\d\d-\d\d Q\d ", page, re.MULTILINE), "the quarter answered sits on one line"
+
+
 def test_xlsx_sheet_names_are_readable(network_xlsx: openpyxl.Workbook) -> None:
     assert all(len(name) <= 31 for name in network_xlsx.sheetnames)
     assert not [name for name in network_xlsx.sheetnames if "_" in name], "no internal ids as sheet names"

@@ -59,17 +59,22 @@ def _equations(names: Iterable[str], breakdown: str) -> list[list[str]]:
     return equations
 
 
-def _hide_quarter(counts: pd.DataFrame, breakdown: str, threshold: int) -> set[str]:
+Counts = dict[str, dict[str, float]]  # group name -> count of the family -> count (NaN where not returned)
+
+
+def _hide_quarter(counts: Counts, breakdown: str, threshold: int) -> set[str]:
     """The hidden group names (categories and major groups) of one authority, quarter and family.
 
-    `counts`: one row per stored group name, one column per count of the family."""
-    fields = list(counts.columns)
-    values: dict[str, dict[str, float]] = {name: row.to_dict() for name, row in counts.iterrows()}
+    `counts`: each stored group name's counts of the family, in a fixed field order."""
+    values = dict(counts)
+    fields = list(next(iter(counts.values())))
     if breakdown == "ethnicity":  # major groups as derived cells, when categories were returned
         for major in MAJOR_ETHNIC_GROUPS:
-            parts = [name for name in counts.index if name != major and major_ethnic_group(name) == major]
+            parts = [name for name in counts if name != major and major_ethnic_group(name) == major]
             if parts and major not in values:
-                values[major] = {field: float(counts.loc[parts, field].sum()) for field in fields}
+                values[major] = {field: float(sum(counts[name][field] for name in parts
+                                                  if counts[name][field] == counts[name][field]))
+                                 for field in fields}
 
     def implied(row: dict[str, float]) -> list[float]:
         out = [value for value in row.values() if value == value]
@@ -106,9 +111,14 @@ def hidden_quarter_cells(stored: pd.DataFrame, measure_id: str, breakdown: str,
         return pd.DataFrame(out, columns=["la_code", "period_index", "group"])
     wide = (stored.groupby(["la_code", "period_index", "group_name", "count_of"])["count"].sum(min_count=1)
             .unstack("count_of").reindex(columns=fields))
-    for (la_code, period_index), counts in wide.groupby(level=["la_code", "period_index"], sort=False):
-        for name in _hide_quarter(counts.droplevel(["la_code", "period_index"]), breakdown, threshold):
-            out.append((la_code, int(period_index), name))
+    # Plain dicts, one per authority and quarter: thousands of small quarters, each too small for pandas to pay.
+    quarters: dict[tuple[str, int], Counts] = {}
+    for (la_code, period_index, name), *row in wide.itertuples(name=None):
+        quarters.setdefault((la_code, int(period_index)), {})[name] = dict(zip(fields, map(float, row),
+                                                                                strict=True))
+    for (la_code, period_index), counts in quarters.items():
+        for name in _hide_quarter(counts, breakdown, threshold):
+            out.append((la_code, period_index, name))
     return pd.DataFrame(out, columns=["la_code", "period_index", "group"])
 
 

@@ -301,9 +301,24 @@ class DisparityItem:
         return f"{self.la_name}: a difference between groups judged at the 99.8% level ({self.metric})."
 
 
+# Measures whose concern is a ratio below 1 (fewer children reached); for the others it is above 1.
+CONCERN_BELOW_ONE = {"sb_reach"}
+
+
+def _mirrors(rows: pd.DataFrame, judged: pd.DataFrame, measure_id: str) -> pd.Index:
+    """Judged rows that only restate another: where an authority compares just two groups, each group's ratio is
+    the other's inverse, so the two judgements are one finding. The group faring worse tells it."""
+    authorities = rows[rows["level"] == "authority"]
+    compared = authorities[authorities["ratio"].notna()].groupby("la_code")["group"].nunique()
+    pairs = judged[judged["la_code"].map(compared).eq(2) & judged.duplicated("la_code", keep=False)]
+    better = pairs["ratio"] > 1 if measure_id in CONCERN_BELOW_ONE else pairs["ratio"] < 1
+    return pairs.index[better.to_numpy()]
+
+
 def disparity_items(tables: list, names: dict[str, str] | None = None) -> list[DisparityItem]:
     """Items from inequalities tables (`analysis.inequalities.InequalityTable`, already as the reader may see them):
-    every authority row judged at 99.8% with its figures, and the network's pooled ratio beside it."""
+    every authority row judged at 99.8% with its figures, and the network's pooled ratio beside it; of two groups
+    that mirror each other, the one faring worse."""
     items = []
     for table in tables:
         phrase = DISPARITY_PHRASES.get(table.measure.id)
@@ -313,6 +328,7 @@ def disparity_items(tables: list, names: dict[str, str] | None = None) -> list[D
         network = rows[rows["level"] == "network"].set_index("group")["ratio"]
         judged = rows[(rows["level"] == "authority") & rows["strict_judgement"].isin(["higher", "lower"])
                       & rows["symbol"].ne("c")]
+        judged = judged.drop(_mirrors(rows, judged, table.measure.id))
         for row in judged.to_dict("records"):
             se = (math.log(row["ratio_high"]) - math.log(row["ratio_low"])) / (2 * stats.Z_95)
             pooled = network.get(row["group"])

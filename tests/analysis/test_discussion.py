@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 from benchmark.analysis import discussion, engine, stats
+from benchmark.analysis.discussion import disparity_items
 from benchmark.analysis.engine import PeerGroup
+from benchmark.analysis.inequalities import MEASURES, InequalityTable
 from benchmark.periods import Period
 
 NOW = Period.parse("2026-27 Q2")
@@ -200,3 +202,28 @@ def test_no_narrative_requests_from_empty_tables_of_text_columns():
     empty = pd.DataFrame({column: pd.Series([], dtype="str")
                           for column in ("la_name", "metric", "top_bottom_20", "small_numbers")})
     assert discussion.narrative_requests(empty).empty
+
+
+def _judged_rows(measure_id: str, groups: dict[str, dict[str, tuple[float, str]]]) -> InequalityTable:
+    """An inequalities table of authority rows: la_code -> group -> (ratio, 99.8% judgement)."""
+    rows = pd.DataFrame([{"level": "authority", "la_code": code, "la_name": f"Authority {code}", "group": group,
+                          "ratio": ratio, "ratio_low": ratio * 0.8, "ratio_high": ratio * 1.25, "symbol": "",
+                          "strict_judgement": judgement}
+                         for code, judged in groups.items() for group, (ratio, judgement) in judged.items()])
+    return InequalityTable(MEASURES[measure_id], "sex" if measure_id != "sb_reach" else "ethnicity",
+                           "the four quarters to 2026-27 Q2", rows, ())
+
+
+def test_two_groups_that_mirror_each_other_are_one_item_told_by_the_group_faring_worse() -> None:
+    late = _judged_rows("adv_late", {"1": {"Female": (2.0, "higher"), "Male": (0.5, "lower")},
+                                     "2": {"Female": (0.4, "lower"), "Male": (2.5, "higher")}})
+    assert [(item.la_code, item.text.split(" was ")[0]) for item in disparity_items([late])] == [
+        ("1", "social care advice for Female children"), ("2", "social care advice for Male children")]
+    reach = _judged_rows("sb_reach", {"1": {"White": (1.6, "higher"), "Black": (0.6, "lower")}})
+    assert [item.text.split(" children")[0] for item in disparity_items([reach])] == ["Black"]
+
+
+def test_groups_that_do_not_mirror_each_other_are_each_an_item() -> None:
+    three = _judged_rows("sb_reach", {"1": {"White": (1.6, "higher"), "Black": (0.6, "lower"),
+                                            "Asian": (1.0, "no clear difference")}})
+    assert sorted(item.text.split(" children")[0] for item in disparity_items([three])) == ["Black", "White"]

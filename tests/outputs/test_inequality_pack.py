@@ -69,12 +69,11 @@ def test_disparity_item_in_the_discussion_list(network: Database) -> None:
     items = pack.discussion_all[pack.discussion_all["kind"] == "disparity_99.8"]
     # Camden, Black: 30 late of 50 against 20 of 100: RR 3.00, 99.8% interval 1.47-6.12 excludes 1; the network
     # pooled over the cells the chair may see (Hackney's are hidden: counts of 1-5): (40/90) / (35/160) = 2.03.
-    # With two classified groups, White is the mirror: 20 of 100 against 30 of 50, 1/3, network (35/160)/(40/90).
+    # With two classified groups, White's 0.33 (20 of 100 against 30 of 50) is the same finding seen from the other
+    # side: one item, told by the group faring worse.
     assert items["sentence"].tolist() == [
         "Camden: social care advice for Black children was later than 6 weeks 3.00 times as often as for other "
-        "children (95% interval 1.91-4.72) over the four quarters to 2026-27 Q2; network 2.03.",
-        "Camden: social care advice for White children was later than 6 weeks 0.33 times as often as for other "
-        "children (95% interval 0.21-0.52) over the four quarters to 2026-27 Q2; network 0.49."]
+        "children (95% interval 1.91-4.72) over the four quarters to 2026-27 Q2; network 2.03."]
     assert set(items["theme"]) == {"advice"}
 
 

@@ -115,6 +115,14 @@ def _text(labels: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionAr
     return pd.array(labels, dtype="str").take(codes)
 
 
+def _words(labels: tuple[str, ...], codes: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """A column of judgements from their positions in `labels` (stats.NO_LABEL for none), as pandas makes
+    one from the words themselves: text with missing values, or None throughout (object) if none has a word."""
+    if (codes == stats.NO_LABEL).all():
+        return np.full(codes.shape, None, dtype=object)
+    return pd.array(list(labels), dtype="str").take(codes, allow_fill=True)
+
+
 def _months_between(earlier: pd.Series, period_index: pd.Series) -> np.ndarray:
     """Whole months from each date to the end of its quarter."""
     dates = pd.to_datetime(earlier)
@@ -219,18 +227,20 @@ def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
                          dtype=bool)[metric_codes]
     kinds = np.array(["rate" if metric.method is Method.RATE else "proportion" for metric in metrics],
                      dtype=object)[metric_codes]
-    funnel = stats.funnel_position(values["numerator"], values["denominator"], kinds, groups)
-    funnel[~funnelled] = None
+    # The judgements are worked out as positions in their lists of words (stats.NO_LABEL for none).
+    funnel = stats.funnel_position_codes(values["numerator"], values["denominator"], kinds, groups)
+    funnel[~funnelled] = stats.NO_LABEL
     adjusted = stats.overdispersed_funnel(values["numerator"], values["denominator"], kinds, groups)
-    adjusted["position"][~funnelled] = None
+    adjusted_funnel = stats.funnel_class_codes(adjusted["z"])
+    adjusted_funnel[~funnelled] = stats.NO_LABEL
     small = stats.small_numbers(values["numerator"], values["denominator"], kinds) & funnelled
-    flags = stats.top_bottom_20(values["value"], polarity, groups)
-    flags[small] = None  # shown and ranked, but not judged
+    flags = stats.top_bottom_20_codes(values["value"], polarity, groups)
+    flags[small] = stats.NO_LABEL  # shown and ranked, but not judged
     # Too few authorities reporting to compare them: values, counts and intervals, no judgement.
     unjudged = ~stats.enough_to_judge(values["value"], groups)
-    bands = stats.quartile_bands(values["value"], polarity, groups)
-    for judgement in (bands, flags, funnel, adjusted["position"]):
-        judgement[unjudged] = None
+    bands = stats.quartile_band_codes(values["value"], polarity, groups)
+    for judgement in (bands, flags, funnel, adjusted_funnel):
+        judgement[unjudged] = stats.NO_LABEL
     value = values["value"].to_numpy(dtype=float)
     by_group = pd.Series(value).groupby(groups)
     return values.assign(
@@ -238,10 +248,10 @@ def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
         group_reported=by_group.transform("count").to_numpy(),
         group_median=stats.group_median(value, groups),
         group_mean=by_group.transform("mean").to_numpy(),
-        quartile_band=bands,
-        top_bottom_20=flags,
-        funnel=funnel,
-        funnel_adjusted=adjusted["position"],
+        quartile_band=_words(stats.QUARTILE_BANDS, bands),
+        top_bottom_20=_words(stats.TOP_BOTTOM_20, flags),
+        funnel=_words(stats.FUNNEL_CLASSES, funnel),
+        funnel_adjusted=_words(stats.FUNNEL_CLASSES, adjusted_funnel),
         funnel_z=np.where(funnelled & ~unjudged, adjusted["z"], np.nan),
         group_rate=np.where(funnelled, adjusted["target"], np.nan),
         overdispersion_phi=np.where(funnelled, adjusted["phi"], np.nan),
@@ -344,7 +354,7 @@ def _rolling_and_trend(cubes: _Cubes) -> dict[str, np.ndarray]:
     rolling = np.where(pooled, pooled_value, mean_value)
     slope, pvalue, points = stats.rolling_linear_trend(value, TREND_QUARTERS)
     polarity = np.array([metric.polarity.value for metric in metrics], dtype=object)[per_series][:, None]
-    trend = stats.trend_labels(slope, pvalue, points, np.broadcast_to(polarity, flat))
+    trend = stats.trend_codes(slope, pvalue, points, np.broadcast_to(polarity, flat))
     return {"rolling_4q": rolling.reshape(shape), "trend": trend.reshape(shape), "trend_slope": slope.reshape(shape),
             "trend_p": pvalue.reshape(shape)}
 
@@ -391,7 +401,7 @@ def _scorecard_from(db: Database, values: pd.DataFrame) -> pd.DataFrame:
     metric_codes, la_codes, quarters = cubes.where
     comparators = {**_neighbour_comparators(cubes), **_rolling_and_trend(cubes), **_region_means(cubes)}
     for name, cube in comparators.items():
-        table[name] = cube[cubes.where]
+        table[name] = _words(stats.TRENDS, cube[cubes.where]) if name == "trend" else cube[cubes.where]
     limits = np.array([METRICS[metric_id].flag_above for metric_id in cubes.metrics], dtype=float)[metric_codes]
     table["flag"] = pd.Series(table["value"].to_numpy() > limits, index=table.index).where(~np.isnan(limits), False)
     labels = [Period.from_index(cubes.first_period + offset).label for offset in range(cubes.value.shape[2])]

@@ -220,7 +220,20 @@ def funnel_limits(p0: float | npt.ArrayLike, denominators: npt.ArrayLike,
     }
 
 
+# The words a judgement can be; the `*_codes` functions give each row's position in these (NO_LABEL for
+# none), from which a table makes a text column a word at a time rather than a row at a time.
 FUNNEL_CLASSES = ("within", "above_95", "below_95", "above_99.8", "below_99.8")
+QUARTILE_BANDS = ("A", "B", "C", "D")
+TOP_BOTTOM_20 = ("top 20%", "bottom 20%")
+TRENDS = ("improving", "worsening", "rising", "falling", "no clear change", "not enough data")
+NO_LABEL = -1
+
+
+def labels_of(codes: npt.ArrayLike, labels: tuple[str, ...]) -> np.ndarray:
+    """The words of positions in `labels` as Python strings, None for NO_LABEL (an object array)."""
+    codes = np.asarray(codes)
+    # Through a flat index so that a single value (0-d) stays an array.
+    return np.array([*labels, None], dtype=object)[codes.ravel()].reshape(codes.shape)
 
 
 def small_numbers(numerator: npt.ArrayLike, denominator: npt.ArrayLike,
@@ -233,20 +246,21 @@ def small_numbers(numerator: npt.ArrayLike, denominator: npt.ArrayLike,
         return ~np.isnan(cases) & ~np.isnan(_as_float(numerator)) & (cases < SMALL_NUMBERS_BELOW)
 
 
-def _select_label(conditions: list[np.ndarray], labels: list[str], default: str) -> np.ndarray:
-    """np.select for words: the label of the first condition that holds, else `default`, as Python
-    strings (an object array), without making a fixed-width text array row by row first."""
-    choice = np.select(conditions, list(range(len(labels))), default=len(labels))
-    # Through a flat index so that a single value (0-d) stays an array, as np.select's result would.
-    return np.array([*labels, default], dtype=object)[choice.ravel()].reshape(choice.shape)
+def _select_code(conditions: list[np.ndarray], labels: list[str], default: str,
+                 vocabulary: tuple[str, ...]) -> np.ndarray:
+    """np.select for words, as positions in `vocabulary`: the label of the first condition that holds,
+    else `default`."""
+    return np.select(conditions, [vocabulary.index(label) for label in labels], default=vocabulary.index(default))
 
 
-def _classify(z: np.ndarray) -> np.ndarray:
-    """Funnel class of a z-score: beyond 99.8% (|z| > 3.090232), beyond 95% (|z| > 1.959964), within."""
-    position = _select_label([z > Z_998, z > Z_95, z < -Z_998, z < -Z_95],
-                             ["above_99.8", "above_95", "below_99.8", "below_95"], "within")
-    position[np.isnan(z)] = None
-    return position
+def funnel_class_codes(z: npt.ArrayLike) -> np.ndarray:
+    """Funnel class of each z-score as a position in FUNNEL_CLASSES (NO_LABEL where z is NaN): beyond
+    99.8% (|z| > 3.090232), beyond 95% (|z| > 1.959964), within."""
+    z = _as_float(z)
+    classes = _select_code([z > Z_998, z > Z_95, z < -Z_998, z < -Z_95],
+                           ["above_99.8", "above_95", "below_99.8", "below_95"], "within", FUNNEL_CLASSES)
+    classes[np.isnan(z)] = NO_LABEL
+    return classes
 
 
 def _transformed(x: np.ndarray, n: np.ndarray, kinds: np.ndarray,
@@ -316,8 +330,8 @@ def overdispersed_funnel(numerator: npt.ArrayLike, denominator: npt.ArrayLike, k
     row_tau2 = tau2.reindex(codes).to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         adjusted = np.where(valid, (y - target) / np.sqrt(s**2 + row_tau2), np.nan)
-    return {"position": _classify(adjusted), "z": adjusted, "phi": row_phi, "tau2": row_tau2,
-            "target": np.where(np.isnan(row_tau2), np.nan, pooled)}
+    return {"position": labels_of(funnel_class_codes(adjusted), FUNNEL_CLASSES), "z": adjusted, "phi": row_phi,
+            "tau2": row_tau2, "target": np.where(np.isnan(row_tau2), np.nan, pooled)}
 
 
 def adjusted_funnel_limits(p0: float, denominators: npt.ArrayLike, kind: FunnelKind,
@@ -354,6 +368,12 @@ def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: 
     both apply); a value exactly on a limit is within it. None where a figure is missing or the
     denominator is not positive. Says "different", not "better": the caller applies polarity.
     """
+    return labels_of(funnel_position_codes(numerator, denominator, kind, groups), FUNNEL_CLASSES)
+
+
+def funnel_position_codes(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: FunnelKind | npt.ArrayLike,
+                          groups: npt.ArrayLike | None = None) -> np.ndarray:
+    """`funnel_position` as positions in FUNNEL_CLASSES (NO_LABEL for None)."""
     x = _as_float(numerator)
     n = _as_float(denominator)
     valid = ~np.isnan(x) & (n > 0)
@@ -362,7 +382,7 @@ def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: 
         target = (_per_group(np.where(valid, x, 0.0), codes) / _per_group(np.where(valid, n, 0.0), codes))[codes]
         value = np.where(valid, x / np.where(valid, n, 1), np.nan)
     limits = funnel_limits(target, n, kind)
-    position = _select_label(
+    position = _select_code(
         [
             value > limits["upper_99.8"],
             value > limits["upper_95"],
@@ -371,8 +391,9 @@ def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: 
         ],
         ["above_99.8", "above_95", "below_99.8", "below_95"],
         "within",
+        FUNNEL_CLASSES,
     )
-    position[~valid] = None
+    position[~valid] = NO_LABEL
     return position
 
 
@@ -408,10 +429,16 @@ def quartile_bands(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
     B <= Q2 < C <= Q3 < D. For neutral, A is just the highest quarter. None where missing; fewer
     than 4 values are still banded by the same rule.
     """
+    return labels_of(quartile_band_codes(values, polarity, groups), QUARTILE_BANDS)
+
+
+def quartile_band_codes(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
+                        groups: npt.ArrayLike | None = None) -> np.ndarray:
+    """`quartile_bands` as positions in QUARTILE_BANDS (NO_LABEL for None)."""
     v = _as_float(values)
     lower = _polarities(polarity, len(v)) == "lower"
     codes = _group_codes(groups, len(v))
-    bands = np.full(v.shape, None, dtype=object)
+    bands = np.full(v.shape, NO_LABEL)
     present = ~np.isnan(v)
     if not present.any():
         return bands
@@ -421,7 +448,7 @@ def quartile_bands(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
         np.where(lower, v <= q2, v >= q2),
         np.where(lower, v <= q3, v >= q1),
     ]
-    bands[present] = np.select(conditions, ["A", "B", "C"], default="D")[present]
+    bands[present] = _select_code(conditions, ["A", "B", "C"], "D", QUARTILE_BANDS)[present]
     return bands
 
 
@@ -478,15 +505,22 @@ def trend_labels(slope: npt.ArrayLike, pvalue: npt.ArrayLike, points: npt.ArrayL
                  polarity: npt.ArrayLike, min_points: int = 4) -> np.ndarray:
     """Words for fitted trends: "improving"/"worsening" by polarity, "rising"/"falling" for neutral,
     "no clear change" unless p < 0.05, "not enough data" below `min_points` quarters."""
+    return labels_of(trend_codes(slope, pvalue, points, polarity, min_points), TRENDS)
+
+
+def trend_codes(slope: npt.ArrayLike, pvalue: npt.ArrayLike, points: npt.ArrayLike,
+                polarity: npt.ArrayLike, min_points: int = 4) -> np.ndarray:
+    """`trend_labels` as positions in TRENDS."""
     slope, pvalue, points = _as_float(slope), _as_float(pvalue), _as_float(points)
     polarity = np.broadcast_to(np.asarray(polarity, dtype=object), slope.shape)
     rising = slope > 0
     neutral = polarity == "neutral"
     unclear = ~(pvalue < TREND_SIGNIFICANCE)
-    return _select_label(
+    return _select_code(
         [points < min_points, unclear, neutral & rising, neutral, rising == (polarity == "higher")],
         ["not enough data", "no clear change", "rising", "falling", "improving"],
         "worsening",
+        TRENDS,
     )
 
 
@@ -570,10 +604,16 @@ def top_bottom_20(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
     None otherwise, for missing values, for every authority on a neutral measure, and for an
     authority that would be both (only when ties span both ends, e.g. a lone reporter or all equal).
     """
+    return labels_of(top_bottom_20_codes(values, polarity, groups), TOP_BOTTOM_20)
+
+
+def top_bottom_20_codes(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
+                        groups: npt.ArrayLike | None = None) -> np.ndarray:
+    """`top_bottom_20` as positions in TOP_BOTTOM_20 (NO_LABEL for None)."""
     v = _as_float(values)
     polarities = _polarities(polarity, len(v))
     codes = _group_codes(groups, len(v))
-    flags = np.full(v.shape, None, dtype=object)
+    flags = np.full(v.shape, NO_LABEL)
     reporting = _per_group((~np.isnan(v)).astype(float), codes)[codes] if len(v) else np.zeros(0)
     cut = np.ceil(reporting / 5)
     lower, higher = _lower_and_higher(v, codes)
@@ -582,6 +622,6 @@ def top_bottom_20(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
     top = present & (np.where(polarities == "lower", lower, higher) + 1 <= cut)
     bottom = present & (np.where(polarities == "higher", lower, higher) + 1 <= cut)
     judged = polarities != "neutral"
-    flags[top & ~bottom & judged] = "top 20%"
-    flags[bottom & ~top & judged] = "bottom 20%"
+    flags[top & ~bottom & judged] = TOP_BOTTOM_20.index("top 20%")
+    flags[bottom & ~top & judged] = TOP_BOTTOM_20.index("bottom 20%")
     return flags

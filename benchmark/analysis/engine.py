@@ -8,6 +8,7 @@ metric in one quarter for one peer group.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import warnings
@@ -140,8 +141,8 @@ def _one_metric(wide: pd.DataFrame, metric: Metric) -> dict[str, np.ndarray]:
     if metric.method is Method.AGE_MONTHS:
         numerator = _months_between(wide[metric.numerator[0]], wide["period_index"])
     else:
-        parts = wide[list(metric.numerator)]
-        numerator = parts.sum(axis=1, min_count=len(metric.numerator)).to_numpy(dtype=float)
+        # Column by column (a frame of the parts costs more than the sum): NaN unless every part is there.
+        numerator = functools.reduce(np.add, (wide[name].to_numpy(dtype=float) for name in metric.numerator))
     if metric.method in (Method.AGE_MONTHS, Method.VALUE):
         value = numerator
     else:

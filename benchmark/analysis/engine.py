@@ -223,7 +223,7 @@ def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
     metric_codes, metric_ids = pd.factorize(values["metric"])
     groups = metric_codes.astype(np.int64) * 1_000_000 + values["period_index"].to_numpy()
     metrics = [METRICS[metric_id] for metric_id in metric_ids]
-    polarity = np.array([metric.polarity.value for metric in metrics], dtype=object)[metric_codes]
+    polarity = pd.Categorical([metric.polarity.value for metric in metrics])[metric_codes]
     funnelled = np.array([metric.method in (Method.PROPORTION, Method.RATE) for metric in metrics],
                          dtype=bool)[metric_codes]
     kinds = np.array(["rate" if metric.method is Method.RATE else "proportion" for metric in metrics],
@@ -355,7 +355,7 @@ def _rolling_and_trend(cubes: _Cubes) -> dict[str, np.ndarray]:
     rolling = np.where(pooled, pooled_value, mean_value)
     slope, pvalue, points = stats.rolling_linear_trend(value, TREND_QUARTERS)
     polarity = np.array([metric.polarity.value for metric in metrics], dtype=object)[per_series][:, None]
-    trend = stats.trend_codes(slope, pvalue, points, np.broadcast_to(polarity, flat))
+    trend = stats.trend_codes(slope, pvalue, points, polarity)
     return {"rolling_4q": rolling.reshape(shape), "trend": trend.reshape(shape), "trend_slope": slope.reshape(shape),
             "trend_p": pvalue.reshape(shape)}
 

@@ -52,15 +52,26 @@ def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
         raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
 
 
-def _polarities(polarity: str | npt.ArrayLike, size: int) -> np.ndarray:
-    """One polarity per row: a single polarity for a whole array, or one each."""
+def _polarity_masks(polarity: str | npt.ArrayLike) -> dict[str, np.ndarray]:
+    """Where the polarity is each of POLARITIES: a single polarity for a whole array (masks of one value,
+    which broadcast), or one each. Words are compared once per distinct polarity, not once a row, and a
+    pandas Categorical is read by its codes."""
     if isinstance(polarity, str):
         _check(polarity, POLARITIES, "polarity")
-        return np.full(size, polarity, dtype=object)
-    array = np.asarray(polarity, dtype=object)
-    for value in pd.unique(array):
-        _check(value, POLARITIES, "polarity")
-    return array
+        return {name: np.asarray(name == polarity) for name in POLARITIES}
+    if isinstance(getattr(polarity, "dtype", None), pd.CategoricalDtype):
+        categorical = pd.Categorical(polarity)
+        codes, words = categorical.codes, list(categorical.categories)
+        if (codes < 0).any():
+            _check(None, POLARITIES, "polarity")
+    else:
+        array = np.asarray(polarity, dtype=object)
+        codes, uniques = pd.factorize(array.ravel(), use_na_sentinel=False)
+        codes, words = codes.reshape(array.shape), list(uniques)
+    for word in words:
+        _check(word, POLARITIES, "polarity")
+    return {name: codes == words.index(name) if name in words else np.zeros(codes.shape, dtype=bool)
+            for name in POLARITIES}
 
 
 def _group_codes(groups: npt.ArrayLike | None, size: int) -> np.ndarray:
@@ -407,7 +418,7 @@ def competition_rank(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
     """
     v = _as_float(values)
     lower, higher = _lower_and_higher(v, _group_codes(groups, len(v)))
-    better = np.where(_polarities(polarity, len(v)) == "lower", lower, higher)
+    better = np.where(_polarity_masks(polarity)["lower"], lower, higher)
     return np.where(np.isnan(v), np.nan, better + 1.0)
 
 
@@ -439,7 +450,7 @@ def quartile_band_codes(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLik
                         groups: npt.ArrayLike | None = None) -> np.ndarray:
     """`quartile_bands` as positions in QUARTILE_BANDS (NO_LABEL for None)."""
     v = _as_float(values)
-    lower = _polarities(polarity, len(v)) == "lower"
+    lower = _polarity_masks(polarity)["lower"]
     codes = _group_codes(groups, len(v))
     bands = np.full(v.shape, NO_LABEL)
     present = ~np.isnan(v)
@@ -519,12 +530,12 @@ def trend_codes(slope: npt.ArrayLike, pvalue: npt.ArrayLike, points: npt.ArrayLi
                 polarity: npt.ArrayLike, min_points: int = 4) -> np.ndarray:
     """`trend_labels` as positions in TRENDS."""
     slope, pvalue, points = _as_float(slope), _as_float(pvalue), _as_float(points)
-    polarity = np.broadcast_to(np.asarray(polarity, dtype=object), slope.shape)
+    is_polarity = {name: np.broadcast_to(mask, slope.shape) for name, mask in _polarity_masks(polarity).items()}
     rising = slope > 0
-    neutral = polarity == "neutral"
+    neutral = is_polarity["neutral"]
     unclear = ~(pvalue < TREND_SIGNIFICANCE)
     return _select_code(
-        [points < min_points, unclear, neutral & rising, neutral, rising == (polarity == "higher")],
+        [points < min_points, unclear, neutral & rising, neutral, rising == is_polarity["higher"]],
         ["not enough data", "no clear change", "rising", "falling", "improving"],
         "worsening",
         TRENDS,
@@ -618,7 +629,7 @@ def top_bottom_20_codes(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLik
                         groups: npt.ArrayLike | None = None) -> np.ndarray:
     """`top_bottom_20` as positions in TOP_BOTTOM_20 (NO_LABEL for None)."""
     v = _as_float(values)
-    polarities = _polarities(polarity, len(v))
+    is_polarity = _polarity_masks(polarity)
     codes = _group_codes(groups, len(v))
     flags = np.full(v.shape, NO_LABEL)
     reporting = _per_group((~np.isnan(v)).astype(float), codes)[codes] if len(v) else np.zeros(0)
@@ -626,9 +637,9 @@ def top_bottom_20_codes(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLik
     lower, higher = _lower_and_higher(v, codes)
     present = ~np.isnan(v)
     # Competition ranks from the best end and from the worst (neutral: high to low both ways).
-    top = present & (np.where(polarities == "lower", lower, higher) + 1 <= cut)
-    bottom = present & (np.where(polarities == "higher", lower, higher) + 1 <= cut)
-    judged = polarities != "neutral"
+    top = present & (np.where(is_polarity["lower"], lower, higher) + 1 <= cut)
+    bottom = present & (np.where(is_polarity["higher"], lower, higher) + 1 <= cut)
+    judged = ~is_polarity["neutral"]
     flags[top & ~bottom & judged] = TOP_BOTTOM_20.index("top 20%")
     flags[bottom & ~top & judged] = TOP_BOTTOM_20.index("bottom 20%")
     return flags

@@ -98,18 +98,43 @@ def _sorted_within_groups(v: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray,
     last = _last_sort
     if last is not None and np.array_equal(last[1], codes) and np.array_equal(last[0], v, equal_nan=True):
         return last[2]
-    # As np.lexsort((v, codes)) but quicker: any order of the values, then a stable sort by group (a
-    # radix sort on small whole numbers). The order within ties does not matter to any caller.
-    by_value = np.argsort(v)
-    group_of = codes[by_value]
-    order = by_value[np.argsort(group_of.astype(np.int16) if len(v) and codes.max() < 2**15 else group_of,
-                                kind="stable")]
+    present = ~np.isnan(v)
     sizes = np.bincount(codes, minlength=codes.max() + 1 if len(codes) else 0)
     starts = np.cumsum(sizes) - sizes
-    reporting = np.bincount(codes, weights=~np.isnan(v), minlength=len(sizes)).astype(np.int64)
+    reporting = np.bincount(codes, weights=present, minlength=len(sizes)).astype(np.int64)
+    order = _order_within_groups(v, codes, present, reporting)
     result = (order, v[order], starts, reporting)
     _last_sort = (v.copy(), codes.copy(), result)
     return result
+
+
+def _order_within_groups(v: np.ndarray, codes: np.ndarray, present: np.ndarray, reporting: np.ndarray) -> np.ndarray:
+    """The rows in order of group, then value, each group's missing values last; the order within ties
+    (and among missing values) does not matter to any caller.
+
+    The present values are laid out a group a line, padded with +inf, and each line is sorted: many short
+    sorts without NaN are several times quicker than one long sort with them (numpy's vectorised sort
+    does not take NaN)."""
+    # Stable sorts on small whole numbers are radix sorts.
+    radix = np.int16 if len(v) and codes.max() < 2**14 else np.int64
+    width = int(reporting.max()) if len(reporting) else 0
+    if len(reporting) * width > 2 * len(v):  # groups too uneven to lay out as lines: one long sort
+        by_value = np.argsort(v)
+        return by_value[np.argsort(codes[by_value].astype(radix), kind="stable")]
+    # Each group's rows together, its present values first.
+    by_group = np.argsort((codes * 2 + ~present).astype(radix), kind="stable")
+    ranked_rows = by_group[present[by_group]]
+    line = codes[ranked_rows]
+    slot = line * width + np.arange(len(ranked_rows)) - (np.cumsum(reporting) - reporting)[line]
+    grid = np.full(len(reporting) * width, np.inf)
+    grid[slot] = v[ranked_rows]
+    rows = np.full(len(reporting) * width, -1)
+    rows[slot] = ranked_rows
+    within = np.argsort(grid.reshape(len(reporting), width), axis=1)
+    ranked_rows = np.take_along_axis(rows.reshape(len(reporting), width), within, axis=1).ravel()
+    order = by_group.copy()
+    order[present[by_group]] = ranked_rows[ranked_rows >= 0]  # without the padding
+    return order
 
 
 def _lower_and_higher(v: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

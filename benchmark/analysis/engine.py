@@ -96,12 +96,12 @@ def _current_wide(db: Database, as_at: tuple[int, int] | None = None) -> pd.Data
             wide[name] = column
     wide.insert(0, "la_code", np.array(authorities, dtype=object)[keys // span])
     wide.insert(1, "period_index", (keys % span + first).astype(np.int32))
-    # Looked up once per authority and year, not once per row.
-    years = _per_quarter(wide["period_index"], lambda period: period.end.year)
-    pairs = pd.MultiIndex.from_arrays([wide["la_code"], years])
-    codes, unique = pairs.factorize()
-    populations = np.array([reference.population_for(la, year) or np.nan for la, year in unique], dtype=float)
-    wide[POPULATION] = populations[codes]
+    # Looked up once per authority and year, not once per row: a table [authority, year] read by position.
+    quarter_years = [Period.from_index(int(first) + offset).end.year for offset in range(span)] if len(keys) else []
+    years, year_of_quarter = np.unique(np.array(quarter_years, dtype=int), return_inverse=True)
+    populations = np.array([[reference.population_for(la, int(year)) or np.nan for year in years]
+                            for la in authorities], dtype=float).reshape(len(authorities), len(years))
+    wide[POPULATION] = populations[keys // span, year_of_quarter[keys % span]]
     return wide
 
 

@@ -350,15 +350,16 @@ def overdispersed_funnel(numerator: npt.ArrayLike, denominator: npt.ArrayLike, k
     y, target, s = _transformed(np.where(valid, x, np.nan), np.where(valid, n, np.nan), kinds, pooled)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(valid, (y - target) / s, np.nan)
-    frame = pd.DataFrame({"code": codes, "z": z, "w": np.where(valid, 1 / s**2, np.nan)})
-    present = frame.dropna(subset=["z"])
-    by_group = present.groupby("code")
+    present = ~np.isnan(z)
     low, high = _group_quantiles(z, codes, (WINSOR_PERCENTILES[0] / 100, WINSOR_PERCENTILES[1] / 100))
-    winsorised = present["z"].clip(low[~np.isnan(z)], high[~np.isnan(z)])
+    winsorised = np.clip(z[present], low[present], high[present])
+    w = 1 / s[present] ** 2
+    # pandas' sums and means per group (compensated summation), the three of them from one grouping.
+    by_group = pd.DataFrame({"z2": winsorised**2, "w": w, "w2": w**2}).groupby(codes[present])
     reporting = by_group.size()
-    phi = (winsorised**2).groupby(present["code"]).mean()
+    phi = by_group["z2"].mean()
     w_sum = by_group["w"].sum()
-    w2_sum = (present["w"] ** 2).groupby(present["code"]).sum()
+    w2_sum = by_group["w2"].sum()
     with np.errstate(invalid="ignore", divide="ignore"):
         tau2 = ((reporting * phi - (reporting - 1)) / (w_sum - w2_sum / w_sum)).where(
             reporting * phi >= reporting - 1, 0.0)

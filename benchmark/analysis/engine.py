@@ -223,11 +223,12 @@ def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
     metric_codes, metric_ids = pd.factorize(values["metric"])
     groups = metric_codes.astype(np.int64) * 1_000_000 + values["period_index"].to_numpy()
     metrics = [METRICS[metric_id] for metric_id in metric_ids]
+    # Polarities and funnel kinds as Categoricals: stats compares their words once, not once a row.
     polarity = pd.Categorical([metric.polarity.value for metric in metrics])[metric_codes]
     funnelled = np.array([metric.method in (Method.PROPORTION, Method.RATE) for metric in metrics],
                          dtype=bool)[metric_codes]
-    kinds = np.array(["rate" if metric.method is Method.RATE else "proportion" for metric in metrics],
-                     dtype=object)[metric_codes]
+    kinds = pd.Categorical(["rate" if metric.method is Method.RATE else "proportion"
+                            for metric in metrics])[metric_codes]
     # The judgements are worked out as positions in their lists of words (stats.NO_LABEL for none).
     funnel = stats.funnel_position_codes(values["numerator"], values["denominator"], kinds, groups)
     funnel[~funnelled] = stats.NO_LABEL

@@ -52,26 +52,26 @@ def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
         raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
 
 
-def _polarity_masks(polarity: str | npt.ArrayLike) -> dict[str, np.ndarray]:
-    """Where the polarity is each of POLARITIES: a single polarity for a whole array (masks of one value,
-    which broadcast), or one each. Words are compared once per distinct polarity, not once a row, and a
-    pandas Categorical is read by its codes."""
-    if isinstance(polarity, str):
-        _check(polarity, POLARITIES, "polarity")
-        return {name: np.asarray(name == polarity) for name in POLARITIES}
-    if isinstance(getattr(polarity, "dtype", None), pd.CategoricalDtype):
-        categorical = pd.Categorical(polarity)
-        codes, words = categorical.codes, list(categorical.categories)
+def _word_masks(words: str | npt.ArrayLike, allowed: tuple[str, ...], what: str) -> dict[str, np.ndarray]:
+    """Where `words` (polarities or funnel kinds) is each of `allowed`: one word for a whole array (masks
+    of one value, which broadcast), or one each. Words are compared once per distinct word, not once a
+    row, and a pandas Categorical is read by its codes; a word not allowed is refused."""
+    if isinstance(words, str):
+        _check(words, allowed, what)
+        return {name: np.asarray(name == words) for name in allowed}
+    if isinstance(getattr(words, "dtype", None), pd.CategoricalDtype):
+        categorical = pd.Categorical(words)
+        codes, distinct = categorical.codes, list(categorical.categories)
         if (codes < 0).any():
-            _check(None, POLARITIES, "polarity")
+            _check(None, allowed, what)
     else:
-        array = np.asarray(polarity, dtype=object)
+        array = np.asarray(words, dtype=object)
         codes, uniques = pd.factorize(array.ravel(), use_na_sentinel=False)
-        codes, words = codes.reshape(array.shape), list(uniques)
-    for word in words:
-        _check(word, POLARITIES, "polarity")
-    return {name: codes == words.index(name) if name in words else np.zeros(codes.shape, dtype=bool)
-            for name in POLARITIES}
+        codes, distinct = codes.reshape(array.shape), list(uniques)
+    for word in distinct:
+        _check(word, allowed, what)
+    return {name: codes == distinct.index(name) if name in distinct else np.zeros(codes.shape, dtype=bool)
+            for name in allowed}
 
 
 def _group_codes(groups: npt.ArrayLike | None, size: int) -> np.ndarray:
@@ -241,13 +241,10 @@ def funnel_limits(p0: float | npt.ArrayLike, denominators: npt.ArrayLike,
     positive. Keys: "lower_99.8", "lower_95", "upper_95", "upper_99.8". `p0` and `kind` may be one
     per denominator.
     """
-    kinds = np.broadcast_to(np.asarray(kind, dtype=object), np.shape(denominators))
-    for value in set(kinds.ravel().tolist()):
-        _check(value, FUNNEL_KINDS, "kind")
+    proportion = np.broadcast_to(_word_masks(kind, FUNNEL_KINDS, "kind")["proportion"], np.shape(denominators))
     n = _as_float(denominators)
     n = np.where(n > 0, n, np.nan)
     p0 = _as_float(p0)
-    proportion = kinds == "proportion"
     with np.errstate(invalid="ignore"):
         se = np.where(proportion, np.sqrt(p0 * (1 - p0) / n), np.sqrt(p0 / n))
     ceiling = np.where(proportion, 1.0, np.inf)
@@ -279,8 +276,8 @@ def small_numbers(numerator: npt.ArrayLike, denominator: npt.ArrayLike,
                   kind: FunnelKind | npt.ArrayLike) -> np.ndarray:
     """True where a value rests on fewer than SMALL_NUMBERS_BELOW cases: the denominator of a
     proportion, the count of a rate. False where a figure is missing (there is no value to judge)."""
-    kinds = np.broadcast_to(np.asarray(kind, dtype=object), np.shape(numerator))
-    cases = np.where(kinds == "rate", _as_float(numerator), _as_float(denominator))
+    rate = np.broadcast_to(_word_masks(kind, FUNNEL_KINDS, "kind")["rate"], np.shape(numerator))
+    cases = np.where(rate, _as_float(numerator), _as_float(denominator))
     with np.errstate(invalid="ignore"):
         return ~np.isnan(cases) & ~np.isnan(_as_float(numerator)) & (cases < SMALL_NUMBERS_BELOW)
 
@@ -302,15 +299,15 @@ def funnel_class_codes(z: npt.ArrayLike) -> np.ndarray:
     return classes
 
 
-def _transformed(x: np.ndarray, n: np.ndarray, kinds: np.ndarray,
+def _transformed(x: np.ndarray, n: np.ndarray, rate: np.ndarray,
                  pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each value, its target and its standard error on the variance-stabilising scale.
+    """Each value, its target and its standard error on the variance-stabilising scale (`rate`: True for
+    a rate, False for a proportion).
 
     Proportions on the arcsine-square-root scale: y = asin(sqrt(k/n)), target asin(sqrt(pooled)),
     s = 1/(2 sqrt(n)). Rates as indirectly standardised ratios on the square-root scale: expected
     E = n x pooled, y = sqrt(O/E), target 1, s = 1/(2 sqrt(E)), which copes with a count of 0.
     """
-    rate = kinds == "rate"
     with np.errstate(invalid="ignore", divide="ignore"):
         expected = n * pooled
         y = np.where(rate, np.sqrt(x / expected), np.arcsin(np.sqrt(np.clip(x / n, 0, 1))))
@@ -340,14 +337,12 @@ def overdispersed_funnel(numerator: npt.ArrayLike, denominator: npt.ArrayLike, k
     """
     x = _as_float(numerator)
     n = _as_float(denominator)
-    kinds = np.broadcast_to(np.asarray(kind, dtype=object), x.shape)
-    for value in set(kinds.ravel().tolist()):
-        _check(value, FUNNEL_KINDS, "kind")
+    rate = np.broadcast_to(_word_masks(kind, FUNNEL_KINDS, "kind")["rate"], x.shape)
     valid = ~np.isnan(x) & (n > 0) & (x >= 0)
     codes = _group_codes(groups, len(x))
     with np.errstate(invalid="ignore", divide="ignore"):
         pooled = (_per_group(np.where(valid, x, 0.0), codes) / _per_group(np.where(valid, n, 0.0), codes))[codes]
-    y, target, s = _transformed(np.where(valid, x, np.nan), np.where(valid, n, np.nan), kinds, pooled)
+    y, target, s = _transformed(np.where(valid, x, np.nan), np.where(valid, n, np.nan), rate, pooled)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(valid, (y - target) / s, np.nan)
     present = ~np.isnan(z)
@@ -444,7 +439,7 @@ def competition_rank(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
     """
     v = _as_float(values)
     lower, higher = _lower_and_higher(v, _group_codes(groups, len(v)))
-    better = np.where(_polarity_masks(polarity)["lower"], lower, higher)
+    better = np.where(_word_masks(polarity, POLARITIES, "polarity")["lower"], lower, higher)
     return np.where(np.isnan(v), np.nan, better + 1.0)
 
 
@@ -476,7 +471,7 @@ def quartile_band_codes(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLik
                         groups: npt.ArrayLike | None = None) -> np.ndarray:
     """`quartile_bands` as positions in QUARTILE_BANDS (NO_LABEL for None)."""
     v = _as_float(values)
-    lower = _polarity_masks(polarity)["lower"]
+    lower = _word_masks(polarity, POLARITIES, "polarity")["lower"]
     codes = _group_codes(groups, len(v))
     bands = np.full(v.shape, NO_LABEL)
     present = ~np.isnan(v)
@@ -556,7 +551,8 @@ def trend_codes(slope: npt.ArrayLike, pvalue: npt.ArrayLike, points: npt.ArrayLi
                 polarity: npt.ArrayLike, min_points: int = 4) -> np.ndarray:
     """`trend_labels` as positions in TRENDS."""
     slope, pvalue, points = _as_float(slope), _as_float(pvalue), _as_float(points)
-    is_polarity = {name: np.broadcast_to(mask, slope.shape) for name, mask in _polarity_masks(polarity).items()}
+    is_polarity = {name: np.broadcast_to(mask, slope.shape)
+                   for name, mask in _word_masks(polarity, POLARITIES, "polarity").items()}
     rising = slope > 0
     neutral = is_polarity["neutral"]
     unclear = ~(pvalue < TREND_SIGNIFICANCE)
@@ -655,7 +651,7 @@ def top_bottom_20_codes(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLik
                         groups: npt.ArrayLike | None = None) -> np.ndarray:
     """`top_bottom_20` as positions in TOP_BOTTOM_20 (NO_LABEL for None)."""
     v = _as_float(values)
-    is_polarity = _polarity_masks(polarity)
+    is_polarity = _word_masks(polarity, POLARITIES, "polarity")
     codes = _group_codes(groups, len(v))
     flags = np.full(v.shape, NO_LABEL)
     reporting = _per_group((~np.isnan(v)).astype(float), codes)[codes] if len(v) else np.zeros(0)

@@ -11,6 +11,7 @@ the chair makes writes those members down; from then on only members may upload.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -68,8 +69,12 @@ def members_in(db: Database, period: Period | None = None) -> list[str]:
 
 
 def member_quarters(db: Database) -> pd.DataFrame:
-    """la_code, joined_index, left_index (NaN: still a member), for filtering tables by quarter."""
-    return db.frame(f"SELECT la_code, joined_index, left_index FROM {_source(db)}")
+    """la_code, joined_index, left_index (NaN: still a member), for filtering tables by quarter; from the
+    remembered memberships, so no query while they are known."""
+    items = memberships(db)
+    return pd.DataFrame({"la_code": [item.la_code for item in items],
+                         "joined_index": [item.joined.index for item in items],
+                         "left_index": [math.nan if item.left is None else item.left.index for item in items]})
 
 
 def members_are_set(db: Database) -> bool:

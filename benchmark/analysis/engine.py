@@ -8,6 +8,7 @@ metric in one quarter for one peer group.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import warnings
@@ -95,12 +96,12 @@ def _current_wide(db: Database, as_at: tuple[int, int] | None = None) -> pd.Data
             wide[name] = column
     wide.insert(0, "la_code", np.array(authorities, dtype=object)[keys // span])
     wide.insert(1, "period_index", (keys % span + first).astype(np.int32))
-    # Looked up once per authority and year, not once per row.
-    years = _per_quarter(wide["period_index"], lambda period: period.end.year)
-    pairs = pd.MultiIndex.from_arrays([wide["la_code"], years])
-    codes, unique = pairs.factorize()
-    populations = np.array([reference.population_for(la, year) or np.nan for la, year in unique], dtype=float)
-    wide[POPULATION] = populations[codes]
+    # Looked up once per authority and year, not once per row: a table [authority, year] read by position.
+    quarter_years = [Period.from_index(int(first) + offset).end.year for offset in range(span)] if len(keys) else []
+    years, year_of_quarter = np.unique(np.array(quarter_years, dtype=int), return_inverse=True)
+    populations = np.array([[reference.population_for(la, int(year)) or np.nan for year in years]
+                            for la in authorities], dtype=float).reshape(len(authorities), len(years))
+    wide[POPULATION] = populations[keys // span, year_of_quarter[keys % span]]
     return wide
 
 
@@ -113,6 +114,14 @@ def _per_quarter(period_index: pd.Series, work: Callable[[Period], object]) -> n
 def _text(labels: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A text column from each row's position in `labels`: a label is made into text once, not once a row."""
     return pd.array(labels, dtype="str").take(codes)
+
+
+def _words(labels: tuple[str, ...], codes: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """A column of judgements from their positions in `labels` (stats.NO_LABEL for none), as pandas makes
+    one from the words themselves: text with missing values, or None throughout (object) if none has a word."""
+    if (codes == stats.NO_LABEL).all():
+        return np.full(codes.shape, None, dtype=object)
+    return pd.array(list(labels), dtype="str").take(codes, allow_fill=True)
 
 
 def _months_between(earlier: pd.Series, period_index: pd.Series) -> np.ndarray:
@@ -132,8 +141,8 @@ def _one_metric(wide: pd.DataFrame, metric: Metric) -> dict[str, np.ndarray]:
     if metric.method is Method.AGE_MONTHS:
         numerator = _months_between(wide[metric.numerator[0]], wide["period_index"])
     else:
-        parts = wide[list(metric.numerator)]
-        numerator = parts.sum(axis=1, min_count=len(metric.numerator)).to_numpy(dtype=float)
+        # Column by column (a frame of the parts costs more than the sum): NaN unless every part is there.
+        numerator = functools.reduce(np.add, (wide[name].to_numpy(dtype=float) for name in metric.numerator))
     if metric.method in (Method.AGE_MONTHS, Method.VALUE):
         value = numerator
     else:
@@ -214,23 +223,26 @@ def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
     metric_codes, metric_ids = pd.factorize(values["metric"])
     groups = metric_codes.astype(np.int64) * 1_000_000 + values["period_index"].to_numpy()
     metrics = [METRICS[metric_id] for metric_id in metric_ids]
-    polarity = np.array([metric.polarity.value for metric in metrics], dtype=object)[metric_codes]
+    # Polarities and funnel kinds as Categoricals: stats compares their words once, not once a row.
+    polarity = pd.Categorical([metric.polarity.value for metric in metrics])[metric_codes]
     funnelled = np.array([metric.method in (Method.PROPORTION, Method.RATE) for metric in metrics],
                          dtype=bool)[metric_codes]
-    kinds = np.array(["rate" if metric.method is Method.RATE else "proportion" for metric in metrics],
-                     dtype=object)[metric_codes]
-    funnel = stats.funnel_position(values["numerator"], values["denominator"], kinds, groups)
-    funnel[~funnelled] = None
+    kinds = pd.Categorical(["rate" if metric.method is Method.RATE else "proportion"
+                            for metric in metrics])[metric_codes]
+    # The judgements are worked out as positions in their lists of words (stats.NO_LABEL for none).
+    funnel = stats.funnel_position_codes(values["numerator"], values["denominator"], kinds, groups)
+    funnel[~funnelled] = stats.NO_LABEL
     adjusted = stats.overdispersed_funnel(values["numerator"], values["denominator"], kinds, groups)
-    adjusted["position"][~funnelled] = None
+    adjusted_funnel = stats.funnel_class_codes(adjusted["z"])
+    adjusted_funnel[~funnelled] = stats.NO_LABEL
     small = stats.small_numbers(values["numerator"], values["denominator"], kinds) & funnelled
-    flags = stats.top_bottom_20(values["value"], polarity, groups)
-    flags[small] = None  # shown and ranked, but not judged
+    flags = stats.top_bottom_20_codes(values["value"], polarity, groups)
+    flags[small] = stats.NO_LABEL  # shown and ranked, but not judged
     # Too few authorities reporting to compare them: values, counts and intervals, no judgement.
     unjudged = ~stats.enough_to_judge(values["value"], groups)
-    bands = stats.quartile_bands(values["value"], polarity, groups)
-    for judgement in (bands, flags, funnel, adjusted["position"]):
-        judgement[unjudged] = None
+    bands = stats.quartile_band_codes(values["value"], polarity, groups)
+    for judgement in (bands, flags, funnel, adjusted_funnel):
+        judgement[unjudged] = stats.NO_LABEL
     value = values["value"].to_numpy(dtype=float)
     by_group = pd.Series(value).groupby(groups)
     return values.assign(
@@ -238,10 +250,10 @@ def _group_statistics(values: pd.DataFrame) -> pd.DataFrame:
         group_reported=by_group.transform("count").to_numpy(),
         group_median=stats.group_median(value, groups),
         group_mean=by_group.transform("mean").to_numpy(),
-        quartile_band=bands,
-        top_bottom_20=flags,
-        funnel=funnel,
-        funnel_adjusted=adjusted["position"],
+        quartile_band=_words(stats.QUARTILE_BANDS, bands),
+        top_bottom_20=_words(stats.TOP_BOTTOM_20, flags),
+        funnel=_words(stats.FUNNEL_CLASSES, funnel),
+        funnel_adjusted=_words(stats.FUNNEL_CLASSES, adjusted_funnel),
         funnel_z=np.where(funnelled & ~unjudged, adjusted["z"], np.nan),
         group_rate=np.where(funnelled, adjusted["target"], np.nan),
         overdispersion_phi=np.where(funnelled, adjusted["phi"], np.nan),
@@ -259,7 +271,8 @@ GROUP_COLUMNS = ("rank", "group_reported", "quartile_band", "top_bottom_20", "fu
 class _Cubes:
     """Values laid out as arrays [metric, authority, consecutive quarter] (NaN where missing), so
     neighbours, rolling quarters and trends are array operations rather than joins; `where` is the
-    position of each row they were built from."""
+    position of each row they were built from, and `cells` the same as a position in a flattened cube
+    (one index array is several times quicker to read or write through than three)."""
 
     metrics: list[str]
     authorities: list[str]
@@ -268,6 +281,7 @@ class _Cubes:
     numerator: np.ndarray
     denominator: np.ndarray
     where: tuple[np.ndarray, np.ndarray, np.ndarray]
+    cells: np.ndarray
 
     @classmethod
     def build(cls, values: pd.DataFrame) -> _Cubes:
@@ -277,12 +291,13 @@ class _Cubes:
         first = int(periods.min())
         shape = (len(metrics), len(authorities), int(periods.max()) - first + 1)
         where = (metric_codes, la_codes, periods - first)
+        cells = np.ravel_multi_index(where, shape)
         arrays = []
         for column in ("value", "numerator", "denominator"):
             cube = np.full(shape, np.nan)
-            cube[where] = values[column].to_numpy(dtype=float)
+            cube.put(cells, values[column].to_numpy(dtype=float))
             arrays.append(cube)
-        return cls(list(metrics), list(authorities), first, *arrays, where)
+        return cls(list(metrics), list(authorities), first, *arrays, where, cells)
 
 
 def _neighbour_comparators(cubes: _Cubes) -> dict[str, np.ndarray]:
@@ -344,7 +359,7 @@ def _rolling_and_trend(cubes: _Cubes) -> dict[str, np.ndarray]:
     rolling = np.where(pooled, pooled_value, mean_value)
     slope, pvalue, points = stats.rolling_linear_trend(value, TREND_QUARTERS)
     polarity = np.array([metric.polarity.value for metric in metrics], dtype=object)[per_series][:, None]
-    trend = stats.trend_labels(slope, pvalue, points, np.broadcast_to(polarity, flat))
+    trend = stats.trend_codes(slope, pvalue, points, polarity)
     return {"rolling_4q": rolling.reshape(shape), "trend": trend.reshape(shape), "trend_slope": slope.reshape(shape),
             "trend_p": pvalue.reshape(shape)}
 
@@ -391,7 +406,7 @@ def _scorecard_from(db: Database, values: pd.DataFrame) -> pd.DataFrame:
     metric_codes, la_codes, quarters = cubes.where
     comparators = {**_neighbour_comparators(cubes), **_rolling_and_trend(cubes), **_region_means(cubes)}
     for name, cube in comparators.items():
-        table[name] = cube[cubes.where]
+        table[name] = _words(stats.TRENDS, cube.take(cubes.cells)) if name == "trend" else cube.take(cubes.cells)
     limits = np.array([METRICS[metric_id].flag_above for metric_id in cubes.metrics], dtype=float)[metric_codes]
     table["flag"] = pd.Series(table["value"].to_numpy() > limits, index=table.index).where(~np.isnan(limits), False)
     labels = [Period.from_index(cubes.first_period + offset).label for offset in range(cubes.value.shape[2])]

@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from benchmark.definitions.thresholds import (
     MIN_AUTHORITIES_FOR_JUDGEMENT,
@@ -52,15 +52,26 @@ def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
         raise ValueError(f"{what} must be one of {', '.join(allowed)}; got {value!r}")
 
 
-def _polarities(polarity: str | npt.ArrayLike, size: int) -> np.ndarray:
-    """One polarity per row: a single polarity for a whole array, or one each."""
-    if isinstance(polarity, str):
-        _check(polarity, POLARITIES, "polarity")
-        return np.full(size, polarity, dtype=object)
-    array = np.asarray(polarity, dtype=object)
-    for value in pd.unique(array):
-        _check(value, POLARITIES, "polarity")
-    return array
+def _word_masks(words: str | npt.ArrayLike, allowed: tuple[str, ...], what: str) -> dict[str, np.ndarray]:
+    """Where `words` (polarities or funnel kinds) is each of `allowed`: one word for a whole array (masks
+    of one value, which broadcast), or one each. Words are compared once per distinct word, not once a
+    row, and a pandas Categorical is read by its codes; a word not allowed is refused."""
+    if isinstance(words, str):
+        _check(words, allowed, what)
+        return {name: np.asarray(name == words) for name in allowed}
+    if isinstance(getattr(words, "dtype", None), pd.CategoricalDtype):
+        categorical = pd.Categorical(words)
+        codes, distinct = categorical.codes, list(categorical.categories)
+        if (codes < 0).any():
+            _check(None, allowed, what)
+    else:
+        array = np.asarray(words, dtype=object)
+        codes, uniques = pd.factorize(array.ravel(), use_na_sentinel=False)
+        codes, distinct = codes.reshape(array.shape), list(uniques)
+    for word in distinct:
+        _check(word, allowed, what)
+    return {name: codes == distinct.index(name) if name in distinct else np.zeros(codes.shape, dtype=bool)
+            for name in allowed}
 
 
 def _group_codes(groups: npt.ArrayLike | None, size: int) -> np.ndarray:
@@ -87,18 +98,43 @@ def _sorted_within_groups(v: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray,
     last = _last_sort
     if last is not None and np.array_equal(last[1], codes) and np.array_equal(last[0], v, equal_nan=True):
         return last[2]
-    # As np.lexsort((v, codes)) but quicker: any order of the values, then a stable sort by group (a
-    # radix sort on small whole numbers). The order within ties does not matter to any caller.
-    by_value = np.argsort(v)
-    group_of = codes[by_value]
-    order = by_value[np.argsort(group_of.astype(np.int16) if len(v) and codes.max() < 2**15 else group_of,
-                                kind="stable")]
+    present = ~np.isnan(v)
     sizes = np.bincount(codes, minlength=codes.max() + 1 if len(codes) else 0)
     starts = np.cumsum(sizes) - sizes
-    reporting = np.bincount(codes, weights=~np.isnan(v), minlength=len(sizes)).astype(np.int64)
+    reporting = np.bincount(codes, weights=present, minlength=len(sizes)).astype(np.int64)
+    order = _order_within_groups(v, codes, present, reporting)
     result = (order, v[order], starts, reporting)
     _last_sort = (v.copy(), codes.copy(), result)
     return result
+
+
+def _order_within_groups(v: np.ndarray, codes: np.ndarray, present: np.ndarray, reporting: np.ndarray) -> np.ndarray:
+    """The rows in order of group, then value, each group's missing values last; the order within ties
+    (and among missing values) does not matter to any caller.
+
+    The present values are laid out a group a line, padded with +inf, and each line is sorted: many short
+    sorts without NaN are several times quicker than one long sort with them (numpy's vectorised sort
+    does not take NaN)."""
+    # Stable sorts on small whole numbers are radix sorts.
+    radix = np.int16 if len(v) and codes.max() < 2**14 else np.int64
+    width = int(reporting.max()) if len(reporting) else 0
+    if len(reporting) * width > 2 * len(v):  # groups too uneven to lay out as lines: one long sort
+        by_value = np.argsort(v)
+        return by_value[np.argsort(codes[by_value].astype(radix), kind="stable")]
+    # Each group's rows together, its present values first.
+    by_group = np.argsort((codes * 2 + ~present).astype(radix), kind="stable")
+    ranked_rows = by_group[present[by_group]]
+    line = codes[ranked_rows]
+    slot = line * width + np.arange(len(ranked_rows)) - (np.cumsum(reporting) - reporting)[line]
+    grid = np.full(len(reporting) * width, np.inf)
+    grid[slot] = v[ranked_rows]
+    rows = np.full(len(reporting) * width, -1)
+    rows[slot] = ranked_rows
+    within = np.argsort(grid.reshape(len(reporting), width), axis=1)
+    ranked_rows = np.take_along_axis(rows.reshape(len(reporting), width), within, axis=1).ravel()
+    order = by_group.copy()
+    order[present[by_group]] = ranked_rows[ranked_rows >= 0]  # without the padding
+    return order
 
 
 def _lower_and_higher(v: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,8 +210,11 @@ def poisson_interval(
     k = np.where(valid, k, np.nan)
     e = np.where(valid, e, np.nan)
     alpha = 1 - confidence
-    lower = np.where(k == 0, 0.0, stats.chi2.ppf(alpha / 2, 2 * k) / 2)
-    upper = stats.chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    # The chi-squared quantiles are slow and counts repeat (a few hundred distinct among thousands of
+    # rows): each is worked out once per distinct count.
+    counts, position = np.unique(k.ravel(), return_inverse=True)
+    lower = np.where(counts == 0, 0.0, stats.chi2.ppf(alpha / 2, 2 * counts) / 2)[position].reshape(k.shape)
+    upper = (stats.chi2.ppf(1 - alpha / 2, 2 * counts + 2) / 2)[position].reshape(k.shape)
     return lower / e, upper / e
 
 
@@ -202,13 +241,10 @@ def funnel_limits(p0: float | npt.ArrayLike, denominators: npt.ArrayLike,
     positive. Keys: "lower_99.8", "lower_95", "upper_95", "upper_99.8". `p0` and `kind` may be one
     per denominator.
     """
-    kinds = np.broadcast_to(np.asarray(kind, dtype=object), np.shape(denominators))
-    for value in set(kinds.ravel().tolist()):
-        _check(value, FUNNEL_KINDS, "kind")
+    proportion = np.broadcast_to(_word_masks(kind, FUNNEL_KINDS, "kind")["proportion"], np.shape(denominators))
     n = _as_float(denominators)
     n = np.where(n > 0, n, np.nan)
     p0 = _as_float(p0)
-    proportion = kinds == "proportion"
     with np.errstate(invalid="ignore"):
         se = np.where(proportion, np.sqrt(p0 * (1 - p0) / n), np.sqrt(p0 / n))
     ceiling = np.where(proportion, 1.0, np.inf)
@@ -220,44 +256,58 @@ def funnel_limits(p0: float | npt.ArrayLike, denominators: npt.ArrayLike,
     }
 
 
+# The words a judgement can be; the `*_codes` functions give each row's position in these (NO_LABEL for
+# none), from which a table makes a text column a word at a time rather than a row at a time.
 FUNNEL_CLASSES = ("within", "above_95", "below_95", "above_99.8", "below_99.8")
+QUARTILE_BANDS = ("A", "B", "C", "D")
+TOP_BOTTOM_20 = ("top 20%", "bottom 20%")
+TRENDS = ("improving", "worsening", "rising", "falling", "no clear change", "not enough data")
+NO_LABEL = -1
+
+
+def labels_of(codes: npt.ArrayLike, labels: tuple[str, ...]) -> np.ndarray:
+    """The words of positions in `labels` as Python strings, None for NO_LABEL (an object array)."""
+    codes = np.asarray(codes)
+    # Through a flat index so that a single value (0-d) stays an array.
+    return np.array([*labels, None], dtype=object)[codes.ravel()].reshape(codes.shape)
 
 
 def small_numbers(numerator: npt.ArrayLike, denominator: npt.ArrayLike,
                   kind: FunnelKind | npt.ArrayLike) -> np.ndarray:
     """True where a value rests on fewer than SMALL_NUMBERS_BELOW cases: the denominator of a
     proportion, the count of a rate. False where a figure is missing (there is no value to judge)."""
-    kinds = np.broadcast_to(np.asarray(kind, dtype=object), np.shape(numerator))
-    cases = np.where(kinds == "rate", _as_float(numerator), _as_float(denominator))
+    rate = np.broadcast_to(_word_masks(kind, FUNNEL_KINDS, "kind")["rate"], np.shape(numerator))
+    cases = np.where(rate, _as_float(numerator), _as_float(denominator))
     with np.errstate(invalid="ignore"):
         return ~np.isnan(cases) & ~np.isnan(_as_float(numerator)) & (cases < SMALL_NUMBERS_BELOW)
 
 
-def _select_label(conditions: list[np.ndarray], labels: list[str], default: str) -> np.ndarray:
-    """np.select for words: the label of the first condition that holds, else `default`, as Python
-    strings (an object array), without making a fixed-width text array row by row first."""
-    choice = np.select(conditions, list(range(len(labels))), default=len(labels))
-    # Through a flat index so that a single value (0-d) stays an array, as np.select's result would.
-    return np.array([*labels, default], dtype=object)[choice.ravel()].reshape(choice.shape)
+def _select_code(conditions: list[np.ndarray], labels: list[str], default: str,
+                 vocabulary: tuple[str, ...]) -> np.ndarray:
+    """np.select for words, as positions in `vocabulary`: the label of the first condition that holds,
+    else `default`."""
+    return np.select(conditions, [vocabulary.index(label) for label in labels], default=vocabulary.index(default))
 
 
-def _classify(z: np.ndarray) -> np.ndarray:
-    """Funnel class of a z-score: beyond 99.8% (|z| > 3.090232), beyond 95% (|z| > 1.959964), within."""
-    position = _select_label([z > Z_998, z > Z_95, z < -Z_998, z < -Z_95],
-                             ["above_99.8", "above_95", "below_99.8", "below_95"], "within")
-    position[np.isnan(z)] = None
-    return position
+def funnel_class_codes(z: npt.ArrayLike) -> np.ndarray:
+    """Funnel class of each z-score as a position in FUNNEL_CLASSES (NO_LABEL where z is NaN): beyond
+    99.8% (|z| > 3.090232), beyond 95% (|z| > 1.959964), within."""
+    z = _as_float(z)
+    classes = _select_code([z > Z_998, z > Z_95, z < -Z_998, z < -Z_95],
+                           ["above_99.8", "above_95", "below_99.8", "below_95"], "within", FUNNEL_CLASSES)
+    classes[np.isnan(z)] = NO_LABEL
+    return classes
 
 
-def _transformed(x: np.ndarray, n: np.ndarray, kinds: np.ndarray,
+def _transformed(x: np.ndarray, n: np.ndarray, rate: np.ndarray,
                  pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each value, its target and its standard error on the variance-stabilising scale.
+    """Each value, its target and its standard error on the variance-stabilising scale (`rate`: True for
+    a rate, False for a proportion).
 
     Proportions on the arcsine-square-root scale: y = asin(sqrt(k/n)), target asin(sqrt(pooled)),
     s = 1/(2 sqrt(n)). Rates as indirectly standardised ratios on the square-root scale: expected
     E = n x pooled, y = sqrt(O/E), target 1, s = 1/(2 sqrt(E)), which copes with a count of 0.
     """
-    rate = kinds == "rate"
     with np.errstate(invalid="ignore", divide="ignore"):
         expected = n * pooled
         y = np.where(rate, np.sqrt(x / expected), np.arcsin(np.sqrt(np.clip(x / n, 0, 1))))
@@ -287,25 +337,24 @@ def overdispersed_funnel(numerator: npt.ArrayLike, denominator: npt.ArrayLike, k
     """
     x = _as_float(numerator)
     n = _as_float(denominator)
-    kinds = np.broadcast_to(np.asarray(kind, dtype=object), x.shape)
-    for value in set(kinds.ravel().tolist()):
-        _check(value, FUNNEL_KINDS, "kind")
+    rate = np.broadcast_to(_word_masks(kind, FUNNEL_KINDS, "kind")["rate"], x.shape)
     valid = ~np.isnan(x) & (n > 0) & (x >= 0)
     codes = _group_codes(groups, len(x))
     with np.errstate(invalid="ignore", divide="ignore"):
         pooled = (_per_group(np.where(valid, x, 0.0), codes) / _per_group(np.where(valid, n, 0.0), codes))[codes]
-    y, target, s = _transformed(np.where(valid, x, np.nan), np.where(valid, n, np.nan), kinds, pooled)
+    y, target, s = _transformed(np.where(valid, x, np.nan), np.where(valid, n, np.nan), rate, pooled)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(valid, (y - target) / s, np.nan)
-    frame = pd.DataFrame({"code": codes, "z": z, "w": np.where(valid, 1 / s**2, np.nan)})
-    present = frame.dropna(subset=["z"])
-    by_group = present.groupby("code")
+    present = ~np.isnan(z)
     low, high = _group_quantiles(z, codes, (WINSOR_PERCENTILES[0] / 100, WINSOR_PERCENTILES[1] / 100))
-    winsorised = present["z"].clip(low[~np.isnan(z)], high[~np.isnan(z)])
+    winsorised = np.clip(z[present], low[present], high[present])
+    w = 1 / s[present] ** 2
+    # pandas' sums and means per group (compensated summation), the three of them from one grouping.
+    by_group = pd.DataFrame({"z2": winsorised**2, "w": w, "w2": w**2}).groupby(codes[present])
     reporting = by_group.size()
-    phi = (winsorised**2).groupby(present["code"]).mean()
+    phi = by_group["z2"].mean()
     w_sum = by_group["w"].sum()
-    w2_sum = (present["w"] ** 2).groupby(present["code"]).sum()
+    w2_sum = by_group["w2"].sum()
     with np.errstate(invalid="ignore", divide="ignore"):
         tau2 = ((reporting * phi - (reporting - 1)) / (w_sum - w2_sum / w_sum)).where(
             reporting * phi >= reporting - 1, 0.0)
@@ -316,8 +365,8 @@ def overdispersed_funnel(numerator: npt.ArrayLike, denominator: npt.ArrayLike, k
     row_tau2 = tau2.reindex(codes).to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         adjusted = np.where(valid, (y - target) / np.sqrt(s**2 + row_tau2), np.nan)
-    return {"position": _classify(adjusted), "z": adjusted, "phi": row_phi, "tau2": row_tau2,
-            "target": np.where(np.isnan(row_tau2), np.nan, pooled)}
+    return {"position": labels_of(funnel_class_codes(adjusted), FUNNEL_CLASSES), "z": adjusted, "phi": row_phi,
+            "tau2": row_tau2, "target": np.where(np.isnan(row_tau2), np.nan, pooled)}
 
 
 def adjusted_funnel_limits(p0: float, denominators: npt.ArrayLike, kind: FunnelKind,
@@ -354,6 +403,12 @@ def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: 
     both apply); a value exactly on a limit is within it. None where a figure is missing or the
     denominator is not positive. Says "different", not "better": the caller applies polarity.
     """
+    return labels_of(funnel_position_codes(numerator, denominator, kind, groups), FUNNEL_CLASSES)
+
+
+def funnel_position_codes(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: FunnelKind | npt.ArrayLike,
+                          groups: npt.ArrayLike | None = None) -> np.ndarray:
+    """`funnel_position` as positions in FUNNEL_CLASSES (NO_LABEL for None)."""
     x = _as_float(numerator)
     n = _as_float(denominator)
     valid = ~np.isnan(x) & (n > 0)
@@ -362,7 +417,7 @@ def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: 
         target = (_per_group(np.where(valid, x, 0.0), codes) / _per_group(np.where(valid, n, 0.0), codes))[codes]
         value = np.where(valid, x / np.where(valid, n, 1), np.nan)
     limits = funnel_limits(target, n, kind)
-    position = _select_label(
+    position = _select_code(
         [
             value > limits["upper_99.8"],
             value > limits["upper_95"],
@@ -371,8 +426,9 @@ def funnel_position(numerator: npt.ArrayLike, denominator: npt.ArrayLike, kind: 
         ],
         ["above_99.8", "above_95", "below_99.8", "below_95"],
         "within",
+        FUNNEL_CLASSES,
     )
-    position[~valid] = None
+    position[~valid] = NO_LABEL
     return position
 
 
@@ -383,7 +439,7 @@ def competition_rank(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
     """
     v = _as_float(values)
     lower, higher = _lower_and_higher(v, _group_codes(groups, len(v)))
-    better = np.where(_polarities(polarity, len(v)) == "lower", lower, higher)
+    better = np.where(_word_masks(polarity, POLARITIES, "polarity")["lower"], lower, higher)
     return np.where(np.isnan(v), np.nan, better + 1.0)
 
 
@@ -408,10 +464,16 @@ def quartile_bands(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
     B <= Q2 < C <= Q3 < D. For neutral, A is just the highest quarter. None where missing; fewer
     than 4 values are still banded by the same rule.
     """
+    return labels_of(quartile_band_codes(values, polarity, groups), QUARTILE_BANDS)
+
+
+def quartile_band_codes(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
+                        groups: npt.ArrayLike | None = None) -> np.ndarray:
+    """`quartile_bands` as positions in QUARTILE_BANDS (NO_LABEL for None)."""
     v = _as_float(values)
-    lower = _polarities(polarity, len(v)) == "lower"
+    lower = _word_masks(polarity, POLARITIES, "polarity")["lower"]
     codes = _group_codes(groups, len(v))
-    bands = np.full(v.shape, None, dtype=object)
+    bands = np.full(v.shape, NO_LABEL)
     present = ~np.isnan(v)
     if not present.any():
         return bands
@@ -421,7 +483,7 @@ def quartile_bands(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
         np.where(lower, v <= q2, v >= q2),
         np.where(lower, v <= q3, v >= q1),
     ]
-    bands[present] = np.select(conditions, ["A", "B", "C"], default="D")[present]
+    bands[present] = _select_code(conditions, ["A", "B", "C"], "D", QUARTILE_BANDS)[present]
     return bands
 
 
@@ -470,7 +532,11 @@ def _least_squares(n: np.ndarray, sx: np.ndarray, sy: np.ndarray, sxx: np.ndarra
         freedom = n - 2
         standard_error = np.sqrt(residual / freedom / spread_x)
         t_value = np.where(standard_error > 0, np.abs(slope) / standard_error, np.where(slope != 0, np.inf, np.nan))
-        pvalue = np.where((freedom > 0) & (spread_y > 1e-12), 2 * stats.t.sf(t_value, freedom), np.nan)
+    # Only where there is a p-value to give, and straight to the function scipy's t.sf(t, df) is,
+    # stdtr(df, -t): the t distribution is most of a trend's cost.
+    tested = (freedom > 0) & (spread_y > 1e-12)
+    pvalue = np.full(np.shape(t_value), np.nan)
+    pvalue[tested] = 2 * special.stdtr(freedom[tested], -t_value[tested])
     return slope, pvalue
 
 
@@ -478,15 +544,23 @@ def trend_labels(slope: npt.ArrayLike, pvalue: npt.ArrayLike, points: npt.ArrayL
                  polarity: npt.ArrayLike, min_points: int = 4) -> np.ndarray:
     """Words for fitted trends: "improving"/"worsening" by polarity, "rising"/"falling" for neutral,
     "no clear change" unless p < 0.05, "not enough data" below `min_points` quarters."""
+    return labels_of(trend_codes(slope, pvalue, points, polarity, min_points), TRENDS)
+
+
+def trend_codes(slope: npt.ArrayLike, pvalue: npt.ArrayLike, points: npt.ArrayLike,
+                polarity: npt.ArrayLike, min_points: int = 4) -> np.ndarray:
+    """`trend_labels` as positions in TRENDS."""
     slope, pvalue, points = _as_float(slope), _as_float(pvalue), _as_float(points)
-    polarity = np.broadcast_to(np.asarray(polarity, dtype=object), slope.shape)
+    is_polarity = {name: np.broadcast_to(mask, slope.shape)
+                   for name, mask in _word_masks(polarity, POLARITIES, "polarity").items()}
     rising = slope > 0
-    neutral = polarity == "neutral"
+    neutral = is_polarity["neutral"]
     unclear = ~(pvalue < TREND_SIGNIFICANCE)
-    return _select_label(
-        [points < min_points, unclear, neutral & rising, neutral, rising == (polarity == "higher")],
+    return _select_code(
+        [points < min_points, unclear, neutral & rising, neutral, rising == is_polarity["higher"]],
         ["not enough data", "no clear change", "rising", "falling", "improving"],
         "worsening",
+        TRENDS,
     )
 
 
@@ -570,18 +644,24 @@ def top_bottom_20(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
     None otherwise, for missing values, for every authority on a neutral measure, and for an
     authority that would be both (only when ties span both ends, e.g. a lone reporter or all equal).
     """
+    return labels_of(top_bottom_20_codes(values, polarity, groups), TOP_BOTTOM_20)
+
+
+def top_bottom_20_codes(values: npt.ArrayLike, polarity: Polarity | npt.ArrayLike,
+                        groups: npt.ArrayLike | None = None) -> np.ndarray:
+    """`top_bottom_20` as positions in TOP_BOTTOM_20 (NO_LABEL for None)."""
     v = _as_float(values)
-    polarities = _polarities(polarity, len(v))
+    is_polarity = _word_masks(polarity, POLARITIES, "polarity")
     codes = _group_codes(groups, len(v))
-    flags = np.full(v.shape, None, dtype=object)
+    flags = np.full(v.shape, NO_LABEL)
     reporting = _per_group((~np.isnan(v)).astype(float), codes)[codes] if len(v) else np.zeros(0)
     cut = np.ceil(reporting / 5)
     lower, higher = _lower_and_higher(v, codes)
     present = ~np.isnan(v)
     # Competition ranks from the best end and from the worst (neutral: high to low both ways).
-    top = present & (np.where(polarities == "lower", lower, higher) + 1 <= cut)
-    bottom = present & (np.where(polarities == "higher", lower, higher) + 1 <= cut)
-    judged = polarities != "neutral"
-    flags[top & ~bottom & judged] = "top 20%"
-    flags[bottom & ~top & judged] = "bottom 20%"
+    top = present & (np.where(is_polarity["lower"], lower, higher) + 1 <= cut)
+    bottom = present & (np.where(is_polarity["higher"], lower, higher) + 1 <= cut)
+    judged = ~is_polarity["neutral"]
+    flags[top & ~bottom & judged] = TOP_BOTTOM_20.index("top 20%")
+    flags[bottom & ~top & judged] = TOP_BOTTOM_20.index("bottom 20%")
     return flags

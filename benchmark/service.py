@@ -445,8 +445,6 @@ def build_pack(db: Database, user: User | None, request: packs.PackRequest) -> p
         if la_code is not None:
             _require_visible(db, user, la_code)
     pages, disparities = _pack_inequalities(db, user, request)
-    # A pack previewed is usually rendered next: the PDF's chart browser starts now, in the background.
-    pack_render.start_chart_renderer()
     return packs.build_pack(db, request, hidden=hidden_authorities(db, user), inequality_pages=pages,
                             disparities=disparities)
 

@@ -57,6 +57,8 @@ if not ui.no_data(db):
     if len(pack.revisions):
         st.caption(f"{len(pack.revisions)} return(s) of earlier signed-off quarters were revised after sign-off; "
                    "the pack lists them after the tracker.")
+    # The PDF's chart browser starts in the background while the chair reads the preview (once a process).
+    pack_render.start_chart_renderer()
     built = st.session_state.setdefault("built_packs", {})
     columns = st.columns(len(pack_render.FORMATS))
     for column, fmt in zip(columns, pack_render.FORMATS, strict=True):

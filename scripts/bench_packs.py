@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"own authority {args.own}")
 
             engine._cache.clear()
-            # As the service does when a pack is previewed: the chart browser starts beside the first build.
+            # As the Meeting pack page does when it previews a pack: the chart browser starts beside the first build.
             pack_render.start_chart_renderer()
             build_cold, pack = timed(lambda: packs.build_pack(db, request))
             build_warm = median_seconds(lambda: packs.build_pack(db, request), args.runs)

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from benchmark.definitions.standard import columns
@@ -59,3 +60,10 @@ def signed_in_page(app: str, email: str, page: str, timeout: int = 120) -> AppTe
     at.run()
     at.switch_page(page)
     return at.run()
+
+
+def static_tables(at: AppTest) -> list[pd.DataFrame]:
+    """The page's static tables, as text: st.table's, and pandas' HTML tables shown through st.html (the rug)."""
+    frames = [item.value for item in at.table]
+    return frames + [frame.astype(str) for item in at.get("html") if "<table" in item.proto.body
+                     for frame in pd.read_html(io.StringIO(item.proto.body), keep_default_na=False)]

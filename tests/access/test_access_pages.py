@@ -19,7 +19,7 @@ import pytest
 from browser_support import copy_database
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
-from support import AUTH
+from support import AUTH, static_tables
 
 from benchmark import service
 from benchmark.access import rights
@@ -110,7 +110,7 @@ def tracker(at: AppTest) -> pd.DataFrame:
 
 def rug(at: AppTest) -> pd.DataFrame:
     """The tartan rug, indexed by authority (its first theme's metrics are shown)."""
-    return next(item.value for item in at.table if "Reach per 10k" in item.value.columns).set_index("Authority")
+    return next(table for table in static_tables(at) if "Reach per 10k" in table.columns).set_index("Authority")
 
 
 def letters(names: object) -> list[str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+from support import static_tables
 
 from benchmark import reference
 from benchmark.access.network import SYNTHETIC_LABEL
@@ -87,9 +88,7 @@ def texts(at: AppTest) -> str:
 def tables_with(at: AppTest, column: str) -> list[pd.DataFrame]:
     """The tables on the page that have `column` (keys are not exposed for dataframes): data grids, static tables
     and HTML tables (read back as text)."""
-    frames = [item.value for item in at.dataframe] + [item.value for item in at.table]
-    frames += [frame.astype(str) for item in at.get("html") if "<table" in item.proto.body
-               for frame in pd.read_html(io.StringIO(item.proto.body), keep_default_na=False)]
+    frames = [item.value for item in at.dataframe] + static_tables(at)
     return [frame for frame in frames if column in frame.columns or column in (frame.index.name, )]
 
 
@@ -572,7 +571,6 @@ def test_upload_xlsx(writable_demo: Database, make_xlsx: Callable, example_row: 
 
 
 def test_upload_one_workbook_with_a_sheet_per_theme(writable_demo: Database, example_row: Callable) -> None:
-    import io
 
     import openpyxl
 

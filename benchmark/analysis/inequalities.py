@@ -386,10 +386,22 @@ def _window_codes(db: Database, indexes: list[int]) -> pd.DataFrame:
         dict.fromkeys(("la_code", "count_of", "breakdown", "group_name"), "category")))
 
 
-def _window_counts(db: Database, by: str, indexes: list[int]) -> pd.DataFrame:
-    """The window's stored counts by the groups of `by`: one row per authority, quarter and group, a column per
-    count (NaN where that count was not broken down). Summed once for every measure, kept until the data changes."""
-    def build() -> pd.DataFrame:
+@dataclass(frozen=True)
+class WindowCounts:
+    """A window's stored counts by the groups of a breakdown. `frame` has one row per authority, quarter and group
+    (in that order): `la_code`, `period_index`, `group`, a column per count (NaN where that count was not broken
+    down), and `authority` and `group_code`, the row's positions in the sorted `authorities` and `groups`: every
+    measure pools these rows, and integer codes spare it comparing text."""
+
+    frame: pd.DataFrame
+    authorities: pd.Index
+    groups: pd.Index
+
+
+def _window_counts(db: Database, by: str, indexes: list[int]) -> WindowCounts:
+    """The window's stored counts by the groups of `by`, summed once for every measure, kept until the data
+    changes."""
+    def build() -> WindowCounts:
         raw = _window_codes(db, indexes)
         raw = raw[raw["breakdown"] == stored_breakdown(by)]
         # Each stored name's group, as a sorted code (-1 for a name that counts in none).
@@ -399,7 +411,9 @@ def _window_counts(db: Database, by: str, indexes: list[int]) -> pd.DataFrame:
         group = name_group[raw["group_name"].cat.codes.to_numpy()]
         raw = raw[group >= 0]
         if raw.empty:
-            return pd.DataFrame(columns=["la_code", "period_index", "group"])
+            empty = pd.DataFrame({"la_code": [], "period_index": [], "group": [], "authority": np.zeros(0, dtype=int),
+                                  "group_code": np.zeros(0, dtype=int)})
+            return WindowCounts(empty, pd.Index([], dtype="str"), groups)
         # Sorted codes instead of a groupby of text: rows in the order of (la_code, period_index, group).
         authorities = raw["la_code"].cat.categories
         quarter, quarters = pd.factorize(raw["period_index"], sort=True)
@@ -415,30 +429,12 @@ def _window_counts(db: Database, by: str, indexes: list[int]) -> pd.DataFrame:
         # A count summed from no figure is missing, as a sum needing one figure.
         values = np.where(given > 0, total, np.nan).reshape(len(rows), len(fields))
         keys = np.unravel_index(rows, (len(authorities), len(quarters), len(groups)))
-        return pd.DataFrame({"la_code": authorities[keys[0]], "period_index": quarters[keys[1]],
-                             "group": groups[keys[2]], **{name: values[:, i] for i, name in enumerate(fields)}})
+        frame = pd.DataFrame({"la_code": authorities[keys[0]], "period_index": quarters[keys[1]],
+                              "group": groups[keys[2]], **{name: values[:, i] for i, name in enumerate(fields)},
+                              "authority": keys[0], "group_code": keys[2]})
+        return WindowCounts(frame, pd.Index(authorities, dtype="str"), groups)
 
     return cached(db, f"breakdown counts by {by} {indexes[0]}-{indexes[-1]}", build)
-
-
-def breakdown_cells(db: Database, measure: InequalityMeasure, by: str, indexes: list[int]) -> pd.DataFrame:
-    """The stored breakdown counts a return measure reads in some quarters, one row per authority, quarter and
-    group of `by`: `la_code`, `period_index`, `group`, `numerator` and `denominator` (for a risk: those in the
-    service and those with the adverse outcome; for a rate: the count and NaN)."""
-    wide = _window_counts(db, by, indexes)
-
-    def count(field: str) -> pd.Series:
-        return wide[field] if field in wide else pd.Series(np.nan, index=wide.index)
-
-    if measure.kind == "rate":
-        numerator, denominator = count(measure.field), np.nan
-    else:
-        denominator = count(measure.whole[0])
-        numerator = denominator - count(measure.part)
-    cells = pd.DataFrame({"la_code": wide["la_code"], "period_index": wide["period_index"], "group": wide["group"],
-                          "numerator": numerator, "denominator": denominator})
-    # A quarter counts only where every field the measure needs was broken down.
-    return cells[cells["numerator"].notna()]
 
 
 def _sorted_cells(keys: pd.DataFrame) -> tuple[np.ndarray, list[pd.Index]]:
@@ -448,20 +444,36 @@ def _sorted_cells(keys: pd.DataFrame) -> tuple[np.ndarray, list[pd.Index]]:
     return np.ravel_multi_index(codes, [len(column) for column in values]), list(values)
 
 
-def pooled(cells: pd.DataFrame) -> pd.DataFrame:
-    """Counts summed over the window's quarters per authority and group, with the number of quarters."""
-    if cells.empty:
+def pooled_counts(window_counts: WindowCounts, measure: InequalityMeasure, la_codes: list[str]) -> pd.DataFrame:
+    """A return measure's counts summed over the window's quarters per authority of `la_codes` and group, in order
+    of authority then group: `la_code`, `group`, `numerator` and `denominator` (for a risk: those with the adverse
+    outcome and those in the service; for a rate: the count and 0), and `periods`, the quarters the authority has
+    a cell in. A quarter counts only where every field the measure needs was broken down."""
+    wide, authorities, groups = window_counts.frame, window_counts.authorities, window_counts.groups
+
+    def count(field: str | None) -> np.ndarray:
+        return wide[field].to_numpy(dtype=float) if field in wide else np.full(len(wide), np.nan)
+
+    if measure.kind == "rate":
+        numerator, denominator = count(measure.field), np.full(len(wide), np.nan)
+    else:
+        denominator = count(measure.whole[0])
+        numerator = denominator - count(measure.part)
+    authority, group = wide["authority"].to_numpy(), wide["group_code"].to_numpy()
+    kept = ~np.isnan(numerator) & authorities.isin(la_codes)[authority]
+    if not kept.any():
         return pd.DataFrame(columns=["la_code", "group", "numerator", "denominator", "periods"])
-    cell, (authorities, groups, indexes) = _sorted_cells(cells[["la_code", "group", "period_index"]])
-    # The cells' (authority, group) pairs, and per authority the quarters it has a cell in.
-    pairs, pair = np.unique(cell // len(indexes), return_inverse=True)
-    authority, group = np.unravel_index(pairs, (len(authorities), len(groups)))
-    quarter = np.unique(cell // (len(groups) * len(indexes)) * len(indexes) + cell % len(indexes))
-    quarters = np.bincount(quarter // len(indexes), minlength=len(authorities))
-    return pd.DataFrame({"la_code": authorities[authority], "group": groups[group], **{
-        column: np.bincount(pair, weights=np.nan_to_num(cells[column].to_numpy(dtype=float, na_value=np.nan)),
-                            minlength=len(pairs)) for column in ("numerator", "denominator")},
-        "periods": quarters[authority].astype("int64")})
+    authority, group, quarter = authority[kept], group[kept], wide["period_index"].to_numpy()[kept]
+    pairs, pair = np.unique(authority * len(groups) + group, return_inverse=True)
+    # Per authority, the distinct quarters it has a cell in.
+    quarter_codes, quarter = np.unique(quarter, return_inverse=True)
+    quarters = np.bincount(np.unique(authority * len(quarter_codes) + quarter) // len(quarter_codes),
+                           minlength=len(authorities))
+    pair_authority, pair_group = pairs // len(groups), pairs % len(groups)
+    return pd.DataFrame({"la_code": authorities[pair_authority], "group": groups[pair_group], **{
+        column: np.bincount(pair, weights=np.nan_to_num(values[kept]), minlength=len(pairs))
+        for column, values in (("numerator", numerator), ("denominator", denominator))},
+        "periods": quarters[pair_authority].astype("int64")})
 
 
 def _attach_population(frame: pd.DataFrame, people: pd.DataFrame, code_column: str) -> pd.DataFrame:
@@ -476,9 +488,7 @@ def return_counts(db: Database, measure: InequalityMeasure, by: str, period: Per
                   la_codes: list[str]) -> tuple[pd.DataFrame, str]:
     """Per authority and group: numerator, denominator, exposure and quarters pooled, ready for `ratios`;
     with the note on the denominator's source."""
-    cells = breakdown_cells(db, measure, by, window(period, quarter_only))
-    cells = cells[cells["la_code"].isin(la_codes)]
-    frame = pooled(cells)
+    frame = pooled_counts(_window_counts(db, by, window(period, quarter_only)), measure, la_codes)
     note = ""
     if measure.kind == "rate" and measure.has_ratio(by):
         people, year = population(db, by, period.end)

@@ -699,11 +699,14 @@ def return_table(db: Database, measure_id: str, by: str, period: Period, quarter
         notes.append(NO_POPULATION_NOTE)
     rows["level"] = np.where(rows["area"] == NETWORK, NETWORK, "authority")
     rows["la_code"] = rows["area"].where(rows["area"] != NETWORK, "")
-    names = {area: ("Network (pooled)" if area == NETWORK else authority_name(area)) for area in rows["area"].unique()}
-    rows["la_name"] = rows["area"].map(names)
-    quarters = frame.groupby("area")["periods"].first()
+    # Each area's name and quarters looked up once and spread by its code, rather than a text map a row.
+    area_code, areas = pd.factorize(rows["area"])
+    names = [("Network (pooled)" if area == NETWORK else authority_name(area)) for area in areas]
+    rows["la_name"] = pd.Series(np.array(names, dtype=object)[area_code], index=rows.index, dtype="str")
+    quarters = dict(zip(frame["area"].tolist(), frame["periods"].tolist(), strict=True))  # the same on every row
+    quarters[NETWORK] = max(quarters.values())
+    rows["periods"] = np.array([quarters.get(area, 0) for area in areas], dtype="int64")[area_code]
     first = Period.from_index(indexes[0])
-    rows["periods"] = rows["area"].map({**quarters.to_dict(), NETWORK: quarters.max()}).fillna(0).astype("int64")
     if not quarter_only:
         notes.append(f"Counts summed over the quarters returned from {first} to {period} (rates per 10,000 a quarter).")
     return InequalityTable(measure, by, label, _finish(rows, measure, by), tuple(notes))

@@ -195,10 +195,10 @@ def ratios(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
     `judgement` (at 95%), `strict_judgement` (at 99.8%) and `share` (% of the area's count, unknown included).
     """
     frame = counts.reset_index(drop=True)
-    usable = _usable(frame)
+    usable, areas = _usable(frame), pd.factorize(frame["area"])[0]
     comparisons = {f"comparison_{column}": np.where(usable, total - np.nan_to_num(values), total)
-                   for column, values, total in _area_totals(frame, usable)}
-    return _compared(pd.concat([frame, pd.DataFrame(comparisons, index=frame.index)], axis=1), kind)
+                   for column, values, total in _area_totals(frame, usable, areas)}
+    return _compared(frame, comparisons, kind, areas)
 
 
 def _area_total(areas: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -213,19 +213,20 @@ def _usable(frame: pd.DataFrame) -> np.ndarray:
             & frame["denominator"].notna().to_numpy())
 
 
-def _area_totals(frame: pd.DataFrame, usable: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """For each count: its name, the rows' figures and each row's area total over the `usable` rows."""
-    areas = pd.factorize(frame["area"])[0]
+def _area_totals(frame: pd.DataFrame, usable: np.ndarray, areas: np.ndarray
+                 ) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """For each count: its name, the rows' figures and each row's area total (`areas`: the rows' area codes) over
+    the `usable` rows."""
     figures = [(column, frame[column].to_numpy(dtype=float, na_value=np.nan)) for column in COUNTS]
     return [(column, values, _area_total(areas, np.where(usable, values, 0.0))) for column, values in figures]
 
 
-def _compared(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """`ratios` once each row carries its comparison side (`comparison_numerator`, `_denominator`, `_exposure`).
+def _compared(frame: pd.DataFrame, comparisons: dict[str, np.ndarray], kind: str, areas: np.ndarray
+              ) -> pd.DataFrame:
+    """`ratios` given each row's comparison side (`comparison_numerator`, `_denominator`, `_exposure`) and area code.
     Plain arrays throughout, the columns added at once: this runs for every measure, breakdown and authority."""
-    numerator, denominator, exposure, other, other_denominator, other_exposure = (
-        frame[column].to_numpy(dtype=float, na_value=np.nan) for column in (
-            *COUNTS, *(f"comparison_{column}" for column in COUNTS)))
+    numerator, denominator, exposure = (frame[column].to_numpy(dtype=float, na_value=np.nan) for column in COUNTS)
+    other, other_denominator, other_exposure = (comparisons[f"comparison_{column}"] for column in COUNTS)
     known = frame["known"].to_numpy(dtype=bool)
     scale = PER if kind == "rate" else 100.0
     if kind == "rate":
@@ -239,11 +240,11 @@ def _compared(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     reason[pd.isna(reason) & np.isnan(ratio)] = NO_RATIO
     reason[~known] = UNKNOWN_NOT_COMPARED
     judged = pd.isna(reason)
-    areas = pd.factorize(frame["area"])[0]
     counted, served = _area_total(areas, numerator), _area_total(areas, denominator)
     # The unknown group has no value of its own to compare: its share of the area's count says how complete
     # the recording is.
     columns = {
+        **comparisons,
         "value": np.where(known, numerator / np.where(exposure > 0, exposure, np.nan) * scale, np.nan),
         "value_low": np.where(known, low * scale, np.nan), "value_high": np.where(known, high * scale, np.nan),
         "comparison_value": np.where(known, other / np.where(other_exposure > 0, other_exposure, np.nan) * scale,
@@ -643,13 +644,12 @@ def _pooled_network(frame: pd.DataFrame, kind: str, excluded: set[tuple[str, str
         return np.where(given > 0, total, np.nan)[present]
 
     counts, comparisons = {}, {}
-    for column, values, total in _area_totals(frame, usable):
+    for column, values, total in _area_totals(frame, usable, pd.factorize(frame["area"])[0]):
         counts[column] = per_group(values)
         comparisons[f"comparison_{column}"] = np.nan_to_num(per_group(np.where(usable, total - np.nan_to_num(values),
                                                                                 0.0)))
-    network = pd.DataFrame({"group": names[present], **counts, **comparisons, "known": known[present],
-                            "area": NETWORK})
-    return _compared(network, kind)
+    network = pd.DataFrame({"group": names[present], **counts, "known": known[present], "area": NETWORK})
+    return _compared(network, comparisons, kind, np.zeros(len(network), dtype=int))
 
 
 def _finish(frame: pd.DataFrame, measure: InequalityMeasure, by: str) -> pd.DataFrame:

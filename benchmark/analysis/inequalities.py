@@ -366,10 +366,11 @@ def window(period: Period, quarter_only: bool) -> list[int]:
 
 
 def window_cells(db: Database, indexes: list[int]) -> pd.DataFrame:
-    """Every stored breakdown cell of the quarters `indexes` (one read for every measure and breakdown), kept
-    until the data changes. A signed-off quarter's cells are as at its sign-off, as every other figure of it."""
+    """Every stored breakdown cell of the quarters `indexes` (one read for every measure and breakdown), in no
+    particular order, kept until the data changes. A signed-off quarter's cells are as at its sign-off, as every
+    other figure of it."""
     def read() -> pd.DataFrame:
-        return stored_breakdowns(db, period_index=indexes)[
+        return stored_breakdowns(db, period_index=indexes, ordered=False)[
             ["la_code", "period_index", "count_of", "breakdown", "group_name", "count"]]
 
     return cached(db, f"breakdown cells {indexes[0]}-{indexes[-1]}", read)

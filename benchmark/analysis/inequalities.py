@@ -462,7 +462,9 @@ def pooled_counts(window_counts: WindowCounts, measure: InequalityMeasure, la_co
         denominator = count(measure.whole[0])
         numerator = denominator - count(measure.part)
     authority, group = wide["authority"].to_numpy(), wide["group_code"].to_numpy()
-    kept = ~np.isnan(numerator) & authorities.isin(la_codes)[authority]
+    wanted = set(la_codes)  # a set lookup per authority: Index.isin took longer, hashing the text every table
+    member = np.array([code in wanted for code in authorities], dtype=bool)
+    kept = ~np.isnan(numerator) & member[authority]
     if not kept.any():
         return pd.DataFrame(columns=["la_code", "group", "numerator", "denominator", "periods"])
     authority, group, quarter = authority[kept], group[kept], wide["period_index"].to_numpy()[kept]

@@ -14,6 +14,7 @@ import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -157,11 +158,12 @@ def _one_metric(wide: pd.DataFrame, metric: Metric) -> dict[str, np.ndarray]:
 
 
 _cache_lock = threading.Lock()
-_cache: dict[tuple[str, str], tuple[int, pd.DataFrame]] = {}
+_cache: dict[tuple[str, str], tuple[int, object]] = {}
 _building: dict[tuple[str, str], threading.Lock] = {}
+Built = TypeVar("Built")
 
 
-def cached(db: Database, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+def cached(db: Database, name: str, build: Callable[[], Built]) -> Built:
     """Keep one computed table per database until its data version moves on (an upload). A table
     being built is built once: other threads asking for it meanwhile wait for that build."""
     version = db.data_version

@@ -195,10 +195,10 @@ def ratios(counts: pd.DataFrame, kind: str) -> pd.DataFrame:
     `judgement` (at 95%), `strict_judgement` (at 99.8%) and `share` (% of the area's count, unknown included).
     """
     frame = counts.reset_index(drop=True)
-    usable = _usable(frame)
+    usable, areas = _usable(frame), pd.factorize(frame["area"])[0]
     comparisons = {f"comparison_{column}": np.where(usable, total - np.nan_to_num(values), total)
-                   for column, values, total in _area_totals(frame, usable)}
-    return _compared(pd.concat([frame, pd.DataFrame(comparisons, index=frame.index)], axis=1), kind)
+                   for column, values, total in _area_totals(frame, usable, areas)}
+    return _compared(frame, comparisons, kind, areas)
 
 
 def _area_total(areas: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -213,19 +213,20 @@ def _usable(frame: pd.DataFrame) -> np.ndarray:
             & frame["denominator"].notna().to_numpy())
 
 
-def _area_totals(frame: pd.DataFrame, usable: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """For each count: its name, the rows' figures and each row's area total over the `usable` rows."""
-    areas = pd.factorize(frame["area"])[0]
+def _area_totals(frame: pd.DataFrame, usable: np.ndarray, areas: np.ndarray
+                 ) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """For each count: its name, the rows' figures and each row's area total (`areas`: the rows' area codes) over
+    the `usable` rows."""
     figures = [(column, frame[column].to_numpy(dtype=float, na_value=np.nan)) for column in COUNTS]
     return [(column, values, _area_total(areas, np.where(usable, values, 0.0))) for column, values in figures]
 
 
-def _compared(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """`ratios` once each row carries its comparison side (`comparison_numerator`, `_denominator`, `_exposure`).
+def _compared(frame: pd.DataFrame, comparisons: dict[str, np.ndarray], kind: str, areas: np.ndarray
+              ) -> pd.DataFrame:
+    """`ratios` given each row's comparison side (`comparison_numerator`, `_denominator`, `_exposure`) and area code.
     Plain arrays throughout, the columns added at once: this runs for every measure, breakdown and authority."""
-    numerator, denominator, exposure, other, other_denominator, other_exposure = (
-        frame[column].to_numpy(dtype=float, na_value=np.nan) for column in (
-            *COUNTS, *(f"comparison_{column}" for column in COUNTS)))
+    numerator, denominator, exposure = (frame[column].to_numpy(dtype=float, na_value=np.nan) for column in COUNTS)
+    other, other_denominator, other_exposure = (comparisons[f"comparison_{column}"] for column in COUNTS)
     known = frame["known"].to_numpy(dtype=bool)
     scale = PER if kind == "rate" else 100.0
     if kind == "rate":
@@ -239,11 +240,11 @@ def _compared(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     reason[pd.isna(reason) & np.isnan(ratio)] = NO_RATIO
     reason[~known] = UNKNOWN_NOT_COMPARED
     judged = pd.isna(reason)
-    areas = pd.factorize(frame["area"])[0]
     counted, served = _area_total(areas, numerator), _area_total(areas, denominator)
     # The unknown group has no value of its own to compare: its share of the area's count says how complete
     # the recording is.
     columns = {
+        **comparisons,
         "value": np.where(known, numerator / np.where(exposure > 0, exposure, np.nan) * scale, np.nan),
         "value_low": np.where(known, low * scale, np.nan), "value_high": np.where(known, high * scale, np.nan),
         "comparison_value": np.where(known, other / np.where(other_exposure > 0, other_exposure, np.nan) * scale,
@@ -365,10 +366,11 @@ def window(period: Period, quarter_only: bool) -> list[int]:
 
 
 def window_cells(db: Database, indexes: list[int]) -> pd.DataFrame:
-    """Every stored breakdown cell of the quarters `indexes` (one read for every measure and breakdown), kept
-    until the data changes. A signed-off quarter's cells are as at its sign-off, as every other figure of it."""
+    """Every stored breakdown cell of the quarters `indexes` (one read for every measure and breakdown), in no
+    particular order, kept until the data changes. A signed-off quarter's cells are as at its sign-off, as every
+    other figure of it."""
     def read() -> pd.DataFrame:
-        return stored_breakdowns(db, period_index=indexes)[
+        return stored_breakdowns(db, period_index=indexes, ordered=False)[
             ["la_code", "period_index", "count_of", "breakdown", "group_name", "count"]]
 
     return cached(db, f"breakdown cells {indexes[0]}-{indexes[-1]}", read)
@@ -386,10 +388,22 @@ def _window_codes(db: Database, indexes: list[int]) -> pd.DataFrame:
         dict.fromkeys(("la_code", "count_of", "breakdown", "group_name"), "category")))
 
 
-def _window_counts(db: Database, by: str, indexes: list[int]) -> pd.DataFrame:
-    """The window's stored counts by the groups of `by`: one row per authority, quarter and group, a column per
-    count (NaN where that count was not broken down). Summed once for every measure, kept until the data changes."""
-    def build() -> pd.DataFrame:
+@dataclass(frozen=True)
+class WindowCounts:
+    """A window's stored counts by the groups of a breakdown. `frame` has one row per authority, quarter and group
+    (in that order): `la_code`, `period_index`, `group`, a column per count (NaN where that count was not broken
+    down), and `authority` and `group_code`, the row's positions in the sorted `authorities` and `groups`: every
+    measure pools these rows, and integer codes spare it comparing text."""
+
+    frame: pd.DataFrame
+    authorities: pd.Index
+    groups: pd.Index
+
+
+def _window_counts(db: Database, by: str, indexes: list[int]) -> WindowCounts:
+    """The window's stored counts by the groups of `by`, summed once for every measure, kept until the data
+    changes."""
+    def build() -> WindowCounts:
         raw = _window_codes(db, indexes)
         raw = raw[raw["breakdown"] == stored_breakdown(by)]
         # Each stored name's group, as a sorted code (-1 for a name that counts in none).
@@ -399,7 +413,9 @@ def _window_counts(db: Database, by: str, indexes: list[int]) -> pd.DataFrame:
         group = name_group[raw["group_name"].cat.codes.to_numpy()]
         raw = raw[group >= 0]
         if raw.empty:
-            return pd.DataFrame(columns=["la_code", "period_index", "group"])
+            empty = pd.DataFrame({"la_code": [], "period_index": [], "group": [], "authority": np.zeros(0, dtype=int),
+                                  "group_code": np.zeros(0, dtype=int)})
+            return WindowCounts(empty, pd.Index([], dtype="str"), groups)
         # Sorted codes instead of a groupby of text: rows in the order of (la_code, period_index, group).
         authorities = raw["la_code"].cat.categories
         quarter, quarters = pd.factorize(raw["period_index"], sort=True)
@@ -415,30 +431,12 @@ def _window_counts(db: Database, by: str, indexes: list[int]) -> pd.DataFrame:
         # A count summed from no figure is missing, as a sum needing one figure.
         values = np.where(given > 0, total, np.nan).reshape(len(rows), len(fields))
         keys = np.unravel_index(rows, (len(authorities), len(quarters), len(groups)))
-        return pd.DataFrame({"la_code": authorities[keys[0]], "period_index": quarters[keys[1]],
-                             "group": groups[keys[2]], **{name: values[:, i] for i, name in enumerate(fields)}})
+        frame = pd.DataFrame({"la_code": authorities[keys[0]], "period_index": quarters[keys[1]],
+                              "group": groups[keys[2]], **{name: values[:, i] for i, name in enumerate(fields)},
+                              "authority": keys[0], "group_code": keys[2]})
+        return WindowCounts(frame, pd.Index(authorities, dtype="str"), groups)
 
     return cached(db, f"breakdown counts by {by} {indexes[0]}-{indexes[-1]}", build)
-
-
-def breakdown_cells(db: Database, measure: InequalityMeasure, by: str, indexes: list[int]) -> pd.DataFrame:
-    """The stored breakdown counts a return measure reads in some quarters, one row per authority, quarter and
-    group of `by`: `la_code`, `period_index`, `group`, `numerator` and `denominator` (for a risk: those in the
-    service and those with the adverse outcome; for a rate: the count and NaN)."""
-    wide = _window_counts(db, by, indexes)
-
-    def count(field: str) -> pd.Series:
-        return wide[field] if field in wide else pd.Series(np.nan, index=wide.index)
-
-    if measure.kind == "rate":
-        numerator, denominator = count(measure.field), np.nan
-    else:
-        denominator = count(measure.whole[0])
-        numerator = denominator - count(measure.part)
-    cells = pd.DataFrame({"la_code": wide["la_code"], "period_index": wide["period_index"], "group": wide["group"],
-                          "numerator": numerator, "denominator": denominator})
-    # A quarter counts only where every field the measure needs was broken down.
-    return cells[cells["numerator"].notna()]
 
 
 def _sorted_cells(keys: pd.DataFrame) -> tuple[np.ndarray, list[pd.Index]]:
@@ -448,20 +446,38 @@ def _sorted_cells(keys: pd.DataFrame) -> tuple[np.ndarray, list[pd.Index]]:
     return np.ravel_multi_index(codes, [len(column) for column in values]), list(values)
 
 
-def pooled(cells: pd.DataFrame) -> pd.DataFrame:
-    """Counts summed over the window's quarters per authority and group, with the number of quarters."""
-    if cells.empty:
+def pooled_counts(window_counts: WindowCounts, measure: InequalityMeasure, la_codes: list[str]) -> pd.DataFrame:
+    """A return measure's counts summed over the window's quarters per authority of `la_codes` and group, in order
+    of authority then group: `la_code`, `group`, `numerator` and `denominator` (for a risk: those with the adverse
+    outcome and those in the service; for a rate: the count and 0), and `periods`, the quarters the authority has
+    a cell in. A quarter counts only where every field the measure needs was broken down."""
+    wide, authorities, groups = window_counts.frame, window_counts.authorities, window_counts.groups
+
+    def count(field: str | None) -> np.ndarray:
+        return wide[field].to_numpy(dtype=float) if field in wide else np.full(len(wide), np.nan)
+
+    if measure.kind == "rate":
+        numerator, denominator = count(measure.field), np.full(len(wide), np.nan)
+    else:
+        denominator = count(measure.whole[0])
+        numerator = denominator - count(measure.part)
+    authority, group = wide["authority"].to_numpy(), wide["group_code"].to_numpy()
+    wanted = set(la_codes)  # a set lookup per authority: Index.isin took longer, hashing the text every table
+    member = np.array([code in wanted for code in authorities], dtype=bool)
+    kept = ~np.isnan(numerator) & member[authority]
+    if not kept.any():
         return pd.DataFrame(columns=["la_code", "group", "numerator", "denominator", "periods"])
-    cell, (authorities, groups, indexes) = _sorted_cells(cells[["la_code", "group", "period_index"]])
-    # The cells' (authority, group) pairs, and per authority the quarters it has a cell in.
-    pairs, pair = np.unique(cell // len(indexes), return_inverse=True)
-    authority, group = np.unravel_index(pairs, (len(authorities), len(groups)))
-    quarter = np.unique(cell // (len(groups) * len(indexes)) * len(indexes) + cell % len(indexes))
-    quarters = np.bincount(quarter // len(indexes), minlength=len(authorities))
-    return pd.DataFrame({"la_code": authorities[authority], "group": groups[group], **{
-        column: np.bincount(pair, weights=np.nan_to_num(cells[column].to_numpy(dtype=float, na_value=np.nan)),
-                            minlength=len(pairs)) for column in ("numerator", "denominator")},
-        "periods": quarters[authority].astype("int64")})
+    authority, group, quarter = authority[kept], group[kept], wide["period_index"].to_numpy()[kept]
+    pairs, pair = np.unique(authority * len(groups) + group, return_inverse=True)
+    # Per authority, the distinct quarters it has a cell in.
+    quarter_codes, quarter = np.unique(quarter, return_inverse=True)
+    quarters = np.bincount(np.unique(authority * len(quarter_codes) + quarter) // len(quarter_codes),
+                           minlength=len(authorities))
+    pair_authority, pair_group = pairs // len(groups), pairs % len(groups)
+    return pd.DataFrame({"la_code": authorities[pair_authority], "group": groups[pair_group], **{
+        column: np.bincount(pair, weights=np.nan_to_num(values[kept]), minlength=len(pairs))
+        for column, values in (("numerator", numerator), ("denominator", denominator))},
+        "periods": quarters[pair_authority].astype("int64")})
 
 
 def _attach_population(frame: pd.DataFrame, people: pd.DataFrame, code_column: str) -> pd.DataFrame:
@@ -476,9 +492,7 @@ def return_counts(db: Database, measure: InequalityMeasure, by: str, period: Per
                   la_codes: list[str]) -> tuple[pd.DataFrame, str]:
     """Per authority and group: numerator, denominator, exposure and quarters pooled, ready for `ratios`;
     with the note on the denominator's source."""
-    cells = breakdown_cells(db, measure, by, window(period, quarter_only))
-    cells = cells[cells["la_code"].isin(la_codes)]
-    frame = pooled(cells)
+    frame = pooled_counts(_window_counts(db, by, window(period, quarter_only)), measure, la_codes)
     note = ""
     if measure.kind == "rate" and measure.has_ratio(by):
         people, year = population(db, by, period.end)
@@ -573,10 +587,12 @@ def published_counts(db: Database, measure: InequalityMeasure, by: str, year: in
 
 def published_years(db: Database, measure: InequalityMeasure) -> list[int]:
     """The years DfE publishes the measure's breakdowns for, oldest first."""
-    rows = db.cursor().execute(
-        "SELECT DISTINCT time_period FROM published WHERE source = ? AND breakdown_topic IN ('Ethnicity', 'Sex') "
-        "ORDER BY 1", [measure.source_file]).fetchall()
-    return [int(row[0]) for row in rows if str(row[0]).isdigit()]
+    # One read for every file, kept until the data changes: each published table asks.
+    years = cached(db, "published breakdown years", lambda: db.frame(
+        "SELECT DISTINCT source, time_period FROM published WHERE breakdown_topic IN ('Ethnicity', 'Sex') "
+        "ORDER BY 1, 2"))
+    periods = years.loc[years["source"] == measure.source_file, "time_period"]
+    return [int(period) for period in periods if str(period).isdigit()]
 
 
 def authority_name(code: str) -> str:
@@ -631,13 +647,12 @@ def _pooled_network(frame: pd.DataFrame, kind: str, excluded: set[tuple[str, str
         return np.where(given > 0, total, np.nan)[present]
 
     counts, comparisons = {}, {}
-    for column, values, total in _area_totals(frame, usable):
+    for column, values, total in _area_totals(frame, usable, pd.factorize(frame["area"])[0]):
         counts[column] = per_group(values)
         comparisons[f"comparison_{column}"] = np.nan_to_num(per_group(np.where(usable, total - np.nan_to_num(values),
                                                                                 0.0)))
-    network = pd.DataFrame({"group": names[present], **counts, **comparisons, "known": known[present],
-                            "area": NETWORK})
-    return _compared(network, kind)
+    network = pd.DataFrame({"group": names[present], **counts, "known": known[present], "area": NETWORK})
+    return _compared(network, comparisons, kind, np.zeros(len(network), dtype=int))
 
 
 def _finish(frame: pd.DataFrame, measure: InequalityMeasure, by: str) -> pd.DataFrame:
@@ -687,11 +702,14 @@ def return_table(db: Database, measure_id: str, by: str, period: Period, quarter
         notes.append(NO_POPULATION_NOTE)
     rows["level"] = np.where(rows["area"] == NETWORK, NETWORK, "authority")
     rows["la_code"] = rows["area"].where(rows["area"] != NETWORK, "")
-    names = {area: ("Network (pooled)" if area == NETWORK else authority_name(area)) for area in rows["area"].unique()}
-    rows["la_name"] = rows["area"].map(names)
-    quarters = frame.groupby("area")["periods"].first()
+    # Each area's name and quarters looked up once and spread by its code, rather than a text map a row.
+    area_code, areas = pd.factorize(rows["area"])
+    names = [("Network (pooled)" if area == NETWORK else authority_name(area)) for area in areas]
+    rows["la_name"] = pd.Series(np.array(names, dtype=object)[area_code], index=rows.index, dtype="str")
+    quarters = dict(zip(frame["area"].tolist(), frame["periods"].tolist(), strict=True))  # the same on every row
+    quarters[NETWORK] = max(quarters.values())
+    rows["periods"] = np.array([quarters.get(area, 0) for area in areas], dtype="int64")[area_code]
     first = Period.from_index(indexes[0])
-    rows["periods"] = rows["area"].map({**quarters.to_dict(), NETWORK: quarters.max()}).fillna(0).astype("int64")
     if not quarter_only:
         notes.append(f"Counts summed over the quarters returned from {first} to {period} (rates per 10,000 a quarter).")
     return InequalityTable(measure, by, label, _finish(rows, measure, by), tuple(notes))

@@ -28,12 +28,13 @@ def _signoffs(db: Database) -> dict[int, tuple[int, int]]:
 
 
 def stored_breakdowns(db: Database, *, revised: bool = False,
-                      period_index: int | Sequence[int] | None = None) -> pd.DataFrame:
+                      period_index: int | Sequence[int] | None = None, ordered: bool = True) -> pd.DataFrame:
     """Every stored breakdown count, one row per authority, quarter, count, breakdown and group, with the
     columns `la_code, period, period_index, count_of, breakdown, group_name, count`.
 
     A signed-off quarter gives its breakdowns as at sign-off, other quarters the latest; `revised` gives the
-    latest for every quarter. `period_index` keeps one quarter, or several (one read for a window). Every stored
+    latest for every quarter. `period_index` keeps one quarter, or several (one read for a window). Rows are in
+    the order of the columns unless not `ordered` (sorting took most of a window's read). Every stored
     authority is included (filter to the network's members for the quarter as the engine does); counts are as
     returned, never suppressed."""
     quarters = None if period_index is None else [period_index] if isinstance(period_index, int) else list(period_index)
@@ -50,7 +51,7 @@ def stored_breakdowns(db: Database, *, revised: bool = False,
     for index, (submission, withdrawal) in signed.items():
         parts.append(f"SELECT {', '.join(COLUMNS)} FROM breakdowns_as_at(?, ?) WHERE period_index = ?")
         params += [submission, withdrawal, index]
-    order = " ORDER BY la_code, period_index, count_of, breakdown, group_name"
+    order = " ORDER BY la_code, period_index, count_of, breakdown, group_name" if ordered else ""
     frame = db.text_frame(" UNION ALL ".join(parts) + order, params)
     return frame[COLUMNS]
 

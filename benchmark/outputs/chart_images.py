@@ -23,7 +23,7 @@ TIMEOUT_SECONDS = 90  # kaleido's own limit for one chart
 class _ReusingKaleido(kaleido.Kaleido):
     """kaleido reloads a tab's page (and plotly.js with it) after every chart: about 0.2 s a chart, four fifths
     of a pack's chart time. plotly draws each image in an element of its own and purges it, so the page is
-    reloaded only every RELOAD_EVERY charts; the images are byte for byte the same (tests/outputs/test_charts.py).
+    reloaded only every RELOAD_EVERY charts; the images are byte for byte the same (tests/outputs/test_chart_images.py).
     """
 
     def __init__(self) -> None:
@@ -86,8 +86,3 @@ def submit(figure: object, width: int, height: int) -> Future[bytes]:
     """Start drawing a figure as a PNG of width x height layout pixels; the future holds this figure's image."""
     start()
     return _renderer.submit(figure, width, height)
-
-
-def png(figure: object, width: int, height: int) -> bytes:
-    """A figure as a PNG of width x height layout pixels, once drawn."""
-    return submit(figure, width, height).result()

@@ -40,7 +40,7 @@ def test_a_reused_tab_draws_the_same_bytes_as_kaleidos_fresh_page_per_chart() ->
             return [await browser.calc_fig(each, options) for each in figures]
 
     expected = asyncio.run(fresh_page_each())
-    assert [chart_images.png(each, 620, 500) for each in figures] == expected
+    assert [chart_images.submit(each, 620, 500).result() for each in figures] == expected
     assert len(set(expected)) == 3
 
 
@@ -49,7 +49,7 @@ def test_each_caller_gets_its_own_chart_when_packs_render_at_once() -> None:
     images: dict[int, bytes] = {}
 
     def draw(width: int) -> None:
-        images[width] = chart_images.png(figure(5 + width // 100), width, 300)
+        images[width] = chart_images.submit(figure(5 + width // 100), width, 300).result()
 
     threads = [threading.Thread(target=draw, args=(width,)) for width in widths]
     for thread in threads:
